@@ -1,0 +1,68 @@
+"""Sync protocol version 1: the shapes both ends agree on, and their limits.
+
+Records inside a push are kept as raw JSON values here: each is validated on
+its own (`fieldapp.records.parse_record`) so that one bad record gets its own
+`rejected` verdict instead of failing the whole batch.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from fieldapp.records import FieldError
+
+API_PREFIX = "/api/v1"
+
+# Limits of one push. The client batches under them; the server answers 413
+# naming the limit when a request goes over.
+MAX_RECORDS_PER_PUSH = 1000
+MAX_PUSH_BYTES = 4 * 1024 * 1024  # as sent (compressed or not)
+MAX_UNPACKED_BYTES = 16 * 1024 * 1024  # after gzip: a small bomb stops here
+MAX_PULL_LIMIT = 1000
+DEFAULT_PULL_LIMIT = 500
+
+
+class VerdictStatus(StrEnum):
+    ACCEPTED = "accepted"  # stored now
+    DUPLICATE = "duplicate"  # this exact version was stored before: treat as sent
+    CONFLICT = "conflict"  # the record moved on since base_version: both kept
+    REJECTED = "rejected"  # invalid: see errors
+
+
+SENT_STATUSES = frozenset({VerdictStatus.ACCEPTED, VerdictStatus.DUPLICATE})
+
+
+class PushRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    records: list[Any] = Field(max_length=MAX_RECORDS_PER_PUSH)
+
+
+class Verdict(BaseModel):
+    id: str | None
+    version: int | None
+    status: VerdictStatus
+    errors: list[FieldError] = Field(default_factory=list)
+    # With `conflict`: the server's current version of the record, so the
+    # device can keep both for a team lead.
+    server_record: dict[str, Any] | None = None
+
+
+class PushResponse(BaseModel):
+    results: list[Verdict]
+
+
+class PullResponse(BaseModel):
+    records: list[dict[str, Any]]
+    cursor: str
+    more: bool
+    # Ids of the records above that are in conflict on the server (an
+    # extension of the contract: both sides are in `records`).
+    conflicts: list[str] = Field(default_factory=list)
+
+
+class Health(BaseModel):
+    status: str = "ok"
+    protocol: int = 1
