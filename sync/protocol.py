@@ -54,13 +54,24 @@ class PushResponse(BaseModel):
     results: list[Verdict]
 
 
+class ServerConflict(BaseModel):
+    """A record in conflict on the server now (an extension of the contract).
+
+    Both sides are in the page's `records`; this names which one is the
+    server's current version, the one a lead's resolution must be based on
+    (a resolution is a new version with base_version = its version).
+    """
+
+    id: str
+    server_record: dict[str, Any]
+
+
 class PullResponse(BaseModel):
     records: list[dict[str, Any]]
     cursor: str
     more: bool
-    # Ids of the records above that are in conflict on the server (an
-    # extension of the contract: both sides are in `records`).
-    conflicts: list[str] = Field(default_factory=list)
+    # For every record id in `records` that is in conflict on the server now.
+    conflicts: list[ServerConflict] = Field(default_factory=list)
 
 
 class Health(BaseModel):
