@@ -1,0 +1,161 @@
+"""Durable JSON files for TinyDB: a write returns only once it is on disk.
+
+`DurableJSONStorage` is a TinyDB `Storage`: each write goes to a temporary
+file, is flushed and fsynced, then atomically renamed over the old file, and the
+folder is fsynced so the rename itself survives a power cut. A crash at any
+instant leaves either the old file or the new one, never a torn one.
+
+The previous generation is kept beside it as `<name>.bak` (renamed, so it costs
+no copy): if a file is ever found damaged, that is the last good copy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from tinydb.storages import Storage
+
+
+class DamagedFile(Exception):
+    """A store file that cannot be read or parsed. It is never overwritten."""
+
+    def __init__(self, path: Path, reason: str):
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+def fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _temp_name(path: Path, suffix: str) -> Path:
+    # Unique per process and thread, so two writers never share a temp file.
+    return path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.{suffix}")
+
+
+def atomic_write(path: Path, payload: bytes, *, durable: bool = True, backup: bool = False) -> None:
+    """Replace `path` with `payload` atomically; with `durable`, only return once on disk."""
+    tmp = _temp_name(path, "tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(fd, view):]
+        if durable:
+            os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        _unlink_quietly(tmp)
+        raise
+    os.close(fd)
+    try:
+        if backup:
+            # The old generation becomes the backup. A crash between the two
+            # renames leaves only the backup, which `restore_missing` puts back.
+            try:
+                os.replace(path, backup_of(path))
+            except FileNotFoundError:
+                pass
+        os.replace(tmp, path)
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+    if durable:
+        fsync_dir(path.parent)
+
+
+def backup_of(path: Path) -> Path:
+    return path.with_name(path.name + ".bak")
+
+
+def restore_missing(path: Path) -> bool:
+    """Bring back a file lost between the two renames of a save; True if restored."""
+    if path.exists() or not backup_of(path).exists():
+        return False
+    try:
+        os.link(backup_of(path), path)
+    except FileExistsError:
+        return False
+    fsync_dir(path.parent)
+    return True
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def encode(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def decode(path: Path, raw: bytes) -> dict:
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise DamagedFile(path, "is not valid JSON (truncated or garbage)") from None
+    if not isinstance(data, dict):
+        raise DamagedFile(path, "does not hold a JSON object")
+    return data
+
+
+class DurableJSONStorage(Storage):
+    """TinyDB storage whose writes are atomic and fsynced, with a read cache.
+
+    The cache is keyed by the file's exact bytes: reading the bytes is cheap,
+    parsing them is not, and comparing bytes stays right when another process
+    (say `fieldapp sync` beside the app) has replaced the file.
+
+    TinyDB edits the structure `read` returns in place before it calls `write`;
+    if that write fails the cache is dropped, so an unsaved change never
+    shows up in a later read.
+    """
+
+    def __init__(self, path: str | Path, *, backup: bool = True, durable: bool = True):
+        super().__init__()
+        self.path = Path(path)
+        self.backup = backup
+        self.durable = durable
+        self._raw: bytes | None = None
+        self._data: dict | None = None
+
+    def read(self) -> dict | None:
+        try:
+            with open(self.path, "rb") as f:
+                raw = f.read()
+        except FileNotFoundError:
+            self.invalidate()
+            return None
+        except OSError as exc:
+            raise DamagedFile(self.path, f"cannot be read ({exc.strerror})") from None
+        if raw != self._raw or self._data is None:
+            self._data = decode(self.path, raw)
+            self._raw = raw
+        return self._data
+
+    def write(self, data: dict) -> None:
+        payload = encode(data)
+        try:
+            atomic_write(self.path, payload, durable=self.durable, backup=self.backup)
+        except BaseException:
+            self.invalidate()
+            raise
+        self._raw, self._data = payload, data
+
+    def invalidate(self) -> None:
+        self._raw = None
+        self._data = None
+
+    def close(self) -> None:
+        self.invalidate()
