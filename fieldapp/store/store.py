@@ -169,9 +169,16 @@ class RecordStore:
         for folder in (self.folder, self._days, self._index):
             folder.mkdir(parents=True, exist_ok=True)
         with self._lock:
+            self._clear_leftovers()
             self._open_meta()
             self._load_manifest()
             self._refresh()
+
+    def _clear_leftovers(self) -> None:
+        # Temporary files of saves killed before their rename: never part of the store.
+        for folder in (self.folder, self._days, self._index):
+            for leftover in folder.glob(".*.tmp"):
+                leftover.unlink(missing_ok=True)
 
     def _open_meta(self) -> None:
         path = self.folder / "meta.json"
