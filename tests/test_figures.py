@@ -1,0 +1,145 @@
+"""The day's figures on a hand-built day, counted by hand here."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fieldapp.figures import DayFigures, day_figures, minutes_to_scene, record_day
+from fieldapp.records import CallStatus, IncidentType, validate_record
+from tests.records_factory import call_data, call_record, recovery_data, recovery_record
+
+DAY = "2026-11-25"
+
+
+def _call(incident_type, received_at, status, log, **extra):
+    data = call_data(
+        incident_type=incident_type,
+        received_at=received_at,
+        status=status,
+        status_log=[{"status": s, "at": at} for s, at in log],
+    )
+    return call_record(data=data, **extra)
+
+
+def _recovery(call, outcome, count, recovered_at, **data_changes):
+    extra = {k: data_changes.pop(k) for k in ("review", "version", "base_version", "id") if k in data_changes}
+    data = recovery_data(call["id"], outcome=outcome, count=count, recovered_at=recovered_at, **data_changes)
+    return recovery_record(data=data, **extra)
+
+
+@pytest.fixture
+def day_records():
+    c1 = _call("airstrike", "2026-11-25T08:10:00+03:00", "completed", [
+        ("received", "2026-11-25T08:10:00+03:00"), ("dispatched", "2026-11-25T08:12:00+03:00"),
+        ("on_scene", "2026-11-25T08:30:00+03:00"), ("completed", "2026-11-25T11:00:00+03:00"),
+    ], review={"state": "flagged", "note": "check the count"})  # 20 min to scene
+    c2 = _call("building_collapse", "2026-11-25T14:00:00+03:00", "on_scene", [
+        ("received", "2026-11-25T14:00:00+03:00"), ("dispatched", "2026-11-25T14:05:00+03:00"),
+        ("on_scene", "2026-11-25T14:45:00+03:00"),  # 45 min: the first on_scene counts
+        ("dispatched", "2026-11-25T15:10:00+03:00"), ("on_scene", "2026-11-25T15:30:00+03:00"),
+    ], review={"state": "approved"})
+    c3 = _call("fire", "2026-11-25T23:40:00+03:00", "completed", [
+        ("received", "2026-11-25T23:40:00+03:00"), ("on_scene", "2026-11-25T23:50:00+03:00"),
+        ("completed", "2026-11-26T01:00:00+03:00"),
+    ])  # 10 min
+    c4 = _call("traffic_accident", "2026-11-25T09:05:00+03:00", "cancelled", [
+        ("received", "2026-11-25T09:05:00+03:00"), ("dispatched", "2026-11-25T09:07:00+03:00"),
+        ("cancelled", "2026-11-25T09:20:00+03:00"),
+    ])  # never on scene: left out of the median
+    # 01:30 at +03:00 is still the 24th in UTC: it belongs to the 25th, its own offset's day.
+    c6 = _call("shelling", "2026-11-25T01:30:00+03:00", "on_scene", [
+        ("received", "2026-11-25T01:30:00+03:00"), ("on_scene", "2026-11-25T02:05:00+03:00"),
+    ])  # 35 min
+    # Other days.
+    c5 = _call("bodies_found", "2026-11-24T22:00:00+03:00", "completed", [
+        ("received", "2026-11-24T22:00:00+03:00"), ("on_scene", "2026-11-24T22:30:00+03:00"),
+        ("completed", "2026-11-25T03:00:00+03:00"),
+    ])
+    # 23:30 at -01:00 is the 25th in UTC, but the 24th in its own offset.
+    c7 = _call("flood", "2026-11-24T23:30:00-01:00", "received", [("received", "2026-11-24T23:30:00-01:00")])
+
+    r1 = _recovery(c1, "deceased", 10, "2026-11-25T10:00:00+03:00", identified=False)
+    r2 = _recovery(c1, "deceased", 1, "2026-11-25T10:15:00+03:00", identified=True, name="Demo Person")
+    r3 = _recovery(c1, "injured", 2, "2026-11-25T09:00:00+03:00")
+    r4_v1 = _recovery(c2, "injured", 1, "2026-11-25T15:00:00+03:00")
+    # The same record edited: version 2 says rescued and is flagged; only it counts.
+    r4_v2 = {**r4_v1, "version": 2, "base_version": 1, "review": {"state": "flagged"},
+             "data": {**r4_v1["data"], "outcome": "rescued"}}
+    r5 = _recovery(c3, "rescued", 3, "2026-11-26T00:30:00+03:00")  # across midnight: the 26th
+    r6 = _recovery(c3, "injured", 1, "2026-11-25T23:58:00+03:00")
+    r7 = _recovery(c5, "deceased", 1, "2026-11-25T00:10:00+03:00")  # call of the 24th, person of the 25th
+    records = [c1, c2, c3, c4, c5, c6, c7, r1, r2, r3, r4_v2, r4_v1, r5, r6, r7]
+    for record in records:
+        assert validate_record(record) == [], record
+    return records
+
+
+def test_figures_of_a_known_day(day_records):
+    figures = day_figures(day_records, DAY)
+
+    by_type = {t.value: 0 for t in IncidentType}
+    by_type.update(airstrike=1, building_collapse=1, fire=1, traffic_accident=1, shelling=1)
+    by_status = {s.value: 0 for s in CallStatus}
+    by_status.update(completed=2, on_scene=2, cancelled=1)
+    calls_by_hour = [0] * 24
+    for hour in (8, 14, 23, 9, 1):
+        calls_by_hour[hour] += 1
+    people_by_hour = [0] * 24
+    people_by_hour[0] = 1  # r7
+    people_by_hour[9] = 2  # r3
+    people_by_hour[10] = 11  # r1 + r2
+    people_by_hour[15] = 1  # r4
+    people_by_hour[23] = 1  # r6
+
+    assert figures == {
+        "day": DAY,
+        "calls_by_incident_type": by_type,
+        "calls_by_status": by_status,
+        "people": {"rescued": 1, "injured": 3, "deceased": 12},
+        "deceased": {"identified": 1, "unidentified": 11},
+        "median_minutes_to_scene": 27.5,  # median of 10, 20, 35, 45
+        "calls_on_scene_measured": 4,
+        "by_hour": {"calls": calls_by_hour, "people": people_by_hour},
+        "review": {"unreviewed": 8, "approved": 1, "flagged": 2},
+        "totals": {"calls": 5, "recoveries": 6, "people": 16, "records": 11},
+    }
+    assert json.loads(json.dumps(figures)) == figures
+    assert list(figures) == [f for f in DayFigures.__dataclass_fields__]
+
+
+def test_neighbouring_days(day_records):
+    before = day_figures(day_records, "2026-11-24")
+    assert before["totals"] == {"calls": 2, "recoveries": 0, "people": 0, "records": 2}
+    assert before["calls_by_incident_type"]["flood"] == 1
+    assert before["median_minutes_to_scene"] == 30.0
+
+    after = day_figures(day_records, "2026-11-26")
+    assert after["totals"] == {"calls": 0, "recoveries": 1, "people": 3, "records": 1}
+    assert after["people"] == {"rescued": 3, "injured": 0, "deceased": 0}
+    assert after["by_hour"]["people"][0] == 3
+    assert after["median_minutes_to_scene"] is None
+    assert after["calls_on_scene_measured"] == 0
+
+
+def test_an_empty_day_has_every_key():
+    figures = day_figures([], DAY)
+    assert figures["totals"] == {"calls": 0, "recoveries": 0, "people": 0, "records": 0}
+    assert set(figures["calls_by_incident_type"]) == {t.value for t in IncidentType}
+    assert figures["by_hour"] == {"calls": [0] * 24, "people": [0] * 24}
+    assert figures["median_minutes_to_scene"] is None
+
+
+def test_helpers():
+    assert record_day(call_record(data=call_data(received_at="2026-11-25T00:05:00+03:00"))) == "2026-11-25"
+    assert record_day(call_record(data=call_data(received_at="2026-11-25T23:55:00Z"))) == "2026-11-25"
+    call = call_record(data=call_data(status_log=[{"status": "on_scene", "at": "2026-11-25T09:00:00+03:00"}]))
+    assert minutes_to_scene(call) is None  # before the call was received at 10:00: a clock mistake
+    call["data"]["status_log"] = [{"status": "on_scene", "at": "2026-11-25T07:30:00Z"}]
+    assert minutes_to_scene(call) == 30.0  # 10:30 at +03:00
+
+
+def test_bad_day_is_refused():
+    with pytest.raises(ValueError):
+        day_figures([], "25/11/2026")
