@@ -1,0 +1,184 @@
+"""Demo data: valid for the schema, covering every kind, consistent in time, saved through the real store."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from fieldapp.demo import PLACES, DemoCall, demo_plan, populate
+from fieldapp.figures import parse_time
+from fieldapp.records import AgeGroup, CallStatus, IncidentType, Outcome, Sex, validate_record
+from fieldapp.store import RecordStore
+
+SYRIA = timezone(timedelta(hours=3))
+NOW = datetime(2026, 11, 25, 16, 20, 5, tzinfo=SYRIA)
+ORDER = ["received", "dispatched", "on_scene", "completed"]
+
+
+def _envelope(kind: str, record_id: str, data: dict, at: datetime) -> dict:
+    stamp = at.isoformat(timespec="milliseconds")
+    return {"id": record_id, "type": kind, "version": 1, "base_version": 0, "device_id": "demo-test",
+            "created_at": stamp, "updated_at": stamp, "data": data}
+
+
+def plan_records(plan: list[DemoCall]) -> list[dict]:
+    """The records a store would make of a plan."""
+    records = []
+    for item in plan:
+        call_id = str(uuid.uuid4())
+        records.append(_envelope("call", call_id, item.data, item.at))
+        for rdata, at in item.recoveries:
+            records.append(_envelope("recovery", str(uuid.uuid4()), {**rdata, "call_id": call_id}, at))
+    return records
+
+
+@pytest.mark.parametrize("calls", [1, 2, 5, 12, 40])
+def test_every_record_is_valid_for_many_seeds(calls):
+    for seed in range(40):
+        plan = demo_plan(calls, seed=seed, now=NOW)
+        assert len(plan) == calls
+        for record in plan_records(plan):
+            assert validate_record(record) == [], (seed, record)
+            assert "call_id" not in record["data"] or record["type"] == "recovery"
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_plan_covers_every_kind(seed):
+    plan = demo_plan(12, seed=seed, now=NOW)
+    calls = [c.data for c in plan]
+    people = [r for c in plan for r, _ in c.recoveries]
+
+    assert {c["incident_type"] for c in calls} == {t.value for t in IncidentType}
+    assert {c["status"] for c in calls} == {s.value for s in CallStatus}
+    assert {r["outcome"] for r in people} == {o.value for o in Outcome}
+    assert {r.get("sex") for r in people} >= {s.value for s in Sex}
+    assert {r.get("age_group") for r in people} >= {a.value for a in AgeGroup}
+
+    # Ten unidentified deceased recorded together where bodies were found.
+    by_call = {id(r): c.data for c in plan for r, _ in c.recoveries}
+    groups = [r for r in people if r["count"] == 10 and r["outcome"] == "deceased"]
+    assert groups and all(r["identified"] is False for r in groups)
+    assert any(by_call[id(r)]["incident_type"] == "bodies_found" for r in groups)
+
+    identified = [r for r in people if r.get("identified") is True and r.get("name")]
+    assert identified
+    assert all(re.fullmatch(r"Demo Name \d+ · اسم تجريبي \d+", r["name"]) for r in people if "name" in r)
+    assert all(r.get("tag") for r in people if r["outcome"] == "deceased")
+    assert all(re.fullmatch(r"[A-Z]{3}-\d{4}-[DCG]\d{2}", r["tag"]) for r in people if "tag" in r)
+    handed = {r.get("handed_to") for r in people}
+    assert "family" in handed
+    assert any("Hospital - مشفى" in (h or "") for h in handed)
+    assert any("morgue" in (h or "") for h in handed)
+
+
+def test_places_are_real_towns_in_both_scripts():
+    plan = demo_plan(200, seed=11, now=NOW)
+    towns = {p.latin for p in PLACES}
+    seen = set()
+    for item in plan:
+        location = item.data["location"]
+        if "place" in location:
+            latin, arabic = location["place"].split(" - ")
+            assert latin.split(",")[0] in towns
+            assert re.search(r"[\u0600-\u06FF]", arabic)
+            seen.add(latin.split(",")[0])
+        if "lat" in location:
+            # The coast and Idlib: roughly 34.7-36.3 N, 35.7-36.9 E.
+            assert 34.7 < location["lat"] < 36.3 and 35.7 < location["lon"] < 36.9
+    assert {"Latakia", "Jableh", "Idlib", "Jisr al-Shughur"} <= seen
+    assert any("place" not in i.data["location"] for i in plan)  # a GPS fix without a name
+    assert any("lat" not in i.data["location"] for i in plan)  # a name without a GPS fix
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_times_are_consistent_and_never_in_the_future(seed):
+    plan = demo_plan(40, seed=seed, now=NOW)
+    days = set()
+    received = [parse_time(c.data["received_at"]) for c in plan]
+    assert received == sorted(received)  # oldest first
+    for item in plan:
+        data = item.data
+        log = [(e["status"], parse_time(e["at"])) for e in data["status_log"]]
+        statuses = [s for s, _ in log]
+        times = [t for _, t in log]
+        assert log[0] == ("received", parse_time(data["received_at"]))
+        assert times == sorted(times) and times[-1] <= NOW
+        assert statuses[-1] == data["status"]
+        if data["status"] == "cancelled":
+            assert statuses[:-1] in (["received"], ["received", "dispatched"])
+        else:
+            assert statuses == ORDER[: len(statuses)]
+        assert times[0] <= item.at <= NOW
+        assert all(s.endswith("+03:00") for s in [data["received_at"], *(e["at"] for e in data["status_log"])])
+        days.add(data["received_at"][:10])
+
+        steps = dict(log)
+        if "on_scene" not in steps:
+            assert item.recoveries == []
+        for rdata, at in item.recoveries:
+            recovered = parse_time(rdata["recovered_at"])
+            assert steps["on_scene"] <= recovered <= steps.get("completed", NOW)
+            assert recovered <= at <= NOW
+    assert len(days) >= 2 and max(days) == "2026-11-25"
+
+
+def test_deterministic_for_a_seed():
+    def flat(plan):
+        return [(c.data, c.at, c.recoveries, c.recorded_by) for c in plan]
+
+    assert flat(demo_plan(30, seed=5, now=NOW)) == flat(demo_plan(30, seed=5, now=NOW))
+    assert flat(demo_plan(30, seed=5, now=NOW)) != flat(demo_plan(30, seed=6, now=NOW))
+
+
+def test_times_follow_nows_offset():
+    utc_now = NOW.astimezone(timezone.utc)
+    plan = demo_plan(10, seed=1, now=utc_now)
+    assert all(c.data["received_at"].endswith("+00:00") for c in plan)
+    with pytest.raises(ValueError):
+        demo_plan(3, now=datetime(2026, 11, 25, 12, 0))  # no offset
+    assert demo_plan(0, now=NOW) == []
+
+
+def test_populate_saves_through_the_real_store(tmp_path):
+    store = RecordStore.open(tmp_path / "device")
+    echoed: list[str] = []
+    try:
+        saved = populate(store, 12, seed=3, now=NOW, echo=echoed.append)
+        plan = demo_plan(12, seed=3, now=NOW)
+        assert saved == len(echoed) == 12 + sum(len(c.recoveries) for c in plan)
+        assert len(set(echoed)) == saved
+        assert store.counts() == {"pending": saved, "sent": 0, "rejected": 0, "conflict": 0, "total": saved}
+        calls = [store.get(i).record for i in echoed if store.get(i).type == "call"]
+        assert len(calls) == 12
+        for call, item in zip(calls, plan):
+            assert call["data"] == item.data
+            assert call["created_at"].startswith(item.at.isoformat(timespec="seconds")[:19])
+            assert len(store.recoveries_of(call["id"])) == len(item.recoveries)
+        assert store.days()[-1] == "2026-11-25"
+    finally:
+        store.close()
+
+
+def test_echo_follows_each_save():
+    """Each id is echoed right after its own save returns, before the next save starts."""
+    events: list[tuple[str, str]] = []
+
+    class Recorder:
+        def _save(self, kind, data):
+            record = {"id": str(uuid.uuid4()), "type": kind, "data": data}
+            events.append(("saved", record["id"]))
+            return record
+
+        def create_call(self, data, *, recorded_by=None, now=None):
+            return self._save("call", data)
+
+        def create_recovery(self, data, *, recorded_by=None, now=None):
+            return self._save("recovery", data)
+
+    saved = populate(Recorder(), 6, seed=2, now=NOW, echo=lambda i: events.append(("echo", i)))
+    assert len(events) == 2 * saved
+    for (first, id1), (second, id2) in zip(events[::2], events[1::2]):
+        assert (first, second) == ("saved", "echo") and id1 == id2
