@@ -1,0 +1,201 @@
+"""Exports for the operations room: CSV with an HXL hashtag row, GeoJSON, JSON lines.
+
+    to_csv(records, *, include_personal=False, day=None) -> str
+    to_geojson(records, *, include_personal=False, day=None) -> dict
+    to_jsonl(records, *, include_personal=True) -> str
+
+CSV and GeoJSON are summaries, one row (or map point) per call with its
+recoveries' people added up onto it; they leave personal fields out unless
+asked. JSON lines is the full-fidelity record export (`fieldapp export`,
+`fieldapp-server export --format jsonl`): every record whole by default.
+docs/exports.md is the reader's guide: columns, hashtags, what is personal.
+
+Rows (`call_rows`)
+    - kind "call": a call of the export, with the people of its recoveries.
+    - kind "recoveries_only": recoveries whose call is not one of the export's
+      calls (it has not arrived on this device or server yet, or, with `day`,
+      it was received on another day), one row per call_id. The call's
+      descriptive columns are filled when its record is at hand;
+      reported_people stays empty so that it is counted on the call's own day.
+    With `day`, calls and recoveries are chosen by `fieldapp.figures`'s rule
+    (received_at / recovered_at, in their own offset), so the people columns
+    add up to that day's figures and the "call" rows are its calls.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import json
+from collections import defaultdict
+from typing import Any, Iterable, Mapping
+
+from fieldapp.figures import check_day, current_versions, parse_time, record_day
+
+# (column, HXL hashtag). `+rescued`, `+identified`, `+unidentified` and
+# `#meta+kind` are our documented extensions; the rest is the HXL dictionary.
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("id", "#event+code"),
+    ("received_at", "#date+occurred"),
+    ("incident_type", "#event+type"),
+    ("status", "#status"),
+    ("place", "#loc+name"),
+    ("lat", "#geo+lat"),
+    ("lon", "#geo+lon"),
+    ("reported_people", "#affected+reported"),
+    ("rescued", "#affected+rescued"),
+    ("injured", "#affected+injured"),
+    ("deceased", "#affected+killed"),
+    ("deceased_identified", "#affected+killed+identified"),
+    ("deceased_unidentified", "#affected+killed+unidentified"),
+    ("review", "#meta+review"),
+    ("kind", "#meta+kind"),
+)
+PERSONAL_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("caller_phone", "#contact+phone"),
+    ("names", "#affected+name"),
+)
+# Fields of a record's `data` that name or reach a person. `notes` is free
+# text, where people write names too.
+PERSONAL_DATA_FIELDS: tuple[str, ...] = ("caller_phone", "name", "notes")
+
+KIND_CALL = "call"
+KIND_RECOVERIES_ONLY = "recoveries_only"
+
+# A cell a spreadsheet would read as a formula (or DDE) starts with one of these.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def call_rows(records: Iterable[Mapping[str, Any]], *, day: str | None = None) -> list[dict[str, Any]]:
+    """One plain row per call (and per absent call with recoveries), every column, personal ones too."""
+    if day is not None:
+        day = check_day(day)
+    records = current_versions(records)
+    calls = {r["id"]: r for r in records if r.get("type") == "call"}
+    exported = [c for c in calls.values() if day is None or record_day(c) == day]
+    exported.sort(key=lambda c: _time_key(c["data"].get("received_at"), c["id"]))
+    exported_ids = {c["id"] for c in exported}
+
+    people: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for record in records:
+        if record.get("type") == "recovery" and (day is None or record_day(record) == day):
+            people[record["data"]["call_id"]].append(record)
+    for group in people.values():
+        group.sort(key=lambda r: _time_key(r["data"].get("recovered_at"), r["id"]))
+
+    rows = [_row(call, people.get(call["id"], []), KIND_CALL) for call in exported]
+    orphans = [call_id for call_id in people if call_id not in exported_ids]
+    orphans.sort(key=lambda cid: _time_key(people[cid][0]["data"].get("recovered_at"), cid))
+    for call_id in orphans:
+        row = _row(calls.get(call_id), people[call_id], KIND_RECOVERIES_ONLY)
+        row["id"] = call_id
+        row["reported_people"] = None  # counted on the call's own day
+        rows.append(row)
+    return rows
+
+
+def _row(call: Mapping[str, Any] | None, recoveries: list[Mapping[str, Any]], kind: str) -> dict[str, Any]:
+    data = (call or {}).get("data") or {}
+    location = data.get("location") or {}
+    row: dict[str, Any] = {
+        "id": call["id"] if call else None,
+        "received_at": data.get("received_at"),
+        "incident_type": data.get("incident_type"),
+        "status": data.get("status"),
+        "place": location.get("place"),
+        "lat": location.get("lat"),
+        "lon": location.get("lon"),
+        "reported_people": data.get("reported_people"),
+        "rescued": 0,
+        "injured": 0,
+        "deceased": 0,
+        "deceased_identified": 0,
+        "deceased_unidentified": 0,
+        "review": ((call.get("review") or {}).get("state") or "unreviewed") if call else None,
+        "kind": kind,
+        "caller_phone": data.get("caller_phone"),
+        "names": None,
+    }
+    names = []
+    for recovery in recoveries:
+        rdata = recovery["data"]
+        count = rdata.get("count") or 1
+        outcome = rdata.get("outcome")
+        if outcome in ("rescued", "injured", "deceased"):
+            row[outcome] += count
+        if outcome == "deceased":
+            side = "deceased_identified" if rdata.get("identified") is True else "deceased_unidentified"
+            row[side] += count
+        if rdata.get("name"):
+            names.append(rdata["name"])
+    row["names"] = "; ".join(names) or None
+    return row
+
+
+def _time_key(value: Any, tiebreak: str) -> tuple:
+    moment = parse_time(value)
+    return (moment is None, moment.timestamp() if moment else 0.0, tiebreak or "")
+
+
+def _columns(include_personal: bool) -> tuple[tuple[str, str], ...]:
+    return COLUMNS + PERSONAL_COLUMNS if include_personal else COLUMNS
+
+
+def safe_cell(value: Any) -> str:
+    """A CSV cell: text a spreadsheet would run as a formula gets a leading apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)  # our own numbers: a negative longitude stays a number
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def to_csv(records: Iterable[Mapping[str, Any]], *, include_personal: bool = False, day: str | None = None) -> str:
+    """CSV text: the header, the HXL hashtag row, then one row per call (see `call_rows`)."""
+    columns = _columns(include_personal)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([name for name, _ in columns])
+    writer.writerow([tag for _, tag in columns])
+    for row in call_rows(records, day=day):
+        writer.writerow([safe_cell(row[name]) for name, _ in columns])
+    return buffer.getvalue()
+
+
+def to_geojson(records: Iterable[Mapping[str, Any]], *, include_personal: bool = False, day: str | None = None) -> dict[str, Any]:
+    """A GeoJSON FeatureCollection: a Point ([lon, lat]) per row whose call has coordinates."""
+    names = [name for name, _ in _columns(include_personal) if name not in ("lat", "lon")]
+    features = []
+    for row in call_rows(records, day=day):
+        if row["lat"] is None or row["lon"] is None:
+            continue
+        features.append({
+            "type": "Feature",
+            "id": row["id"],
+            "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]},
+            "properties": {name: row[name] for name in names},
+        })
+    return {"type": "FeatureCollection", "features": features}
+
+
+def without_personal(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of the record with the personal fields of its `data` removed."""
+    plain = copy.deepcopy(dict(record))
+    data = plain.get("data")
+    if isinstance(data, dict):
+        for name in PERSONAL_DATA_FIELDS:
+            data.pop(name, None)
+    return plain
+
+
+def to_jsonl(records: Iterable[Mapping[str, Any]], *, include_personal: bool = True) -> str:
+    """One JSON object per line per record, whole (in the order given); UTF-8 text, Arabic kept."""
+    lines = []
+    for record in records:
+        obj = dict(record) if include_personal else without_personal(record)
+        lines.append(json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
+    return "".join(line + "\n" for line in lines)
