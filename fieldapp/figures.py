@@ -98,10 +98,10 @@ def record_day(record: Mapping[str, Any]) -> str | None:
 
 
 def current_versions(records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """One record per id, the highest version; first-seen order kept."""
+    """One record per id, the highest version; first-seen order kept (records without an id all kept)."""
     best: dict[Any, Mapping[str, Any]] = {}
-    for record in records:
-        key = record.get("id")
+    for index, record in enumerate(records):
+        key = record.get("id") or ("no id", index)
         held = best.get(key)
         if held is None or (record.get("version") or 0) > (held.get("version") or 0):
             best[key] = record

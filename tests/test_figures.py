@@ -143,3 +143,39 @@ def test_helpers():
 def test_bad_day_is_refused():
     with pytest.raises(ValueError):
         day_figures([], "25/11/2026")
+
+
+def test_demo_days_match_a_plain_count():
+    """Over a week of demo data, each day's figures equal a count written out plainly here."""
+    from datetime import datetime, timedelta, timezone
+
+    from fieldapp.demo import demo_plan
+
+    now = datetime(2026, 11, 25, 18, 0, tzinfo=timezone(timedelta(hours=3)))
+    records = []
+    for n, item in enumerate(demo_plan(120, seed=9, now=now)):
+        call_id = f"00000000-0000-4000-8000-{n:012d}"
+        records.append({"id": call_id, "type": "call", "version": 1, "data": item.data})
+        for m, (rdata, _) in enumerate(item.recoveries):
+            records.append({"id": f"{call_id}-{m}", "type": "recovery", "version": 1, "data": {**rdata, "call_id": call_id}})
+
+    days = sorted({r["data"]["received_at"][:10] for r in records if r["type"] == "call"})
+    assert len(days) >= 3
+    for day in days:
+        calls = [r["data"] for r in records if r["type"] == "call" and r["data"]["received_at"][:10] == day]
+        people = [r["data"] for r in records if r["type"] == "recovery" and r["data"]["recovered_at"][:10] == day]
+        figures = day_figures(records, day)
+        assert figures["totals"]["calls"] == len(calls)
+        for kind in IncidentType:
+            assert figures["calls_by_incident_type"][kind] == sum(c["incident_type"] == kind for c in calls)
+        for status in CallStatus:
+            assert figures["calls_by_status"][status] == sum(c["status"] == status for c in calls)
+        for outcome in ("rescued", "injured", "deceased"):
+            assert figures["people"][outcome] == sum(p["count"] for p in people if p["outcome"] == outcome)
+        dead = [p for p in people if p["outcome"] == "deceased"]
+        assert figures["deceased"]["identified"] == sum(p["count"] for p in dead if p.get("identified") is True)
+        assert figures["deceased"]["unidentified"] == sum(p["count"] for p in dead if p.get("identified") is not True)
+        assert sum(figures["by_hour"]["people"]) == sum(p["count"] for p in people)
+        assert sum(figures["by_hour"]["calls"]) == len(calls)
+    week = [day_figures(records, d) for d in days + ["2026-11-26"]]
+    assert sum(f["people"]["deceased"] for f in week) > 100  # the scale the design speaks of
