@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="print JSON")
 
     export = commands.add_parser("export", parents=[common], help="every record's current version")
-    export.add_argument("--day", type=_day, help="only records of this day (YYYY-MM-DD)")
+    export.add_argument("--day", type=_day, help="only the calls received and the people recovered on this day (YYYY-MM-DD)")
     export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
     export.add_argument("--include-personal", action="store_true", help="keep names and phone numbers in a CSV export")
 
@@ -144,17 +144,21 @@ def _status(args, folder: Path, out: TextIO, err: TextIO) -> int:
 
 
 def _export(args, folder: Path, out: TextIO, err: TextIO) -> int:
+    from fieldapp import exports
+    from fieldapp.figures import record_day
+
     store = open_store(folder, err)
     try:
-        stored = store.day(args.day) if args.day else list(store.iter_current())
+        records = [r.record for r in store.iter_current()]
     finally:
         store.close()
-    records = [r.record for r in stored]
-    from fieldapp import exports
-
+    # A day is when things happened (a call's received_at, a recovery's
+    # recovered_at), as in the day's figures, not when they were saved.
     if args.format == "csv":
-        out.write(exports.to_csv(records, include_personal=args.include_personal))
+        out.write(exports.to_csv(records, include_personal=args.include_personal, day=args.day))
     else:
+        if args.day:
+            records = [r for r in records if record_day(r) == args.day]
         out.write(exports.to_jsonl(records))
     return 0
 
