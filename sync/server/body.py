@@ -1,0 +1,56 @@
+"""Reading a push body within limits: gzip or not, never more than the caps in memory."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from typing import Any
+
+from fastapi import HTTPException, Request, status
+
+from sync.protocol import MAX_PUSH_BYTES, MAX_UNPACKED_BYTES
+
+
+def _too_large(message: str) -> HTTPException:
+    return HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, detail=message)
+
+
+async def read_json(request: Request) -> Any:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_PUSH_BYTES:
+        raise _too_large(f"a push may carry at most {MAX_PUSH_BYTES} bytes; send fewer records per push")
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("identity", "gzip"):
+        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, detail="Content-Encoding must be gzip or absent")
+    received = 0
+    chunks: list[bytes] = []
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) if encoding == "gzip" else None
+    unpacked = 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > MAX_PUSH_BYTES:
+            raise _too_large(f"a push may carry at most {MAX_PUSH_BYTES} bytes; send fewer records per push")
+        if inflate is None:
+            chunks.append(chunk)
+            continue
+        try:
+            # Inflate in bounded steps, so a small bomb never grows past the cap.
+            data = inflate.decompress(chunk, MAX_UNPACKED_BYTES + 1 - unpacked)
+            while True:
+                unpacked += len(data)
+                if unpacked > MAX_UNPACKED_BYTES:
+                    raise _too_large(f"a push may unpack to at most {MAX_UNPACKED_BYTES} bytes")
+                chunks.append(data)
+                if not inflate.unconsumed_tail:
+                    break
+                data = inflate.decompress(inflate.unconsumed_tail, MAX_UNPACKED_BYTES + 1 - unpacked)
+        except zlib.error:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="the body is not valid gzip") from None
+    if inflate is not None and not inflate.eof:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="the gzip body is cut short")
+    raw = b"".join(chunks)
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        reason = f"at line {exc.lineno}, column {exc.colno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else "it is not UTF-8"
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=f"the body is not JSON ({reason})") from None

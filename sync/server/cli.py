@@ -1,0 +1,94 @@
+"""`fieldapp-server serve | enroll | revoke | export`.
+
+Every command takes `--database URL` (or `FIELDAPP_DATABASE_URL`); the default is the
+SQLite file `fieldapp-server.db` in the current folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Sequence, TextIO
+
+DEFAULT_DATABASE = "sqlite:///fieldapp-server.db"
+
+
+def _database(args) -> str:
+    return args.database or os.environ.get("FIELDAPP_DATABASE_URL") or DEFAULT_DATABASE
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--database", metavar="URL",
+                        help=f"sqlite:///file.db or postgresql://... (default: $FIELDAPP_DATABASE_URL or {DEFAULT_DATABASE})")
+    parser = argparse.ArgumentParser(prog="fieldapp-server", description="The central sync server of fieldapp.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", parents=[common], help="run the server")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+
+    enroll = commands.add_parser("enroll", parents=[common], help="enroll a device; prints its token, last, once")
+    enroll.add_argument("--team", required=True)
+    enroll.add_argument("--device", required=True)
+    enroll.add_argument("--role", choices=["volunteer", "lead"], default="volunteer")
+
+    revoke = commands.add_parser("revoke", parents=[common], help="stop a device's token from working")
+    revoke.add_argument("--device", required=True)
+
+    export = commands.add_parser("export", parents=[common], help="every stored current version")
+    export.add_argument("--day", help="only this day (YYYY-MM-DD)")
+    export.add_argument("--format", choices=["csv", "geojson", "jsonl"], default="jsonl")
+    export.add_argument("--team", help="only this team")
+    export.add_argument("--include-personal", action="store_true", help="keep names and phone numbers")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    args = build_parser().parse_args(argv)
+    url = _database(args)
+    if args.command == "serve":
+        import uvicorn
+
+        os.environ["FIELDAPP_DATABASE_URL"] = url
+        uvicorn.run("sync.server.asgi:app", host=args.host, port=args.port, workers=args.workers,
+                    log_level="info", server_header=False)
+        return 0
+
+    from .db import open_database
+
+    db = open_database(url)
+    try:
+        if args.command == "enroll":
+            from .auth import new_token, token_hash
+
+            token = new_token()
+            db.enroll(team=args.team, device_id=args.device, role=args.role, token_hash=token_hash(token))
+            print(f"enrolled {args.device} in team {args.team} as {args.role}; its token (shown once):", file=out)
+            print(token, file=out)
+            return 0
+        if args.command == "revoke":
+            if db.revoke(args.device):
+                print(f"revoked {args.device}", file=out)
+                return 0
+            print(f"no enrolled device {args.device} with a working token", file=sys.stderr)
+            return 1
+        if args.command == "export":
+            from datetime import date
+
+            from .routes.reports import render_export
+
+            day = date.fromisoformat(args.day).isoformat() if args.day else None
+            response = render_export(db.current_records(args.team), args.format, day, args.include_personal)
+            out.write(response.body.decode("utf-8"))
+            return 0
+    finally:
+        db.close()
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

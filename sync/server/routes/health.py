@@ -1,0 +1,10 @@
+from fastapi import APIRouter
+
+from sync.protocol import Health
+
+router = APIRouter()
+
+
+@router.get("/health", response_model=Health, summary="Is the server up")
+def health() -> Health:
+    return Health()

@@ -1,0 +1,29 @@
+"""GET /pull: every version stored for the device's team after the cursor."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+
+from sync.protocol import DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, PullResponse, ServerConflict
+
+from ..auth import current_device, database
+from ..db import Database, Device
+
+router = APIRouter()
+
+
+@router.get("/pull", response_model=PullResponse, summary="Fetch the team's record versions after a cursor",
+            responses={401: {"description": "No token, or an unknown or revoked one"}})
+def pull(
+    since: str = Query("0", max_length=20, description="the cursor of the previous page; 0 for the start"),
+    limit: int = Query(DEFAULT_PULL_LIMIT, ge=1, le=MAX_PULL_LIMIT),
+    device: Device = Depends(current_device),
+    db: Database = Depends(database),
+) -> PullResponse:
+    if not since.isdigit():
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="since must be a cursor from an earlier pull, or 0")
+    page = db.pull(device.team, int(since), limit)
+    return PullResponse(
+        records=page.records, cursor=str(page.cursor), more=page.more,
+        conflicts=[ServerConflict(id=rid, server_record=rec) for rid, rec in page.conflicts.items()],
+    )

@@ -1,0 +1,59 @@
+"""A team lead's day: the figures and the exports, from the same code as the phone's."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+
+from fieldapp import exports
+from fieldapp.figures import day_figures, record_day
+
+from ..auth import database, team_lead
+from ..db import Database, Device
+
+router = APIRouter()
+
+
+def _day(day: str | None) -> str | None:
+    if day is None:
+        return None
+    try:
+        return date.fromisoformat(day).isoformat()
+    except ValueError:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="day must be YYYY-MM-DD") from None
+
+
+@router.get("/summary", summary="The day's figures for the lead's team",
+            responses={401: {"description": "No or unknown token"}, 403: {"description": "Not a lead's token"}})
+def summary(
+    day: str = Query(..., description="YYYY-MM-DD"),
+    lead: Device = Depends(team_lead),
+    db: Database = Depends(database),
+) -> dict:
+    return day_figures(db.current_records(lead.team), _day(day))
+
+
+@router.get("/export", summary="The team's records as CSV (with an HXL row), GeoJSON or JSON lines",
+            responses={401: {"description": "No or unknown token"}, 403: {"description": "Not a lead's token"}})
+def export(
+    day: str | None = Query(None, description="YYYY-MM-DD; every record when absent"),
+    format: Literal["csv", "geojson", "jsonl"] = "csv",
+    include_personal: bool = Query(False, description="keep names and phone numbers"),
+    lead: Device = Depends(team_lead),
+    db: Database = Depends(database),
+) -> Response:
+    return render_export(db.current_records(lead.team), format, _day(day), include_personal)
+
+
+def render_export(records: list[dict], format: str, day: str | None, include_personal: bool) -> Response:
+    if format == "csv":
+        return Response(exports.to_csv(records, include_personal=include_personal, day=day), media_type="text/csv; charset=utf-8")
+    if format == "geojson":
+        body = json.dumps(exports.to_geojson(records, include_personal=include_personal, day=day), ensure_ascii=False)
+        return Response(body, media_type="application/geo+json")
+    if day:
+        records = [r for r in records if record_day(r) == day]
+    return Response(exports.to_jsonl(records, include_personal=include_personal), media_type="application/x-ndjson")
