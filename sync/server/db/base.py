@@ -51,6 +51,17 @@ class Page:
     conflicts: dict[str, dict]  # id -> the server's current version, for records in conflict
 
 
+# Columns as the inserts write them, with their SQL types (PostgreSQL sends them as typed arrays).
+RECORD_COLUMNS = (("team", "text"), ("id", "text"), ("version", "int"), ("hash", "text"), ("type", "text"),
+                  ("record", "text"), ("in_conflict", "bool"), ("seq", "bigint"))
+REVISION_COLUMNS = (("team", "text"), ("id", "text"), ("version", "int"), ("hash", "text"), ("seq", "bigint"),
+                    ("losing", "bool"), ("device_id", "text"), ("sent_by", "text"), ("received_at", "text"), ("record", "text"))
+
+
+def _dumps(record: dict) -> str:
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
 def content_hash(record: dict) -> str:
     canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -136,22 +147,19 @@ class Database(ABC):
         with self.transaction(write=True) as cur:
             # Placeholder rows (version 0) for new records, so that two pushes of a
             # new record wait for each other on the row like any other.
-            cur.executemany(
-                self.sql("INSERT INTO records (team, id, version, hash, type, record, in_conflict, seq) "
-                         "VALUES (?, ?, 0, '', '', '{}', ?, 0) ON CONFLICT DO NOTHING"),
-                [(team, i, False) for i in ids],
-            )
+            self.insert_rows(cur, "records", RECORD_COLUMNS, [(team, i, 0, "", "", "{}", False, 0) for i in ids],
+                             " ON CONFLICT DO NOTHING")
             current: dict[str, Current | None] = {}
-            bodies: dict[str, str] = {}
+            kept: dict[str, tuple[str, str]] = {}  # id -> (type, body) of the current version
             for chunk in _chunks(ids, 500):
                 cur.execute(
-                    self.sql(f"SELECT id, version, hash, in_conflict, record FROM records "
+                    self.sql(f"SELECT id, version, hash, in_conflict, type, record FROM records "
                              f"WHERE team = ? AND id IN {self._in(len(chunk))} ORDER BY id{self.lock_rows}"),
                     (team, *chunk),
                 )
-                for rid, version, h, in_conflict, body in cur.fetchall():
+                for rid, version, h, in_conflict, kind, body in cur.fetchall():
                     current[rid] = Current(version, h, bool(in_conflict)) if version else None
-                    bodies[rid] = body
+                    kept[rid] = (kind, body)
             stored: dict[tuple[str, int], dict[str, bool]] = {}  # (id, version) -> hash -> lost
             for chunk in _chunks(ids, 500):
                 cur.execute(
@@ -172,20 +180,20 @@ class Database(ABC):
                     current=current.get(rid), same_version_hashes=set(same),
                     losing_hashes={k for k, lost in same.items() if lost},
                 )
-                body = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
                 if outcome is Outcome.ACCEPTED:
+                    body = _dumps(record)
                     same[h] = False
                     current[rid] = Current(version, h, False)
-                    bodies[rid] = body
-                    changed[rid] = (version, h, record["type"], body, False)
-                    new_revisions.append((rid, version, h, body, False))
+                    kept[rid] = (record["type"], body)
+                    changed[rid] = (version, h, False)
+                    new_revisions.append((rid, version, h, body, False, record["device_id"]))
                 elif outcome is Outcome.CONFLICT:
                     same[h] = True
                     now = current[rid]
                     current[rid] = Current(now.version, now.hash, True)
-                    changed[rid] = (now.version, now.hash, None, bodies[rid], True)
-                    new_revisions.append((rid, version, h, body, True))
-                server = json.loads(bodies[rid]) if outcome in (Outcome.CONFLICT, Outcome.CONFLICT_AGAIN) else None
+                    changed[rid] = (now.version, now.hash, True)
+                    new_revisions.append((rid, version, h, _dumps(record), True, record["device_id"]))
+                server = json.loads(kept[rid][1]) if outcome in (Outcome.CONFLICT, Outcome.CONFLICT_AGAIN) else None
                 results.append(Stored(outcome, server))
 
             if new_revisions:
@@ -194,20 +202,28 @@ class Database(ABC):
                 cur.execute(self.sql("UPDATE teams SET seq = seq + ? WHERE team = ? RETURNING seq"), (len(new_revisions), team))
                 last = cur.fetchone()[0]
                 first = last - len(new_revisions) + 1
-                cur.executemany(
-                    self.sql("INSERT INTO revisions (team, id, version, hash, seq, losing, device_id, sent_by, received_at, record) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                self.insert_rows(
+                    cur, "revisions", REVISION_COLUMNS,
                     [
-                        (team, rid, version, h, first + n, losing, json.loads(body)["device_id"], device.device_id, received, body)
-                        for n, (rid, version, h, body, losing) in enumerate(new_revisions)
+                        (team, rid, version, h, first + n, losing, made_by, device.device_id, received, body)
+                        for n, (rid, version, h, body, losing, made_by) in enumerate(new_revisions)
                     ],
                 )
-                cur.executemany(
-                    self.sql("UPDATE records SET version = ?, hash = ?, type = COALESCE(?, type), record = ?, in_conflict = ?, seq = ? "
-                             "WHERE team = ? AND id = ?"),
-                    [(v, h, t, body, conflict, last, team, rid) for rid, (v, h, t, body, conflict) in changed.items()],
+                self.insert_rows(
+                    cur, "records", RECORD_COLUMNS,
+                    [(team, rid, v, h, kept[rid][0], kept[rid][1], conflict, last) for rid, (v, h, conflict) in changed.items()],
+                    " ON CONFLICT (team, id) DO UPDATE SET version = excluded.version, hash = excluded.hash, type = excluded.type, "
+                    "record = excluded.record, in_conflict = excluded.in_conflict, seq = excluded.seq",
                 )
         return results
+
+    def insert_rows(self, cur, table: str, columns: Sequence[tuple[str, str]], rows: list[tuple], tail: str = "") -> None:
+        """Many rows in a few statements: one per 500 rows, not one per row."""
+        names = ", ".join(name for name, _ in columns)
+        row = "(" + ", ".join("?" * len(columns)) + ")"
+        for chunk in _chunks(rows, 500):
+            cur.execute(self.sql(f"INSERT INTO {table} ({names}) VALUES " + ",".join([row] * len(chunk)) + tail),
+                        [v for r in chunk for v in r])
 
     # --- pull and reading -------------------------------------------------------------------
 

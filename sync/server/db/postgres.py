@@ -25,5 +25,22 @@ class PostgresDatabase(Database):
                 with conn.cursor() as cur:
                     yield cur
 
+    def insert_rows(self, cur, table, columns, rows, tail="") -> None:
+        # COPY is several times faster than a VALUES list or unnest() here. An
+        # ON CONFLICT clause needs INSERT, so such rows go through a staging table.
+        if not rows:
+            return
+        names = ", ".join(name for name, _ in columns)
+        target = table
+        if tail:
+            target = f"staging_{table}"
+            cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {target} (LIKE {table}) ON COMMIT DELETE ROWS")
+        with cur.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        if tail:
+            cur.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {target}{tail}")
+            cur.execute(f"DELETE FROM {target}")
+
     def close(self) -> None:
         self._pool.close()

@@ -21,6 +21,9 @@ class SQLiteDatabase(Database):
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
+        # Writers of this process queue here rather than in SQLite's busy handler,
+        # whose sleeping retries let some pushes wait far longer than others.
+        self._writer = threading.Lock()
 
     def _connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -38,18 +41,23 @@ class SQLiteDatabase(Database):
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Any]:
         conn = self._connection()
+        if write:
+            self._writer.acquire()
         cur = conn.cursor()
-        # IMMEDIATE takes the write lock at once: no upgrade deadlocks between pushes.
-        cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         try:
-            yield cur
-        except BaseException:
-            conn.rollback()
-            raise
-        else:
-            conn.commit()
+            # IMMEDIATE takes the write lock at once: no upgrade deadlocks between pushes.
+            cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield cur
+            except BaseException:
+                conn.rollback()
+                raise
+            else:
+                conn.commit()
         finally:
             cur.close()
+            if write:
+                self._writer.release()
 
     def close(self) -> None:
         with self._guard:
