@@ -1,0 +1,23 @@
+"""Fetching the team's records since the saved cursor; the cursor moves only after they are saved."""
+
+from __future__ import annotations
+
+from fieldapp.store import RecordStore
+
+from .client import SyncClient
+
+PAGE = 500
+CURSOR = "pull_cursor"
+
+
+def pull_team(store: RecordStore, client: SyncClient) -> int:
+    """Pull every page; return how many records changed here. Raises SyncError when the link fails."""
+    changed = 0
+    cursor = store.get_meta(CURSOR, "0")
+    while True:
+        page = client.pull(cursor, PAGE)
+        changed += store.save_pulled(page.records, page.conflicts)
+        store.set_meta(CURSOR, page.cursor)
+        cursor = page.cursor
+        if not page.more:
+            return changed

@@ -1,0 +1,56 @@
+"""One sync pass: push the outbox, then pull the team's records. No retries here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import httpx
+
+from fieldapp.store import RecordStore
+
+from . import enrollment
+from .client import SyncClient
+from .errors import NotEnrolled, SyncError
+from .pull import pull_team
+from .push import PushReport, push_outbox
+
+LAST_SYNC = "last_sync"
+
+
+@dataclass
+class PassResult:
+    push: PushReport
+    pulled: int
+    error: SyncError | None
+    counts: dict[str, int]
+
+    @property
+    def waiting(self) -> int:
+        return self.counts["pending"] + self.counts["rejected"] + self.counts["conflict"]
+
+
+def run_pass(store: RecordStore, data_dir: Path, *, transport: httpx.BaseTransport | None = None,
+             timeout: float | httpx.Timeout | None = None,
+             progress: Callable[[int, int], None] | None = None) -> PassResult:
+    """Push then pull once; record the outcome in the store's meta. Never raises SyncError."""
+    report, pulled, error = PushReport(), 0, None
+    try:
+        linked = enrollment.load(data_dir)
+        if linked is None:
+            raise NotEnrolled("this device is not enrolled with a server yet")
+        kwargs = {"timeout": timeout} if timeout is not None else {}
+        with SyncClient(linked.server_url, linked.token, transport=transport, **kwargs) as client:
+            report = push_outbox(store, client, progress=progress)
+            pulled = pull_team(store, client)
+    except SyncError as exc:
+        error = exc
+    now = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+    last = store.get_meta(LAST_SYNC, {}) or {}
+    last.update({"at": now, "ok": error is None, "error": str(error) if error else None, "sent": report.sent})
+    if error is None:
+        last["last_success"] = now
+    store.set_meta(LAST_SYNC, last)
+    return PassResult(report, pulled, error, store.counts())

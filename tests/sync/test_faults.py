@@ -1,0 +1,104 @@
+"""Through every fault of the link, each queued record reaches the server exactly once."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from fieldapp.demo import populate
+from sync import enrollment
+from sync.errors import ServerError, Unreachable
+from sync.session import run_pass
+from tests.conftest import free_port
+
+CALLS = 800  # with their recoveries, about 2,400 records
+
+
+def _local_versions(store) -> set[tuple[str, int]]:
+    return {(r.id, r.version) for r in store.iter_current()}
+
+
+def test_a_few_thousand_records_arrive_exactly_once_through_every_fault(link, tmp_path):
+    folder = tmp_path / "device"
+    store = link.device(folder)
+    saved = populate(store, CALLS, seed=11)
+    assert saved > 2000
+    ours = _local_versions(store)
+
+    # connection refused: nothing listens at that address
+    token = enrollment.load(folder).token
+    enrollment.save(folder, enrollment.Enrollment(f"http://127.0.0.1:{free_port()}", token))
+    result = run_pass(store, folder)
+    assert isinstance(result.error, Unreachable) and store.counts()["pending"] == saved
+    enrollment.save(folder, enrollment.Enrollment(link.proxy.url, token))
+
+    # each fault in turn, between batches that get through
+    link.proxy.plan(
+        "reset_before", "pass", "reset_after", "pass", "cut_answer", "pass",
+        "status_500", "pass", "status_503", "pass", "stall",
+    )
+    errors = []
+    for _ in range(30):
+        result = run_pass(store, folder, timeout=2.0)
+        if result.error is None and result.counts["pending"] == 0:
+            break
+        errors.append(type(result.error).__name__ if result.error else None)
+    assert {"Unreachable", "ServerError"} <= set(errors)
+    assert set(link.proxy.seen) >= {"reset_before", "reset_after", "cut_answer", "status_500", "status_503", "stall"}
+
+    # every version on the server once, none lost, the phone showing all sent
+    stored = link.stored_versions()
+    assert set(stored) == ours
+    assert set(stored.values()) == {1}
+    counts = store.counts()
+    assert counts["sent"] == counts["total"] == saved and counts["pending"] == 0
+    store.close()
+
+
+def test_the_server_killed_and_restarted_mid_sync(link, tmp_path):
+    folder = tmp_path / "device"
+    store = link.device(folder)
+    saved = populate(store, 600, seed=12)
+    ours = _local_versions(store)
+    link.proxy.latency = 0.05  # slow enough that the kill lands mid-pass
+
+    outcome = {}
+    sync_thread = threading.Thread(target=lambda: outcome.update(r=run_pass(store, folder, timeout=5.0)))
+    sync_thread.start()
+    time.sleep(0.6)
+    link.restart_server()  # SIGKILL, then start again on the same file and port
+    sync_thread.join(60)
+    first = outcome["r"]
+    assert first.error is not None and 0 < first.counts["pending"] < saved
+
+    link.proxy.latency = 0
+    for _ in range(10):
+        if run_pass(store, folder).counts["pending"] == 0:
+            break
+    stored = link.stored_versions()
+    assert set(stored) == ours and set(stored.values()) == {1}
+    assert store.counts()["sent"] == saved
+    store.close()
+
+
+def test_sync_once_says_why_and_exits_non_zero_until_the_queue_is_empty(link, tmp_path):
+    import subprocess
+    import sys
+
+    folder = tmp_path / "device"
+    store = link.device(folder)
+    populate(store, 5, seed=1)
+    store.close()
+    link.proxy.plan("status_503")
+
+    def once():
+        return subprocess.run([sys.executable, "-m", "fieldapp", "sync", "--once", "--data", str(folder)],
+                              capture_output=True, text=True, timeout=120)
+
+    first = once()
+    assert first.returncode == 1 and "503" in first.stdout and "waiting to be sent" in first.stdout
+    second = once()
+    assert second.returncode == 0 and "all sent" in second.stdout, second.stdout
+    status = subprocess.run([sys.executable, "-m", "fieldapp", "status", "--json", "--data", str(folder)],
+                            capture_output=True, text=True, timeout=60)
+    assert '"last_error": null' in status.stdout and '"pending": 0' in status.stdout
