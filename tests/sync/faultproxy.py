@@ -72,6 +72,7 @@ class FaultProxy:
         self.port = self._listener.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self._closed = threading.Event()
+        self._release = threading.Event()
         threading.Thread(target=self._accept, daemon=True).start()
 
     def plan(self, *faults: str) -> None:
@@ -80,8 +81,13 @@ class FaultProxy:
         with self._lock:
             self.faults.extend(faults)
 
+    def release_stalls(self) -> None:
+        """End every held request now (its client sees the connection close)."""
+        self._release.set()
+
     def close(self) -> None:
         self._closed.set()
+        self._release.set()
         self._listener.close()
 
     def _next_fault(self) -> str:
@@ -129,7 +135,7 @@ class FaultProxy:
                     client.close()
                     return
                 if fault == "stall":
-                    self._closed.wait(120)
+                    self._release.wait(120)
                     client.close()
                     return
                 with self._lock:
