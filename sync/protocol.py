@@ -46,8 +46,8 @@ class Verdict(BaseModel):
     status: VerdictStatus
     errors: list[FieldError] = Field(default_factory=list)
     # With `conflict`: the server's current version of the record, so the
-    # device can keep both for a team lead.
-    server_record: dict[str, Any] | None = None
+    # device can keep both for a team lead. Left out of other verdicts.
+    server_record: dict[str, Any] | None = Field(default=None, exclude_if=lambda value: value is None)
 
 
 class PushResponse(BaseModel):

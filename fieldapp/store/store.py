@@ -21,7 +21,7 @@ versions (the phone's audit trail).
 
 from __future__ import annotations
 
-import copy
+import json
 import logging
 import os
 import time
@@ -99,7 +99,7 @@ class StoredRecord:
 
     @classmethod
     def _from_doc(cls, doc: Mapping[str, Any]) -> "StoredRecord":
-        doc = copy.deepcopy(dict(doc))
+        doc = _copy(dict(doc))
         return cls(
             record=doc["record"],
             state=SyncState(doc["state"]),
@@ -110,6 +110,11 @@ class StoredRecord:
             mine=doc.get("mine", False),
             day=doc["record"]["created_at"][:10],
         )
+
+
+def _copy(data: Any) -> Any:
+    """A deep copy of plain JSON data; several times faster than copy.deepcopy."""
+    return json.loads(json.dumps(data))
 
 
 def now_local() -> datetime:
@@ -429,7 +434,7 @@ class RecordStore:
             key = self._open_chunk(day)
             self._write(key, lambda p, docs: p.insert_many([doc]))
             self._note_ids([(record["id"], key)])
-        return copy.deepcopy(record)
+        return _copy(record)
 
     def edit(
         self,
@@ -463,11 +468,11 @@ class RecordStore:
                 partition.update(apply, [doc.doc_id])
                 return new
 
-            return copy.deepcopy(self._write(key, change))
+            return _copy(self._write(key, change))
 
     def _next_version(self, doc, *, data, review, recorded_by, now, base_version=None, version=None) -> dict:
         current = doc["record"]
-        new = copy.deepcopy(current)
+        new = _copy(current)
         if data is not None:
             new["data"] = dict(data)
         if review is not None:
@@ -518,7 +523,7 @@ class RecordStore:
                 partition.update(apply, [doc.doc_id])
                 return new
 
-            return copy.deepcopy(self._write(key, change))
+            return _copy(self._write(key, change))
 
     # --- sync: verdicts and pulled records -----------------------------------------------------
 
@@ -650,20 +655,25 @@ class RecordStore:
             ]
 
     def outbox(self, limit: int | None = None) -> list[dict]:
-        """Current versions waiting to be sent: day by day, calls first, oldest first."""
+        """Current versions waiting to be sent: oldest first, each call before its recoveries.
+
+        Partition by partition (a partition is a day's chunk, in the order the
+        records were created), calls first within each. A recovery is never in
+        an earlier partition than its call, which existed before it. Sending
+        in this order also touches each partition once when the verdicts land.
+        """
         out: list[dict] = []
         with self._lock:
             self._refresh()
-            days: dict[str, list[str]] = {}
             for key in sorted(self._summaries):
-                if self._summaries[key]["states"].get(SyncState.PENDING.value):
-                    days.setdefault(day_of(key), []).append(key)
-            for day in sorted(days):
-                waiting = [d["record"] for k in days[day] for d in self._docs(k) if d["state"] == SyncState.PENDING.value]
+                if not self._summaries[key]["states"].get(SyncState.PENDING.value):
+                    continue
+                waiting = [d["record"] for d in self._docs(key) if d["state"] == SyncState.PENDING.value]
                 waiting.sort(key=lambda r: (_TYPE_ORDER[r["type"]], r["updated_at"]))
-                out.extend(copy.deepcopy(waiting))
+                room = len(waiting) if limit is None else limit - len(out)
+                out.extend(_copy(waiting[:room]))
                 if limit is not None and len(out) >= limit:
-                    return out[:limit]
+                    break
         return out
 
     def counts(self) -> dict[str, int]:
@@ -681,7 +691,7 @@ class RecordStore:
     def get_meta(self, key: str, default: Any = None) -> Any:
         with self._lock:
             doc = self._meta_db.table("meta", cache_size=0).get(doc_id=1)
-        return copy.deepcopy(doc.get(key, default)) if doc else default
+        return _copy(doc.get(key, default)) if doc else default
 
     def set_meta(self, key: str, value: Any) -> None:
         with self._lock:

@@ -6,6 +6,7 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
@@ -32,6 +33,8 @@ def create_app(database: Database | str) -> FastAPI:
         "Every route but health needs `Authorization: Bearer <device token>`.",
     )
     app.state.database = db
+    # Verdict lists and pull pages shrink several times over: slow links are the normal case.
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
     for module in (health, push, pull, reports):
         app.include_router(module.router, prefix=API_PREFIX)
 
