@@ -1,0 +1,89 @@
+"""The Flet app: opens the store, starts the background sync, draws the current screen.
+
+    fieldapp ui --web --port 8550     # a web page on 127.0.0.1, everything served locally
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import flet as ft
+
+from fieldapp.store import RecordStore
+from fieldapp.ui import views
+from fieldapp.ui.state import AppState
+from sync.worker import SyncWorker
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+# Flutter's web client would fetch Arabic glyphs from a CDN: ship them instead.
+ARABIC_FONT = "Noto Sans Arabic"
+
+
+def build(page: ft.Page, state: AppState, worker: SyncWorker | None) -> None:
+    """Draw the app on a page and keep it drawn as the state changes."""
+    body = ft.Column(scroll=ft.ScrollMode.AUTO, expand=True, spacing=12)
+    shell = ft.SafeArea(content=ft.Container(content=body, padding=ft.Padding.all(12), expand=True), expand=True)
+
+    def apply_look() -> None:
+        page.theme_mode = ft.ThemeMode.DARK if state.dark else ft.ThemeMode.LIGHT
+        shell.rtl = state.t.rtl
+        page.title = state.t("app.title")
+
+    async def locate(_=None) -> None:
+        try:
+            from flet_geolocator import Geolocator
+
+            geo = Geolocator()
+            position = await asyncio.wait_for(geo.get_current_position(), timeout=10)
+            state.set_location(position.latitude, position.longitude, position.accuracy)
+        except Exception:  # no permission, no fix, or not on this platform: say so, keep the form
+            state.errors["location"] = state.t("call.location_unavailable")
+        refresh()
+
+    def refresh() -> None:
+        screen = state.screen
+        if screen == "new_call":
+            controls = views.new_call(state, refresh, locate)
+        elif screen == "call":
+            controls = views.call(state, refresh)
+        elif screen == "recovery":
+            controls = views.recovery(state, refresh)
+        elif screen == "settings":
+            controls = views.settings(state, refresh, apply_look)
+        else:
+            controls = views.home(state, refresh)
+        body.controls = [*controls, views.nav(state, refresh)]
+        page.update()
+
+    apply_look()
+    page.add(shell)
+    if worker is not None:
+        worker.subscribe(lambda _status: refresh())
+    refresh()
+
+
+def run(data_dir: Path, *, web: bool, port: int | None = None, host: str = "127.0.0.1") -> None:
+    store = RecordStore.open(data_dir)
+    worker = SyncWorker(store, data_dir)
+    started = []
+
+    async def main(page: ft.Page) -> None:
+        page.fonts = {ARABIC_FONT: "fonts/NotoSansArabic-Regular.ttf"}
+        page.theme = ft.Theme(color_scheme_seed=ft.Colors.ORANGE, font_family=ARABIC_FONT)
+        page.dark_theme = ft.Theme(color_scheme_seed=ft.Colors.ORANGE, font_family=ARABIC_FONT)
+        state = AppState(store, data_dir, worker=worker)
+        build(page, state, worker)
+        page.on_app_lifecycle_state_change = lambda e: worker.on_foreground() if str(e.state).endswith(("RESUME", "SHOW")) else None
+        if not started:  # one worker for every open page
+            started.append(True)
+            page.run_task(worker.run)
+
+    ft.run(
+        main,
+        view=ft.AppView.WEB_BROWSER if web else ft.AppView.FLET_APP,
+        host=host if web else None,
+        port=port or 0,
+        assets_dir=str(ASSETS),
+        no_cdn=True,  # there is often no internet: serve everything from here
+    )

@@ -1,0 +1,341 @@
+"""The screens: thin Flet layers over fieldapp/ui/state.py.
+
+Each function draws one screen from the state and wires its controls to the
+state's actions; `refresh` redraws after an action. Touch targets are at least
+48 px, text is large enough for a dusty screen at night, and every control a
+test or a screen reader needs has a semantics identifier.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import flet as ft
+
+from fieldapp.ui.state import AGE_GROUPS, INCIDENT_TYPES, OUTCOMES, SEXES, STATUS_STEPS, AppState
+
+TOUCH = 56  # px: comfortably above 48 for gloved hands
+
+INCIDENT_ICONS = {
+    "airstrike": ft.Icons.FLIGHT, "shelling": ft.Icons.GPS_FIXED, "explosion": ft.Icons.FLARE,
+    "building_collapse": ft.Icons.DOMAIN_DISABLED, "fire": ft.Icons.LOCAL_FIRE_DEPARTMENT,
+    "armed_violence": ft.Icons.REPORT, "bodies_found": ft.Icons.SEARCH, "traffic_accident": ft.Icons.CAR_CRASH,
+    "flood": ft.Icons.WATER, "earthquake": ft.Icons.LANDSLIDE, "other": ft.Icons.HELP_OUTLINE,
+}
+
+Refresh = Callable[[], None]
+
+
+def tagged(identifier: str, control: ft.Control, label: str | None = None) -> ft.Control:
+    return ft.Semantics(identifier=identifier, label=label, content=control)
+
+
+def big_button(text: str, on_click, *, identifier: str, icon=None, filled: bool = True, selected: bool = False) -> ft.Control:
+    kind = ft.FilledButton if filled or selected else ft.OutlinedButton
+    button = kind(content=text, icon=icon, on_click=on_click, height=TOUCH,
+                  style=ft.ButtonStyle(text_style=ft.TextStyle(size=18)))
+    return tagged(identifier, button)
+
+
+def field(state: AppState, form, name: str, label: str, *, keyboard=None, multiline: bool = False) -> ft.Control:
+    def changed(e):
+        setattr(form, name, e.control.value or "")
+
+    return tagged(f"field-{name}", ft.TextField(
+        label=label, value=str(getattr(form, name) or ""), on_change=changed, keyboard_type=keyboard,
+        multiline=multiline, min_lines=2 if multiline else None, error=state.errors.get(name),
+        text_size=18,
+    ))
+
+
+def header(state: AppState, title: str, refresh: Refresh, *, back: str | None = None) -> ft.Control:
+    t = state.t
+    left = []
+    if back:
+        def go_back(_):
+            state.go(back, state.call_id)
+            refresh()
+
+        left.append(tagged("back", ft.IconButton(icon=ft.Icons.ARROW_BACK, tooltip=t("call.back"), on_click=go_back,
+                                                 icon_size=28, width=TOUCH, height=TOUCH)))
+    return ft.Column(spacing=4, controls=[
+        ft.Row(controls=[*left, ft.Text(title, size=22, weight=ft.FontWeight.BOLD, expand=True)]),
+        tagged("sync-badge", ft.Container(
+            content=ft.Text(state.badge(), size=15), padding=ft.Padding.symmetric(horizontal=12, vertical=8),
+            border_radius=20, bgcolor=ft.Colors.SECONDARY_CONTAINER,
+        )),
+        *[ft.Text(p, color=ft.Colors.ERROR, size=14) for p in state.problems],
+    ])
+
+
+def nav(state: AppState, refresh: Refresh) -> ft.Control:
+    t = state.t
+
+    def to(screen):
+        def go(_):
+            state.go(screen)
+            refresh()
+        return go
+
+    return ft.Row(alignment=ft.MainAxisAlignment.SPACE_AROUND, controls=[
+        big_button(t("nav.home"), to("home"), identifier="nav-home", icon=ft.Icons.LIST, filled=False,
+                   selected=state.screen == "home"),
+        big_button(t("nav.settings"), to("settings"), identifier="nav-settings", icon=ft.Icons.SETTINGS, filled=False,
+                   selected=state.screen == "settings"),
+    ])
+
+
+# --- home ---------------------------------------------------------------------------------------
+
+
+def home(state: AppState, refresh: Refresh) -> list[ft.Control]:
+    t = state.t
+
+    def new_call(_):
+        state.go("new_call")
+        refresh()
+
+    def open_call(call_id):
+        def go(_):
+            state.go("call", call_id)
+            refresh()
+        return go
+
+    rows = state.home_rows()
+    cards = [
+        tagged(f"call-{row.id}", ft.Card(content=ft.ListTile(
+            leading=ft.Icon(INCIDENT_ICONS[row.incident_type], size=32),
+            title=ft.Text(f"{t('incident.' + row.incident_type)} · {row.place}", size=17),
+            subtitle=ft.Text(f"{row.time} · {t('status.' + row.status)}\n"
+                             + t("home.people", **row.people), size=15),
+            on_click=open_call(row.id), min_height=72,
+        )), label=f"{t('incident.' + row.incident_type)} {row.place}")
+        for row in rows
+    ]
+    return [
+        header(state, t("home.today"), refresh),
+        big_button(t("home.new_call"), new_call, identifier="new-call", icon=ft.Icons.ADD_ALERT),
+        *(cards or [ft.Text(t("home.empty"), size=16)]),
+    ]
+
+
+# --- new call ------------------------------------------------------------------------------------
+
+
+def new_call(state: AppState, refresh: Refresh, locate) -> list[ft.Control]:
+    t, form = state.t, state.call_form
+
+    def pick(kind):
+        def choose(_):
+            form.incident_type = kind
+            refresh()
+        return choose
+
+    tiles = [
+        tagged(f"type-{kind}", ft.Container(
+            content=ft.Column(horizontal_alignment=ft.CrossAxisAlignment.CENTER, spacing=2, controls=[
+                ft.Icon(INCIDENT_ICONS[kind], size=30), ft.Text(t(f"incident.{kind}"), size=14, text_align=ft.TextAlign.CENTER),
+            ]),
+            on_click=pick(kind), padding=6, border_radius=12, height=84, col={"xs": 4},
+            bgcolor=ft.Colors.PRIMARY_CONTAINER if form.incident_type == kind else ft.Colors.SURFACE_CONTAINER_HIGHEST,
+            border=ft.Border.all(3, ft.Colors.PRIMARY) if form.incident_type == kind else None,
+        ), label=t(f"incident.{kind}"))
+        for kind in INCIDENT_TYPES
+    ]
+
+    def use_place(place):
+        def choose(_):
+            form.place = place
+            refresh()
+        return choose
+
+    recent = [ft.Chip(label=ft.Text(p, size=14), on_click=use_place(p)) for p in state.recent_places()]
+
+    def save(_):
+        state.save_call()
+        refresh()
+
+    location_note = []
+    if form.lat is not None:
+        location_note.append(ft.Text(t("call.location_set", accuracy=round(form.accuracy_m or 0)), size=14))
+    if state.errors.get("location"):
+        location_note.append(ft.Text(state.errors["location"], color=ft.Colors.ERROR, size=14))
+    return [
+        header(state, t("call.new_title"), refresh, back="home"),
+        ft.Text(t("call.type"), size=17, weight=ft.FontWeight.BOLD),
+        *([ft.Text(state.errors["incident_type"], color=ft.Colors.ERROR)] if "incident_type" in state.errors else []),
+        ft.ResponsiveRow(controls=tiles, spacing=6, run_spacing=6),
+        field(state, form, "place", t("call.place")),
+        *([ft.Text(t("call.recent_places"), size=14), ft.Row(controls=recent, wrap=True)] if recent else []),
+        big_button(t("call.use_location"), locate, identifier="use-location", icon=ft.Icons.MY_LOCATION, filled=False),
+        *location_note,
+        field(state, form, "received_at", t("call.received_at"), keyboard=ft.KeyboardType.DATETIME),
+        field(state, form, "reported_people", t("call.reported_people"), keyboard=ft.KeyboardType.NUMBER),
+        field(state, form, "caller_phone", t("call.caller_phone"), keyboard=ft.KeyboardType.PHONE),
+        field(state, form, "notes", t("call.notes"), multiline=True),
+        big_button(t("call.save"), save, identifier="save-call", icon=ft.Icons.SAVE),
+    ]
+
+
+# --- a call's page ----------------------------------------------------------------------------------
+
+
+def call(state: AppState, refresh: Refresh) -> list[ft.Control]:
+    t = state.t
+    page = state.call_page()
+    if page is None:
+        state.go("home")
+        return home(state, refresh)
+    record = page.stored.record
+    data = record["data"]
+
+    def step(status):
+        def mark(_):
+            state.set_status(status)
+            refresh()
+        return mark
+
+    def add_recovery(_):
+        state.go("recovery", state.call_id)
+        refresh()
+
+    log = {entry["status"]: entry["at"][11:16] for entry in data.get("status_log", [])}
+    steps = [
+        big_button(t(f"status.{s.value}") + (f" {log[s.value]}" if s.value in log else ""), step(s.value),
+                   identifier=f"status-{s.value}", filled=False, selected=data["status"] == s.value)
+        for s in STATUS_STEPS
+    ] if page.editable else []
+    sync_note = []
+    if page.stored.state.value == "rejected":
+        sync_note.append(ft.Text(t("sync.refused"), color=ft.Colors.ERROR, weight=ft.FontWeight.BOLD))
+        sync_note += [ft.Text(f"{e['field']}: {e['message']}", color=ft.Colors.ERROR) for e in page.stored.errors]
+    elif page.stored.state.value == "conflict":
+        sync_note.append(ft.Text(t("sync.conflict"), color=ft.Colors.TERTIARY, weight=ft.FontWeight.BOLD))
+    recoveries = [
+        ft.ListTile(
+            leading=ft.Icon(ft.Icons.PERSON if r.record["data"]["outcome"] != "deceased" else ft.Icons.REMOVE_CIRCLE_OUTLINE),
+            title=ft.Text(f"{t('outcome.' + r.record['data']['outcome'])} × {r.record['data']['count']}", size=16),
+            subtitle=ft.Text(" · ".join(x for x in (r.record["data"]["recovered_at"][11:16], r.record["data"].get("tag"),
+                                                     r.record["data"].get("handed_to")) if x), size=14),
+        )
+        for r in page.recoveries
+    ]
+    return [
+        header(state, f"{t('incident.' + data['incident_type'])} · {(data.get('location') or {}).get('place', '')}",
+               refresh, back="home"),
+        *([ft.Text(state.notice, color=ft.Colors.PRIMARY)] if state.notice else []),
+        ft.Text(f"{data['received_at'][11:16]} · {t('status.' + data['status'])} · "
+                + t("home.people", **page.people), size=16),
+        *sync_note,
+        *([ft.Text(t("call.read_only"), italic=True)] if not page.editable else []),
+        ft.Text(t("call.status"), size=17, weight=ft.FontWeight.BOLD),
+        ft.ResponsiveRow(controls=[ft.Container(content=s, col={"xs": 6}) for s in steps], spacing=6, run_spacing=6),
+        ft.Text(t("call.recoveries"), size=17, weight=ft.FontWeight.BOLD),
+        *recoveries,
+        *([big_button(t("call.add_recovery"), add_recovery, identifier="add-recovery", icon=ft.Icons.PERSON_ADD)]
+          if page.editable else []),
+    ]
+
+
+# --- a recovery --------------------------------------------------------------------------------------
+
+
+def chips(state: AppState, form, name: str, values: list[str], prefix: str, refresh: Refresh) -> ft.Control:
+    def choose(value):
+        def pick(_):
+            setattr(form, name, value)
+            state.errors.pop(name, None)
+            refresh()
+        return pick
+
+    return ft.Row(wrap=True, spacing=6, run_spacing=6, controls=[
+        tagged(f"{name}-{v}", ft.Chip(label=ft.Text(state.t(f"{prefix}.{v}"), size=16), selected=getattr(form, name) == v,
+                                      on_select=choose(v), padding=ft.Padding.all(10)), label=state.t(f"{prefix}.{v}"))
+        for v in values
+    ])
+
+
+def recovery(state: AppState, refresh: Refresh) -> list[ft.Control]:
+    t, form = state.t, state.recovery_form
+
+    def save(_):
+        state.save_recovery()
+        refresh()
+
+    def identified(e):
+        form.identified = bool(e.control.value)
+        refresh()
+
+    return [
+        header(state, t("recovery.title"), refresh, back="call"),
+        ft.Text(t("recovery.outcome"), size=17, weight=ft.FontWeight.BOLD),
+        *([ft.Text(state.errors["outcome"], color=ft.Colors.ERROR)] if "outcome" in state.errors else []),
+        chips(state, form, "outcome", OUTCOMES, "outcome", refresh),
+        field(state, form, "count", t("recovery.count"), keyboard=ft.KeyboardType.NUMBER),
+        ft.Text(t("recovery.sex"), size=16),
+        chips(state, form, "sex", SEXES, "sex", refresh),
+        ft.Text(t("recovery.age_group"), size=16),
+        chips(state, form, "age_group", AGE_GROUPS, "age", refresh),
+        tagged("identified", ft.Switch(label=t("recovery.identified"), value=form.identified, on_change=identified)),
+        *([field(state, form, "name", t("recovery.name"))] if form.identified else []),
+        field(state, form, "tag", t("recovery.tag")),
+        field(state, form, "handed_to", t("recovery.handed_to")),
+        field(state, form, "notes", t("recovery.notes"), multiline=True),
+        big_button(t("recovery.save"), save, identifier="save-recovery", icon=ft.Icons.SAVE),
+    ]
+
+
+# --- settings ---------------------------------------------------------------------------------------------
+
+
+def settings(state: AppState, refresh: Refresh, apply_look: Refresh) -> list[ft.Control]:
+    t = state.t
+    entry = {"server": state.enrolled_server() or "", "token": ""}
+
+    def language(value):
+        def choose(_):
+            state.set_language(value)
+            apply_look()
+            refresh()
+        return choose
+
+    def dark(e):
+        state.set_dark(bool(e.control.value))
+        apply_look()
+        refresh()
+
+    def callsign(e):
+        state.set_callsign(e.control.value or "")
+
+    def server(e):
+        entry["server"] = e.control.value or ""
+
+    def token(e):
+        entry["token"] = e.control.value or ""
+
+    def enroll(_):
+        state.enroll(entry["server"], entry["token"])
+        refresh()
+
+    def send_now(_):
+        state.send_now()
+        refresh()
+
+    linked = state.enrolled_server()
+    return [
+        header(state, t("settings.title"), refresh),
+        *([ft.Text(state.notice, color=ft.Colors.PRIMARY)] if state.notice else []),
+        ft.Text(t("settings.language"), size=17, weight=ft.FontWeight.BOLD),
+        ft.Row(controls=[
+            big_button("العربية", language("ar"), identifier="lang-ar", filled=False, selected=state.language == "ar"),
+            big_button("English", language("en"), identifier="lang-en", filled=False, selected=state.language == "en"),
+        ]),
+        tagged("dark", ft.Switch(label=t("settings.dark"), value=state.dark, on_change=dark)),
+        tagged("field-callsign", ft.TextField(label=t("settings.callsign"), value=state.callsign, on_change=callsign, text_size=18)),
+        *([ft.Text(t("settings.enrolled", server=linked), size=15)] if linked else []),
+        tagged("field-server", ft.TextField(label=t("settings.server"), value=entry["server"], on_change=server,
+                                            keyboard_type=ft.KeyboardType.URL, error=state.errors.get("server"), text_size=18)),
+        tagged("field-token", ft.TextField(label=t("settings.token"), password=True, on_change=token, text_size=18)),
+        big_button(t("settings.enroll"), enroll, identifier="enroll", icon=ft.Icons.LINK, filled=False),
+        big_button(t("settings.send_now"), send_now, identifier="send-now", icon=ft.Icons.SYNC),
+    ]
