@@ -16,14 +16,16 @@ from fieldapp.ui.state import AppState
 from sync.worker import SyncWorker
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
-# Flutter's web client would fetch Arabic glyphs from a CDN: ship them instead.
-ARABIC_FONT = "Noto Sans Arabic"
+ARABIC_FONT = views.FONT
 
 
 def build(page: ft.Page, state: AppState, worker: SyncWorker | None) -> None:
     """Draw the app on a page and keep it drawn as the state changes."""
     body = ft.Column(scroll=ft.ScrollMode.AUTO, expand=True, spacing=12)
-    shell = ft.SafeArea(content=ft.Container(content=body, padding=ft.Padding.all(12), expand=True), expand=True)
+    badge, badge_text = views.badge(state)
+    shell = ft.SafeArea(expand=True, content=ft.Container(padding=ft.Padding.all(12), expand=True, content=ft.Column(
+        expand=True, spacing=8, controls=[badge, body],
+    )))
 
     def apply_look() -> None:
         page.theme_mode = ft.ThemeMode.DARK if state.dark else ft.ThemeMode.LIGHT
@@ -54,12 +56,18 @@ def build(page: ft.Page, state: AppState, worker: SyncWorker | None) -> None:
         else:
             controls = views.home(state, refresh)
         body.controls = [*controls, views.nav(state, refresh)]
+        badge_text.value = state.badge()
+        page.update()
+
+    def show_status(_status) -> None:
+        # Only the badge changes: redrawing the screen would steal a field's focus mid-word.
+        badge_text.value = state.badge()
         page.update()
 
     apply_look()
     page.add(shell)
     if worker is not None:
-        worker.subscribe(lambda _status: refresh())
+        worker.subscribe(show_status)
     refresh()
 
 

@@ -15,6 +15,8 @@ import flet as ft
 from fieldapp.ui.state import AGE_GROUPS, INCIDENT_TYPES, OUTCOMES, SEXES, STATUS_STEPS, AppState
 
 TOUCH = 56  # px: comfortably above 48 for gloved hands
+# Shipped in assets/fonts (the web client would fetch Arabic glyphs from a CDN).
+FONT = "Noto Sans Arabic"
 
 INCIDENT_ICONS = {
     "airstrike": ft.Icons.FLIGHT, "shelling": ft.Icons.GPS_FIXED, "explosion": ft.Icons.FLARE,
@@ -30,10 +32,15 @@ def tagged(identifier: str, control: ft.Control, label: str | None = None) -> ft
     return ft.Semantics(identifier=identifier, label=label, content=control)
 
 
+def _col(span: int, control: ft.Control) -> ft.Control:
+    control.col = {"xs": span}  # of 12: a ResponsiveRow reads it on its direct child
+    return control
+
+
 def big_button(text: str, on_click, *, identifier: str, icon=None, filled: bool = True, selected: bool = False) -> ft.Control:
     kind = ft.FilledButton if filled or selected else ft.OutlinedButton
     button = kind(content=text, icon=icon, on_click=on_click, height=TOUCH,
-                  style=ft.ButtonStyle(text_style=ft.TextStyle(size=18)))
+                  style=ft.ButtonStyle(text_style=ft.TextStyle(size=18, font_family=FONT)))
     return tagged(identifier, button)
 
 
@@ -60,12 +67,17 @@ def header(state: AppState, title: str, refresh: Refresh, *, back: str | None = 
                                                  icon_size=28, width=TOUCH, height=TOUCH)))
     return ft.Column(spacing=4, controls=[
         ft.Row(controls=[*left, ft.Text(title, size=22, weight=ft.FontWeight.BOLD, expand=True)]),
-        tagged("sync-badge", ft.Container(
-            content=ft.Text(state.badge(), size=15), padding=ft.Padding.symmetric(horizontal=12, vertical=8),
-            border_radius=20, bgcolor=ft.Colors.SECONDARY_CONTAINER,
-        )),
         *[ft.Text(p, color=ft.Colors.ERROR, size=14) for p in state.problems],
     ])
+
+
+def badge(state: AppState) -> tuple[ft.Control, ft.Text]:
+    """The sync badge, always in sight; its text is updated in place, never by a redraw."""
+    text = ft.Text(state.badge(), size=15)
+    return tagged("sync-badge", ft.Container(
+        content=text, padding=ft.Padding.symmetric(horizontal=12, vertical=8),
+        border_radius=20, bgcolor=ft.Colors.SECONDARY_CONTAINER,
+    )), text
 
 
 def nav(state: AppState, refresh: Refresh) -> ft.Control:
@@ -132,14 +144,14 @@ def new_call(state: AppState, refresh: Refresh, locate) -> list[ft.Control]:
         return choose
 
     tiles = [
-        tagged(f"type-{kind}", ft.Container(
+        _col(4, tagged(f"type-{kind}", ft.Container(
             content=ft.Column(horizontal_alignment=ft.CrossAxisAlignment.CENTER, spacing=2, controls=[
                 ft.Icon(INCIDENT_ICONS[kind], size=30), ft.Text(t(f"incident.{kind}"), size=14, text_align=ft.TextAlign.CENTER),
             ]),
-            on_click=pick(kind), padding=6, border_radius=12, height=84, col={"xs": 4},
+            on_click=pick(kind), padding=6, border_radius=12, height=84,
             bgcolor=ft.Colors.PRIMARY_CONTAINER if form.incident_type == kind else ft.Colors.SURFACE_CONTAINER_HIGHEST,
             border=ft.Border.all(3, ft.Colors.PRIMARY) if form.incident_type == kind else None,
-        ), label=t(f"incident.{kind}"))
+        ), label=t(f"incident.{kind}")))
         for kind in INCIDENT_TYPES
     ]
 
@@ -229,7 +241,7 @@ def call(state: AppState, refresh: Refresh) -> list[ft.Control]:
         *sync_note,
         *([ft.Text(t("call.read_only"), italic=True)] if not page.editable else []),
         ft.Text(t("call.status"), size=17, weight=ft.FontWeight.BOLD),
-        ft.ResponsiveRow(controls=[ft.Container(content=s, col={"xs": 6}) for s in steps], spacing=6, run_spacing=6),
+        ft.ResponsiveRow(controls=[_col(6, s) for s in steps], spacing=6, run_spacing=6),
         ft.Text(t("call.recoveries"), size=17, weight=ft.FontWeight.BOLD),
         *recoveries,
         *([big_button(t("call.add_recovery"), add_recovery, identifier="add-recovery", icon=ft.Icons.PERSON_ADD)]
