@@ -1,0 +1,191 @@
+"""The state and actions behind every screen, with no client running."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import pytest
+
+from fieldapp.i18n import Translator, device_language
+from fieldapp.store import RecordStore
+from fieldapp.ui.state import AppState, form_errors
+
+TZ = timezone(timedelta(hours=3))
+NOW = datetime(2026, 11, 25, 14, 5, tzinfo=TZ)
+
+
+class FakeWorker:
+    """Stands for sync.worker.SyncWorker: records what the screens asked of it."""
+
+    def __init__(self, phase="idle", **status):
+        self.status = SimpleNamespace(phase=phase, sending=0, of=0, offline_since=None, **status)
+        self.nudges = 0
+        self.sends = 0
+
+    def nudge(self):
+        self.nudges += 1
+
+    def send_now(self):
+        self.sends += 1
+
+
+@pytest.fixture
+def state(data_dir, monkeypatch):
+    monkeypatch.setenv("FIELDAPP_LANG", "en")
+    store = RecordStore.open(data_dir)
+    app = AppState(store, data_dir, worker=FakeWorker(), now=lambda: NOW)
+    yield app
+    store.close()
+
+
+def new_call(state: AppState, **fields) -> dict:
+    state.go("new_call")
+    state.call_form.incident_type = fields.pop("incident_type", "fire")
+    state.call_form.place = fields.pop("place", "Jableh")
+    for key, value in fields.items():
+        setattr(state.call_form, key, value)
+    return state.save_call()
+
+
+def test_a_new_call_is_saved_with_received_time_now_and_opens_its_page(state):
+    record = new_call(state, reported_people="4", caller_phone="+963 933 111 222", notes="three floors")
+    assert record["data"]["received_at"] == "2026-11-25T14:05:00.000+03:00"
+    assert record["data"]["reported_people"] == 4 and record["data"]["status"] == "received"
+    assert state.screen == "call" and state.call_id == record["id"] and state.notice == "Saved on this phone"
+    assert state.worker.nudges == 1
+
+
+def test_the_received_time_can_be_corrected(state):
+    assert new_call(state, received_at="13:40")["data"]["received_at"] == "2026-11-25T13:40:00.000+03:00"
+
+
+def test_a_call_without_type_or_place_names_both_and_saves_nothing(state):
+    state.go("new_call")
+    state.call_form.reported_people = "many"
+    state.call_form.received_at = "noon"
+    assert state.save_call() is None
+    assert set(state.errors) == {"incident_type", "place", "reported_people", "received_at"}
+    assert state.store.counts()["total"] == 0 and state.screen == "new_call"
+
+
+def test_location_alone_is_enough_and_keeps_its_accuracy(state):
+    state.go("new_call")
+    state.call_form.incident_type = "bodies_found"
+    state.set_location(35.93, 36.63, 8.5)
+    record = state.save_call()
+    assert record["data"]["location"] == {"lat": 35.93, "lon": 36.63, "accuracy_m": 8.5}
+
+
+def test_recent_places_are_offered_newest_first_without_repeats(state):
+    for minute, place in enumerate(("Ariha", "Jableh", "Ariha", "Saraqib")):
+        state._now = lambda minute=minute: NOW + timedelta(minutes=minute)
+        new_call(state, place=place)
+    assert state.recent_places()[:3] == ["Saraqib", "Ariha", "Jableh"]
+
+
+def test_status_steps_record_their_time_as_new_versions(state):
+    call = new_call(state)
+    state.set_status("dispatched")
+    record = state.set_status("on_scene")
+    assert record["version"] == 3 and record["data"]["status"] == "on_scene"
+    assert [s["status"] for s in record["data"]["status_log"]] == ["dispatched", "on_scene"]
+    assert state.store.get(call["id"]).history[0]["data"]["status"] == "received"
+
+
+def test_a_group_recovery_counts_on_the_call_and_home(state):
+    call = new_call(state)
+    state.go("recovery", call["id"])
+    form = state.recovery_form
+    form.outcome, form.count, form.sex, form.age_group = "deceased", "3", "unknown", "adult"
+    form.identified, form.name = False, "ignored unless identified"
+    record = state.save_recovery()
+    assert record["data"]["count"] == 3 and "name" not in record["data"]
+    page = state.call_page()
+    assert page.people == {"rescued": 0, "injured": 0, "deceased": 3}
+    [row] = state.home_rows()
+    assert row.people["deceased"] == 3 and row.place == "Jableh" and row.time == "14:05"
+
+
+def test_a_recovery_needs_an_outcome_and_a_count_of_at_least_one(state):
+    new_call(state)
+    state.go("recovery", state.call_id)
+    state.recovery_form.count = "0"
+    assert state.save_recovery() is None and set(state.errors) == {"outcome", "count"}
+
+
+def test_home_lists_todays_calls_newest_first(state):
+    new_call(state, received_at="09:00", place="A")
+    new_call(state, received_at="11:30", place="B")
+    assert [r.place for r in state.home_rows()] == ["B", "A"]
+
+
+def test_the_badge_says_waiting_sending_offline_refused(state):
+    assert state.badge() == "All sent"
+    call = new_call(state)
+    assert state.badge() == "1 waiting"
+    state.worker.status = SimpleNamespace(phase="sending", sending=1, of=1, offline_since=None)
+    assert state.badge() == "Sending 1 of 1"
+    state.worker.status = SimpleNamespace(phase="offline", sending=0, of=0, offline_since=NOW.replace(hour=9, minute=12))
+    assert state.badge() == "Offline since 09:12 · 1 waiting"
+    state.store.record_verdicts([{"id": call["id"], "version": 1, "status": "rejected",
+                                  "errors": [{"field": "data.location", "message": "outside the team's area"}]}])
+    assert state.badge() == "All sent · 1 refused"
+
+
+def test_a_refusal_shows_next_to_its_field_and_an_edit_resends_it(state):
+    call = new_call(state)
+    state.store.record_verdicts([{"id": call["id"], "version": 1, "status": "rejected",
+                                  "errors": [{"field": "data.location", "message": "outside the team's area"}]}])
+    page = state.call_page()
+    assert page.errors == {"place": "outside the team's area"}
+    fixed = state.resend(call["id"], {**call["data"], "location": {"place": "Jableh port"}})
+    assert fixed["version"] == 2 and state.store.get(call["id"]).state == "pending"
+
+
+def test_records_of_other_devices_are_read_only(state):
+    from tests.records_factory import call_record
+    from fieldapp.records import normalize
+
+    theirs = normalize(call_record(device_id="dev-other"))
+    state.store.save_pulled([theirs])
+    state.go("call", theirs["id"])
+    assert state.call_page().editable is False
+
+
+def test_settings_language_callsign_night_mode_persist(state, data_dir):
+    state.set_language("ar")
+    state.set_callsign("  Falcon-3 ")
+    state.set_dark(True)
+    assert state.t("home.new_call") == "بلاغ جديد" and state.t.rtl
+    again = AppState(state.store, data_dir, now=lambda: NOW)
+    assert (again.language, again.callsign, again.dark) == ("ar", "Falcon-3", True)
+    record = new_call(again)
+    assert record["recorded_by"] == "Falcon-3"
+
+
+def test_enrolling_with_a_bad_address_says_why_and_send_now_asks_the_worker(state):
+    assert state.enroll("http://10.1.2.3:8000", "token") is False
+    assert "https" in state.errors["server"]
+    state.send_now()
+    assert state.worker.sends == 1
+
+
+def test_translations_are_complete_and_the_device_language_is_used(monkeypatch):
+    import json
+    from fieldapp.i18n import FOLDER
+
+    english = json.loads((FOLDER / "en.json").read_text())
+    arabic = json.loads((FOLDER / "ar.json").read_text())
+    assert set(english) == set(arabic)
+    assert all(arabic[k].strip() for k in arabic)
+    monkeypatch.setenv("FIELDAPP_LANG", "ar_SY.UTF-8")
+    assert device_language() == "ar"
+    monkeypatch.setenv("FIELDAPP_LANG", "fr_FR")
+    assert device_language() == "en"
+    assert Translator("en")("badge.waiting", n=3) == "3 waiting"
+
+
+def test_form_errors_map_record_fields_to_form_fields():
+    assert form_errors([{"field": "data.location.lat", "message": "x"}, {"field": "data.count", "message": "y"},
+                        {"field": "id", "message": "z"}]) == {"place": "x", "count": "y", "form": "z"}
