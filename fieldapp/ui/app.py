@@ -12,6 +12,7 @@ import flet as ft
 
 from fieldapp.store import RecordStore
 from fieldapp.ui import views
+from fieldapp.ui.lead import LeadDay
 from fieldapp.ui.state import AppState
 from sync.worker import SyncWorker
 
@@ -21,6 +22,7 @@ ARABIC_FONT = views.FONT
 
 def build(page: ft.Page, state: AppState, worker: SyncWorker | None) -> None:
     """Draw the app on a page and keep it drawn as the state changes."""
+    lead = LeadDay(state.store, state.data_dir)
     body = ft.Column(scroll=ft.ScrollMode.AUTO, expand=True, spacing=12)
     badge, badge_text = views.badge(state)
     shell = ft.SafeArea(expand=True, content=ft.Container(padding=ft.Padding.all(12), expand=True, content=ft.Column(
@@ -53,6 +55,12 @@ def build(page: ft.Page, state: AppState, worker: SyncWorker | None) -> None:
             controls = views.recovery(state, refresh)
         elif screen == "settings":
             controls = views.settings(state, refresh, apply_look)
+        elif screen == "queue":
+            controls = views.queue(state, lead, refresh)
+        elif screen == "conflict":
+            controls = views.conflict(state, lead, refresh)
+        elif screen == "figures":
+            controls = views.figures(state, lead, refresh)
         else:
             controls = views.home(state, refresh)
         body.controls = [*controls, views.nav(state, refresh)]

@@ -120,6 +120,7 @@ class AppState:
         self.errors: dict[str, str] = {}
         self.notice: str | None = None
         self.problems = [p.describe() for p in store.problems]
+        self.queue: dict[str, Any] = {"day": self.today(), "filter": None, "search": "", "note": ""}
 
     # --- navigation ----------------------------------------------------------------------
 
@@ -256,7 +257,7 @@ class AppState:
         except InvalidRecord as exc:
             self.errors = form_errors(exc.errors)
             return None
-        self._saved()
+        self.saved()
         self.go("call", record["id"])
         self.notice = t("call.saved")
         return record
@@ -281,7 +282,7 @@ class AppState:
         data["status"] = status
         data["status_log"] = list(data.get("status_log") or []) + [{"status": status, "at": at}]
         record = self.store.edit(self.call_id, data=data, now=self._now())
-        self._saved()
+        self.saved()
         return record
 
     def resend(self, record_id: str, data: dict) -> dict | None:
@@ -291,7 +292,7 @@ class AppState:
         except InvalidRecord as exc:
             self.errors = form_errors(exc.errors)
             return None
-        self._saved()
+        self.saved()
         return record
 
     # --- a recovery ------------------------------------------------------------------------------
@@ -323,7 +324,7 @@ class AppState:
         except InvalidRecord as exc:
             self.errors = form_errors(exc.errors)
             return None
-        self._saved()
+        self.saved()
         self.go("call", self.call_id)
         return record
 
@@ -374,7 +375,8 @@ class AppState:
         if self.worker is not None:
             self.worker.send_now()
 
-    def _saved(self) -> None:
+    def saved(self) -> None:
+        """A record was saved: the worker sends it soon."""
         if self.worker is not None:
             self.worker.nudge()
 

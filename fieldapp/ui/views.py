@@ -89,9 +89,11 @@ def nav(state: AppState, refresh: Refresh) -> ft.Control:
             refresh()
         return go
 
-    return ft.Row(alignment=ft.MainAxisAlignment.SPACE_AROUND, controls=[
+    return ft.Row(alignment=ft.MainAxisAlignment.SPACE_AROUND, wrap=True, controls=[
         big_button(t("nav.home"), to("home"), identifier="nav-home", icon=ft.Icons.LIST, filled=False,
                    selected=state.screen == "home"),
+        big_button(t("nav.queue"), to("queue"), identifier="nav-queue", icon=ft.Icons.FACT_CHECK, filled=False,
+                   selected=state.screen in ("queue", "conflict", "figures")),
         big_button(t("nav.settings"), to("settings"), identifier="nav-settings", icon=ft.Icons.SETTINGS, filled=False,
                    selected=state.screen == "settings"),
     ])
@@ -350,4 +352,188 @@ def settings(state: AppState, refresh: Refresh, apply_look: Refresh) -> list[ft.
         tagged("field-token", ft.TextField(label=t("settings.token"), password=True, on_change=token, text_size=18)),
         big_button(t("settings.enroll"), enroll, identifier="enroll", icon=ft.Icons.LINK, filled=False),
         big_button(t("settings.send_now"), send_now, identifier="send-now", icon=ft.Icons.SYNC),
+    ]
+
+
+# --- the team lead's day ----------------------------------------------------------------------------------
+
+
+def queue(state: AppState, lead, refresh: Refresh) -> list[ft.Control]:
+    t, q = state.t, state.queue
+
+    def set_day(e):
+        q["day"] = (e.control.value or "").strip()
+
+    def show_day(_):
+        refresh()
+
+    def set_search(e):
+        q["search"] = e.control.value or ""
+
+    def choose(flt):
+        def pick(_):
+            q["filter"] = flt
+            refresh()
+        return pick
+
+    def review(record_id, kind):
+        def act(_):
+            lead.review(record_id, kind, q.get("note", "") if kind == "flagged" else "")
+            state.notice = None
+            state.saved()
+            refresh()
+        return act
+
+    def approve_all(_):
+        state.notice = t("queue.approved_n", n=lead.approve_all_unflagged(q["day"]))
+        state.saved()
+        refresh()
+
+    def export(fmt):
+        def act(_):
+            state.notice = t("queue.exported", path=str(lead.export(q["day"], fmt)))
+            refresh()
+        return act
+
+    def resolve(record_id):
+        def go(_):
+            state.go("conflict", record_id)
+            refresh()
+        return go
+
+    def figures(_):
+        state.go("figures")
+        refresh()
+
+    filters = ft.Row(wrap=True, spacing=6, run_spacing=6, controls=[
+        tagged(f"filter-{name}", ft.Chip(label=ft.Text(t(f"queue.{name}"), size=15),
+                                         selected=(q.get("filter") or "all") == name,
+                                         on_select=choose(None if name == "all" else name)), label=t(f"queue.{name}"))
+        for name in ("all", "waiting", "refused", "conflict", "unreviewed")
+    ])
+    items = lead.queue(q["day"], flt=q.get("filter"), search=q.get("search", ""))
+    cards = []
+    for item in items:
+        lines = []
+        for stored in item.records():
+            data = stored.record["data"]
+            review_state = (stored.record.get("review") or {}).get("state", "unreviewed")
+            what = (f"{t('incident.' + data['incident_type'])} · {(data.get('location') or {}).get('place', '')}"
+                    if stored.type == "call" else f"{t('outcome.' + data['outcome'])} × {data['count']}")
+            state_text = t({"pending": "sync.pending", "sent": "sync.sent", "rejected": "sync.refused",
+                            "conflict": "queue.conflict"}[stored.state.value])
+            lines.append(ft.Text(f"{what} · {t('review.' + review_state)} · {state_text}", size=15,
+                                 weight=ft.FontWeight.BOLD if stored.type == "call" else None))
+            lines += [ft.Text(f"{e['field']}: {e['message']}", color=ft.Colors.ERROR, size=14) for e in stored.errors]
+            actions = []
+            if stored.state.value == "conflict":
+                actions.append(big_button(t("queue.resolve"), resolve(stored.id), identifier=f"resolve-{stored.id}",
+                                          filled=False))
+            else:
+                actions += [
+                    big_button(t("queue.approve"), review(stored.id, "approved"), identifier=f"approve-{stored.id}",
+                               filled=False, selected=review_state == "approved"),
+                    big_button(t("queue.flag"), review(stored.id, "flagged"), identifier=f"flag-{stored.id}",
+                               filled=False, selected=review_state == "flagged"),
+                ]
+            lines.append(ft.Row(wrap=True, controls=actions))
+        if item.call is None:
+            lines.insert(0, ft.Text(t("queue.no_call"), italic=True))
+        cards.append(ft.Card(content=ft.Container(padding=10, content=ft.Column(spacing=4, controls=lines))))
+    return [
+        header(state, t("queue.title"), refresh),
+        *([ft.Text(state.notice, color=ft.Colors.PRIMARY)] if state.notice else []),
+        tagged("field-day", ft.TextField(label=t("queue.day"), value=q["day"], on_change=set_day, on_submit=show_day,
+                                         text_size=18, suffix=ft.IconButton(icon=ft.Icons.REFRESH, on_click=show_day))),
+        tagged("field-search", ft.TextField(label=t("queue.search"), value=q.get("search", ""), on_change=set_search,
+                                            on_submit=show_day, text_size=18)),
+        filters,
+        tagged("field-note", ft.TextField(label=t("queue.flag_note"), value=q.get("note", ""),
+                                          on_change=lambda e: q.__setitem__("note", e.control.value or ""), text_size=16)),
+        *(cards or [ft.Text(t("queue.empty"), size=16)]),
+        big_button(t("queue.approve_all"), approve_all, identifier="approve-all", icon=ft.Icons.DONE_ALL),
+        ft.Row(wrap=True, controls=[
+            big_button(t("queue.figures"), figures, identifier="open-figures", icon=ft.Icons.BAR_CHART, filled=False),
+            big_button(t("queue.export_csv"), export("csv"), identifier="export-csv", icon=ft.Icons.DOWNLOAD, filled=False),
+            big_button(t("queue.export_geojson"), export("geojson"), identifier="export-geojson", icon=ft.Icons.MAP,
+                       filled=False),
+        ]),
+    ]
+
+
+def conflict(state: AppState, lead, refresh: Refresh) -> list[ft.Control]:
+    t = state.t
+    record_id = state.call_id
+    differences = lead.differences(record_id)
+    ticked: set[str] = set()
+
+    def tick(path):
+        def toggle(e):
+            (ticked.add if e.control.value else ticked.discard)(path)
+        return toggle
+
+    def done(keep):
+        def act(_):
+            lead.resolve(record_id, keep=keep, take_ours=set(ticked) if keep == "theirs" else None)
+            state.saved()
+            state.go("queue")
+            refresh()
+        return act
+
+    rows = [
+        ft.Container(padding=8, border=ft.Border.all(1, ft.Colors.OUTLINE), border_radius=8, content=ft.Column(spacing=2, controls=[
+            ft.Text(d.field, weight=ft.FontWeight.BOLD, size=15),
+            ft.Row(controls=[
+                ft.Container(expand=True, bgcolor=ft.Colors.TERTIARY_CONTAINER, padding=6,
+                             content=ft.Text(f"{t('conflict.ours')}: {d.ours}", size=15)),
+                ft.Container(expand=True, bgcolor=ft.Colors.SECONDARY_CONTAINER, padding=6,
+                             content=ft.Text(f"{t('conflict.theirs')}: {d.theirs}", size=15)),
+            ]),
+            tagged(f"take-{d.field}", ft.Checkbox(label=t("conflict.ours"), on_change=tick(d.field))),
+        ]))
+        for d in differences
+    ]
+    return [
+        header(state, t("conflict.title"), refresh, back="queue"),
+        *rows,
+        big_button(t("conflict.combine"), done("theirs"), identifier="keep-theirs", icon=ft.Icons.MERGE),
+        big_button(t("conflict.keep_ours"), done("ours"), identifier="keep-ours", filled=False),
+    ]
+
+
+def figures(state: AppState, lead, refresh: Refresh) -> list[ft.Control]:
+    import flet_charts as fch
+
+    t = state.t
+    day = state.queue["day"]
+    f = lead.figures(day)
+    hours = f["by_hour"]
+    top = max([1, *hours["calls"], *hours["people"]])
+    chart = fch.BarChart(
+        height=220, max_y=top, interactive=False,
+        groups=[
+            fch.BarChartGroup(x=h, rods=[
+                fch.BarChartRod(to_y=hours["calls"][h], width=5, color=ft.Colors.PRIMARY),
+                fch.BarChartRod(to_y=hours["people"][h], width=5, color=ft.Colors.TERTIARY),
+            ])
+            for h in range(24)
+        ],
+        bottom_axis=fch.ChartAxis(labels=[fch.ChartAxisLabel(value=h, label=ft.Text(str(h), size=10)) for h in range(0, 24, 3)],
+                                  label_size=20),
+        left_axis=fch.ChartAxis(label_size=28),
+    )
+    median = f["median_minutes_to_scene"]
+    people = f["people"]
+    return [
+        header(state, f"{t('figures.title')} · {day}", refresh, back="queue"),
+        ft.Text(f"{t('figures.calls')}: {f['totals']['calls']}", size=18, weight=ft.FontWeight.BOLD),
+        ft.Text(" · ".join(f"{t('outcome.' + k)} {v}" for k, v in people.items()), size=17),
+        ft.Text(t("figures.identified", a=f["deceased"]["identified"], b=f["deceased"]["unidentified"]), size=16),
+        ft.Text(t("figures.to_scene", m=median if median is not None else t("figures.none")), size=16),
+        ft.Text(t("figures.by_hour"), size=17, weight=ft.FontWeight.BOLD),
+        tagged("hour-chart", chart, label=t("figures.by_hour")),
+        ft.Text(t("figures.by_type"), size=17, weight=ft.FontWeight.BOLD),
+        *[ft.Text(f"{t('incident.' + k)}: {v}", size=15) for k, v in f["calls_by_incident_type"].items() if v],
+        ft.Text(t("figures.by_status"), size=17, weight=ft.FontWeight.BOLD),
+        *[ft.Text(f"{t('status.' + k)}: {v}", size=15) for k, v in f["calls_by_status"].items() if v],
     ]

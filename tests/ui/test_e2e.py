@@ -102,7 +102,9 @@ class Phone:
         self.page.wait_for_timeout(300)
 
     def text(self) -> str:
-        return " ".join(self.page.locator("flt-semantics").all_inner_texts())
+        """What the page says: its nodes' texts and the labels a screen reader reads."""
+        labels = self.page.eval_on_selector_all("flt-semantics", "els => els.map(e => e.getAttribute('aria-label') || '')")
+        return " ".join(self.page.locator("flt-semantics").all_inner_texts() + labels)
 
     def shot(self, name: str) -> None:
         self.page.wait_for_timeout(400)  # the canvas lags the DOM by a frame

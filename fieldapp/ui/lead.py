@@ -1,0 +1,157 @@
+"""The team lead's day, in plain Python: the queue, reviews, conflicts, figures, exports.
+
+Every review is a new version of the record and syncs like any edit; a
+conflict is resolved by a version based on the server's, which closes it on
+the next sync. The figures are `fieldapp.figures`, the same code the server
+runs, so the phone and the operations room agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fieldapp import exports
+from fieldapp.figures import day_figures, record_day
+from fieldapp.store import RecordStore, StoredRecord
+
+FILTERS = ("waiting", "refused", "conflict", "unreviewed")
+
+
+@dataclass
+class QueueItem:
+    call: StoredRecord | None  # None: recoveries whose call is not on this device yet
+    recoveries: list[StoredRecord] = field(default_factory=list)
+
+    def records(self) -> list[StoredRecord]:
+        return ([self.call] if self.call else []) + self.recoveries
+
+
+@dataclass
+class Difference:
+    field: str  # dotted path inside the record, e.g. data.status
+    ours: Any
+    theirs: Any
+
+
+def _review_state(stored: StoredRecord) -> str:
+    return (stored.record.get("review") or {}).get("state", "unreviewed")
+
+
+def _matches(stored: StoredRecord, flt: str) -> bool:
+    if flt == "waiting":
+        return stored.state.value == "pending"
+    if flt == "refused":
+        return stored.state.value == "rejected"
+    if flt == "conflict":
+        return stored.state.value == "conflict"
+    if flt == "unreviewed":
+        return _review_state(stored) == "unreviewed"
+    return True
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, inner in value.items():
+            out.update(_flatten(inner, f"{prefix}.{key}" if prefix else key))
+        return out
+    return {prefix: value}
+
+
+class LeadDay:
+    def __init__(self, store: RecordStore, data_dir: Path):
+        self.store = store
+        self.data_dir = Path(data_dir)
+
+    def _all(self) -> list[StoredRecord]:
+        return list(self.store.iter_current())
+
+    def queue(self, day: str, *, flt: str | None = None, incident_type: str | None = None,
+              status: str | None = None, search: str = "") -> list[QueueItem]:
+        """The day's calls with their recoveries, this device's and the team's, filtered."""
+        stored = [s for s in self._all() if record_day(s.record) == day]
+        calls = {s.id: QueueItem(s) for s in stored if s.type == "call"}
+        orphans: dict[str, QueueItem] = {}
+        for s in stored:
+            if s.type == "recovery":
+                call_id = s.record["data"]["call_id"]
+                (calls.get(call_id) or orphans.setdefault(call_id, QueueItem(None))).recoveries.append(s)
+        needle = search.strip().lower()
+        out = []
+        for item in list(calls.values()) + list(orphans.values()):
+            data = item.call.record["data"] if item.call else {}
+            if incident_type and data.get("incident_type") != incident_type:
+                continue
+            if status and data.get("status") != status:
+                continue
+            if flt and not any(_matches(s, flt) for s in item.records()):
+                continue
+            if needle:
+                place = ((data.get("location") or {}).get("place") or "").lower()
+                tags = [(r.record["data"].get("tag") or "").lower() for r in item.recoveries]
+                if needle not in place and not any(needle in t for t in tags):
+                    continue
+            out.append(item)
+        out.sort(key=lambda i: (i.call.record["data"]["received_at"] if i.call else ""), reverse=True)
+        return out
+
+    def review(self, record_id: str, state: str, note: str = "") -> dict:
+        """Approve, or flag with a note: a new version that syncs like any edit."""
+        review = {"state": state}
+        if note.strip():
+            review["note"] = note.strip()
+        return self.store.edit(record_id, review=review)
+
+    def approve_all_unflagged(self, day: str) -> int:
+        """Approve every record of the day that is neither flagged nor approved yet."""
+        done = 0
+        for item in self.queue(day):
+            for stored in item.records():
+                if _review_state(stored) == "unreviewed" and stored.state.value != "conflict":
+                    self.review(stored.id, "approved")
+                    done += 1
+        return done
+
+    def differences(self, record_id: str) -> list[Difference]:
+        """The fields where our version and the server's differ, for a side-by-side view."""
+        stored = self.store.get(record_id)
+        if stored is None or stored.server_record is None:
+            return []
+        ours, theirs = _flatten(stored.record["data"]), _flatten(stored.server_record["data"])
+        fields = sorted(set(ours) | set(theirs))
+        return [Difference(f"data.{f}", ours.get(f), theirs.get(f)) for f in fields if ours.get(f) != theirs.get(f)]
+
+    def resolve(self, record_id: str, *, keep: str = "theirs", take_ours: set[str] | None = None) -> dict:
+        """Keep one side, or combine: the server's data with the fields named in `take_ours`."""
+        stored = self.store.get(record_id)
+        base = dict(stored.server_record["data"] if keep == "theirs" else stored.record["data"])
+        for path in take_ours or ():
+            key = path.split(".")[1]
+            if key in stored.record["data"]:
+                base[key] = stored.record["data"][key]
+            else:
+                base.pop(key, None)
+        review = stored.record.get("review") if keep == "ours" else stored.server_record.get("review")
+        return self.store.resolve_conflict(record_id, data=base, review=review)
+
+    def figures(self, day: str) -> dict:
+        return day_figures([s.record for s in self._all()], day)
+
+    def export(self, day: str, fmt: str, *, include_personal: bool = False) -> Path:
+        """Write the day's export to the data folder's exports/, ready to share; return its path."""
+        import json
+
+        records = [s.record for s in self._all()]
+        folder = self.data_dir / "exports"
+        folder.mkdir(exist_ok=True)
+        if fmt == "csv":
+            path = folder / f"fieldapp-{day}.csv"
+            # utf-8-sig: spreadsheets then show the Arabic right.
+            path.write_text(exports.to_csv(records, include_personal=include_personal, day=day), encoding="utf-8-sig")
+        else:
+            path = folder / f"fieldapp-{day}.geojson"
+            path.write_text(json.dumps(exports.to_geojson(records, include_personal=include_personal, day=day),
+                                       ensure_ascii=False), encoding="utf-8")
+        return path

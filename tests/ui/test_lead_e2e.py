@@ -1,0 +1,57 @@
+"""A team lead's day in a real headless Chromium at phone size: the queue, a refusal, an approval, the figures."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date
+
+from fieldapp.figures import record_day
+from fieldapp.store import RecordStore
+from tests.ui.test_e2e import ROOT, app, phone  # noqa: F401  (fixtures)
+
+
+def test_a_lead_filters_to_refused_approves_and_opens_the_figures(app, phone):
+    url, data = app
+    subprocess.run([sys.executable, "-m", "fieldapp", "demo", "--calls", "30", "--seed", "9", "--data", str(data)],
+                   cwd=ROOT, capture_output=True, check=True, timeout=120)
+    store = RecordStore.open(data)
+    today = date.today().isoformat()
+    todays = [r for r in store.iter_current() if record_day(r.record) == today]
+    refused = next(r for r in todays if r.type == "call")
+    store.record_verdicts([{"id": refused.id, "version": refused.version, "status": "rejected",
+                            "errors": [{"field": "data.location", "message": "outside the team's area"}]}])
+    store.close()
+
+    phone.open(url)
+    phone.tap("nav-queue")
+    phone.wait_for("filter-refused")
+    phone.tap("filter-refused")
+    phone.wait_for(f"approve-{refused.id}")
+    phone.shot("queue-refused-en-light")
+    assert "outside the team's area" in phone.text()
+    phone.tap(f"approve-{refused.id}")
+    phone.page.wait_for_timeout(500)
+
+    store = RecordStore.open(data)
+    approved = store.get(refused.id)
+    store.close()
+    assert approved.record["review"] == {"state": "approved"} and approved.version == refused.version + 1
+    assert approved.state.value == "pending"  # an edit of a refused record goes out again
+
+    phone.tap("filter-all")
+    phone.tap("open-figures")
+    phone.wait_for("hour-chart")
+    assert "Day figures" in phone.text() and "Median minutes" in phone.text()
+    phone.shot("figures-en-light")
+
+    phone.tap("nav-settings")
+    phone.tap("lang-ar")
+    phone.tap("nav-queue")
+    phone.wait_for("filter-refused")
+    assert "قائمة اليوم" in phone.text()
+    phone.shot("queue-ar-light")
+    phone.tap("open-figures")
+    phone.wait_for("hour-chart")
+    assert "أرقام اليوم" in phone.text()
+    phone.shot("figures-ar-light")
