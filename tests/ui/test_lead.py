@@ -1,0 +1,172 @@
+"""The team lead's day, without a client: the queue, reviews, conflicts, figures, exports.
+
+The figures and the review/conflict flows also go through a real server: the
+phone's figures equal the server's for the same records, and equal a count
+done by hand here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timedelta, timezone
+
+import httpx
+import pytest
+
+from fieldapp.figures import record_day
+from fieldapp.store import RecordStore
+from fieldapp.ui.lead import LeadDay
+from sync import enrollment
+from sync.session import run_pass
+from tests.records_factory import call_data, recovery_data
+from tests.sync.conftest import link  # noqa: F401  (fixture: a real server on loopback)
+
+TZ = timezone(timedelta(hours=3))
+DAY = "2026-11-25"
+
+
+def at(hour: int, minute: int = 0, day: int = 25) -> datetime:
+    return datetime(2026, 11, day, hour, minute, tzinfo=TZ)
+
+
+def stamp(hour: int, minute: int = 0, day: int = 25) -> str:
+    return at(hour, minute, day).isoformat()
+
+
+def known_day(store: RecordStore) -> dict[str, str]:
+    """A day counted by hand: 3 calls, 10 unidentified dead in one group, and so on."""
+    collapse = store.create_call(call_data(
+        incident_type="building_collapse", received_at=stamp(8), status="completed",
+        status_log=[{"status": "dispatched", "at": stamp(8, 5)}, {"status": "on_scene", "at": stamp(8, 20)},
+                    {"status": "completed", "at": stamp(11)}]), now=at(8, 1))
+    fire = store.create_call(call_data(
+        incident_type="fire", received_at=stamp(13), status="on_scene",
+        location={"place": "Ariha market", "lat": 35.81, "lon": 36.61},
+        status_log=[{"status": "on_scene", "at": stamp(13, 40)}]), now=at(13, 1))
+    store.create_call(call_data(incident_type="bodies_found", received_at=stamp(16), status="received"), now=at(16, 1))
+    store.create_call(call_data(received_at=stamp(9, day=24)), now=at(9, day=24))  # another day
+    store.create_recovery(recovery_data(collapse["id"], outcome="rescued", count=2, recovered_at=stamp(9)), now=at(9))
+    store.create_recovery(recovery_data(collapse["id"], outcome="deceased", count=10, identified=False,
+                                        tag="G-1", recovered_at=stamp(10)), now=at(10))
+    store.create_recovery(recovery_data(collapse["id"], outcome="deceased", count=1, identified=True,
+                                        name="Demo Name 1", recovered_at=stamp(10, 30)), now=at(10, 30))
+    store.create_recovery(recovery_data(fire["id"], outcome="injured", count=3, recovered_at=stamp(14)), now=at(14))
+    return {"collapse": collapse["id"], "fire": fire["id"]}
+
+
+HAND = {
+    "calls": 3, "rescued": 2, "injured": 3, "deceased": 11, "identified": 1, "unidentified": 10,
+    "median_to_scene": 30.0,  # 20 and 40 minutes
+}
+
+
+def check_against_hand_count(figures: dict) -> None:
+    assert figures["totals"]["calls"] == HAND["calls"]
+    assert figures["people"] == {"rescued": HAND["rescued"], "injured": HAND["injured"], "deceased": HAND["deceased"]}
+    assert figures["deceased"] == {"identified": HAND["identified"], "unidentified": HAND["unidentified"]}
+    assert figures["median_minutes_to_scene"] == HAND["median_to_scene"]
+    assert figures["calls_by_incident_type"]["building_collapse"] == 1
+    assert figures["calls_by_status"]["on_scene"] == 1
+    assert figures["by_hour"]["people"][10] == 11 and figures["by_hour"]["calls"][13] == 1
+
+
+@pytest.fixture
+def lead(data_dir):
+    store = RecordStore.open(data_dir)
+    yield LeadDay(store, data_dir)
+    store.close()
+
+
+def test_the_queue_filters_and_searches(lead):
+    ids = known_day(lead.store)
+    assert len(lead.queue(DAY)) == 3
+    assert [i.call.id for i in lead.queue(DAY, incident_type="fire")] == [ids["fire"]]
+    assert [i.call.id for i in lead.queue(DAY, search="G-1")] == [ids["collapse"]]  # by tag
+    assert [i.call.id for i in lead.queue(DAY, search="ariha")] == [ids["fire"]]  # by place
+    lead.store.record_verdicts([{"id": ids["fire"], "version": 1, "status": "rejected",
+                                 "errors": [{"field": "data.location", "message": "x"}]}])
+    assert [i.call.id for i in lead.queue(DAY, flt="refused")] == [ids["fire"]]
+    # a call shows under a filter when it or any of its recoveries matches
+    assert len(lead.queue(DAY, flt="waiting")) == 3 and len(lead.queue(DAY, flt="unreviewed")) == 3
+
+
+def test_reviews_are_new_versions_and_approve_all_skips_the_flagged(lead):
+    ids = known_day(lead.store)
+    flagged = lead.review(ids["fire"], "flagged", "count of injured?")
+    assert flagged["review"] == {"state": "flagged", "note": "count of injured?"} and flagged["version"] == 2
+    approved = lead.approve_all_unflagged(DAY)
+    assert approved == 6  # 2 calls and 4 recoveries; the flagged call waits for its correction
+    assert lead.store.get(ids["fire"]).record["review"]["state"] == "flagged"
+    assert lead.queue(DAY, flt="unreviewed") == []
+
+
+def test_the_phones_figures_match_a_count_by_hand(lead):
+    known_day(lead.store)
+    check_against_hand_count(lead.figures(DAY))
+
+
+def test_exports_saved_for_sharing_match_the_figures_and_leave_names_out(lead):
+    known_day(lead.store)
+    path = lead.export(DAY, "csv")
+    text = path.read_text(encoding="utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows[0]["id"].startswith("#")  # the HXL row under the header
+    data = [r for r in rows[1:] if r["kind"] == "call"]
+    assert sum(int(r["deceased"] or 0) for r in data) == HAND["deceased"]
+    assert "Demo Name 1" not in text and "+963" not in text
+    geo = json.loads(lead.export(DAY, "geojson").read_text())
+    [point] = [f for f in geo["features"] if f["geometry"]["coordinates"] == [36.61, 35.81]]  # lon, lat
+    assert point["geometry"]["type"] == "Point"
+
+
+def test_conflict_side_by_side_and_a_combined_resolution(lead):
+    store = lead.store
+    call = store.create_call(call_data(notes="ours"))
+    store.record_verdicts([{"id": call["id"], "version": 1, "status": "accepted"}])
+    store.edit(call["id"], data=call_data(status="cancelled", notes="false alarm"))
+    theirs = {**call, "version": 2, "base_version": 1, "device_id": "dev-b",
+              "data": {**call["data"], "status": "completed", "notes": "all out"}}
+    store.record_verdicts([{"id": call["id"], "version": 2, "status": "conflict", "server_record": theirs}])
+    fields = {d.field: (d.ours, d.theirs) for d in lead.differences(call["id"])}
+    assert fields == {"data.status": ("cancelled", "completed"), "data.notes": ("false alarm", "all out")}
+    resolved = lead.resolve(call["id"], keep="theirs", take_ours={"data.notes"})
+    assert resolved["data"]["status"] == "completed" and resolved["data"]["notes"] == "false alarm"
+    assert (resolved["version"], resolved["base_version"]) == (3, 2)
+
+
+def test_phone_and_server_figures_agree_and_reviews_and_resolutions_reach_the_server(link, tmp_path):
+    lead_store = link.device(tmp_path / "lead", role="lead", direct=True)
+    volunteer = link.device(tmp_path / "volunteer", direct=True)
+    ids = known_day(volunteer)
+    assert run_pass(volunteer, tmp_path / "volunteer").error is None
+    assert run_pass(lead_store, tmp_path / "lead").error is None
+    lead = LeadDay(lead_store, tmp_path / "lead")
+
+    token = enrollment.load(tmp_path / "lead").token
+    server = httpx.get(link.server.url + "/api/v1/summary", params={"day": DAY},
+                       headers={"Authorization": f"Bearer {token}"}).json()
+    phone = lead.figures(DAY)
+    assert server == phone
+    check_against_hand_count(server)
+
+    # an approval, and a conflict resolved by the lead, reach the server
+    lead.review(ids["collapse"], "approved")
+    volunteer.edit(ids["fire"], data={**volunteer.get(ids["fire"]).record["data"], "notes": "volunteer"})
+    lead_store.edit(ids["fire"], data={**lead_store.get(ids["fire"]).record["data"], "notes": "lead"})
+    assert run_pass(volunteer, tmp_path / "volunteer").error is None
+    assert run_pass(lead_store, tmp_path / "lead").push.conflicts == 1
+    lead.resolve(ids["fire"], keep="theirs", take_ours={"data.notes"})
+    assert run_pass(lead_store, tmp_path / "lead").error is None
+    exported = httpx.get(link.server.url + "/api/v1/export", params={"format": "jsonl", "include_personal": "true"},
+                         headers={"Authorization": f"Bearer {token}"}).text
+    current = {r["id"]: r for r in map(json.loads, exported.splitlines())}
+    assert current[ids["collapse"]]["review"] == {"state": "approved"}
+    assert current[ids["fire"]]["data"]["notes"] == "lead"
+    page = httpx.get(link.server.url + "/api/v1/pull", params={"since": "0", "limit": 1000},
+                     headers={"Authorization": f"Bearer {token}"}).json()
+    assert page["conflicts"] == []
+    assert all(record_day(r) for r in page["records"])
+    volunteer.close()
+    lead_store.close()
