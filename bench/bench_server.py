@@ -12,6 +12,7 @@ PostgreSQL comes from FIELDAPP_BENCH_POSTGRES_URL (default: the local one).
 from __future__ import annotations
 
 import json
+import random
 import os
 import signal
 import statistics
@@ -29,6 +30,7 @@ import psycopg
 DEVICES = 50
 BATCH = 200
 BATCHES_PER_DEVICE = 4
+PACED_WINDOW = 20.0  # seconds: 40,000 records offered at 2,000 records/s
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -93,18 +95,25 @@ def _tokens(database: str) -> list[str]:
     return tokens
 
 
-def _load(url: str, tokens: list[str], requests_for) -> tuple[list[float], float]:
-    """Every device runs its requests back to back, all devices at once."""
+def _load(url: str, tokens: list[str], requests_for, *, window: float = 0.0) -> tuple[list[float], float]:
+    """Every device runs its requests, all devices at once: back to back, or at
+    random moments spread over `window` seconds (devices online together, not in lockstep)."""
     latencies: list[float] = []
     lock = threading.Lock()
     barrier = threading.Barrier(len(tokens) + 1)
 
     def device(n: int) -> None:
         mine = requests_for(n)
+        rng = random.Random(n)
+        moments = sorted(rng.uniform(0, window) for _ in mine) if window else [0.0] * len(mine)
         with httpx.Client(base_url=url, timeout=120, headers={"Authorization": f"Bearer {tokens[n]}"}) as http:
             http.get("/api/v1/health")  # connection up before the clock starts
             barrier.wait()
-            for method, path, body in mine:
+            begin = time.perf_counter()
+            for (method, path, body), moment in zip(mine, moments):
+                pause = begin + moment - time.perf_counter()
+                if pause > 0:
+                    time.sleep(pause)
                 started = time.perf_counter()
                 response = http.request(method, path, content=body, headers={"Content-Type": "application/json"})
                 elapsed = time.perf_counter() - started
@@ -133,6 +142,13 @@ def run(name: str, database: str) -> dict:
             for n in range(DEVICES)
         }
         pushes, wall = _load(server.url, tokens, lambda n: [("POST", "/api/v1/push", b) for b in bodies[n]])
+        fresh = {
+            n: [json.dumps({"records": [_record(f"bench-{n:02d}", i) for i in range(BATCH)]}).encode()
+                for _ in range(BATCHES_PER_DEVICE)]
+            for n in range(DEVICES)
+        }
+        paced, paced_wall = _load(server.url, tokens, lambda n: [("POST", "/api/v1/push", b) for b in fresh[n]],
+                                  window=PACED_WINDOW)
     finally:
         server.stop()
     records = DEVICES * BATCHES_PER_DEVICE * BATCH
@@ -140,6 +156,7 @@ def run(name: str, database: str) -> dict:
         "name": name, "records_per_s": records / wall, "p50_ms": _percentile(pushes, 0.5) * 1e3,
         "p99_ms": _percentile(pushes, 0.99) * 1e3, "health_p50_ms": statistics.median(health) * 1e3,
         "health_p99_ms": _percentile(health, 0.99) * 1e3,
+        "paced_p50_ms": _percentile(paced, 0.5) * 1e3, "paced_p99_ms": _percentile(paced, 0.99) * 1e3,
     }
 
 
@@ -174,10 +191,15 @@ def main() -> None:
             rows.append(run("PostgreSQL", pg))
         finally:
             _drop(pg)
+    print("burst: every device pushes its batches back to back, all at once (the server saturated)")
     print(f"{'database':>11} {'records/s':>10} {'push p50':>9} {'push p99':>9} {'health p50':>11} {'health p99':>11} {'p99/health p99':>15}")
     for r in rows:
         print(f"{r['name']:>11} {r['records_per_s']:>10.0f} {r['p50_ms']:>8.1f}ms {r['p99_ms']:>8.1f}ms "
               f"{r['health_p50_ms']:>10.1f}ms {r['health_p99_ms']:>10.1f}ms {r['p99_ms'] / r['health_p99_ms']:>14.1f}x")
+    print(f"paced: the same 50 devices online together, each push at a random moment of a {PACED_WINDOW:.0f} s window")
+    print(f"{'database':>11} {'push p50':>9} {'push p99':>9} {'p99/health p99':>15}")
+    for r in rows:
+        print(f"{r['name']:>11} {r['paced_p50_ms']:>8.1f}ms {r['paced_p99_ms']:>8.1f}ms {r['paced_p99_ms'] / r['health_p99_ms']:>14.1f}x")
 
 
 if __name__ == "__main__":
