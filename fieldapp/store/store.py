@@ -596,16 +596,20 @@ class RecordStore:
                 _mark_conflict(doc, dict(conflicts[rid]), _other_side(batch, rid, conflicts[rid]))
         partition.insert_many(list(new_docs.values()))
 
+        changed = [0]
+
         def apply(d: dict) -> None:
+            before = json.dumps(d, sort_keys=True)
             for record in updates[d["id"]]:
                 _merge_one(d, record, self.device_id)
             if d["id"] in conflicts:
                 _mark_conflict(d, dict(conflicts[d["id"]]), _other_side(batch, d["id"], conflicts[d["id"]]))
+            changed[0] += json.dumps(d, sort_keys=True) != before
 
         partition.update(apply, [by_id[rid].doc_id for rid in updates])
         if new_docs:
             self._note_ids([(rid, partition.key) for rid in new_docs])
-        return len(new_docs) + len(updates)
+        return len(new_docs) + changed[0]
 
     # --- reading ---------------------------------------------------------------------------------
 
