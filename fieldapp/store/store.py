@@ -446,29 +446,38 @@ class RecordStore:
         now: datetime | None = None,
     ) -> dict:
         """Save a change as a new version. Raises KeyError or InvalidRecord."""
+
+        def change(doc: dict):
+            new = self._next_version(doc, data=data, review=review, recorded_by=recorded_by, now=now)
+
+            def apply(d: dict) -> None:
+                d["history"] = d.get("history", []) + [d["record"]]
+                d["record"] = new
+                # A record in conflict waits for a lead's resolution; any other edit goes out.
+                if d["state"] != SyncState.CONFLICT.value:
+                    d["state"] = SyncState.PENDING.value
+                    d["errors"] = []
+
+            return new, apply
+
+        return self._change(record_id, change)
+
+    def _change(self, record_id: str, change) -> dict:
+        """`change(doc)` gives (new version, apply(doc)); applied as one durable write."""
         with self._lock:
             key = self._locate(record_id)
             if key is None:
                 raise KeyError(record_id)
 
-            def change(partition: Partition, docs: list) -> dict:
+            def write(partition: Partition, docs: list) -> dict:
                 doc = next((d for d in docs if d["id"] == record_id), None)
                 if doc is None:
                     raise KeyError(record_id)
-                new = self._next_version(doc, data=data, review=review, recorded_by=recorded_by, now=now)
-
-                def apply(d: dict) -> None:
-                    d["history"] = d.get("history", []) + [d["record"]]
-                    d["record"] = new
-                    # A record in conflict waits for a lead's resolution; any other edit goes out.
-                    if d["state"] != SyncState.CONFLICT.value:
-                        d["state"] = SyncState.PENDING.value
-                        d["errors"] = []
-
+                new, apply = change(doc)
                 partition.update(apply, [doc.doc_id])
                 return new
 
-            return _copy(self._write(key, change))
+            return _copy(self._write(key, write))
 
     def _next_version(self, doc, *, data, review, recorded_by, now, base_version=None, version=None) -> dict:
         current = doc["record"]
@@ -494,36 +503,28 @@ class RecordStore:
         now: datetime | None = None,
     ) -> dict:
         """A lead's resolution: a new version based on the server's, which closes the conflict."""
-        with self._lock:
-            key = self._locate(record_id)
-            if key is None:
-                raise KeyError(record_id)
 
-            def change(partition: Partition, docs: list) -> dict:
-                doc = next((d for d in docs if d["id"] == record_id), None)
-                if doc is None:
-                    raise KeyError(record_id)
-                server = doc.get("server_record")
-                if doc["state"] != SyncState.CONFLICT.value or not server:
-                    raise StoreError(f"record {record_id} is not in conflict")
-                top = max(doc["record"]["version"], server["version"])
-                new = self._next_version(
-                    doc, data=data, review=review, recorded_by=None, now=now,
-                    base_version=server["version"], version=top + 1,
-                )
+        def change(doc: dict):
+            server = doc.get("server_record")
+            if doc["state"] != SyncState.CONFLICT.value or not server:
+                raise StoreError(f"record {record_id} is not in conflict")
+            top = max(doc["record"]["version"], server["version"])
+            new = self._next_version(
+                doc, data=data, review=review, recorded_by=None, now=now,
+                base_version=server["version"], version=top + 1,
+            )
 
-                def apply(d: dict) -> None:
-                    d["history"] = d.get("history", []) + [d["record"], server]
-                    d["record"] = new
-                    d["state"] = SyncState.PENDING.value
-                    d["errors"] = []
-                    d["server_record"] = None
-                    d["acked_version"] = server["version"]
+            def apply(d: dict) -> None:
+                d["history"] = d.get("history", []) + [d["record"], server]
+                d["record"] = new
+                d["state"] = SyncState.PENDING.value
+                d["errors"] = []
+                d["server_record"] = None
+                d["acked_version"] = server["version"]
 
-                partition.update(apply, [doc.doc_id])
-                return new
+            return new, apply
 
-            return _copy(self._write(key, change))
+        return self._change(record_id, change)
 
     # --- sync: verdicts and pulled records -----------------------------------------------------
 
