@@ -79,6 +79,19 @@ def build(page: ft.Page, state: AppState, worker: SyncWorker | None) -> None:
     refresh()
 
 
+def watch_network(worker: SyncWorker) -> None:
+    """Tell the worker when the phone gets or loses a network (Flet's connectivity service)."""
+
+    def changed(e) -> None:
+        kinds = [k.value for k in e.connectivity]
+        worker.on_network(bool(kinds) and kinds != ["none"])
+
+    try:
+        ft.Connectivity(on_change=changed)  # registers itself with the current page
+    except Exception:  # not on this platform: the periodic pass still runs
+        pass
+
+
 def run(data_dir: Path, *, web: bool, port: int | None = None, host: str = "127.0.0.1") -> None:
     store = RecordStore.open(data_dir)
     worker = SyncWorker(store, data_dir)
@@ -91,6 +104,7 @@ def run(data_dir: Path, *, web: bool, port: int | None = None, host: str = "127.
         state = AppState(store, data_dir, worker=worker)
         build(page, state, worker)
         page.on_app_lifecycle_state_change = lambda e: worker.on_foreground() if str(e.state).endswith(("RESUME", "SHOW")) else None
+        watch_network(worker)
         if not started:  # one worker for every open page
             started.append(True)
             page.run_task(worker.run)

@@ -12,6 +12,7 @@ from typing import Callable
 
 import flet as ft
 
+from fieldapp.records import CallStatus
 from fieldapp.ui.state import AGE_GROUPS, INCIDENT_TYPES, OUTCOMES, SEXES, STATUS_STEPS, AppState
 
 TOUCH = 56  # px: comfortably above 48 for gloved hands
@@ -411,7 +412,26 @@ def queue(state: AppState, lead, refresh: Refresh) -> list[ft.Control]:
                                          on_select=choose(None if name == "all" else name)), label=t(f"queue.{name}"))
         for name in ("all", "waiting", "refused", "conflict", "unreviewed")
     ])
-    items = lead.queue(q["day"], flt=q.get("filter"), search=q.get("search", ""))
+    def pick_type(e):
+        q["incident_type"] = e.control.value or None
+        refresh()
+
+    def pick_status(e):
+        q["status"] = e.control.value or None
+        refresh()
+
+    every = ft.DropdownOption(key="", text=t("queue.all"))
+    by_kind = ft.Row(wrap=True, controls=[
+        tagged("filter-type", ft.Dropdown(label=t("call.type"), value=q.get("incident_type") or "", on_select=pick_type,
+                                          options=[every] + [ft.DropdownOption(key=k, text=t(f"incident.{k}"))
+                                                             for k in INCIDENT_TYPES])),
+        tagged("filter-status", ft.Dropdown(label=t("call.status"), value=q.get("status") or "", on_select=pick_status,
+                                            options=[ft.DropdownOption(key="", text=t("queue.all"))]
+                                            + [ft.DropdownOption(key=s.value, text=t(f"status.{s.value}"))
+                                               for s in (CallStatus.RECEIVED, *STATUS_STEPS)])),
+    ])
+    items = lead.queue(q["day"], flt=q.get("filter"), search=q.get("search", ""),
+                       incident_type=q.get("incident_type"), status=q.get("status"))
     cards = []
     for item in items:
         lines = []
@@ -448,6 +468,7 @@ def queue(state: AppState, lead, refresh: Refresh) -> list[ft.Control]:
         tagged("field-search", ft.TextField(label=t("queue.search"), value=q.get("search", ""), on_change=set_search,
                                             on_submit=show_day, text_size=18)),
         filters,
+        by_kind,
         tagged("field-note", ft.TextField(label=t("queue.flag_note"), value=q.get("note", ""),
                                           on_change=lambda e: q.__setitem__("note", e.control.value or ""), text_size=16)),
         *(cards or [ft.Text(t("queue.empty"), size=16)]),

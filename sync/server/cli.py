@@ -38,6 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = commands.add_parser("revoke", parents=[common], help="stop a device's token from working")
     revoke.add_argument("--device", required=True)
 
+    summary = commands.add_parser("summary", parents=[common], help="the day's figures as JSON (as GET /api/v1/summary)")
+    summary.add_argument("--day", required=True, help="YYYY-MM-DD")
+    summary.add_argument("--team", help="only this team (default: every team)")
+
     export = commands.add_parser("export", parents=[common], help="every stored current version")
     export.add_argument("--day", help="only this day (YYYY-MM-DD)")
     export.add_argument("--format", choices=["csv", "geojson", "jsonl"], default="jsonl")
@@ -76,6 +80,15 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
                 return 0
             print(f"no enrolled device {args.device} with a working token", file=sys.stderr)
             return 1
+        if args.command == "summary":
+            import json
+            from datetime import date
+
+            from fieldapp.figures import day_figures
+
+            figures = day_figures(db.current_records(args.team), date.fromisoformat(args.day).isoformat())
+            print(json.dumps(figures, ensure_ascii=False, indent=2), file=out)
+            return 0
         if args.command == "export":
             from datetime import date
 

@@ -200,3 +200,13 @@ def test_the_openapi_page_shows_the_record_schema(server):
     assert {"CallRecord", "RecoveryRecord", "CallData", "PushBody"} <= set(components)
     assert components["CallData"]["additionalProperties"] is False
     assert httpx.get(server.url + "/docs").status_code == 200
+
+
+def test_the_summary_command_gives_the_same_figures_as_the_route(server, team):
+    lead = server.enroll(team, role="lead")
+    call = call_record()
+    server.statuses(lead, [call, recovery_record(call["id"])])
+    route = httpx.get(server.url + "/api/v1/summary", params={"day": "2026-11-25"},
+                      headers={"Authorization": f"Bearer {lead}"}).json()
+    printed = server.cli("summary", "--day", "2026-11-25", "--team", team)
+    assert printed.returncode == 0 and json.loads(printed.stdout) == route
