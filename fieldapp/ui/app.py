@@ -109,11 +109,9 @@ def run(data_dir: Path, *, web: bool, port: int | None = None, host: str = "127.
             started.append(True)
             page.run_task(worker.run)
 
-    ft.run(
-        main,
-        view=ft.AppView.WEB_BROWSER if web else ft.AppView.FLET_APP,
-        host=host if web else None,
-        port=port or 0,
-        assets_dir=str(ASSETS),
-        no_cdn=True,  # there is often no internet: serve everything from here
-    )
+    if web:
+        from fieldapp.ui.web import serve
+
+        serve(main, host=host, port=port or 8550, assets_dir=str(ASSETS))
+        return
+    ft.run(main, view=ft.AppView.FLET_APP, assets_dir=str(ASSETS), no_cdn=True)
