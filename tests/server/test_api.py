@@ -9,7 +9,7 @@ import httpx
 
 from fieldapp.records import normalize
 from sync.protocol import MAX_PUSH_BYTES, MAX_RECORDS_PER_PUSH, MAX_UNPACKED_BYTES
-from tests.records_factory import call_data, call_record, recovery_record
+from tests.records_factory import call_record, recovery_record
 
 
 def edit(record: dict, *, base: int, device: str = "dev-test", **data) -> dict:

@@ -7,7 +7,7 @@ import time
 
 from fieldapp.demo import populate
 from sync import enrollment
-from sync.errors import ServerError, Unreachable
+from sync.errors import Unreachable
 from sync.session import run_pass
 from tests.conftest import free_port
 
