@@ -117,6 +117,7 @@ class AppState:
         self.call_id: str | None = None
         self.call_form = CallForm()
         self.recovery_form = RecoveryForm()
+        self.editing: str | None = None  # the call whose correction the form holds
         self.errors: dict[str, str] = {}
         self.notice: str | None = None
         self.problems = [p.describe() for p in store.problems]
@@ -130,6 +131,7 @@ class AppState:
         self.notice = None
         if call_id is not None:
             self.call_id = call_id
+        self.editing = None
         if screen == "new_call":
             self.call_form = CallForm()
         if screen == "recovery":
@@ -215,8 +217,24 @@ class AppState:
         except ValueError:
             return None
 
+    def edit_call(self) -> None:
+        """Open the call's fields for a correction; a refusal shows next to the fields it names."""
+        stored = self.store.get(self.call_id)
+        data = stored.record["data"]
+        location = data.get("location") or {}
+        self.go("new_call")
+        self.editing = stored.id
+        self.call_form = CallForm(
+            incident_type=data["incident_type"], place=location.get("place", ""), lat=location.get("lat"),
+            lon=location.get("lon"), accuracy_m=location.get("accuracy_m"), received_at=data["received_at"][11:16],
+            reported_people=str(data.get("reported_people", "")), caller_phone=data.get("caller_phone", ""),
+            notes=data.get("notes", ""),
+        )
+        if stored.state.value == "rejected":
+            self.errors = form_errors(stored.errors)
+
     def save_call(self) -> dict | None:
-        """Save the new call; on a refusal, keep the form and name each field's problem."""
+        """Save the new call (or the correction); on a refusal, keep the form and name each field's problem."""
         form, t = self.call_form, self.t
         errors: dict[str, str] = {}
         if not form.incident_type:
@@ -252,6 +270,8 @@ class AppState:
             data["caller_phone"] = form.caller_phone.strip()
         if form.notes.strip():
             data["notes"] = form.notes.strip()
+        if self.editing:
+            return self._save_correction(data)
         try:
             record = self.store.create_call(data, recorded_by=self.callsign or None, now=self._now())
         except InvalidRecord as exc:
@@ -260,6 +280,18 @@ class AppState:
         self.saved()
         self.go("call", record["id"])
         self.notice = t("call.saved")
+        return record
+
+    def _save_correction(self, data: dict) -> dict | None:
+        call_id = self.editing
+        current = self.store.get(call_id).record["data"]
+        if current["received_at"][11:16] == self.call_form.received_at.strip():
+            data["received_at"] = current["received_at"]  # unchanged: keep its day and offset
+        data.update(status=current["status"], status_log=current.get("status_log", []))
+        record = self.resend(call_id, data)
+        if record is not None:
+            self.go("call", call_id)
+            self.notice = self.t("call.saved")
         return record
 
     # --- a call's page -------------------------------------------------------------------------

@@ -176,7 +176,8 @@ def new_call(state: AppState, refresh: Refresh, locate) -> list[ft.Control]:
     if state.errors.get("location"):
         location_note.append(ft.Text(state.errors["location"], color=ft.Colors.ERROR, size=14))
     return [
-        header(state, t("call.new_title"), refresh, back="home"),
+        header(state, t("call.edit") if state.editing else t("call.new_title"), refresh,
+               back="call" if state.editing else "home"),
         ft.Text(t("call.type"), size=17, weight=ft.FontWeight.BOLD),
         *([ft.Text(state.errors["incident_type"], color=ft.Colors.ERROR)] if "incident_type" in state.errors else []),
         ft.ResponsiveRow(controls=tiles, spacing=6, run_spacing=6),
@@ -214,6 +215,10 @@ def call(state: AppState, refresh: Refresh) -> list[ft.Control]:
         state.go("recovery", state.call_id)
         refresh()
 
+    def correct(_):
+        state.edit_call()
+        refresh()
+
     log = {entry["status"]: entry["at"][11:16] for entry in data.get("status_log", [])}
     steps = [
         big_button(t(f"status.{s.value}") + (f" {log[s.value]}" if s.value in log else ""), step(s.value),
@@ -247,7 +252,8 @@ def call(state: AppState, refresh: Refresh) -> list[ft.Control]:
         ft.ResponsiveRow(controls=[_col(6, s) for s in steps], spacing=6, run_spacing=6),
         ft.Text(t("call.recoveries"), size=17, weight=ft.FontWeight.BOLD),
         *recoveries,
-        *([big_button(t("call.add_recovery"), add_recovery, identifier="add-recovery", icon=ft.Icons.PERSON_ADD)]
+        *([big_button(t("call.add_recovery"), add_recovery, identifier="add-recovery", icon=ft.Icons.PERSON_ADD),
+           big_button(t("call.edit"), correct, identifier="edit-call", icon=ft.Icons.EDIT, filled=False)]
           if page.editable else []),
     ]
 

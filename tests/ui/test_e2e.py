@@ -150,6 +150,11 @@ def test_a_call_a_group_recovery_and_completion_offline_then_arabic(app, phone):
     phone.page.wait_for_timeout(500)
     elapsed = time.monotonic() - started
     assert "Deceased × 3" in phone.text()
+    phone.tap("edit-call")  # the correction form opens with the call's own values
+    phone.wait_for("save-call")
+    assert "Correct and resend" in phone.text()
+    phone.tap("back")
+    phone.wait_for("add-recovery")
 
     records = export(data)
     calls = [r for r in records if r["type"] == "call"]

@@ -189,3 +189,19 @@ def test_translations_are_complete_and_the_device_language_is_used(monkeypatch):
 def test_form_errors_map_record_fields_to_form_fields():
     assert form_errors([{"field": "data.location.lat", "message": "x"}, {"field": "data.count", "message": "y"},
                         {"field": "id", "message": "z"}]) == {"place": "x", "count": "y", "form": "z"}
+
+
+def test_a_refused_call_is_corrected_in_its_form_with_the_reason_by_the_field(state):
+    call = new_call(state, received_at="13:40")
+    state.set_status("dispatched")
+    state.store.record_verdicts([{"id": call["id"], "version": 2, "status": "rejected",
+                                  "errors": [{"field": "data.location.place", "message": "not a place we know"}]}])
+    state.edit_call()
+    assert state.screen == "new_call" and state.editing == call["id"]
+    assert state.errors == {"place": "not a place we know"} and state.call_form.place == "Jableh"
+    state.call_form.place = "Jableh port"
+    fixed = state.save_call()
+    assert fixed["version"] == 3 and fixed["data"]["location"]["place"] == "Jableh port"
+    assert fixed["data"]["received_at"] == call["data"]["received_at"]  # its time kept as it was
+    assert fixed["data"]["status"] == "dispatched" and len(fixed["data"]["status_log"]) == 1
+    assert state.store.get(call["id"]).state == "pending" and state.screen == "call"
