@@ -219,12 +219,13 @@ def call(state: AppState, refresh: Refresh) -> list[ft.Control]:
         state.edit_call()
         refresh()
 
-    log = {entry["status"]: entry["at"][11:16] for entry in data.get("status_log", [])}
     steps = [
-        big_button(t(f"status.{s.value}") + (f" {log[s.value]}" if s.value in log else ""), step(s.value),
-                   identifier=f"status-{s.value}", filled=False, selected=data["status"] == s.value)
+        big_button(t(f"status.{s.value}"), step(s.value), identifier=f"status-{s.value}", filled=False,
+                   selected=data["status"] == s.value)
         for s in STATUS_STEPS
     ] if page.editable else []
+    # The time of each step on a line of its own: inside a button it would wrap and be cut.
+    times = " · ".join(f"{t('status.' + e['status'])} {e['at'][11:16]}" for e in data.get("status_log", []))
     sync_note = []
     if page.stored.state.value == "rejected":
         sync_note.append(ft.Text(t("sync.refused"), color=ft.Colors.ERROR, weight=ft.FontWeight.BOLD))
@@ -250,6 +251,7 @@ def call(state: AppState, refresh: Refresh) -> list[ft.Control]:
         *([ft.Text(t("call.read_only"), italic=True)] if not page.editable else []),
         ft.Text(t("call.status"), size=17, weight=ft.FontWeight.BOLD),
         ft.ResponsiveRow(controls=[_col(6, s) for s in steps], spacing=6, run_spacing=6),
+        *([ft.Text(times, size=15)] if times else []),
         ft.Text(t("call.recoveries"), size=17, weight=ft.FontWeight.BOLD),
         *recoveries,
         *([big_button(t("call.add_recovery"), add_recovery, identifier="add-recovery", icon=ft.Icons.PERSON_ADD),
