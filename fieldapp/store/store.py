@@ -383,10 +383,10 @@ class RecordStore:
 
     def _write(self, key: str, change) -> Any:
         """Run `change(partition, docs)` as one durable write; keep the caches in step."""
+        docs = self._docs(key)  # recovers a damaged file first, which replaces its Partition
         partition = self._partition(key)
-        self._docs(key)  # recover a damaged file before changing it
         with partition.batch():
-            result = change(partition, partition.docs())
+            result = change(partition, docs)
         docs = partition.docs()
         self._summaries[key] = _summary(docs)
         try:
