@@ -16,6 +16,7 @@ from typing import Callable
 from fieldapp.store import RecordStore
 
 from .client import SyncClient
+from .protocol import SENT_STATUSES
 
 # Large batches amortize the round trip, the fsyncs and the server's
 # transaction; well under the server's limits (1,000 records, 4 MiB).
@@ -60,7 +61,7 @@ def push_outbox(store: RecordStore, client: SyncClient, *, progress: Callable[[i
         report.batches += 1
         for verdict in verdicts:
             report.statuses[verdict.status.value] = report.statuses.get(verdict.status.value, 0) + 1
-            if verdict.status in ("accepted", "duplicate"):
+            if verdict.status in SENT_STATUSES:
                 report.sent += 1
             elif verdict.status == "rejected":
                 report.rejected += 1
