@@ -11,7 +11,6 @@ returns them); the models are the boundary.
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
 from enum import StrEnum
@@ -20,6 +19,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import (
     AfterValidator,
     BaseModel,
+    PlainSerializer,
     ConfigDict,
     Field,
     StrictBool,
@@ -85,14 +85,12 @@ class ReviewState(StrEnum):
 
 # --- scalar types ----------------------------------------------------------------
 
-_RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
-)
+# Shapes are checked by pydantic's compiled core (a `pattern`); only what a
+# pattern cannot say (that the date exists) is checked here in Python.
+_RFC3339 = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
 
 
-def _check_timestamp(value: str) -> str:
-    if not _RFC3339.match(value):
-        raise ValueError("must be an RFC 3339 time with an offset, such as 2026-11-25T14:05:00+03:00")
+def _check_real_time(value: str) -> str:
     try:
         datetime.fromisoformat(value.replace("z", "Z").replace("t", "T"))
     except ValueError:
@@ -100,35 +98,14 @@ def _check_timestamp(value: str) -> str:
     return value
 
 
-def _check_uuid(value: str) -> str:
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise ValueError("must be a UUID") from None
+_DEVICE_ID = r"^[A-Za-z0-9._:-]{1,64}$"
+_PHONE = r"^\+?[0-9 ()\-]{3,32}$"
 
-
-_DEVICE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-
-
-def _check_device_id(value: str) -> str:
-    if not _DEVICE_ID.match(value):
-        raise ValueError("must be 1 to 64 letters, digits or . _ : -")
-    return value
-
-
-_PHONE = re.compile(r"^\+?[0-9 ()\-]{3,32}$")
-
-
-def _check_phone(value: str) -> str:
-    if not _PHONE.match(value):
-        raise ValueError("must be a phone number: digits, spaces, ( ) - and an optional leading +")
-    return value
-
-
-Timestamp = Annotated[str, Field(max_length=40), AfterValidator(_check_timestamp)]
-RecordId = Annotated[str, Field(max_length=36), AfterValidator(_check_uuid)]
-DeviceId = Annotated[str, Field(max_length=64), AfterValidator(_check_device_id)]
-Phone = Annotated[str, Field(max_length=32), AfterValidator(_check_phone)]
+Timestamp = Annotated[str, Field(max_length=40, pattern=_RFC3339), AfterValidator(_check_real_time)]
+# A UUID in any of its usual spellings; stored and sent in the canonical lower-case form.
+RecordId = Annotated[uuid.UUID, PlainSerializer(str, return_type=str, when_used="json")]
+DeviceId = Annotated[str, Field(max_length=64, pattern=_DEVICE_ID)]
+Phone = Annotated[str, Field(max_length=32, pattern=_PHONE)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 LongText = Annotated[str, Field(max_length=4000)]
 
@@ -240,8 +217,22 @@ class FieldError(BaseModel):
     message: str
 
 
+# Our words for the shapes pydantic checks by pattern or type.
+_PATTERN_MESSAGES = {
+    _RFC3339: "must be an RFC 3339 time with an offset, such as 2026-11-25T14:05:00+03:00",
+    _DEVICE_ID: "must be 1 to 64 letters, digits or . _ : -",
+    _PHONE: "must be a phone number: digits, spaces, ( ) - and an optional leading +",
+}
+
+
 def _message(error: dict[str, Any]) -> str:
     kind = error["type"]
+    if kind == "string_pattern_mismatch":
+        pattern = error.get("ctx", {}).get("pattern")
+        if pattern in _PATTERN_MESSAGES:
+            return _PATTERN_MESSAGES[pattern]
+    if kind in ("uuid_parsing", "uuid_type", "uuid_version"):
+        return "must be a UUID"
     if kind == "extra_forbidden":
         return "unknown field: not part of the record and not accepted"
     if kind == "missing":
