@@ -22,6 +22,7 @@ import socket
 import struct
 import threading
 import time
+from typing import Callable
 from collections import deque
 
 FAULTS = ("pass", "reset_before", "reset_after", "cut_answer", "status_500", "status_503", "stall")
@@ -64,6 +65,9 @@ class FaultProxy:
         self.seen: list[str] = []
         self.bytes_up = 0
         self.bytes_down = 0
+        # Called with each request once it is on its way to the server, before
+        # the answer is read: a test can kill the server while it works on one.
+        self.after_forward: Callable[[bytes], None] | None = None
         self._lock = threading.Lock()
         self._listener = socket.socket()
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -143,6 +147,8 @@ class FaultProxy:
                 upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=60)
                 try:
                     self._send(upstream, request)
+                    if self.after_forward is not None:
+                        self.after_forward(request)
                     response = _read_message(upstream, bytearray())
                 finally:
                     upstream.close()

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-import time
+import signal
 
 from fieldapp.demo import populate
 from sync import enrollment
@@ -60,18 +59,20 @@ def test_the_server_killed_and_restarted_mid_sync(link, tmp_path):
     store = link.device(folder)
     saved = populate(store, 600, seed=12)
     ours = _local_versions(store)
-    link.proxy.latency = 0.05  # slow enough that the kill lands mid-pass
+    pushes = []
 
-    outcome = {}
-    sync_thread = threading.Thread(target=lambda: outcome.update(r=run_pass(store, folder, timeout=5.0)))
-    sync_thread.start()
-    time.sleep(0.6)
-    link.restart_server()  # SIGKILL, then start again on the same file and port
-    sync_thread.join(60)
-    first = outcome["r"]
+    def kill_during_the_second_push(request: bytes) -> None:
+        if request.startswith(b"POST /api/v1/push"):
+            pushes.append(request)
+            if len(pushes) == 2:
+                link.server.kill(signal.SIGKILL)  # while it works on that batch
+
+    link.proxy.after_forward = kill_during_the_second_push
+    first = run_pass(store, folder, timeout=5.0)
+    link.proxy.after_forward = None
+    link.server.start()  # same file, same port
     assert first.error is not None and 0 < first.counts["pending"] < saved
 
-    link.proxy.latency = 0
     for _ in range(10):
         if run_pass(store, folder).counts["pending"] == 0:
             break

@@ -7,12 +7,12 @@ Tables (see migrations.py):
                (team, id, version, content hash); `seq` orders a team's pulls
     records    the current version of each record and whether it is in conflict
 
-A push runs in one transaction. Record rows are locked (PostgreSQL: FOR
-UPDATE, in id order) before the verdicts are decided, so two pushes of the
-same records take turns and each version is stored once. The team row is
-locked last, just before commit, to hand out sequence numbers: so they follow
-commit order, and a pull cursor never steps past a revision that commits later
-with a lower number.
+A push runs in one transaction that first locks its team's row (PostgreSQL:
+FOR UPDATE; SQLite has one writer anyway). So one team's pushes take turns
+while other teams' run beside them: each version is stored once, and the
+sequence numbers handed out follow commit order, so a pull cursor never steps
+past a revision that commits later with a lower number. Everything that needs
+no lock (validation, encoding, hashing) is done before the transaction.
 """
 
 from __future__ import annotations
@@ -51,20 +51,22 @@ class Page:
     conflicts: dict[str, dict]  # id -> the server's current version, for records in conflict
 
 
-# Columns as the inserts write them, with their SQL types (PostgreSQL sends them as typed arrays).
-RECORD_COLUMNS = (("team", "text"), ("id", "text"), ("version", "int"), ("hash", "text"), ("type", "text"),
-                  ("record", "text"), ("in_conflict", "bool"), ("seq", "bigint"))
-REVISION_COLUMNS = (("team", "text"), ("id", "text"), ("version", "int"), ("hash", "text"), ("seq", "bigint"),
-                    ("losing", "bool"), ("device_id", "text"), ("sent_by", "text"), ("received_at", "text"), ("record", "text"))
+# Columns as the inserts write them.
+RECORD_COLUMNS = ("team", "id", "version", "hash", "type", "record", "in_conflict", "seq")
+REVISION_COLUMNS = ("team", "id", "version", "hash", "seq", "losing", "device_id", "sent_by", "received_at", "record")
 
 
-def _dumps(record: dict) -> str:
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+def canonical_json(record: dict) -> str:
+    """Sorted keys, no spaces, UTF-8 as is: the same record always gives the same text."""
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def content_hash(record: dict) -> str:
-    canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return _sha256(canonical_json(record))
 
 
 def now_utc() -> str:
@@ -89,9 +91,6 @@ class Database(ABC):
 
     def sql(self, text: str) -> str:
         return text if self.placeholder == "?" else text.replace("?", self.placeholder)
-
-    def _in(self, n: int) -> str:
-        return "(" + ",".join("?" * n) + ")"
 
     # --- schema -----------------------------------------------------------------------------
 
@@ -141,38 +140,32 @@ class Database(ABC):
         if not records:
             return []
         team = device.team
-        hashes = [content_hash(r) for r in records]
+        # Encoded once, outside the transaction: the canonical text is both what
+        # is hashed and what is stored.
+        bodies = [canonical_json(r) for r in records]
+        hashes = [_sha256(body) for body in bodies]
         ids = sorted({r["id"] for r in records})
         received = now_utc()
         with self.transaction(write=True) as cur:
-            # Placeholder rows (version 0) for new records, so that two pushes of a
-            # new record wait for each other on the row like any other.
-            self.insert_rows(cur, "records", RECORD_COLUMNS, [(team, i, 0, "", "", "{}", False, 0) for i in ids],
-                             " ON CONFLICT DO NOTHING")
+            # The team row first: one team's pushes take turns from here to commit,
+            # so each version is stored once and sequence numbers follow commit order.
+            seq = self._lock_team(cur, team)
             current: dict[str, Current | None] = {}
-            kept: dict[str, tuple[str, str]] = {}  # id -> (type, body) of the current version
-            for chunk in _chunks(ids, 500):
-                cur.execute(
-                    self.sql(f"SELECT id, version, hash, in_conflict, type, record FROM records "
-                             f"WHERE team = ? AND id IN {self._in(len(chunk))} ORDER BY id{self.lock_rows}"),
-                    (team, *chunk),
-                )
-                for rid, version, h, in_conflict, kind, body in cur.fetchall():
-                    current[rid] = Current(version, h, bool(in_conflict)) if version else None
-                    kept[rid] = (kind, body)
+            for rid, version, h, in_conflict in self.rows_for_ids(cur, "records", "id, version, hash, in_conflict", team, ids):
+                # Version 0: a placeholder row an earlier server wrote as a lock.
+                current[rid] = Current(version, h, bool(in_conflict)) if version else None
+            existing = set(current)
             stored: dict[tuple[str, int], dict[str, bool]] = {}  # (id, version) -> hash -> lost
-            for chunk in _chunks(ids, 500):
-                cur.execute(
-                    self.sql(f"SELECT id, version, hash, losing FROM revisions WHERE team = ? AND id IN {self._in(len(chunk))}"),
-                    (team, *chunk),
-                )
-                for rid, version, h, losing in cur.fetchall():
-                    stored.setdefault((rid, version), {})[h] = bool(losing)
+            # A record's row is written with its first revision: ids without one have no revisions.
+            for rid, version, h, losing in self.rows_for_ids(cur, "revisions", "id, version, hash, losing", team, sorted(existing)):
+                stored.setdefault((rid, version), {})[h] = bool(losing)
 
-            results: list[Stored] = []
-            new_revisions: list[tuple] = []
-            changed: dict[str, tuple] = {}
-            for record, h in zip(records, hashes):
+            outcomes: list[Outcome] = []
+            accepted_body: dict[str, int] = {}  # id -> index of the version accepted in this push
+            server_side: list[tuple[int, str, int | None]] = []  # (result, id, index of body in this push or None)
+            new_revisions: list[tuple[int, bool]] = []  # (index, lost)
+            changed: dict[str, tuple[int, bool]] = {}  # id -> (index of its current body or -1, in conflict)
+            for n, (record, h) in enumerate(zip(records, hashes)):
                 rid, version = record["id"], record["version"]
                 same = stored.setdefault((rid, version), {})
                 outcome = decide(
@@ -181,48 +174,79 @@ class Database(ABC):
                     losing_hashes={k for k, lost in same.items() if lost},
                 )
                 if outcome is Outcome.ACCEPTED:
-                    body = _dumps(record)
                     same[h] = False
                     current[rid] = Current(version, h, False)
-                    kept[rid] = (record["type"], body)
-                    changed[rid] = (version, h, False)
-                    new_revisions.append((rid, version, h, body, False, record["device_id"]))
+                    accepted_body[rid] = n
+                    changed[rid] = (n, False)
+                    new_revisions.append((n, False))
                 elif outcome is Outcome.CONFLICT:
                     same[h] = True
                     now = current[rid]
                     current[rid] = Current(now.version, now.hash, True)
-                    changed[rid] = (now.version, now.hash, True)
-                    new_revisions.append((rid, version, h, _dumps(record), True, record["device_id"]))
-                server = json.loads(kept[rid][1]) if outcome in (Outcome.CONFLICT, Outcome.CONFLICT_AGAIN) else None
-                results.append(Stored(outcome, server))
+                    changed[rid] = (changed.get(rid, (-1, True))[0], True)
+                    new_revisions.append((n, True))
+                if outcome in (Outcome.CONFLICT, Outcome.CONFLICT_AGAIN):
+                    server_side.append((n, rid, accepted_body.get(rid)))
+                outcomes.append(outcome)
 
+            server_records = self._server_records(cur, team, server_side, bodies)
             if new_revisions:
-                # The team row last: sequence numbers follow commit order.
-                cur.execute(self.sql("INSERT INTO teams (team, seq) VALUES (?, 0) ON CONFLICT DO NOTHING"), (team,))
-                cur.execute(self.sql("UPDATE teams SET seq = seq + ? WHERE team = ? RETURNING seq"), (len(new_revisions), team))
-                last = cur.fetchone()[0]
-                first = last - len(new_revisions) + 1
-                self.insert_rows(
-                    cur, "revisions", REVISION_COLUMNS,
-                    [
-                        (team, rid, version, h, first + n, losing, made_by, device.device_id, received, body)
-                        for n, (rid, version, h, body, losing, made_by) in enumerate(new_revisions)
-                    ],
-                )
-                self.insert_rows(
-                    cur, "records", RECORD_COLUMNS,
-                    [(team, rid, v, h, kept[rid][0], kept[rid][1], conflict, last) for rid, (v, h, conflict) in changed.items()],
-                    " ON CONFLICT (team, id) DO UPDATE SET version = excluded.version, hash = excluded.hash, type = excluded.type, "
-                    "record = excluded.record, in_conflict = excluded.in_conflict, seq = excluded.seq",
-                )
-        return results
+                first = seq + 1
+                last = seq + len(new_revisions)
+                cur.execute(self.sql("UPDATE teams SET seq = ? WHERE team = ?"), (last, team))
+                made = device.device_id
+                self.insert_rows(cur, "revisions", REVISION_COLUMNS, [
+                    (team, records[n]["id"], records[n]["version"], hashes[n], first + k, lost,
+                     records[n]["device_id"], made, received, bodies[n])
+                    for k, (n, lost) in enumerate(new_revisions)
+                ])
+                fresh = [(team, rid, records[n]["version"], hashes[n], records[n]["type"], bodies[n], conflict, last)
+                         for rid, (n, conflict) in changed.items() if rid not in existing]
+                self.insert_rows(cur, "records", RECORD_COLUMNS, fresh)
+                edited = [(records[n]["version"], hashes[n], records[n]["type"], bodies[n], conflict, last, team, rid)
+                          for rid, (n, conflict) in changed.items() if rid in existing and n >= 0]
+                if edited:
+                    cur.executemany(self.sql("UPDATE records SET version = ?, hash = ?, type = ?, record = ?, "
+                                             "in_conflict = ?, seq = ? WHERE team = ? AND id = ?"), edited)
+                flagged = [(True, last, team, rid) for rid, (n, _) in changed.items() if n < 0]
+                if flagged:
+                    cur.executemany(self.sql("UPDATE records SET in_conflict = ?, seq = ? WHERE team = ? AND id = ?"), flagged)
+        return [Stored(outcome, server_records.get(n)) for n, outcome in enumerate(outcomes)]
 
-    def insert_rows(self, cur, table: str, columns: Sequence[tuple[str, str]], rows: list[tuple], tail: str = "") -> None:
+    def _lock_team(self, cur, team: str) -> int:
+        """Lock the team's row until commit; return its last sequence number."""
+        for _ in range(2):
+            cur.execute(self.sql(f"SELECT seq FROM teams WHERE team = ?{self.lock_rows}"), (team,))
+            row = cur.fetchone()
+            if row is not None:
+                return row[0]
+            # A team's first push. Two at once: one inserts, both then lock the row.
+            cur.execute(self.sql("INSERT INTO teams (team, seq) VALUES (?, 0) ON CONFLICT DO NOTHING"), (team,))
+        raise RuntimeError(f"the row of team {team!r} could not be locked")
+
+    def _server_records(self, cur, team: str, wanted: list[tuple[int, str, int | None]], bodies: list[str]) -> dict[int, dict]:
+        """The server's current version for each conflict verdict: from this push, or as stored."""
+        out = {n: json.loads(bodies[b]) for n, _, b in wanted if b is not None}
+        ids = sorted({rid for _, rid, b in wanted if b is None})
+        stored = {rid: json.loads(body) for rid, body in self.rows_for_ids(cur, "records", "id, record", team, ids)}
+        out.update({n: stored[rid] for n, rid, b in wanted if b is None})
+        return out
+
+    def rows_for_ids(self, cur, table: str, columns: str, team: str, ids: Sequence[str], where: str = "") -> list[tuple]:
+        """`columns` of the team's rows in `table` with these ids (`where`: a further condition)."""
+        rows: list[tuple] = []
+        for chunk in _chunks(list(ids), 500):
+            cur.execute(self.sql(f"SELECT {columns} FROM {table} WHERE team = ? AND id IN ({','.join('?' * len(chunk))}){where}"),
+                        (team, *chunk))
+            rows.extend(cur.fetchall())
+        return rows
+
+    def insert_rows(self, cur, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
         """Many rows in a few statements: one per 500 rows, not one per row."""
-        names = ", ".join(name for name, _ in columns)
+        names = ", ".join(columns)
         row = "(" + ", ".join("?" * len(columns)) + ")"
         for chunk in _chunks(rows, 500):
-            cur.execute(self.sql(f"INSERT INTO {table} ({names}) VALUES " + ",".join([row] * len(chunk)) + tail),
+            cur.execute(self.sql(f"INSERT INTO {table} ({names}) VALUES " + ",".join([row] * len(chunk))),
                         [v for r in chunk for v in r])
 
     # --- pull and reading -------------------------------------------------------------------
@@ -236,14 +260,9 @@ class Database(ABC):
             rows = cur.fetchall()
             more = len(rows) > limit
             rows = rows[:limit]
-            conflicts: dict[str, dict] = {}
             ids = sorted({rid for _, rid, _ in rows})
-            for chunk in _chunks(ids, 500):
-                cur.execute(
-                    self.sql(f"SELECT id, record FROM records WHERE team = ? AND in_conflict = ? AND id IN {self._in(len(chunk))}"),
-                    (team, True, *chunk),
-                )
-                conflicts.update({rid: json.loads(body) for rid, body in cur.fetchall()})
+            conflicts = {rid: json.loads(body)
+                         for rid, body in self.rows_for_ids(cur, "records", "id, record", team, ids, " AND in_conflict")}
         cursor = rows[-1][0] if rows else since
         return Page([json.loads(body) for _, _, body in rows], cursor, more, conflicts)
 
