@@ -15,7 +15,8 @@ def _too_large(message: str) -> HTTPException:
     return HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, detail=message)
 
 
-async def read_json(request: Request) -> Any:
+async def read_body(request: Request) -> bytes:
+    """The body, unpacked, within the caps; 413 naming the limit beyond them."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_PUSH_BYTES:
         raise _too_large(f"a push may carry at most {MAX_PUSH_BYTES} bytes; send fewer records per push")
@@ -48,7 +49,11 @@ async def read_json(request: Request) -> Any:
             raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="the body is not valid gzip") from None
     if inflate is not None and not inflate.eof:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="the gzip body is cut short")
-    raw = b"".join(chunks)
+    return b"".join(chunks)
+
+
+def parse_json(raw: bytes) -> Any:
+    """The body as JSON; 400 with where it breaks when it is not."""
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
