@@ -56,6 +56,8 @@ def parse_json(raw: bytes) -> Any:
     """The body as JSON; 400 with where it breaks when it is not."""
     try:
         return json.loads(raw)
+    except RecursionError:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="the body is not JSON a record can be (nested too deeply)") from None
     except (ValueError, UnicodeDecodeError) as exc:
         reason = f"at line {exc.lineno}, column {exc.colno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else "it is not UTF-8"
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=f"the body is not JSON ({reason})") from None

@@ -157,6 +157,9 @@ def test_broken_json_and_wrong_shapes_get_a_readable_reason(server, team):
         assert "records" in response.json()["detail"] or "unknown field" in response.json()["detail"]
     response = server.push(token, [], raw=b"not gzip", headers={"Content-Encoding": "gzip"})
     assert response.status_code == 400
+    deep = b'{"records": [' + b"[" * 200_000 + b"]" * 200_000 + b"]}"  # 400 kB, past any parser's depth
+    response = server.push(token, [], raw=deep)
+    assert response.status_code == 400 and "nested too deeply" in response.json()["detail"]
 
 
 def test_pull_pages_through_everything_once(server, team):
