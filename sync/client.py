@@ -57,8 +57,11 @@ class SyncClient:
     def health(self) -> dict[str, Any]:
         return _json(self._request("GET", "/health"))
 
-    def push(self, records: list[dict]) -> list[Verdict]:
-        body = gzip.compress(json.dumps({"records": records}, ensure_ascii=False, separators=(",", ":")).encode(), 6)
+    def push(self, records: list[dict], *, encoded: list[str] | None = None) -> list[Verdict]:
+        """Send `records` (`encoded`: each already as JSON, to skip encoding them again)."""
+        if encoded is None:
+            encoded = [encode_record(r) for r in records]
+        body = gzip.compress(('{"records":[' + ",".join(encoded) + "]}").encode(), 6)
         response = self._request("POST", "/push", content=body,
                                  headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
         try:
@@ -77,6 +80,10 @@ class SyncClient:
             raise ServerError("the server's answer was not a page of records") from None
 
 
+def encode_record(record: dict) -> str:
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
 def _matches(verdicts: list[Verdict], records: list[dict]) -> bool:
     # A rejected record may come back without a usable id; the order still holds.
     if len(verdicts) != len(records):
@@ -87,13 +94,13 @@ def _matches(verdicts: list[Verdict], records: list[dict]) -> bool:
 def _json(response: httpx.Response) -> Any:
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ServerError("the server's answer was cut short or is not JSON") from None
 
 
 def _reason(response: httpx.Response) -> str:
     try:
         detail = response.json().get("detail")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return response.text[:200]
     return detail if isinstance(detail, str) else json.dumps(detail)[:300]
