@@ -5,18 +5,21 @@ recoveries, oldest first). A record counts as sent only on the server's
 verdict. A refused or conflicting record is kept aside by the store and never
 holds back the rest. A failure of the link stops the pass and changes
 nothing: the scheduler decides when to try again.
+
+One batch is on the wire while the verdicts of the one before land in the
+store: the phone's durable writes and the server's work overlap.
 """
 
 from __future__ import annotations
 
-import json
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Collection
 
 from fieldapp.store import RecordStore
 
-from .client import SyncClient
-from .protocol import SENT_STATUSES
+from .client import SyncClient, encode_record
+from .protocol import SENT_STATUSES, Verdict
 
 # Large batches amortize the round trip, the fsyncs and the server's
 # transaction; well under the server's limits (1,000 records, 4 MiB).
@@ -33,14 +36,34 @@ class PushReport:
     bytes_sent: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
 
+    def count(self, verdicts: list[Verdict]) -> None:
+        self.batches += 1
+        for verdict in verdicts:
+            self.statuses[verdict.status.value] = self.statuses.get(verdict.status.value, 0) + 1
+            if verdict.status in SENT_STATUSES:
+                self.sent += 1
+            elif verdict.status == "rejected":
+                self.rejected += 1
+            else:
+                self.conflicts += 1
 
-def next_batch(store: RecordStore) -> list[dict]:
-    batch, size = [], 0
-    for record in store.outbox(limit=BATCH_RECORDS):
-        encoded = len(json.dumps(record, ensure_ascii=False).encode())
-        if batch and size + encoded > BATCH_BYTES:
+
+@dataclass
+class Batch:
+    records: list[dict]
+    encoded: list[str]  # each record as it goes on the wire
+
+
+def next_batch(store: RecordStore, *, skip: Collection[str] = ()) -> Batch:
+    batch = Batch([], [])
+    size = 0
+    for record in store.outbox(limit=BATCH_RECORDS, skip=skip):
+        text = encode_record(record)
+        encoded = len(text.encode())
+        if batch.records and size + encoded > BATCH_BYTES:
             break
-        batch.append(record)
+        batch.records.append(record)
+        batch.encoded.append(text)
         size += encoded
     return batch
 
@@ -49,22 +72,44 @@ def push_outbox(store: RecordStore, client: SyncClient, *, progress: Callable[[i
     """Send everything waiting, batch by batch. Raises SyncError when the link fails."""
     report = PushReport()
     total = store.counts()["pending"]
-    # Edits saved while a batch is out stay pending; bound the passes all the same.
-    for _ in range(total // BATCH_RECORDS + 50):
-        batch = next_batch(store)
-        if not batch:
-            break
-        if progress:
-            progress(report.sent + report.rejected + report.conflicts, max(total, report.sent + len(batch)))
-        verdicts = client.push(batch)  # no store lock is held here
-        store.record_verdicts(verdicts)
-        report.batches += 1
-        for verdict in verdicts:
-            report.statuses[verdict.status.value] = report.statuses.get(verdict.status.value, 0) + 1
-            if verdict.status in SENT_STATUSES:
-                report.sent += 1
-            elif verdict.status == "rejected":
-                report.rejected += 1
-            else:
-                report.conflicts += 1
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldapp-push") as wire:
+        out: tuple[Batch, Future] | None = None  # the batch on the wire
+        # Edits saved while a batch is out stay pending; bound the passes all the same.
+        for _ in range(total // BATCH_RECORDS + 50):
+            batch = next_batch(store, skip={r["id"] for r in out[0].records} if out else ())
+            sending = None
+            if batch.records:
+                if progress:
+                    done = report.sent + report.rejected + report.conflicts
+                    progress(done, max(total, done + len(batch.records)))
+                # Network I/O in the wire thread: no store lock is held there.
+                sending = (batch, wire.submit(client.push, batch.records, encoded=batch.encoded))
+            if out is not None:
+                try:
+                    _land(store, report, out[1].result())
+                except BaseException:
+                    if sending is not None:
+                        _land_if_answered(store, report, sending[1])
+                    raise
+            elif sending is None:
+                break  # nothing out, nothing waiting
+            # (With nothing new but a batch just landed, look again: an edit
+            # saved while it was out is waiting now.)
+            out = sending
+        if out is not None:
+            _land(store, report, out[1].result())
     return report
+
+
+def _land(store: RecordStore, report: PushReport, verdicts: list[Verdict]) -> None:
+    store.record_verdicts(verdicts)
+    report.count(verdicts)
+
+
+def _land_if_answered(store: RecordStore, report: PushReport, pending: Future) -> None:
+    # The batch before failed; this one was already out. Keep its verdicts if it got any.
+    try:
+        verdicts = pending.result()
+    except BaseException:
+        return
+    _land(store, report, verdicts)

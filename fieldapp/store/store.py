@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Collection, Iterable, Iterator, Mapping
 
 from tinydb import TinyDB
 
@@ -659,8 +659,10 @@ class RecordStore:
                 if r.type == "recovery" and r.record["data"].get("call_id") == call_id
             ]
 
-    def outbox(self, limit: int | None = None) -> list[dict]:
+    def outbox(self, limit: int | None = None, *, skip: Collection[str] = ()) -> list[dict]:
         """Current versions waiting to be sent: oldest first, each call before its recoveries.
+
+        `skip`: ids to leave out (a batch already on its way).
 
         Partition by partition (a partition is a day's chunk, in the order the
         records were created), calls first within each. A recovery is never in
@@ -673,7 +675,8 @@ class RecordStore:
             for key in sorted(self._summaries):
                 if not self._summaries[key]["states"].get(SyncState.PENDING.value):
                     continue
-                waiting = [d["record"] for d in self._docs(key) if d["state"] == SyncState.PENDING.value]
+                waiting = [d["record"] for d in self._docs(key)
+                           if d["state"] == SyncState.PENDING.value and d["record"]["id"] not in skip]
                 waiting.sort(key=lambda r: (_TYPE_ORDER[r["type"]], r["updated_at"]))
                 room = len(waiting) if limit is None else limit - len(out)
                 out.extend(_copy(waiting[:room]))

@@ -103,3 +103,26 @@ def test_sync_once_says_why_and_exits_non_zero_until_the_queue_is_empty(link, tm
     status = subprocess.run([sys.executable, "-m", "fieldapp", "status", "--json", "--data", str(folder)],
                             capture_output=True, text=True, timeout=60)
     assert '"last_error": null' in status.stdout and '"pending": 0' in status.stdout
+
+
+def test_a_failed_batch_keeps_the_verdicts_of_the_batch_sent_behind_it(link, tmp_path):
+    # The next batch goes out while the verdicts of one before are awaited:
+    # when that one fails, the other's answer still lands.
+    from sync.errors import ServerError
+    from sync.push import BATCH_RECORDS
+
+    folder = tmp_path / "device"
+    store = link.device(folder)
+    saved = populate(store, 250, seed=5)
+    assert BATCH_RECORDS < saved <= 2 * BATCH_RECORDS
+    link.proxy.plan("status_500", "pass")
+
+    first = run_pass(store, folder)
+    assert isinstance(first.error, ServerError)
+    assert first.counts["sent"] == saved - BATCH_RECORDS and first.counts["pending"] == BATCH_RECORDS
+
+    assert run_pass(store, folder).error is None
+    stored = link.stored_versions()
+    assert set(stored) == _local_versions(store) and set(stored.values()) == {1}
+    assert store.counts()["sent"] == saved
+    store.close()
