@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import signal
 import subprocess
 import sys
@@ -22,7 +23,9 @@ from sync import enrollment
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "screenshots"
+# Where the screenshots go: a scratch folder, unless FIELDAPP_SCREENSHOTS names
+# another (FIELDAPP_SCREENSHOTS=docs/screenshots refreshes the documentation's).
+SHOTS = Path(os.environ.get("FIELDAPP_SCREENSHOTS") or Path(tempfile.gettempdir()) / "fieldapp-screenshots").absolute()
 PHONE = {"width": 412, "height": 915}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
