@@ -33,7 +33,6 @@ class PushReport:
     rejected: int = 0
     conflicts: int = 0
     batches: int = 0
-    bytes_sent: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
 
     def count(self, verdicts: list[Verdict]) -> None:
