@@ -67,9 +67,14 @@ def next_batch(store: RecordStore, *, skip: Collection[str] = ()) -> Batch:
     return batch
 
 
-def push_outbox(store: RecordStore, client: SyncClient, *, progress: Callable[[int, int], None] | None = None) -> PushReport:
-    """Send everything waiting, batch by batch. Raises SyncError when the link fails."""
-    report = PushReport()
+def push_outbox(store: RecordStore, client: SyncClient, *, progress: Callable[[int, int], None] | None = None,
+                report: PushReport | None = None) -> PushReport:
+    """Send everything waiting, batch by batch. Raises SyncError when the link fails.
+
+    `report` is filled as batches land, so a caller holding it still knows what
+    got through when a later batch fails.
+    """
+    report = report if report is not None else PushReport()
     total = store.counts()["pending"]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldapp-push") as wire:
         out: tuple[Batch, Future] | None = None  # the batch on the wire

@@ -43,7 +43,7 @@ def run_pass(store: RecordStore, data_dir: Path, *, transport: httpx.BaseTranspo
             raise NotEnrolled("this device is not enrolled with a server yet")
         kwargs = {"timeout": timeout} if timeout is not None else {}
         with SyncClient(linked.server_url, linked.token, transport=transport, **kwargs) as client:
-            report = push_outbox(store, client, progress=progress)
+            push_outbox(store, client, progress=progress, report=report)
             pulled = pull_team(store, client)
     except SyncError as exc:
         error = exc

@@ -120,6 +120,7 @@ def test_a_failed_batch_keeps_the_verdicts_of_the_batch_sent_behind_it(link, tmp
     first = run_pass(store, folder)
     assert isinstance(first.error, ServerError)
     assert first.counts["sent"] == saved - BATCH_RECORDS and first.counts["pending"] == BATCH_RECORDS
+    assert first.push.sent == saved - BATCH_RECORDS  # the pass still says what got through
 
     assert run_pass(store, folder).error is None
     stored = link.stored_versions()
