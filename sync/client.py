@@ -18,6 +18,9 @@ from .errors import AuthError, RequestRefused, ServerError, Unreachable
 from .protocol import API_PREFIX, PullResponse, PushResponse, Verdict
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+# No answer of the protocol comes near this (a pull page of 1,000 records is
+# about 1 MB); a broken or hostile server cannot fill the phone's memory.
+MAX_ANSWER_BYTES = 32 * 1024 * 1024
 
 
 class SyncClient:
@@ -39,20 +42,24 @@ class SyncClient:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _request(self, method: str, path: str, **kwargs) -> httpx.Response:
+    def _request(self, method: str, path: str, **kwargs) -> bytes:
+        """The answer's body (unpacked) on 2xx; a SyncError by meaning otherwise."""
         try:
-            response = self._http.request(method, path, **kwargs)
+            with self._http.stream(method, path, **kwargs) as response:
+                body = _read_capped(response)
         except httpx.TimeoutException:
             raise Unreachable("the server did not answer in time") from None
+        except httpx.DecodingError:
+            raise ServerError("the server's answer could not be unpacked") from None
         except httpx.TransportError as exc:
             raise Unreachable(f"no connection to the server ({type(exc).__name__})") from None
         if response.status_code in (401, 403):
-            raise AuthError(_reason(response) or "the server refused this device's token")
+            raise AuthError(_reason(body) or "the server refused this device's token")
         if response.status_code >= 500:
             raise ServerError(f"the server failed ({response.status_code}); it will be tried again")
         if response.status_code >= 400:
-            raise RequestRefused(f"the server refused the request ({response.status_code}): {_reason(response)}")
-        return response
+            raise RequestRefused(f"the server refused the request ({response.status_code}): {_reason(body)}")
+        return body
 
     def health(self) -> dict[str, Any]:
         return _json(self._request("GET", "/health"))
@@ -62,10 +69,10 @@ class SyncClient:
         if encoded is None:
             encoded = [encode_record(r) for r in records]
         body = gzip.compress(('{"records":[' + ",".join(encoded) + "]}").encode(), 6)
-        response = self._request("POST", "/push", content=body,
-                                 headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
+        answer = self._request("POST", "/push", content=body,
+                               headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
         try:
-            verdicts = PushResponse.model_validate(_json(response)).results
+            verdicts = PushResponse.model_validate(_json(answer)).results
         except ValidationError:
             raise ServerError("the server's answer was not a list of verdicts") from None
         if not _matches(verdicts, records):
@@ -73,9 +80,9 @@ class SyncClient:
         return verdicts
 
     def pull(self, since: str, limit: int) -> PullResponse:
-        response = self._request("GET", "/pull", params={"since": since, "limit": limit})
+        answer = self._request("GET", "/pull", params={"since": since, "limit": limit})
         try:
-            return PullResponse.model_validate(_json(response))
+            return PullResponse.model_validate(_json(answer))
         except ValidationError:
             raise ServerError("the server's answer was not a page of records") from None
 
@@ -91,16 +98,25 @@ def _matches(verdicts: list[Verdict], records: list[dict]) -> bool:
     return all(v.status == "rejected" or (v.id, v.version) == (r["id"], r["version"]) for v, r in zip(verdicts, records))
 
 
-def _json(response: httpx.Response) -> Any:
+def _read_capped(response: httpx.Response) -> bytes:
+    body = bytearray()
+    for chunk in response.iter_bytes():
+        body += chunk
+        if len(body) > MAX_ANSWER_BYTES:
+            raise ServerError(f"the server's answer is larger than {MAX_ANSWER_BYTES} bytes; it was not read")
+    return bytes(body)
+
+
+def _json(body: bytes) -> Any:
     try:
-        return response.json()
+        return json.loads(body)
     except (ValueError, RecursionError):
         raise ServerError("the server's answer was cut short or is not JSON") from None
 
 
-def _reason(response: httpx.Response) -> str:
+def _reason(body: bytes) -> str:
     try:
-        detail = response.json().get("detail")
+        detail = json.loads(body).get("detail")
     except (ValueError, AttributeError, RecursionError):
-        return response.text[:200]
+        return body[:200].decode("utf-8", "replace")
     return detail if isinstance(detail, str) else json.dumps(detail)[:300]
