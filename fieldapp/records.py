@@ -102,7 +102,8 @@ _DEVICE_ID = r"^[A-Za-z0-9._:-]{1,64}$"
 _PHONE = r"^\+?[0-9 ()\-]{3,32}$"
 
 Timestamp = Annotated[str, Field(max_length=40, pattern=_RFC3339), AfterValidator(_check_real_time)]
-# A UUID in any of its usual spellings; stored and sent in the canonical lower-case form.
+# A UUID, hyphenated or not, in either case (or as {...} or urn:uuid:...), with no
+# surrounding spaces; stored and sent in the canonical lower-case hyphenated form.
 RecordId = Annotated[uuid.UUID, PlainSerializer(str, return_type=str, when_used="json")]
 DeviceId = Annotated[str, Field(max_length=64, pattern=_DEVICE_ID)]
 Phone = Annotated[str, Field(max_length=32, pattern=_PHONE)]

@@ -12,6 +12,7 @@ store: the phone's durable writes and the server's work overlap.
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Collection
@@ -76,6 +77,26 @@ def push_outbox(store: RecordStore, client: SyncClient, *, progress: Callable[[i
     """
     report = report if report is not None else PushReport()
     total = store.counts()["pending"]
+    link_failed = threading.Event()
+
+    def send(batch: Batch) -> list[Verdict]:
+        # The wire thread sends one batch at a time: once one fails, the next
+        # (already queued) is not sent, and the pass stops on the first failure.
+        if link_failed.is_set():
+            raise NotSent()
+        try:
+            return client.push(batch.records, encoded=batch.encoded)
+        except BaseException:
+            link_failed.set()
+            raise
+
+    def land(verdicts: list[Verdict]) -> None:
+        store.record_verdicts(verdicts)
+        report.count(verdicts)
+        if progress:
+            done = report.sent + report.rejected + report.conflicts
+            progress(done, max(total, done))
+
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldapp-push") as wire:
         out: tuple[Batch, Future] | None = None  # the batch on the wire
         # Edits saved while a batch is out stay pending; bound the passes all the same.
@@ -87,13 +108,13 @@ def push_outbox(store: RecordStore, client: SyncClient, *, progress: Callable[[i
                     done = report.sent + report.rejected + report.conflicts
                     progress(done, max(total, done + len(batch.records)))
                 # Network I/O in the wire thread: no store lock is held there.
-                sending = (batch, wire.submit(client.push, batch.records, encoded=batch.encoded))
+                sending = (batch, wire.submit(send, batch))
             if out is not None:
                 try:
-                    _land(store, report, out[1].result())
+                    land(out[1].result())
                 except BaseException:
                     if sending is not None:
-                        _land_if_answered(store, report, sending[1])
+                        _land_if_answered(land, sending[1])
                     raise
             elif sending is None:
                 break  # nothing out, nothing waiting
@@ -101,19 +122,19 @@ def push_outbox(store: RecordStore, client: SyncClient, *, progress: Callable[[i
             # saved while it was out is waiting now.)
             out = sending
         if out is not None:
-            _land(store, report, out[1].result())
+            land(out[1].result())
     return report
 
 
-def _land(store: RecordStore, report: PushReport, verdicts: list[Verdict]) -> None:
-    store.record_verdicts(verdicts)
-    report.count(verdicts)
+class NotSent(Exception):
+    """A batch left unsent because the one before it failed."""
 
 
-def _land_if_answered(store: RecordStore, report: PushReport, pending: Future) -> None:
-    # The batch before failed; this one was already out. Keep its verdicts if it got any.
+def _land_if_answered(land: Callable[[list[Verdict]], None], pending: Future) -> None:
+    # The batch before failed; this one was queued behind it. Keep its verdicts
+    # if it got any (it was already on the wire), else it was never sent.
     try:
         verdicts = pending.result()
     except BaseException:
         return
-    _land(store, report, verdicts)
+    land(verdicts)

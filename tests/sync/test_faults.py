@@ -105,9 +105,9 @@ def test_sync_once_says_why_and_exits_non_zero_until_the_queue_is_empty(link, tm
     assert '"last_error": null' in status.stdout and '"pending": 0' in status.stdout
 
 
-def test_a_failed_batch_keeps_the_verdicts_of_the_batch_sent_behind_it(link, tmp_path):
-    # The next batch goes out while the verdicts of one before are awaited:
-    # when that one fails, the other's answer still lands.
+def test_a_failed_batch_ends_the_pass_and_what_landed_before_it_is_kept(link, tmp_path):
+    # The next batch is queued while the one before is on the wire: when that
+    # one fails, the queued one is not sent, and the pass stops at once.
     from sync.errors import ServerError
     from sync.push import BATCH_RECORDS
 
@@ -115,12 +115,13 @@ def test_a_failed_batch_keeps_the_verdicts_of_the_batch_sent_behind_it(link, tmp
     store = link.device(folder)
     saved = populate(store, 250, seed=5)
     assert BATCH_RECORDS < saved <= 2 * BATCH_RECORDS
-    link.proxy.plan("status_500", "pass")
+    link.proxy.plan("pass", "status_500", "pass")
 
     first = run_pass(store, folder)
     assert isinstance(first.error, ServerError)
-    assert first.counts["sent"] == saved - BATCH_RECORDS and first.counts["pending"] == BATCH_RECORDS
-    assert first.push.sent == saved - BATCH_RECORDS  # the pass still says what got through
+    assert link.proxy.seen == ["pass", "status_500"]  # nothing sent after the failure
+    assert first.counts["sent"] == BATCH_RECORDS and first.counts["pending"] == saved - BATCH_RECORDS
+    assert first.push.sent == BATCH_RECORDS  # the pass still says what got through
 
     assert run_pass(store, folder).error is None
     stored = link.stored_versions()

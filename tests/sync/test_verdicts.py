@@ -119,3 +119,16 @@ def test_two_devices_editing_offline_make_a_conflict_that_keeps_both_then_a_lead
     finally:
         db.close()
     assert page.conflicts == {}
+
+
+def test_progress_counts_each_batch_as_it_lands_and_ends_at_all_of_them(link, tmp_path):
+    from fieldapp.demo import populate
+
+    folder = tmp_path / "device"
+    store = link.device(folder, direct=True)
+    saved = populate(store, 250, seed=9)
+    seen = []
+    assert run_pass(store, folder, progress=lambda done, total: seen.append((done, total))).error is None
+    assert seen[0] == (0, saved) and seen[-1] == (saved, saved)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+    store.close()
