@@ -36,6 +36,11 @@ class PushReport:
     batches: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def done(self) -> int:
+        """Records with a verdict so far."""
+        return self.sent + self.rejected + self.conflicts
+
     def count(self, verdicts: list[Verdict]) -> None:
         self.batches += 1
         for verdict in verdicts:
@@ -94,8 +99,7 @@ def push_outbox(store: RecordStore, client: SyncClient, *, progress: Callable[[i
         store.record_verdicts(verdicts)
         report.count(verdicts)
         if progress:
-            done = report.sent + report.rejected + report.conflicts
-            progress(done, max(total, done))
+            progress(report.done, max(total, report.done))
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldapp-push") as wire:
         out: tuple[Batch, Future] | None = None  # the batch on the wire
@@ -105,8 +109,7 @@ def push_outbox(store: RecordStore, client: SyncClient, *, progress: Callable[[i
             sending = None
             if batch.records:
                 if progress:
-                    done = report.sent + report.rejected + report.conflicts
-                    progress(done, max(total, done + len(batch.records)))
+                    progress(report.done, max(total, report.done + len(batch.records)))
                 # Network I/O in the wire thread: no store lock is held there.
                 sending = (batch, wire.submit(send, batch))
             if out is not None:

@@ -31,8 +31,8 @@ def test_demo_records_read_the_same_both_ways(tmp_path):
     assert len(records) > 80
     raw = _body(records)
     fast = _all_valid(raw)
-    refused, careful = _one_by_one(raw)
-    assert refused == [None] * len(records)
+    rejections, careful = _one_by_one(raw)
+    assert rejections == [None] * len(records)
     assert fast == careful
 
 
@@ -70,9 +70,9 @@ def _edge_cases() -> list[tuple[str, dict]]:
 @pytest.mark.parametrize("name,record", _edge_cases(), ids=[name for name, _ in _edge_cases()])
 def test_the_fast_way_never_accepts_more(name, record):
     raw = _body([record])
-    refused, careful = _one_by_one(raw)
+    rejections, careful = _one_by_one(raw)
     fast = _all_valid(raw)
-    if refused[0] is not None:
+    if rejections[0] is not None:
         assert fast is None, f"{name}: refused record by record, accepted in one pass"
     elif fast is not None:
         assert fast == careful
@@ -81,6 +81,6 @@ def test_the_fast_way_never_accepts_more(name, record):
 def test_one_bad_record_sends_the_whole_batch_the_careful_way():
     good, bad = call_record(), call_record(version=0)
     assert _all_valid(_body([good, bad])) is None
-    refused, careful = _one_by_one(_body([good, bad]))
-    assert refused[0] is None and refused[1]["status"] == "rejected"
+    rejections, careful = _one_by_one(_body([good, bad]))
+    assert rejections[0] is None and rejections[1]["status"] == "rejected"
     assert [r["id"] for r in careful] == [good["id"]]

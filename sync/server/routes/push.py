@@ -64,7 +64,11 @@ def _all_valid(raw: bytes) -> list[dict] | None:
 
 
 def _one_by_one(raw: bytes) -> tuple[list[dict | None], list[dict]]:
-    """Each record checked on its own: a verdict for each bad one, the plain form of each good one."""
+    """Each record checked on its own.
+
+    Returns one slot per record (the `rejected` verdict of a bad one, None for a
+    good one, whose verdict the store gives) and the plain form of each good one.
+    """
     body = parse_json(raw)
     if not isinstance(body, dict) or "records" not in body or not isinstance(body["records"], list):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail='the body must be {"records": [record, ...]}')
@@ -77,19 +81,19 @@ def _one_by_one(raw: bytes) -> tuple[list[dict | None], list[dict]]:
             status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             detail=f"a push may carry at most {MAX_RECORDS_PER_PUSH} records; this one has {len(raw_records)}",
         )
-    refused: list[dict | None] = []
+    rejections: list[dict | None] = []
     valid: list[dict] = []
     for raw_record in raw_records:
         model, errors = parse_record(raw_record)
         if model is None:
-            refused.append({
+            rejections.append({
                 "id": _echo(raw_record, "id", str), "version": _echo(raw_record, "version", int),
                 "status": VerdictStatus.REJECTED.value, "errors": [e.model_dump() for e in errors],
             })
         else:
-            refused.append(None)
+            rejections.append(None)
             valid.append(to_plain(model))
-    return refused, valid
+    return rejections, valid
 
 
 @router.post(
@@ -107,18 +111,21 @@ def _one_by_one(raw: bytes) -> tuple[list[dict | None], list[dict]]:
 async def push(request: Request, device: Device = Depends(current_device), db: Database = Depends(database)) -> Response:
     raw = await read_body(request)
     valid = _all_valid(raw)
-    refused: list[dict | None] = [None] * len(valid) if valid is not None else []
     if valid is None:
-        refused, valid = _one_by_one(raw)
+        rejections, valid = _one_by_one(raw)
+    else:
+        rejections = [None] * len(valid)
     stored = iter(await run_in_threadpool(db.push, device, valid))
     records = iter(valid)
     results = []
-    for verdict in refused:
-        if verdict is None:
-            record, result = next(records), next(stored)
-            verdict = {"id": record["id"], "version": record["version"], "status": _STATUS[result.outcome], "errors": []}
-            if result.server_record is not None:
-                verdict["server_record"] = result.server_record
+    for rejection in rejections:
+        if rejection is not None:
+            results.append(rejection)
+            continue
+        record, result = next(records), next(stored)
+        verdict = {"id": record["id"], "version": record["version"], "status": _STATUS[result.outcome], "errors": []}
+        if result.server_record is not None:
+            verdict["server_record"] = result.server_record
         results.append(verdict)
     # Plain data straight to JSON: the verdicts are built here, no need to check them again.
     return Response(to_json({"results": results}), media_type="application/json")
