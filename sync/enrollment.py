@@ -56,14 +56,62 @@ def check_url(server_url: str, *, insecure: bool = False) -> str:
     return server_url.strip().rstrip("/")
 
 
-def load(data_dir: Path) -> Enrollment | None:
+_FIELDS = {"server_url": str, "token": str, "insecure": bool}
+_KINDS = {str: "text", bool: "true or false", int: "a number", float: "a number",
+          list: "a list", dict: "an object", type(None): "null"}
+
+
+def _kind(value: object) -> str:
+    return _KINDS.get(type(value), type(value).__name__)
+
+
+def _problem(data: object) -> str | None:
+    """What is wrong with the parsed file, naming fields and types, never values (one may be the token)."""
+    if not isinstance(data, dict):
+        return f"it holds {_kind(data)}, not an object"
+    unknown = sorted(str(key) for key in data if key not in _FIELDS)
+    if unknown:
+        return f"it has unknown fields: {', '.join(unknown)}"
+    missing = [key for key in ("server_url", "token") if key not in data]
+    if missing:
+        return f"it lacks {' and '.join(missing)}"
+    for key, kind in _FIELDS.items():
+        if key in data and type(data[key]) is not kind:
+            return f"{key} is {_kind(data[key])}, not {_KINDS[kind]}"
+    if not data["token"].strip():
+        return "the token is empty"
     try:
-        with open(Path(data_dir) / FILE, encoding="utf-8") as f:
-            return Enrollment(**json.load(f))
+        check_url(data["server_url"])
+    except EnrollmentError:
+        try:
+            check_url(data["server_url"], insecure=True)
+        except EnrollmentError:
+            return "server_url is not an http(s) server address"
+        if not data.get("insecure", False):
+            return "server_url is plain http to another machine and insecure is not set"
+    return None
+
+
+def load(data_dir: Path) -> Enrollment | None:
+    """The device's enrollment, None if it has none. A damaged file raises EnrollmentError saying what is wrong."""
+    path = Path(data_dir) / FILE
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
     except FileNotFoundError:
         return None
-    except (ValueError, TypeError) as exc:
-        raise EnrollmentError(f"{Path(data_dir) / FILE} is damaged; enroll again") from exc
+    except OSError as exc:
+        raise EnrollmentError(f"{path} cannot be read ({exc.strerror}); enroll again") from None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise EnrollmentError(f"{path} is damaged (not UTF-8 text); enroll again") from None
+    except ValueError:
+        raise EnrollmentError(f"{path} is damaged (not valid JSON); enroll again") from None
+    problem = _problem(data)
+    if problem:
+        raise EnrollmentError(f"{path} is damaged ({problem}); enroll again")
+    return Enrollment(data["server_url"].strip().rstrip("/"), data["token"].strip(), data.get("insecure", False))
 
 
 def save(data_dir: Path, enrollment: Enrollment) -> None:
