@@ -1,14 +1,24 @@
 """Exports for the operations room: CSV with an HXL hashtag row, GeoJSON, JSON lines.
 
-    to_csv(records, *, include_personal=False, day=None) -> str
-    to_geojson(records, *, include_personal=False, day=None) -> dict
-    to_jsonl(records, *, include_personal=True) -> str
+    to_csv(records, *, include_personal=False, day=None, provenance=None) -> str
+    to_geojson(records, *, include_personal=False, day=None, provenance=None) -> dict
+    to_jsonl(records, *, include_personal=False, day=None, provenance=None) -> str
 
 CSV and GeoJSON are summaries, one row (or map point) per call with its
-recoveries' people added up onto it; they leave personal fields out unless
-asked. JSON lines is the full-fidelity record export (`fieldapp export`,
-`fieldapp-server export --format jsonl`): every record whole by default.
+recoveries' people added up onto it. JSON lines is the record export
+(`fieldapp export`, `fieldapp-server export --format jsonl`): every record
+whole, with the personal fields removed. All three leave personal fields
+(`PERSONAL_DATA_FIELDS`) out unless asked with include_personal=True: this is
+the one place that rule lives, for the phone and the server alike.
 docs/exports.md is the reader's guide: columns, hashtags, what is personal.
+
+Provenance
+    Exports say which team each record belongs to and which enrolled device
+    delivered its current version to the server. The records themselves do
+    not hold either, so the caller passes them beside the records, as plain
+    data: `provenance` maps a record id to (team, delivered_by), either None
+    when unknown. The server builds it from its rows (`from_deliveries`), the
+    phone from the team it learnt at its last pull (`one_team`).
 
 Rows (`call_rows`)
     - kind "call": a call of the export, with the people of its recoveries.
@@ -29,12 +39,21 @@ import csv
 import io
 import json
 from collections import defaultdict
+import re
 from typing import Any, Iterable, Mapping
+from urllib.parse import quote
 
 from fieldapp.figures import check_day, current_versions, parse_time, record_day
 
-# (column, HXL hashtag). `+rescued`, `+identified`, `+unidentified` and
-# `#meta+kind` are our documented extensions; the rest is the HXL dictionary.
+# (team, delivered_by) of a record; either None when unknown.
+Provenance = tuple[str | None, str | None]
+_UNKNOWN: Provenance = (None, None)
+
+# (column, HXL hashtag). `+rescued`, `+identified`, `+unidentified`,
+# `+review`, `+kind` and `+device` are our documented extension attributes;
+# every hashtag is the HXL dictionary's. The CSV passes libhxl's validator
+# (tests/test_exports.py): #affected and #inneed hold numbers only, and
+# `+reported` is left to #date, the one hashtag the dictionary gives it to.
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("id", "#event+code"),
     ("received_at", "#date+occurred"),
@@ -43,7 +62,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("place", "#loc+name"),
     ("lat", "#geo+lat"),
     ("lon", "#geo+lon"),
-    ("reported_people", "#affected+reported"),
+    ("reported_people", "#inneed"),
     ("rescued", "#affected+rescued"),
     ("injured", "#affected+injured"),
     ("deceased", "#affected+killed"),
@@ -51,14 +70,21 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("deceased_unidentified", "#affected+killed+unidentified"),
     ("review", "#meta+review"),
     ("kind", "#meta+kind"),
+    ("team", "#org+name"),
+    ("delivered_by", "#meta+device"),
 )
 PERSONAL_COLUMNS: tuple[tuple[str, str], ...] = (
     ("caller_phone", "#contact+phone"),
-    ("names", "#affected+name"),
+    ("names", "#description+name"),
 )
-# Fields of a record's `data` that name or reach a person. `notes` is free
-# text, where people write names too.
-PERSONAL_DATA_FIELDS: tuple[str, ...] = ("caller_phone", "name", "notes")
+# Fields of a record's `data` that name, show or reach a person, as dotted
+# paths. `notes` is free text, where people write names too; a handover's
+# receiver and photos are named by the brief, for the schema versions that
+# carry them.
+PERSONAL_DATA_FIELDS: tuple[str, ...] = ("caller_phone", "name", "notes", "photos", "handover.receiver")
+# Keys an export adds beside a record's own in JSON lines: not record fields
+# (the schema refuses them), so an export line is not pushed back as is.
+EXPORT_ONLY_KEYS: tuple[str, ...] = ("team", "delivered_by")
 
 KIND_CALL = "call"
 KIND_RECOVERIES_ONLY = "recoveries_only"
@@ -67,8 +93,40 @@ KIND_RECOVERIES_ONLY = "recoveries_only"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def call_rows(records: Iterable[Mapping[str, Any]], *, day: str | None = None) -> list[dict[str, Any]]:
+def one_team(records: Iterable[Mapping[str, Any]], team: str | None) -> dict[str, Provenance]:
+    """Provenance for records all of one team (a phone's), delivering device unknown."""
+    return {r["id"]: (team or None, None) for r in records if r.get("id")}
+
+
+def from_deliveries(rows: Iterable[tuple[Mapping[str, Any], str | None, str | None]]) -> tuple[list[Mapping[str, Any]], dict[str, Provenance]]:
+    """Records and their provenance from (record, team, delivered_by) rows, as the server reads them."""
+    records: list[Mapping[str, Any]] = []
+    provenance: dict[str, Provenance] = {}
+    for record, team, delivered_by in rows:
+        records.append(record)
+        provenance[record["id"]] = (team or None, delivered_by or None)
+    return records, provenance
+
+
+def export_filename(team: str | None, day: str | None, extension: str) -> str:
+    """`fieldapp-<team>-<day or all>.<extension>`; without a team, `fieldapp-<day or all>.<extension>`."""
+    parts = ["fieldapp", *([team] if team else []), day or "all"]
+    return "-".join(parts) + "." + extension
+
+
+def content_disposition(filename: str) -> str:
+    """An attachment header: an ASCII `filename`, and the UTF-8 name too when it is not plain ASCII."""
+    plain = re.sub(r"[^A-Za-z0-9._-]+", "_", filename)
+    header = f'attachment; filename="{plain}"'
+    if plain != filename:
+        header += "; filename*=UTF-8''" + quote(filename, safe="")
+    return header
+
+
+def call_rows(records: Iterable[Mapping[str, Any]], *, day: str | None = None,
+              provenance: Mapping[str, Provenance] | None = None) -> list[dict[str, Any]]:
     """One plain row per call (and per absent call with recoveries), every column, personal ones too."""
+    provenance = provenance or {}
     if day is not None:
         day = check_day(day)
     records = current_versions(records)
@@ -84,18 +142,19 @@ def call_rows(records: Iterable[Mapping[str, Any]], *, day: str | None = None) -
     for group in people.values():
         group.sort(key=lambda r: _time_key(r["data"].get("recovered_at"), r["id"]))
 
-    rows = [_row(call, people.get(call["id"], []), KIND_CALL) for call in exported]
+    rows = [_row(call, people.get(call["id"], []), KIND_CALL, provenance) for call in exported]
     orphans = [call_id for call_id in people if call_id not in exported_ids]
     orphans.sort(key=lambda cid: _time_key(people[cid][0]["data"].get("recovered_at"), cid))
     for call_id in orphans:
-        row = _row(calls.get(call_id), people[call_id], KIND_RECOVERIES_ONLY)
+        row = _row(calls.get(call_id), people[call_id], KIND_RECOVERIES_ONLY, provenance)
         row["id"] = call_id
         row["reported_people"] = None  # counted on the call's own day
         rows.append(row)
     return rows
 
 
-def _row(call: Mapping[str, Any] | None, recoveries: list[Mapping[str, Any]], kind: str) -> dict[str, Any]:
+def _row(call: Mapping[str, Any] | None, recoveries: list[Mapping[str, Any]], kind: str,
+         provenance: Mapping[str, Provenance]) -> dict[str, Any]:
     data = (call or {}).get("data") or {}
     location = data.get("location") or {}
     row: dict[str, Any] = {
@@ -114,6 +173,8 @@ def _row(call: Mapping[str, Any] | None, recoveries: list[Mapping[str, Any]], ki
         "deceased_unidentified": 0,
         "review": ((call.get("review") or {}).get("state") or "unreviewed") if call else None,
         "kind": kind,
+        "team": None,
+        "delivered_by": None,
         "caller_phone": data.get("caller_phone"),
         "names": None,
     }
@@ -130,6 +191,12 @@ def _row(call: Mapping[str, Any] | None, recoveries: list[Mapping[str, Any]], ki
         if rdata.get("name"):
             names.append(rdata["name"])
     row["names"] = "; ".join(names) or None
+    # The row's team is its call's (or, the call absent, its recoveries');
+    # delivered_by names every device that delivered one of its records.
+    origins = [provenance.get(r["id"], _UNKNOWN) for r in ([call] if call else []) + recoveries]
+    row["team"] = next((team for team, _ in origins if team), None)
+    devices = list(dict.fromkeys(device for _, device in origins if device))
+    row["delivered_by"] = "; ".join(devices) or None
     return row
 
 
@@ -154,23 +221,25 @@ def safe_cell(value: Any) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def to_csv(records: Iterable[Mapping[str, Any]], *, include_personal: bool = False, day: str | None = None) -> str:
+def to_csv(records: Iterable[Mapping[str, Any]], *, include_personal: bool = False, day: str | None = None,
+           provenance: Mapping[str, Provenance] | None = None) -> str:
     """CSV text: the header, the HXL hashtag row, then one row per call (see `call_rows`)."""
     columns = _columns(include_personal)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([name for name, _ in columns])
     writer.writerow([tag for _, tag in columns])
-    for row in call_rows(records, day=day):
+    for row in call_rows(records, day=day, provenance=provenance):
         writer.writerow([safe_cell(row[name]) for name, _ in columns])
     return buffer.getvalue()
 
 
-def to_geojson(records: Iterable[Mapping[str, Any]], *, include_personal: bool = False, day: str | None = None) -> dict[str, Any]:
+def to_geojson(records: Iterable[Mapping[str, Any]], *, include_personal: bool = False, day: str | None = None,
+               provenance: Mapping[str, Provenance] | None = None) -> dict[str, Any]:
     """A GeoJSON FeatureCollection: a Point ([lon, lat]) per row whose call has coordinates."""
     names = [name for name, _ in _columns(include_personal) if name not in ("lat", "lon")]
     features = []
-    for row in call_rows(records, day=day):
+    for row in call_rows(records, day=day, provenance=provenance):
         if row["lat"] is None or row["lon"] is None:
             continue
         features.append({
@@ -185,17 +254,34 @@ def to_geojson(records: Iterable[Mapping[str, Any]], *, include_personal: bool =
 def without_personal(record: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of the record with the personal fields of its `data` removed."""
     plain = copy.deepcopy(dict(record))
-    data = plain.get("data")
-    if isinstance(data, dict):
-        for name in PERSONAL_DATA_FIELDS:
-            data.pop(name, None)
+    for path in PERSONAL_DATA_FIELDS:
+        *parents, name = path.split(".")
+        holder = plain.get("data")
+        for parent in parents:
+            holder = holder.get(parent) if isinstance(holder, dict) else None
+        if isinstance(holder, dict):
+            holder.pop(name, None)
     return plain
 
 
-def to_jsonl(records: Iterable[Mapping[str, Any]], *, include_personal: bool = True) -> str:
-    """One JSON object per line per record, whole (in the order given); UTF-8 text, Arabic kept."""
+def to_jsonl(records: Iterable[Mapping[str, Any]], *, include_personal: bool = False, day: str | None = None,
+             provenance: Mapping[str, Provenance] | None = None) -> str:
+    """One JSON object per line per record (in the order given), with `team` and `delivered_by` added.
+
+    Each record is whole but for its personal fields, kept only with
+    include_personal=True. With `day`, only the records of that day (a call's
+    received_at, a recovery's recovered_at, as in the figures). UTF-8 text,
+    Arabic kept.
+    """
+    if day is not None:
+        day = check_day(day)
+    provenance = provenance or {}
     lines = []
     for record in records:
+        if day is not None and record_day(record) != day:
+            continue
         obj = dict(record) if include_personal else without_personal(record)
+        team, delivered_by = provenance.get(record.get("id"), _UNKNOWN)
+        obj["team"], obj["delivered_by"] = team, delivered_by
         lines.append(json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
     return "".join(line + "\n" for line in lines)

@@ -10,7 +10,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from fieldapp.demo import populate
-from fieldapp.exports import COLUMNS, PERSONAL_COLUMNS, to_csv, to_geojson, to_jsonl
+from fieldapp.exports import (
+    COLUMNS, PERSONAL_COLUMNS, content_disposition, export_filename, from_deliveries, one_team, to_csv, to_geojson,
+    to_jsonl,
+)
 from fieldapp.figures import day_figures
 from fieldapp.records import validate_record
 from fieldapp.store import RecordStore
@@ -77,7 +80,7 @@ def test_csv_leaves_personal_data_out_unless_asked(small, demo_records):
 
     header, tags, rows = _parse(to_csv(small, include_personal=True))
     assert header[-2:] == [name for name, _ in PERSONAL_COLUMNS]
-    assert tags[-2:] == ["#contact+phone", "#affected+name"]
+    assert tags[-2:] == ["#contact+phone", "#description+name"]
     assert rows[0]["caller_phone"] == "'" + PHONE  # a leading + would start a formula
     assert rows[0]["names"] == NAME
 
@@ -169,17 +172,155 @@ def test_geojson_points_in_lon_lat_order(small, demo_records):
         assert f["geometry"]["type"] == "Point"
 
 
-def test_jsonl_is_every_record_whole_by_default(small):
+def test_jsonl_is_every_record_whole_but_its_personal_fields_unless_asked(small):
     text = to_jsonl(small)
     lines = text.splitlines()
     assert len(lines) == len(small) and text.endswith("\n")
     parsed = [json.loads(line) for line in lines]
-    assert parsed == small
     assert all("id" in r and "version" in r for r in parsed)
     assert "إدلب" in text  # Arabic as itself, not \u escapes
-
-    reduced = [json.loads(line) for line in to_jsonl(small, include_personal=False).splitlines()]
-    assert "caller_phone" not in reduced[0]["data"] and reduced[0]["data"]["reported_people"] == 12
-    assert "name" not in reduced[1]["data"] and "notes" not in reduced[1]["data"]
+    assert PHONE not in text and "Demo Name" not in text and "اسم" not in text and "at home" not in text
+    assert "caller_phone" not in parsed[0]["data"] and parsed[0]["data"]["reported_people"] == 12
+    assert "name" not in parsed[1]["data"] and "notes" not in parsed[1]["data"]
+    assert parsed[1]["data"]["identified"] is True and parsed[1]["data"]["outcome"] == "deceased"
     assert small[0]["data"]["caller_phone"] == PHONE  # the caller's records are untouched
+
+    # With include_personal: each record whole, plus the export-only keys.
+    whole = [json.loads(line) for line in to_jsonl(small, include_personal=True).splitlines()]
+    assert [{k: v for k, v in r.items() if k not in ("team", "delivered_by")} for r in whole] == small
+    assert whole[0]["data"]["caller_phone"] == PHONE and whole[1]["data"]["name"] == NAME
+    assert all(r["team"] is None and r["delivered_by"] is None for r in whole)  # not known here
     assert to_jsonl([]) == ""
+
+
+def test_jsonl_day_keeps_the_records_of_that_day():
+    call = call_record(data=call_data(received_at="2026-11-24T23:40:00+03:00"))
+    late = recovery_record(data=recovery_data(call["id"], recovered_at="2026-11-25T00:30:00+03:00"))
+    assert [json.loads(x)["id"] for x in to_jsonl([call, late], day="2026-11-25").splitlines()] == [late["id"]]
+    assert [json.loads(x)["id"] for x in to_jsonl([call, late], day="2026-11-24").splitlines()] == [call["id"]]
+    with pytest.raises(ValueError):
+        to_jsonl([call], day="yesterday")
+
+
+def test_handover_receivers_and_photos_are_personal_too():
+    """For the schema versions that carry them: removed from the JSON lines unless asked."""
+    call = call_record()
+    record = recovery_record(data=recovery_data(call["id"]))
+    record["data"]["handover"] = {"to": "family", "receiver": "Demo Receiver", "at": "2026-11-25T10:00:00+03:00"}
+    record["data"]["photos"] = ["photo-1.jpg"]
+    [line] = to_jsonl([record]).splitlines()
+    plain = json.loads(line)
+    assert plain["data"]["handover"] == {"to": "family", "at": "2026-11-25T10:00:00+03:00"}
+    assert "photos" not in plain["data"] and "Demo Receiver" not in line
+    [line] = to_jsonl([record], include_personal=True).splitlines()
+    assert json.loads(line)["data"]["handover"]["receiver"] == "Demo Receiver"
+
+
+def _two_teams():
+    """Team A's call with a named recovery; team B's call, each delivered by a device of its own."""
+    a = call_record(data=call_data(caller_phone=PHONE, location={"place": "A", "lat": 35.9, "lon": 36.6}))
+    a_named = recovery_record(data=recovery_data(a["id"], outcome="deceased", identified=True, name=NAME))
+    b = call_record(data=call_data(location={"place": "B", "lat": 35.8, "lon": 36.5},
+                                   received_at="2026-11-25T11:00:00+03:00"))
+    b_orphan = recovery_record(data=recovery_data("9d7c8a9e-5a55-4a43-9a41-6a0c1f0f0e11", outcome="rescued"))
+    return [(a, "team-a", "dev-a1"), (a_named, "team-a", "dev-a2"), (b, "team-b", "dev-b1"),
+            (b_orphan, "team-b", "dev-b1")]
+
+
+def test_every_format_names_the_team_and_the_delivering_device():
+    records, provenance = from_deliveries(_two_teams())
+    a, a_named, b, b_orphan = records
+
+    _, _, rows = _parse(to_csv(records, provenance=provenance))
+    by_id = {r["id"]: r for r in rows}
+    assert (by_id[a["id"]]["team"], by_id[a["id"]]["delivered_by"]) == ("team-a", "dev-a1; dev-a2")
+    assert (by_id[b["id"]]["team"], by_id[b["id"]]["delivered_by"]) == ("team-b", "dev-b1")
+    orphan = by_id[b_orphan["data"]["call_id"]]
+    assert orphan["kind"] == "recoveries_only" and orphan["team"] == "team-b"
+    # an all-teams export splits again by team, and each part adds up
+    assert sorted(r["team"] for r in rows) == ["team-a", "team-b", "team-b"]
+
+    features = to_geojson(records, provenance=provenance)["features"]
+    assert {f["properties"]["team"] for f in features} == {"team-a", "team-b"}
+    assert {f["properties"]["delivered_by"] for f in features} == {"dev-a1; dev-a2", "dev-b1"}
+
+    lines = [json.loads(x) for x in to_jsonl(records, provenance=provenance).splitlines()]
+    assert [(x["id"], x["team"], x["delivered_by"]) for x in lines] == [
+        (a["id"], "team-a", "dev-a1"), (a_named["id"], "team-a", "dev-a2"),
+        (b["id"], "team-b", "dev-b1"), (b_orphan["id"], "team-b", "dev-b1")]
+
+    # The phone: one team, the delivering device unknown.
+    phone = [json.loads(x) for x in to_jsonl(records[:2], provenance=one_team(records[:2], "team-a")).splitlines()]
+    assert [(x["team"], x["delivered_by"]) for x in phone] == [("team-a", None)] * 2
+    _, _, rows = _parse(to_csv(records[:2], provenance=one_team(records[:2], "")))
+    assert (rows[0]["team"], rows[0]["delivered_by"]) == ("", "")  # not pulled yet: empty
+
+
+def test_file_names_and_their_header():
+    assert export_filename("team-a", "2026-11-25", "csv") == "fieldapp-team-a-2026-11-25.csv"
+    assert export_filename("team-a", None, "geojson") == "fieldapp-team-a-all.geojson"
+    assert export_filename(None, "2026-11-25", "csv") == "fieldapp-2026-11-25.csv"
+    assert content_disposition("fieldapp-team-a-all.csv") == 'attachment; filename="fieldapp-team-a-all.csv"'
+    arabic = content_disposition("fieldapp-فريق \"x\"-all.csv")
+    arabic.encode("latin-1")  # a header Starlette can send
+    assert arabic.startswith('attachment; filename="fieldapp-_x_-all.csv"; filename*=UTF-8\'\'fieldapp-')
+
+
+# --- HXL: libhxl's own validator, with the schema bundled in its package ------------------------------
+
+hxl = pytest.importorskip("hxl")
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """The validator must work offline: any attempt to connect fails the test."""
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("libhxl tried the network")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+def hxl_report(text: str) -> dict:
+    """libhxl's validation report of CSV text against its built-in core schema (hxl-default-schema.json)."""
+    from hxl.input import InputOptions
+
+    source = hxl.data(io.BytesIO(text.encode("utf-8")), InputOptions(allow_local=False))
+    return hxl.validate(source)  # schema=None: the schema file inside the package, read from disk
+
+
+def _problems(report: dict) -> list:
+    """Errors and warnings. The schema's "info" notes are about the data, not its tagging
+    (a call with 13 people among calls with 2 is a "possible numeric outlier"), and are
+    allowed; libhxl's is_valid is False on those too."""
+    return [(i["tag_pattern"], i["description"], i["severity"]) for i in report["issues"]
+            if i["severity"] != "info" or i["description"] != "Possible numeric outlier"]
+
+
+def test_default_and_personal_csv_pass_libhxls_validator(no_network, small, demo_records):
+    records, provenance = from_deliveries(_two_teams())
+    cases = {
+        "small": (small, None), "demo": (demo_records, None), "two teams": (records, provenance),
+        "demo as a phone of team-a": (demo_records, one_team(demo_records, "team-a")),
+    }
+    for label, (given, origin) in cases.items():
+        for personal in (False, True):
+            report = hxl_report(to_csv(given, include_personal=personal, provenance=origin))
+            assert _problems(report) == [], (label, personal, report["issues"])
+    assert hxl_report(to_csv(small, include_personal=True))["is_valid"]
+    # the check has teeth: a name under #affected, which HXL defines as a number, is refused
+    personal = to_csv(small, include_personal=True).replace("#description+name", "#affected+name")
+    assert ("#affected", "Expected a number", "error") in _problems(hxl_report(personal))
+
+
+def test_hashtags_follow_the_hxl_dictionary():
+    tags = [hxl.model.TagPattern.parse(tag) for _, tag in COLUMNS + PERSONAL_COLUMNS]
+    for pattern in tags:
+        # +reported is a #date attribute in the dictionary (#date+reported)
+        assert "reported" not in pattern.include_attributes or pattern.tag == "#date", pattern
+    # #affected / #inneed columns are people counts: summing #affected-identified-unidentified gives the people brought out
+    numeric = {name for name, tag in COLUMNS if tag.startswith(("#affected", "#inneed"))}
+    assert numeric == {"reported_people", "rescued", "injured", "deceased", "deceased_identified", "deceased_unidentified"}
+    assert dict(COLUMNS)["team"] == "#org+name"

@@ -8,14 +8,18 @@ from sync.protocol import DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, PullResponse, Serv
 
 from ..auth import current_device, database
 from ..db import Database, Device
+from .errors import UNAUTHORIZED, bad_request
 
 router = APIRouter()
 
 
 @router.get("/pull", response_model=PullResponse, summary="Fetch the team's record versions after a cursor",
-            responses={401: {"description": "No token, or an unknown or revoked one"}})
+            responses={**bad_request("since is not a cursor this server gave"), **UNAUTHORIZED})
 def pull(
-    since: str = Query("0", max_length=20, description="the cursor of the previous page; 0 for the start"),
+    # The pattern is documented, not enforced by FastAPI: the route answers a bad cursor with a 400.
+    # 18 digits stay below 2**63, so every cursor the document allows is one the route takes.
+    since: str = Query("0", max_length=18, description="the cursor of the previous page; 0 for the start",
+                       json_schema_extra={"pattern": "^[0-9]{1,18}$"}),
     limit: int = Query(DEFAULT_PULL_LIMIT, ge=1, le=MAX_PULL_LIMIT),
     device: Device = Depends(current_device),
     db: Database = Depends(database),

@@ -16,6 +16,7 @@ from ..auth import current_device, database
 from ..body import parse_json, read_body
 from ..db import Database, Device
 from ..verdicts import Outcome
+from .errors import UNAUTHORIZED, bad_request, error
 
 router = APIRouter()
 
@@ -102,10 +103,11 @@ def _one_by_one(raw: bytes) -> tuple[list[dict | None], list[dict]]:
     summary="Send records; get one verdict per record",
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PushBody"}}}}},
     responses={
-        400: {"description": "The body is not JSON (or not valid gzip)"},
-        401: {"description": "No token, or an unknown or revoked one"},
-        413: {"description": "Too many records or bytes; the message states the limit"},
-        422: {"description": "The body is JSON but not {\"records\": [...]}"},
+        **bad_request("The body is not JSON (or not valid gzip)"),
+        **UNAUTHORIZED,
+        413: error("Too many records or bytes; the message states the limit"),
+        415: error("A Content-Encoding other than gzip"),
+        422: error("The body is JSON but not {\"records\": [...]}"),
     },
 )
 async def push(request: Request, device: Device = Depends(current_device), db: Database = Depends(database)) -> Response:
