@@ -10,10 +10,10 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
-from sync.protocol import API_PREFIX
+from sync.protocol import API_PREFIX, MAX_PUSH_BYTES, MAX_RECORDS_PER_PUSH, MAX_UNPACKED_BYTES
 
 from .db import Database, open_database
-from .routes import health, pull, push, reports
+from .routes import errors, health, pull, push, reports
 
 log = logging.getLogger("fieldapp.server")
 
@@ -50,7 +50,18 @@ def create_app(database: Database | str) -> FastAPI:
             body = push.PushBody.model_json_schema(ref_template="#/components/schemas/{model}")
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(body.pop("$defs", {}))
+            # A record that is not valid is answered in its own `rejected` verdict (200), never by
+            # refusing the batch: any JSON value is taken as an item, and a valid one is a Record.
+            records = body["properties"]["records"]
+            records["items"] = {"anyOf": [records["items"], {"description": "anything else: a `rejected` verdict"}]}
             components["PushBody"] = body
+            components["ErrorBody"] = errors.ErrorBody.model_json_schema()
+            request_body = schema["paths"][f"{API_PREFIX}/push"]["post"]["requestBody"]
+            request_body["description"] = (
+                "`{\"records\": [record, ...]}`, at most "
+                f"{MAX_RECORDS_PER_PUSH} records and {MAX_PUSH_BYTES} bytes; optionally sent with "
+                f"`Content-Encoding: gzip` (at most {MAX_UNPACKED_BYTES} bytes unpacked)."
+            )
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from typing import Literal
 
@@ -13,23 +14,44 @@ from fieldapp.figures import day_figures, record_day
 
 from ..auth import database, team_lead
 from ..db import Database, Device
+from .errors import LEAD_ONLY, bad_request
 
 router = APIRouter()
+
+DAY = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+class CsvResponse(Response):
+    """An export: CSV unless another format is asked for (the document lists all three)."""
+
+    media_type = "text/csv"
+
+
+EXPORT_CONTENT = {
+    "text/csv": {"schema": {"type": "string"}, "example": "id,received_at,...\n#event+code,#date+occurred,...\n"},
+    "application/geo+json": {"schema": {
+        "type": "object", "required": ["type", "features"],
+        "properties": {"type": {"const": "FeatureCollection"}, "features": {"type": "array", "items": {"type": "object"}}},
+    }},
+    "application/x-ndjson": {"schema": {"type": "string", "description": "one record per line, as JSON"}},
+}
 
 
 def _day(day: str | None) -> str | None:
     if day is None:
         return None
     try:
+        if not re.fullmatch(DAY, day):  # fromisoformat also reads 20261125 and 2026-W48-3: not dates here
+            raise ValueError(day)
         return date.fromisoformat(day).isoformat()
     except ValueError:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="day must be YYYY-MM-DD") from None
 
 
 @router.get("/summary", summary="The day's figures for the lead's team",
-            responses={401: {"description": "No or unknown token"}, 403: {"description": "Not a lead's token"}})
+            responses={**bad_request("day is not a date YYYY-MM-DD"), **LEAD_ONLY})
 def summary(
-    day: str = Query(..., description="YYYY-MM-DD"),
+    day: str = Query(..., description="YYYY-MM-DD", json_schema_extra={"format": "date", "pattern": DAY}),
     lead: Device = Depends(team_lead),
     db: Database = Depends(database),
 ) -> dict:
@@ -37,9 +59,12 @@ def summary(
 
 
 @router.get("/export", summary="The team's records as CSV (with an HXL row), GeoJSON or JSON lines",
-            responses={401: {"description": "No or unknown token"}, 403: {"description": "Not a lead's token"}})
+            response_class=CsvResponse,
+            responses={200: {"description": "The export, in the format asked for", "content": EXPORT_CONTENT},
+                       **bad_request("day is not a date YYYY-MM-DD"), **LEAD_ONLY})
 def export(
-    day: str | None = Query(None, description="YYYY-MM-DD; every record when absent"),
+    day: str | None = Query(None, description="YYYY-MM-DD; every record when absent",
+                            json_schema_extra={"format": "date", "pattern": DAY}),
     format: Literal["csv", "geojson", "jsonl"] = "csv",
     include_personal: bool = Query(False, description="keep names and phone numbers"),
     lead: Device = Depends(team_lead),
