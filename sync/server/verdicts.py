@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any, Iterable
+
+from fieldapp.records import ReviewState
 
 
 class Outcome(StrEnum):
@@ -15,6 +18,22 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"  # this exact version was stored before
     CONFLICT = "conflict"  # stored beside the current version, record marked in conflict
     CONFLICT_AGAIN = "conflict_again"  # stored before as the losing side of an open conflict
+    REJECTED = "rejected"  # valid, but not this device's to send: see the refusals
+
+
+class Role(StrEnum):
+    """What an enrolled device's token may do."""
+
+    VOLUNTEER = "volunteer"
+    LEAD = "lead"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a version was refused: the field it names and the reason."""
+
+    field: str
+    message: str
 
 
 @dataclass(frozen=True)
@@ -50,3 +69,48 @@ def decide(
         # Built on what the server holds: a plain edit, or a lead's resolution.
         return Outcome.ACCEPTED
     return Outcome.CONFLICT
+
+
+# --- who may send what ---------------------------------------------------------------------
+#
+# Applied only to a version that would be stored (accepted, or kept as a conflict):
+# one stored before is a duplicate whoever sends it again, since it changes nothing.
+
+
+def _review_key(review: dict[str, Any] | None) -> tuple[str, str]:
+    # No review and an `unreviewed` one without a note say the same: a lead has not looked.
+    if not review:
+        return (ReviewState.UNREVIEWED.value, "")
+    return (str(review.get("state") or ReviewState.UNREVIEWED.value), str(review.get("note") or ""))
+
+
+def review_refusal(*, role: str, review: dict[str, Any] | None,
+                   base_reviews: Iterable[dict[str, Any] | None]) -> Refusal | None:
+    """A volunteer's version may keep the review it builds on, or drop it; nothing else.
+
+    `base_reviews`: the review of each stored version numbered `base_version` (several
+    when that number is on both sides of a conflict; none for a new record, base 0).
+    Dropping means leaving `review` out, or `{"state": "unreviewed"}` with no note:
+    an edited record goes back to the lead. So a new record from a volunteer carries
+    no review, or that one. A lead may set any review.
+    """
+    if role == Role.LEAD:
+        return None
+    wanted = _review_key(review)
+    if wanted == _review_key(None) or any(wanted == _review_key(b) for b in base_reviews):
+        return None
+    return Refusal("review", "a review is a team lead's to set: a volunteer's version keeps the review "
+                             "of the version it builds on, or leaves it out")
+
+
+def installation_refusal(*, sender: str, bound_to: str | None) -> Refusal | None:
+    """An installation `device_id` speaks through the enrolled device that first sent it.
+
+    `bound_to`: the enrolled device it is bound to, None if it is new (then the
+    sender's binding is made). Bound to the enrolled device's name, not to its
+    token: enrolling that device again (a new token after a revoke) keeps it.
+    """
+    if bound_to is None or bound_to == sender:
+        return None
+    return Refusal("device_id", "this installation sends through another enrolled device of the team; "
+                                "a device may send only the records of its own installation")

@@ -1,6 +1,6 @@
 """The verdict rule on its own."""
 
-from sync.server.verdicts import Current, Outcome, decide
+from sync.server.verdicts import Current, Outcome, Refusal, Role, decide, installation_refusal, review_refusal
 
 
 def verdict(version=1, base=0, h="a", current=None, same=(), losing=()):
@@ -38,3 +38,61 @@ def test_once_resolved_the_losing_side_pushed_again_is_a_duplicate():
 
 def test_a_resolution_based_on_the_servers_version_is_accepted():
     assert verdict(version=4, base=3, h="r", current=Current(3, "c", True)) is Outcome.ACCEPTED
+
+
+# --- who may send what ---------------------------------------------------------------------
+
+APPROVED = {"state": "approved"}
+FLAGGED = {"state": "flagged", "note": "count?"}
+
+
+def volunteer_review(review, *base_reviews):
+    return review_refusal(role=Role.VOLUNTEER, review=review, base_reviews=base_reviews)
+
+
+def test_a_volunteer_may_keep_the_review_it_builds_on():
+    assert volunteer_review(APPROVED, APPROVED) is None
+    assert volunteer_review(FLAGGED, {"state": "flagged", "note": "count?"}) is None
+
+
+def test_a_volunteer_may_drop_a_review():
+    assert volunteer_review(None, APPROVED) is None
+    assert volunteer_review({"state": "unreviewed"}, APPROVED) is None
+    assert volunteer_review({"state": "unreviewed", "note": ""}, FLAGGED) is None
+
+
+def test_a_volunteer_may_not_set_a_review_of_its_own():
+    refusal = volunteer_review(APPROVED, None)
+    assert isinstance(refusal, Refusal) and refusal.field == "review" and "lead" in refusal.message
+    assert volunteer_review(APPROVED, FLAGGED) is not None
+    assert volunteer_review({"state": "flagged", "note": "another note"}, FLAGGED) is not None
+    # an unreviewed state with a note of its own is not a drop
+    assert volunteer_review({"state": "unreviewed", "note": "looks fine"}, None) is not None
+
+
+def test_a_volunteers_new_record_carries_no_review_or_an_empty_unreviewed_one():
+    assert volunteer_review(None) is None
+    assert volunteer_review({"state": "unreviewed"}) is None
+    assert volunteer_review(APPROVED) is not None
+    assert volunteer_review(FLAGGED) is not None
+
+
+def test_on_both_sides_of_a_conflict_either_review_may_be_kept():
+    assert volunteer_review(APPROVED, FLAGGED, APPROVED) is None
+
+
+def test_a_lead_may_set_any_review():
+    assert review_refusal(role=Role.LEAD, review=APPROVED, base_reviews=()) is None
+    assert review_refusal(role=Role.LEAD, review=FLAGGED, base_reviews=(APPROVED,)) is None
+
+
+def test_an_unknown_role_is_held_to_a_volunteers_rule():
+    assert review_refusal(role="observer", review=APPROVED, base_reviews=()) is not None
+
+
+def test_an_installation_speaks_through_the_enrolled_device_that_first_sent_it():
+    assert installation_refusal(sender="phone-a", bound_to=None) is None  # new: bound to the sender
+    assert installation_refusal(sender="phone-a", bound_to="phone-a") is None
+    refusal = installation_refusal(sender="phone-b", bound_to="phone-a")
+    assert refusal is not None and refusal.field == "device_id"
+    assert "phone-a" not in refusal.message  # another device's name is not told
