@@ -6,14 +6,18 @@ Every command takes `--data DIR` (or `FIELDAPP_DATA`); see `fieldapp.config`.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import logging
+import os
+import re
 import sys
 from datetime import date
 from pathlib import Path
 from typing import Sequence, TextIO
 
 from fieldapp.config import data_dir
-from fieldapp.store import RecordStore
+from fieldapp.store import DamagedFile, RecordStore, StoreError
 
 
 def _day(text: str) -> str:
@@ -67,17 +71,134 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_CODES = """\
+exit codes:
+  0    done
+  1    not finished: `sync --once` left records waiting, or `enroll` was refused (the line says why)
+  2    bad arguments
+  3    the disk is full: the line says what was saved before it; nothing after that was
+  4    the data folder cannot be written: read-only, not allowed, or not a folder
+  5    a file in the data folder is damaged or cannot be read
+  6    the output could not be written (a full disk, a closed pipe)
+  70   an unexpected error: one line naming it; FIELDAPP_DEBUG=1 shows the traceback
+  130  interrupted
+Any failure is one line on stderr; saves that returned before it are kept.
+"""
+
+EXIT_NOT_FINISHED = 1
+EXIT_DISK_FULL = 3
+EXIT_NOT_WRITABLE = 4
+EXIT_DAMAGED = 5
+EXIT_OUTPUT = 6
+EXIT_BUG = 70
+EXIT_INTERRUPTED = 130
+
+
+class _Run:
+    """What this command has saved so far, for the line that says where a failure left things."""
+
+    def __init__(self) -> None:
+        self.after = "nothing was changed"
+
+
+class _OutputFailed(Exception):
+    def __init__(self, cause: OSError):
+        super().__init__(cause.strerror or str(cause))
+        self.cause = cause
+
+
+class _Output:
+    """`out` as the commands see it: a failed write is told apart from a failed save."""
+
+    def __init__(self, stream: TextIO):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            raise _OutputFailed(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise _OutputFailed(exc) from None
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+class _Warnings(logging.Handler):
+    """The store's and the sync client's warnings, one line each on stderr, each said once."""
+
+    def __init__(self, err: TextIO):
+        super().__init__(logging.WARNING)
+        self.err = err
+        self.said: set[str] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = record.getMessage().removeprefix("store: ")
+        except Exception:  # a malformed log call must not stop a command
+            return
+        self.warn(line)
+
+    def warn(self, line: str) -> None:
+        if line not in self.said:
+            self.said.add(line)
+            _say(self.err, f"warning: {line}")
+
+
+_warnings: _Warnings | None = None
+
+
 def open_store(folder: Path, err: TextIO) -> RecordStore:
     store = RecordStore.open(folder)
     for problem in store.problems:
-        print(f"warning: {problem.describe()}", file=err)
+        if _warnings is not None:
+            _warnings.warn(problem.describe())
+        else:
+            print(f"warning: {problem.describe()}", file=err)
     return store
+
+
+def _say(err: TextIO, line: str) -> None:
+    try:
+        print(f"fieldapp: {line}", file=err, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
+def _where(exc: OSError) -> str:
+    if not exc.filename:
+        return ""
+    # A save's temporary file (".name.<pid>.<thread>.tmp") is named as the file it was to replace.
+    path = Path(os.fsdecode(exc.filename))
+    kept = re.fullmatch(r"\.(.+)\.\d+\.\d+\.tmp", path.name)
+    return f" ({path.with_name(kept.group(1)) if kept else path})"
+
+
+def _os_failure(exc: OSError, folder: Path, run: _Run) -> tuple[int, str]:
+    """One line for a failed read or write in the data folder; never record content."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return EXIT_DISK_FULL, f"the disk is full ({folder}): {run.after}; free some space and try again"
+    if exc.errno == errno.EROFS:
+        return EXIT_NOT_WRITABLE, f"the data folder {folder} is read-only{_where(exc)}: {run.after}"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return EXIT_NOT_WRITABLE, f"the data folder {folder} may not be written{_where(exc)}: permission denied; {run.after}"
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST, errno.EISDIR):
+        return EXIT_NOT_WRITABLE, f"the data folder {folder} is not a folder{_where(exc)}: {run.after}"
+    return EXIT_NOT_WRITABLE, f"the data folder {folder} cannot be used{_where(exc)}: {exc.strerror or type(exc).__name__}; {run.after}"
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    parser.epilog = EXIT_CODES
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    args = parser.parse_args(argv)
     folder = data_dir(args.data)
     handler = {
         "ui": _ui,
@@ -87,10 +208,56 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         "export": _export,
         "demo": _demo,
     }[args.command]
+    run = args.run = _Run()
+    output = _Output(out)
+    global _warnings
+    _warnings = _Warnings(err)
+    loggers = [logging.getLogger(name) for name in ("fieldapp", "sync")]
+    for logger in loggers:
+        logger.addHandler(_warnings)
     try:
-        return handler(args, folder, out, err)
+        code = handler(args, folder, output, err)
+        output.flush()
+        return code
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
+    except _OutputFailed as exc:
+        if exc.cause.errno == errno.EPIPE:
+            _quiet_stdout(out)  # the reader went away (`| head`): nothing to say to it
+        else:
+            _say(err, f"the output could not be written: {exc}; {run.after}")
+        return EXIT_OUTPUT
+    except OSError as exc:
+        code, line = _os_failure(exc, folder, run)
+        _say(err, line)
+        return code
+    except (StoreError, DamagedFile) as exc:
+        _say(err, f"the store in {folder} cannot be read: {exc}; {run.after}")
+        return EXIT_DAMAGED
+    except Exception as exc:
+        from sync.errors import SyncError
+
+        if isinstance(exc, SyncError):
+            _say(err, f"{exc}; {run.after}")
+            return EXIT_NOT_FINISHED
+        if os.environ.get("FIELDAPP_DEBUG"):
+            raise
+        # Only the kind: a message may quote a record. FIELDAPP_DEBUG=1 shows it all.
+        _say(err, f"unexpected error ({type(exc).__name__}) in `{args.command}`: {run.after}; "
+                  "FIELDAPP_DEBUG=1 shows the details")
+        return EXIT_BUG
+    finally:
+        for logger in loggers:
+            logger.removeHandler(_warnings)
+        _warnings = None
+
+
+def _quiet_stdout(out: TextIO) -> None:
+    if out is sys.stdout:
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
 
 
 def _ui(args, folder: Path, out: TextIO, err: TextIO) -> int:
@@ -103,13 +270,20 @@ def _ui(args, folder: Path, out: TextIO, err: TextIO) -> int:
 def _enroll(args, folder: Path, out: TextIO, err: TextIO) -> int:
     from sync import commands
 
-    return commands.enroll(folder, args.server_url, args.token, insecure=args.insecure, out=out)
+    args.run.after = "the enrollment was not saved"
+    return commands.enroll(folder, args.server_url, args.token, insecure=args.insecure, out=out, err=err)
 
 
 def _sync(args, folder: Path, out: TextIO, err: TextIO) -> int:
     from sync import commands
 
-    return commands.sync(folder, once=args.once, out=out)
+    def landed(done: int, total: int) -> None:
+        if done:
+            args.run.after = f"the server's answers for {done} of {total} records are saved; the rest stay waiting"
+        else:
+            args.run.after = f"the {total} records stay waiting"
+
+    return commands.sync(folder, once=args.once, out=out, landed=landed)
 
 
 def _status(args, folder: Path, out: TextIO, err: TextIO) -> int:
@@ -168,11 +342,18 @@ def _demo(args, folder: Path, out: TextIO, err: TextIO) -> int:
 
     store = open_store(folder, err)
 
+    args.run.after = "no record was saved"
+    count = 0
+
     def echo(record_id: str) -> None:
-        print(record_id, file=out, flush=True)
+        nonlocal count
+        count += 1
+        args.run.after = f"nothing was saved after {record_id}; the {count} records saved up to it are kept"
+        if args.echo:
+            print(record_id, file=out, flush=True)
 
     try:
-        saved = populate(store, args.calls, seed=args.seed, echo=echo if args.echo else None)
+        saved = populate(store, args.calls, seed=args.seed, echo=echo)
     finally:
         store.close()
     print(f"saved {saved} records in {folder}", file=err)

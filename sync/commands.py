@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TextIO
+from typing import Callable, TextIO
 
 from fieldapp.store import RecordStore
 
@@ -13,11 +13,12 @@ from .errors import SyncError
 from .session import LAST_SYNC, PassResult, run_pass
 
 
-def enroll(data_dir: Path, server_url: str, token: str, *, insecure: bool = False, out: TextIO) -> int:
+def enroll(data_dir: Path, server_url: str, token: str, *, insecure: bool = False, out: TextIO,
+           err: TextIO | None = None) -> int:
     try:
         linked = enrollment.enroll(data_dir, server_url, token, insecure=insecure)
     except SyncError as exc:
-        print(f"not enrolled: {exc}", file=out)
+        print(f"not enrolled: {exc}", file=err or out)
         return 1
     print(f"enrolled with {linked.server_url}", file=out)  # the token is never printed
     return 0
@@ -37,12 +38,17 @@ def _explain(result: PassResult) -> str:
     return "; ".join(parts)
 
 
-def sync(data_dir: Path, *, once: bool, out: TextIO) -> int:
-    """`--once`: one pass, exit 0 only when nothing is left waiting. Otherwise the loop."""
+def sync(data_dir: Path, *, once: bool, out: TextIO, landed: Callable[[int, int], None] | None = None) -> int:
+    """`--once`: one pass, exit 0 only when nothing is left waiting. Otherwise the loop.
+
+    `landed(done, total)` is told each time the server's answers for `done` records are saved.
+    """
     store = RecordStore.open(data_dir)
     try:
         if once:
             def progress(done: int, total: int) -> None:
+                if landed:
+                    landed(done, total)
                 print(f"sending {done} of {total}", file=out, flush=True)
 
             result = run_pass(store, data_dir, progress=progress)
