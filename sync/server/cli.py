@@ -18,6 +18,15 @@ def _database(args) -> str:
     return args.database or os.environ.get("FIELDAPP_DATABASE_URL") or DEFAULT_DATABASE
 
 
+def _export_day(text: str) -> str:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day such as 2026-11-25") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--database", metavar="URL",
@@ -43,10 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--team", help="only this team (default: every team)")
 
     export = commands.add_parser("export", parents=[common], help="every stored current version")
-    export.add_argument("--day", help="only this day (YYYY-MM-DD)")
+    export.add_argument("--day", type=_export_day, help="only this day (YYYY-MM-DD)")
     export.add_argument("--format", choices=["csv", "geojson", "jsonl"], default="jsonl")
-    export.add_argument("--team", help="only this team")
-    export.add_argument("--include-personal", action="store_true", help="keep names and phone numbers")
+    export.add_argument("--team", help="only this team (default: every team; each row says its team)")
+    export.add_argument("--include-personal", action="store_true",
+                        help="keep names, phone numbers, receivers and photos (left out by default, in every format)")
     return parser
 
 
@@ -90,12 +100,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             print(json.dumps(figures, ensure_ascii=False, indent=2), file=out)
             return 0
         if args.command == "export":
-            from datetime import date
-
             from .routes.reports import render_export
 
-            day = date.fromisoformat(args.day).isoformat() if args.day else None
-            response = render_export(db.current_records(args.team), args.format, day, args.include_personal)
+            response = render_export(db.current_deliveries(args.team), args.format, args.day, args.include_personal,
+                                     team=args.team)
             out.write(response.body.decode("utf-8"))
             return 0
     finally:

@@ -277,6 +277,23 @@ class Database(ABC):
             cur.execute(self.sql(query + " ORDER BY team, id"), params)
             return [json.loads(body) for (body,) in cur.fetchall()]
 
+    def current_deliveries(self, team: str | None = None) -> list[tuple[dict, str, str | None]]:
+        """(record, team, delivered_by) for every record's current version (of one team, or of all).
+
+        `delivered_by` is the enrolled device whose push stored that version: the
+        `sent_by` of the revision with the current (team, id, version, hash).
+        """
+        query = ("SELECT r.record, r.team, v.sent_by FROM records r LEFT JOIN revisions v"
+                 " ON v.team = r.team AND v.id = r.id AND v.version = r.version AND v.hash = r.hash"
+                 " WHERE r.version > 0")
+        params: tuple = ()
+        if team is not None:
+            query += " AND r.team = ?"
+            params = (team,)
+        with self.transaction(write=False) as cur:
+            cur.execute(self.sql(query + " ORDER BY r.team, r.id"), params)
+            return [(json.loads(body), row_team, sent_by) for body, row_team, sent_by in cur.fetchall()]
+
     def revision_keys(self, team: str | None = None) -> list[tuple[str, int, str]]:
         """(id, version, hash) of every stored revision: what a check of exactly-once reads."""
         query = "SELECT id, version, hash FROM revisions"

@@ -10,7 +10,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
 from fieldapp import exports
-from fieldapp.figures import day_figures, record_day
+from fieldapp.figures import day_figures
 
 from ..auth import database, team_lead
 from ..db import Database, Device
@@ -70,15 +70,30 @@ def export(
     lead: Device = Depends(team_lead),
     db: Database = Depends(database),
 ) -> Response:
-    return render_export(db.current_records(lead.team), format, _day(day), include_personal)
+    return render_export(db.current_deliveries(lead.team), format, _day(day), include_personal, team=lead.team)
 
 
-def render_export(records: list[dict], format: str, day: str | None, include_personal: bool) -> Response:
+EXPORT_MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "geojson": "application/geo+json",  # JSON: UTF-8 by definition (RFC 8259)
+    "jsonl": "application/x-ndjson; charset=utf-8",
+}
+
+
+def render_export(deliveries: list[tuple[dict, str, str | None]], format: str, day: str | None,
+                  include_personal: bool, *, team: str | None = None) -> Response:
+    """(record, team, delivered_by) rows as an attachment named `fieldapp-<team>-<day or all>.<format>`.
+
+    Personal fields only with include_personal; each row, feature or line names
+    its team and the enrolled device that delivered it (fieldapp.exports).
+    """
+    records, provenance = exports.from_deliveries(deliveries)
+    options = {"include_personal": include_personal, "day": day, "provenance": provenance}
     if format == "csv":
-        return Response(exports.to_csv(records, include_personal=include_personal, day=day), media_type="text/csv; charset=utf-8")
-    if format == "geojson":
-        body = json.dumps(exports.to_geojson(records, include_personal=include_personal, day=day), ensure_ascii=False)
-        return Response(body, media_type="application/geo+json")
-    if day:
-        records = [r for r in records if record_day(r) == day]
-    return Response(exports.to_jsonl(records, include_personal=include_personal), media_type="application/x-ndjson")
+        body = exports.to_csv(records, **options)
+    elif format == "geojson":
+        body = json.dumps(exports.to_geojson(records, **options), ensure_ascii=False)
+    else:
+        body = exports.to_jsonl(records, **options)
+    disposition = exports.content_disposition(exports.export_filename(team, day, format))
+    return Response(body, media_type=EXPORT_MEDIA_TYPES[format], headers={"Content-Disposition": disposition})
