@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", parents=[common], help="every record's current version")
     export.add_argument("--day", type=_day, help="only the calls received and the people recovered on this day (YYYY-MM-DD)")
     export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
-    export.add_argument("--include-personal", action="store_true", help="keep names and phone numbers in a CSV export")
+    export.add_argument("--include-personal", action="store_true",
+                        help="keep names, phone numbers, notes, receivers and photos (left out by default, in every format)")
 
     demo = commands.add_parser("demo", parents=[common], help="save realistic sample calls with their recoveries")
     demo.add_argument("--calls", type=_positive, default=30, help="how many calls (default 30)")
@@ -319,21 +320,21 @@ def _status(args, folder: Path, out: TextIO, err: TextIO) -> int:
 
 def _export(args, folder: Path, out: TextIO, err: TextIO) -> int:
     from fieldapp import exports
-    from fieldapp.figures import record_day
 
     store = open_store(folder, err)
     try:
         records = [r.record for r in store.iter_current()]
+        team = store.get_meta("team") or None  # learnt at the last pull; unknown before
     finally:
         store.close()
     # A day is when things happened (a call's received_at, a recovery's
     # recovered_at), as in the day's figures, not when they were saved.
+    options = {"include_personal": args.include_personal, "day": args.day,
+               "provenance": exports.one_team(records, team)}
     if args.format == "csv":
-        out.write(exports.to_csv(records, include_personal=args.include_personal, day=args.day))
+        out.write(exports.to_csv(records, **options))
     else:
-        if args.day:
-            records = [r for r in records if record_day(r) == args.day]
-        out.write(exports.to_jsonl(records))
+        out.write(exports.to_jsonl(records, **options))
     return 0
 
 
