@@ -109,8 +109,11 @@ def from_deliveries(rows: Iterable[tuple[Mapping[str, Any], str | None, str | No
 
 
 def export_filename(team: str | None, day: str | None, extension: str) -> str:
-    """`fieldapp-<team>-<day or all>.<extension>`; without a team, `fieldapp-<day or all>.<extension>`."""
-    parts = ["fieldapp", *([team] if team else []), day or "all"]
+    """`fieldapp-<team>-<day or all>.<extension>`; without a team, `fieldapp-<day or all>.<extension>`.
+
+    A file name of one folder: in the team, what is not a letter, digit, `.` or `-` becomes `_`.
+    """
+    parts = ["fieldapp", *([re.sub(r"[^\w.-]+", "_", team)] if team else []), day or "all"]
     return "-".join(parts) + "." + extension
 
 

@@ -260,6 +260,7 @@ def test_file_names_and_their_header():
     assert export_filename("team-a", "2026-11-25", "csv") == "fieldapp-team-a-2026-11-25.csv"
     assert export_filename("team-a", None, "geojson") == "fieldapp-team-a-all.geojson"
     assert export_filename(None, "2026-11-25", "csv") == "fieldapp-2026-11-25.csv"
+    assert export_filename("../a b/فريق", None, "csv") == "fieldapp-.._a_b_فريق-all.csv"  # one folder's file
     assert content_disposition("fieldapp-team-a-all.csv") == 'attachment; filename="fieldapp-team-a-all.csv"'
     arabic = content_disposition("fieldapp-فريق \"x\"-all.csv")
     arabic.encode("latin-1")  # a header Starlette can send
