@@ -140,18 +140,22 @@ class LeadDay:
         return day_figures([s.record for s in self._all()], day)
 
     def export(self, day: str, fmt: str, *, include_personal: bool = False) -> Path:
-        """Write the day's export to the data folder's exports/, ready to share; return its path."""
+        """Write the day's export to the data folder's exports/, ready to share; return its path.
+
+        Names and phone numbers only with include_personal, the lead's explicit
+        choice. Each row names the team (known once the phone has pulled).
+        """
         import json
 
         records = [s.record for s in self._all()]
+        team = self.store.get_meta("team") or None
+        options = {"include_personal": include_personal, "day": day, "provenance": exports.one_team(records, team)}
         folder = self.data_dir / "exports"
         folder.mkdir(exist_ok=True)
+        path = folder / exports.export_filename(team, day, fmt)
         if fmt == "csv":
-            path = folder / f"fieldapp-{day}.csv"
             # utf-8-sig: spreadsheets then show the Arabic right.
-            path.write_text(exports.to_csv(records, include_personal=include_personal, day=day), encoding="utf-8-sig")
+            path.write_text(exports.to_csv(records, **options), encoding="utf-8-sig")
         else:
-            path = folder / f"fieldapp-{day}.geojson"
-            path.write_text(json.dumps(exports.to_geojson(records, include_personal=include_personal, day=day),
-                                       ensure_ascii=False), encoding="utf-8")
+            path.write_text(json.dumps(exports.to_geojson(records, **options), ensure_ascii=False), encoding="utf-8")
         return path

@@ -121,7 +121,8 @@ class AppState:
         self.errors: dict[str, str] = {}
         self.notice: str | None = None
         self.problems = [p.describe() for p in store.problems]
-        self.queue: dict[str, Any] = {"day": self.today(), "filter": None, "search": "", "note": ""}
+        self.queue: dict[str, Any] = {"day": self.today(), "filter": None, "search": "", "note": "",
+                                      "include_personal": False}  # the lead's export: names only when asked
 
     # --- navigation ----------------------------------------------------------------------
 
@@ -402,6 +403,20 @@ class AppState:
         self.notice = self.t("settings.enrolled", server=linked.server_url)
         self.send_now()
         return True
+
+    # --- the lead's export ------------------------------------------------------------------
+
+    def set_export_personal(self, include: bool) -> None:
+        """The lead's explicit choice to put names and phone numbers in the next export."""
+        self.queue["include_personal"] = bool(include)
+
+    def export_day(self, lead, fmt: str) -> Path:
+        """Export the queue's day with the lead's choice; the choice goes back to off after."""
+        include = bool(self.queue.get("include_personal"))
+        path = lead.export(self.queue["day"], fmt, include_personal=include)
+        self.queue["include_personal"] = False
+        self.notice = self.t("queue.exported_personal" if include else "queue.exported", path=str(path))
+        return path
 
     def send_now(self) -> None:
         if self.worker is not None:

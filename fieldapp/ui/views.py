@@ -400,7 +400,7 @@ def queue(state: AppState, lead, refresh: Refresh) -> list[ft.Control]:
 
     def export(fmt):
         def act(_):
-            state.notice = t("queue.exported", path=str(lead.export(q["day"], fmt)))
+            state.export_day(lead, fmt)
             refresh()
         return act
 
@@ -481,6 +481,8 @@ def queue(state: AppState, lead, refresh: Refresh) -> list[ft.Control]:
                                           on_change=lambda e: q.__setitem__("note", e.control.value or ""), text_size=16)),
         *(cards or [ft.Text(t("queue.empty"), size=16)]),
         big_button(t("queue.approve_all"), approve_all, identifier="approve-all", icon=ft.Icons.DONE_ALL),
+        tagged("export-personal", ft.Switch(label=t("queue.export_personal"), value=bool(q.get("include_personal")),
+                                            on_change=lambda e: state.set_export_personal(bool(e.control.value)))),
         ft.Row(wrap=True, controls=[
             big_button(t("queue.figures"), figures, identifier="open-figures", icon=ft.Icons.BAR_CHART, filled=False),
             big_button(t("queue.export_csv"), export("csv"), identifier="export-csv", icon=ft.Icons.DOWNLOAD, filled=False),
