@@ -121,6 +121,50 @@ def test_exports_saved_for_sharing_match_the_figures_and_leave_names_out(lead):
     assert point["geometry"]["type"] == "Point"
 
 
+def test_the_apps_export_asks_before_names_and_phone_numbers_leave(lead, data_dir, monkeypatch):
+    """The queue's switch, off by default, is passed through to the export, and goes back to off after."""
+    from fieldapp.ui.state import AppState
+
+    monkeypatch.setenv("FIELDAPP_LANG", "en")
+    known_day(lead.store)
+    lead.store.create_call(call_data(received_at=stamp(18), caller_phone="+963 944 555 666"), now=at(18, 1))
+    state = AppState(lead.store, data_dir, now=lambda: at(20))
+    assert state.queue["day"] == DAY and state.queue["include_personal"] is False
+
+    plain = state.export_day(lead, "csv")
+    text = plain.read_text(encoding="utf-8-sig")
+    assert "Demo Name 1" not in text and "944" not in text and "caller_phone" not in text
+    assert state.notice == f"Saved to {plain}"
+
+    state.set_export_personal(True)
+    personal = state.export_day(lead, "csv")
+    rows = list(csv.DictReader(io.StringIO(personal.read_text(encoding="utf-8-sig"))))
+    assert any(r["names"] == "Demo Name 1" for r in rows) and any("944 555" in r["caller_phone"] for r in rows)
+    assert "with names and phone numbers" in state.notice
+    assert state.queue["include_personal"] is False  # each export asks again
+    geo = state.export_day(lead, "geojson").read_text(encoding="utf-8")
+    assert "Demo Name 1" not in geo and "944" not in geo
+
+    state.set_export_personal(True)
+    geo = json.loads(state.export_day(lead, "geojson").read_text(encoding="utf-8"))
+    assert any(f["properties"].get("names") == "Demo Name 1" for f in geo["features"])
+
+
+def test_the_apps_export_names_the_team_once_pulled(lead, data_dir):
+    known_day(lead.store)
+    path = lead.export(DAY, "csv")
+    assert path.name == f"fieldapp-{DAY}.csv"
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))[1:]
+    assert rows and all(r["team"] == "" for r in rows)  # not known before the first pull
+    lead.store.set_meta("team", "team-idlib")
+    path = lead.export(DAY, "csv")
+    assert path.name == f"fieldapp-team-idlib-{DAY}.csv"
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))[1:]
+    assert {r["team"] for r in rows} == {"team-idlib"}
+    geo = json.loads(lead.export(DAY, "geojson").read_text(encoding="utf-8"))
+    assert {f["properties"]["team"] for f in geo["features"]} == {"team-idlib"}
+
+
 def test_conflict_side_by_side_and_a_combined_resolution(lead):
     store = lead.store
     call = store.create_call(call_data(notes="ours"))
