@@ -131,24 +131,35 @@ class _Output:
 
 
 class _Warnings(logging.Handler):
-    """The store's and the sync client's warnings, one line each on stderr, each said once."""
+    """The store's and the sync client's warnings, one line each on stderr, each said once.
+
+    Logged warnings wait until the command ends: when it fails on a full disk or a
+    read-only folder, those that are symptoms of the same fault (a cache that could
+    not be written) are dropped, so the failure stays one line.
+    """
 
     def __init__(self, err: TextIO):
         super().__init__(logging.WARNING)
         self.err = err
         self.said: set[str] = set()
+        self.pending: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            line = record.getMessage().removeprefix("store: ")
+            self.pending.append(record.getMessage().removeprefix("store: "))
         except Exception:  # a malformed log call must not stop a command
-            return
-        self.warn(line)
+            pass
 
     def warn(self, line: str) -> None:
         if line not in self.said:
             self.said.add(line)
             _say(self.err, f"warning: {line}")
+
+    def flush_pending(self, cause: OSError | None = None) -> None:
+        pending, self.pending = self.pending, []
+        for line in pending:
+            if not (cause is not None and cause.strerror and cause.strerror in line):
+                self.warn(line)
 
 
 _warnings: _Warnings | None = None
@@ -218,26 +229,31 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         logger.addHandler(_warnings)
     try:
         code = handler(args, folder, output, err)
+        _warnings.flush_pending()
         output.flush()
         return code
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except _OutputFailed as exc:
+        _warnings.flush_pending(exc.cause)
         if exc.cause.errno == errno.EPIPE:
             _quiet_stdout(out)  # the reader went away (`| head`): nothing to say to it
         else:
             _say(err, f"the output could not be written: {exc}; {run.after}")
         return EXIT_OUTPUT
     except OSError as exc:
+        _warnings.flush_pending(exc)
         code, line = _os_failure(exc, folder, run)
         _say(err, line)
         return code
     except (StoreError, DamagedFile) as exc:
+        _warnings.flush_pending()
         _say(err, f"the store in {folder} cannot be read: {exc}; {run.after}")
         return EXIT_DAMAGED
     except Exception as exc:
         from sync.errors import SyncError
 
+        _warnings.flush_pending()
         if isinstance(exc, SyncError):
             _say(err, f"{exc}; {run.after}")
             return EXIT_NOT_FINISHED
