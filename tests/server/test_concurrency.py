@@ -23,9 +23,11 @@ def test_fifty_clients_two_servers_overlapping_batches_store_each_version_once(p
     try:
         tokens = [first.enroll("team-load", f"dev-{n:02d}") for n in range(CLIENTS)]
         pool = []
-        for _ in range(150):
-            call = call_record()
-            pool += [call, recovery_record(call["id"])]
+        for k in range(150):
+            # Each version from an installation of its own: whichever enrolled device
+            # stores it first binds that installation; the others' pushes are duplicates.
+            call = call_record(device_id=f"inst-call-{k}")
+            pool += [call, recovery_record(call["id"], device_id=f"inst-rec-{k}")]
         rng = random.Random(5)
         plans = []
         for n in range(CLIENTS):

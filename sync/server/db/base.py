@@ -6,6 +6,8 @@ Tables (see migrations.py):
     revisions  every version ever received, append-only, keyed by
                (team, id, version, content hash); `seq` orders a team's pulls
     records    the current version of each record and whether it is in conflict
+    installations  which enrolled device each installation `device_id` of a team
+               sends through: the first to send it (a device speaks only for itself)
 
 A push runs in one transaction that first locks its team's row (PostgreSQL:
 FOR UPDATE; SQLite has one writer anyway). So one team's pushes take turns
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterator, Sequence
 
-from ..verdicts import Current, Outcome, decide
+from ..verdicts import Current, Outcome, Refusal, Role, decide, installation_refusal, review_refusal
 
 
 @dataclass(frozen=True)
@@ -41,11 +43,13 @@ class Stored:
 
     outcome: Outcome
     server_record: dict | None = None
+    refusals: tuple[Refusal, ...] = ()  # with Outcome.REJECTED
 
 
 @dataclass(frozen=True)
 class Page:
     records: list[dict]
+    delivered_by: list[str]  # the enrolled device that sent each of `records`
     cursor: int
     more: bool
     conflicts: dict[str, dict]  # id -> the server's current version, for records in conflict
@@ -54,6 +58,7 @@ class Page:
 # Columns as the inserts write them.
 RECORD_COLUMNS = ("team", "id", "version", "hash", "type", "record", "in_conflict", "seq")
 REVISION_COLUMNS = ("team", "id", "version", "hash", "seq", "losing", "device_id", "sent_by", "received_at", "record")
+INSTALLATION_COLUMNS = ("team", "device_id", "enrolled_device", "bound_at")
 
 
 def canonical_json(record: dict) -> str:
@@ -159,12 +164,16 @@ class Database(ABC):
             # A record's row is written with its first revision: ids without one have no revisions.
             for rid, version, h, losing in self.rows_for_ids(cur, "revisions", "id, version, hash, losing", team, sorted(existing)):
                 stored.setdefault((rid, version), {})[h] = bool(losing)
+            bound = self._installations(cur, team, sorted({r["device_id"] for r in records}))
+            reviews = self._base_reviews(cur, device, team, records)
 
             outcomes: list[Outcome] = []
             accepted_body: dict[str, int] = {}  # id -> index of the version accepted in this push
             server_side: list[tuple[int, str, int | None]] = []  # (result, id, index of body in this push or None)
             new_revisions: list[tuple[int, bool]] = []  # (index, lost)
             changed: dict[str, tuple[int, bool]] = {}  # id -> (index of its current body or -1, in conflict)
+            refusals: dict[int, tuple[Refusal, ...]] = {}  # index -> why it was rejected
+            new_bindings: list[str] = []  # installations first sent now, bound to this device
             for n, (record, h) in enumerate(zip(records, hashes)):
                 rid, version = record["id"], record["version"]
                 same = stored.setdefault((rid, version), {})
@@ -173,6 +182,21 @@ class Database(ABC):
                     current=current.get(rid), same_version_hashes=set(same),
                     losing_hashes={k for k, lost in same.items() if lost},
                 )
+                if outcome in (Outcome.ACCEPTED, Outcome.CONFLICT):
+                    # To be stored: only if this device may send it.
+                    found = tuple(r for r in (
+                        installation_refusal(sender=device.device_id, bound_to=bound.get(record["device_id"])),
+                        review_refusal(role=device.role, review=record.get("review"),
+                                       base_reviews=reviews.get((rid, record["base_version"]), ())),
+                    ) if r is not None)
+                    if found:
+                        refusals[n] = found
+                        outcome = Outcome.REJECTED
+                    else:
+                        if record["device_id"] not in bound:
+                            bound[record["device_id"]] = device.device_id
+                            new_bindings.append(record["device_id"])
+                        reviews.setdefault((rid, version), []).append(record.get("review"))
                 if outcome is Outcome.ACCEPTED:
                     same[h] = False
                     current[rid] = Current(version, h, False)
@@ -190,6 +214,11 @@ class Database(ABC):
                 outcomes.append(outcome)
 
             server_records = self._server_records(cur, team, server_side, bodies)
+            if new_bindings:
+                # No ON CONFLICT: under the team's lock no other push can have bound one
+                # since it was read; if one ever did, this push fails rather than both win.
+                self.insert_rows(cur, "installations", INSTALLATION_COLUMNS,
+                                 [(team, inst, device.device_id, received) for inst in new_bindings])
             if new_revisions:
                 first = seq + 1
                 last = seq + len(new_revisions)
@@ -211,7 +240,31 @@ class Database(ABC):
                 flagged = [(True, last, team, rid) for rid, (n, _) in changed.items() if n < 0]
                 if flagged:
                     cur.executemany(self.sql("UPDATE records SET in_conflict = ?, seq = ? WHERE team = ? AND id = ?"), flagged)
-        return [Stored(outcome, server_records.get(n)) for n, outcome in enumerate(outcomes)]
+        return [Stored(outcome, server_records.get(n), refusals.get(n, ())) for n, outcome in enumerate(outcomes)]
+
+    def _installations(self, cur, team: str, installations: list[str]) -> dict[str, str]:
+        """installation device_id -> the enrolled device it is bound to, for those bound."""
+        bound: dict[str, str] = {}
+        for chunk in _chunks(installations, 500):
+            cur.execute(self.sql(f"SELECT device_id, enrolled_device FROM installations "
+                                 f"WHERE team = ? AND device_id IN ({','.join('?' * len(chunk))})"), (team, *chunk))
+            bound.update(cur.fetchall())
+        return bound
+
+    def _base_reviews(self, cur, device: Device, team: str, records: Sequence[dict]) -> dict[tuple[str, int], list]:
+        """(id, version) -> the review of each stored revision, for what a volunteer's versions build on.
+
+        Read only where it can matter: a volunteer's version that carries a review
+        and builds on a stored version. A lead may set any review.
+        """
+        if device.role == Role.LEAD:
+            return {}
+        wanted = {(r["id"], r["base_version"]) for r in records if r.get("review") and r["base_version"] > 0}
+        reviews: dict[tuple[str, int], list] = {}
+        for rid, version, body in self.rows_for_ids(cur, "revisions", "id, version, record", team, sorted({i for i, _ in wanted})):
+            if (rid, version) in wanted:
+                reviews.setdefault((rid, version), []).append(json.loads(body).get("review"))
+        return reviews
 
     def _lock_team(self, cur, team: str) -> int:
         """Lock the team's row until commit; return its last sequence number."""
@@ -254,17 +307,17 @@ class Database(ABC):
     def pull(self, team: str, since: int, limit: int) -> Page:
         with self.transaction(write=False) as cur:
             cur.execute(
-                self.sql("SELECT seq, id, record FROM revisions WHERE team = ? AND seq > ? ORDER BY seq LIMIT ?"),
+                self.sql("SELECT seq, id, record, sent_by FROM revisions WHERE team = ? AND seq > ? ORDER BY seq LIMIT ?"),
                 (team, since, limit + 1),
             )
             rows = cur.fetchall()
             more = len(rows) > limit
             rows = rows[:limit]
-            ids = sorted({rid for _, rid, _ in rows})
+            ids = sorted({rid for _, rid, _, _ in rows})
             conflicts = {rid: json.loads(body)
                          for rid, body in self.rows_for_ids(cur, "records", "id, record", team, ids, " AND in_conflict")}
         cursor = rows[-1][0] if rows else since
-        return Page([json.loads(body) for _, _, body in rows], cursor, more, conflicts)
+        return Page([json.loads(body) for _, _, body, _ in rows], [sender for *_, sender in rows], cursor, more, conflicts)
 
     def current_records(self, team: str | None = None) -> list[dict]:
         """Every record's current version (of one team, or of all)."""

@@ -1,6 +1,6 @@
 """Numbered schema migrations, recorded in the database as they are applied.
 
-A tiny runner rather than Alembic: the schema is four tables written in SQL
+A tiny runner rather than Alembic: the schema is a few tables written in SQL
 both databases speak, and the server has no ORM for Alembic to build on.
 Add a migration by appending to MIGRATIONS; never edit an applied one.
 """
@@ -48,6 +48,23 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             seq BIGINT NOT NULL,
             PRIMARY KEY (team, id)
         )""",
+    ]),
+    (2, "installations: which enrolled device each installation sends through", [
+        # One row per (team, installation device_id): the enrolled device (its name,
+        # not its token) that first sent it. A push checks and binds under its team's lock.
+        """CREATE TABLE installations (
+            team TEXT NOT NULL,
+            device_id TEXT NOT NULL,
+            enrolled_device TEXT NOT NULL,
+            bound_at TEXT NOT NULL,
+            PRIMARY KEY (team, device_id)
+        )""",
+        # What is stored already: the first sender of each installation wins.
+        """INSERT INTO installations (team, device_id, enrolled_device, bound_at)
+        SELECT r.team, r.device_id, r.sent_by, r.received_at
+        FROM revisions r
+        JOIN (SELECT team, device_id, MIN(seq) AS seq FROM revisions GROUP BY team, device_id) earliest
+          ON earliest.team = r.team AND earliest.seq = r.seq""",
     ]),
 ]
 

@@ -35,6 +35,7 @@ _STATUS = {
     Outcome.DUPLICATE: VerdictStatus.DUPLICATE.value,
     Outcome.CONFLICT: VerdictStatus.CONFLICT.value,
     Outcome.CONFLICT_AGAIN: VerdictStatus.CONFLICT.value,
+    Outcome.REJECTED: VerdictStatus.REJECTED.value,  # valid, but not this device's to send
 }
 
 
@@ -125,7 +126,8 @@ async def push(request: Request, device: Device = Depends(current_device), db: D
             results.append(rejection)
             continue
         record, result = next(records), next(stored)
-        verdict = {"id": record["id"], "version": record["version"], "status": _STATUS[result.outcome], "errors": []}
+        verdict = {"id": record["id"], "version": record["version"], "status": _STATUS[result.outcome],
+                   "errors": [{"field": r.field, "message": r.message} for r in result.refusals]}
         if result.server_record is not None:
             verdict["server_record"] = result.server_record
         results.append(verdict)
