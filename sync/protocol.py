@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fieldapp.records import FieldError
 
@@ -67,11 +67,23 @@ class ServerConflict(BaseModel):
 
 
 class PullResponse(BaseModel):
+    # The team of the token: every record of the page is this team's.
+    # (Empty from a server older than this field.)
+    team: str = ""
     records: list[dict[str, Any]]
+    # The enrolled device that delivered each version, one-to-one with `records`
+    # (empty from a server older than this field).
+    delivered_by: list[str] = Field(default_factory=list)
     cursor: str
     more: bool
     # For every record id in `records` that is in conflict on the server now.
     conflicts: list[ServerConflict] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _aligned(self) -> "PullResponse":
+        if self.delivered_by and len(self.delivered_by) != len(self.records):
+            raise ValueError("delivered_by must name one enrolled device for each record")
+        return self
 
 
 class Health(BaseModel):

@@ -12,6 +12,20 @@ from .errors import UNAUTHORIZED, bad_request
 
 router = APIRouter()
 
+MAX_CURSOR = 2**63 - 1  # the databases' BIGINT: no sequence number is larger
+
+
+def _cursor(since: str) -> int:
+    """A cursor as the server hands them out: ASCII decimal digits, within BIGINT; 400 otherwise."""
+    # str.isdigit() alone lets in other scripts' digits ('٣') and superscripts ('²').
+    if not (since.isascii() and since.isdigit()):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST,
+                            detail="since must be a cursor from an earlier pull (decimal digits 0-9), or 0")
+    value = int(since)
+    if value > MAX_CURSOR:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=f"since is out of range: a cursor is at most {MAX_CURSOR}")
+    return value
+
 
 @router.get("/pull", response_model=PullResponse, summary="Fetch the team's record versions after a cursor",
             responses={**bad_request("since is not a cursor this server gave"), **UNAUTHORIZED})
@@ -24,10 +38,8 @@ def pull(
     device: Device = Depends(current_device),
     db: Database = Depends(database),
 ) -> PullResponse:
-    if not since.isdigit():
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="since must be a cursor from an earlier pull, or 0")
-    page = db.pull(device.team, int(since), limit)
+    page = db.pull(device.team, _cursor(since), limit)
     return PullResponse(
-        records=page.records, cursor=str(page.cursor), more=page.more,
+        team=device.team, records=page.records, delivered_by=page.delivered_by, cursor=str(page.cursor), more=page.more,
         conflicts=[ServerConflict(id=rid, server_record=rec) for rid, rec in page.conflicts.items()],
     )
