@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import sys
 import zlib
 from typing import Any
 
 from fastapi import HTTPException, Request, status
 
 from sync.protocol import MAX_PUSH_BYTES, MAX_UNPACKED_BYTES
+
+# How many digits json.loads turns into an int (Python's guard against slow conversions).
+_MAX_DIGITS = sys.get_int_max_str_digits() or 4300
 
 
 def _too_large(message: str) -> HTTPException:
@@ -58,6 +62,14 @@ def parse_json(raw: bytes) -> Any:
         return json.loads(raw)
     except RecursionError:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="the body is not JSON a record can be (nested too deeply)") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        reason = f"at line {exc.lineno}, column {exc.colno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else "it is not UTF-8"
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=f"the body is not JSON ({reason})") from None
+    except json.JSONDecodeError as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST,
+                            detail=f"the body is not JSON (at line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except UnicodeDecodeError:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="the body is not JSON (it is not UTF-8)") from None
+    except ValueError:
+        # The one other ValueError of json.loads: an integer literal past Python's
+        # digit limit for int(). No field holds a number anywhere near that long.
+        raise HTTPException(status.HTTP_400_BAD_REQUEST,
+                            detail=f"a number in the body is too long (more than {_MAX_DIGITS} digits): "
+                                   "out of range for every field") from None

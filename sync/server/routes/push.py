@@ -42,11 +42,20 @@ _STATUS = {
 def _echo(raw: Any, key: str, kind: type) -> Any:
     # Name a refused record by what it sent, where that is sane to echo back.
     value = raw.get(key) if isinstance(raw, dict) else None
-    if kind is str and isinstance(value, str) and len(value) <= 64:
+    if kind is str and isinstance(value, str) and len(value) <= 64 and _is_text(value):
         return value
     if kind is int and isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**31:
         return value
     return None
+
+
+def _is_text(value: str) -> bool:
+    # JSON's \ud800 escapes decode to lone surrogates, which no answer can carry as UTF-8.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _all_valid(raw: bytes) -> list[dict] | None:
