@@ -338,3 +338,15 @@ def test_odd_bytes_in_the_query_are_a_4xx(server, query):
     token = server.enroll("team-odd-cursor")
     response = httpx.get(server.url + "/api/v1/pull?" + query, headers={"Authorization": f"Bearer {token}"})
     assert 400 <= response.status_code < 500, (query, response.status_code, response.text)
+
+
+def test_the_phone_reads_a_page_from_a_server_older_than_the_new_fields_and_refuses_a_misaligned_one():
+    from pydantic import ValidationError
+
+    from sync.protocol import PullResponse
+
+    old = PullResponse.model_validate({"records": [{"id": "x"}], "cursor": "3", "more": False})
+    assert (old.team, old.delivered_by) == ("", [])
+    with pytest.raises(ValidationError):
+        PullResponse.model_validate({"team": "t", "records": [{"id": "x"}], "delivered_by": ["a", "b"],
+                                     "cursor": "3", "more": False})
