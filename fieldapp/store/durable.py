@@ -19,14 +19,9 @@ from typing import Any
 
 from tinydb.storages import Storage
 
+from .errors import DamagedFile
 
-class DamagedFile(Exception):
-    """A store file that cannot be read or parsed. It is never overwritten."""
-
-    def __init__(self, path: Path, reason: str):
-        self.path = Path(path)
-        self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
+__all__ = ["DamagedFile", "DurableJSONStorage", "atomic_write", "backup_of", "restore_missing"]
 
 
 def fsync_dir(folder: Path) -> None:

@@ -105,6 +105,10 @@ class Partition:
         if doc_ids:
             self._table.update(transform, doc_ids=doc_ids)
 
+    def remove(self, doc_ids: list[int]) -> None:
+        if doc_ids:
+            self._table.remove(doc_ids=doc_ids)
+
     @contextmanager
     def batch(self) -> Iterator[None]:
         with self._middleware.batch():

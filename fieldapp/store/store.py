@@ -3,20 +3,20 @@
 Layout of the data folder:
 
     meta.json                 device id, pull cursor and other small settings
-    days/YYYY-MM-DD.NNN.json  the records, by creation day, in bounded chunks
+    days/YYYY-MM-DD.NNN.json  the records, by creation day, in chunks of at most 48
     index/manifest.json       cache: per-partition counts by sync state
     index/ids.log             cache: which partition holds which record id
     damaged/                  files that would not open, moved aside, never overwritten
     .lock                     one writer at a time, across threads and processes
 
-The two files under `index/` are caches, checked against the partitions on
-open and rebuilt when they disagree: only `meta.json` and `days/` are truth,
-and only they are fsynced.
+Only `meta.json` and `days/` are truth, and only they are fsynced; the caches
+(`fieldapp/store/index.py`) are checked against them. Each record is one
+document (`document.py`); what the server's answers do to it is `reconcile.py`.
 
-Each record lives in one document: its current version, its sync state
-(`pending`, `sent`, `rejected` with the server's errors, `conflict` with the
-server's version), the last version the server acknowledged, and its earlier
-versions (the phone's audit trail).
+Several processes share a folder (the app, `fieldapp sync`, `fieldapp demo`):
+every read-modify-write holds the folder's lock and reads the partition from
+disk, and every partition read updates this process's id index, so an id is
+never taken for new because another process saved it.
 """
 
 from __future__ import annotations
@@ -26,95 +26,28 @@ import logging
 import os
 import time
 import uuid
-from dataclasses import dataclass, field
+from collections import OrderedDict
 from datetime import datetime, timezone
-from enum import StrEnum
 from pathlib import Path
-from typing import Any, Collection, Iterable, Iterator, Mapping
+from typing import Any, Callable, Collection, Iterable, Iterator, Mapping
 
 from tinydb import TinyDB
+from tinydb.table import Document
 
-from fieldapp.records import InvalidRecord, normalize
+from fieldapp.records import InvalidRecord, RecordType, normalize
 
-from .durable import DamagedFile, DurableJSONStorage, atomic_write, backup_of, decode, encode, restore_missing
+from . import reconcile
+from .document import SyncState, StoredRecord, copy_json, new_document
+from .durable import DurableJSONStorage, atomic_write, backup_of, decode, restore_missing
+from .errors import DamagedFile, NotInConflict, RecordNotFound, StoreError
+from .index import FORMAT, IdIndex, Manifest, stat_key, summarize
 from .lock import StoreLock
 from .partition import CHUNK_RECORDS, Partition, chunk_of, day_of, make_key
+from .problems import StoreProblem
 
 log = logging.getLogger(__name__)
 
-
-class SyncState(StrEnum):
-    PENDING = "pending"  # waiting to be sent
-    SENT = "sent"  # the server holds this version
-    REJECTED = "rejected"  # the server refused it: see errors
-    CONFLICT = "conflict"  # the record moved on the server: see server_record
-
-
-class StoreError(Exception):
-    """Base of the store's own errors."""
-
-
-@dataclass(frozen=True)
-class StoreProblem:
-    """A file that would not open: where it was moved, and what replaced it."""
-
-    path: Path
-    moved_to: Path
-    reason: str
-    restored_from: Path | None
-
-    def describe(self) -> str:
-        after = (
-            f"the last good copy ({self.restored_from.name}) is in use"
-            if self.restored_from
-            else "no good copy was found; its records are missing from the app until it is repaired"
-        )
-        return f"{self.path.name} {self.reason}; moved aside to {self.moved_to}; {after}."
-
-
-@dataclass(frozen=True)
-class StoredRecord:
-    """A record as the store holds it. Plain copies: changing them changes nothing stored."""
-
-    record: dict[str, Any]
-    state: SyncState
-    errors: list[dict[str, str]]
-    server_record: dict[str, Any] | None
-    acked_version: int
-    history: list[dict[str, Any]]
-    mine: bool
-    day: str = field(default="")
-
-    @property
-    def id(self) -> str:
-        return self.record["id"]
-
-    @property
-    def type(self) -> str:
-        return self.record["type"]
-
-    @property
-    def version(self) -> int:
-        return self.record["version"]
-
-    @classmethod
-    def _from_doc(cls, doc: Mapping[str, Any]) -> "StoredRecord":
-        doc = _copy(dict(doc))
-        return cls(
-            record=doc["record"],
-            state=SyncState(doc["state"]),
-            errors=doc.get("errors") or [],
-            server_record=doc.get("server_record"),
-            acked_version=doc.get("acked_version", 0),
-            history=doc.get("history") or [],
-            mine=doc.get("mine", False),
-            day=doc["record"]["created_at"][:10],
-        )
-
-
-def _copy(data: Any) -> Any:
-    """A deep copy of plain JSON data; several times faster than copy.deepcopy."""
-    return json.loads(json.dumps(data))
+__all__ = ["RecordStore", "StoredRecord", "StoreError", "StoreProblem", "SyncState", "now_local", "timestamp"]
 
 
 def now_local() -> datetime:
@@ -128,17 +61,9 @@ def timestamp(moment: datetime) -> str:
 
 
 MANIFEST_EVERY_S = 5.0
-_TYPE_ORDER = {"call": 0, "recovery": 1}
-_STATES = tuple(s.value for s in SyncState)
-
-
-def _summary(docs: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    states = dict.fromkeys(_STATES, 0)
-    count = 0
-    for doc in docs:
-        states[doc["state"]] += 1
-        count += 1
-    return {"count": count, "states": states}
+# Partitions kept parsed in memory: enough for a day's work, bounded for a year's pull.
+OPEN_PARTITIONS = 64
+_TYPE_ORDER = {RecordType.CALL: 0, RecordType.RECOVERY: 1}
 
 
 class RecordStore:
@@ -150,15 +75,14 @@ class RecordStore:
         self._index = self.folder / "index"
         self._damaged = self.folder / "damaged"
         self._lock = StoreLock(self.folder / ".lock")
-        self._partitions: dict[str, Partition] = {}
-        self._summaries: dict[str, dict[str, Any]] = {}
-        self._stats: dict[str, list[int]] = {}
-        self._where: dict[str, str] = {}
-        self._ids_loaded = False
-        self._ids_complete = False
+        self._partitions: OrderedDict[str, Partition] = OrderedDict()
+        self._manifest = Manifest(self._index / "manifest.json")
+        self._ids = IdIndex(self._index / "ids.log")
+        self._doubles: dict[str, set[str]] = {}  # id -> partitions found holding it
         self._manifest_saved = 0.0
         self._manifest_dirty = False
         self.problems: list[StoreProblem] = []
+        self.repaired = 0  # records found held twice and folded into one, since open
         self._meta_db: TinyDB | None = None
         self.device_id = ""
 
@@ -176,8 +100,14 @@ class RecordStore:
         with self._lock:
             self._clear_leftovers()
             self._open_meta()
-            self._load_manifest()
+            self._manifest.load()
             self._refresh()
+            if self._manifest.format < FORMAT:
+                # Written before this version's rules: read it whole once, fold any doubles.
+                self._complete_index(check_all=True)
+                self._manifest.format = FORMAT
+                self._save_manifest()
+            self._repair_doubles()
 
     def _clear_leftovers(self) -> None:
         # Temporary files of saves killed before their rename: never part of the store.
@@ -208,10 +138,7 @@ class RecordStore:
             reason = f"cannot be read ({exc.strerror})"
         except DamagedFile as exc:
             reason = exc.reason
-        self._damaged.mkdir(exist_ok=True)
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-        moved_to = self._damaged / f"{path.name}.{stamp}"
-        os.replace(path, moved_to)
+        moved_to = self._move_aside(path)
         restored = None
         backup = backup_of(path)
         try:
@@ -220,65 +147,61 @@ class RecordStore:
             decode(backup, raw)
             atomic_write(path, raw)
             restored = backup
-        except (OSError, DamagedFile):
+        except FileNotFoundError:
             pass
+        except (OSError, DamagedFile):
+            # A damaged backup is moved aside too: left in place, every later
+            # open would restore it and move it aside again.
+            self._move_aside(backup)
         problem = StoreProblem(path=path, moved_to=moved_to, reason=reason, restored_from=restored)
         self.problems.append(problem)
         log.warning("store: %s", problem.describe())
 
+    def _move_aside(self, path: Path) -> Path:
+        self._damaged.mkdir(exist_ok=True)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        moved_to = self._damaged / f"{path.name}.{stamp}"
+        os.replace(path, moved_to)
+        return moved_to
+
     # --- the caches: manifest and id index ---------------------------------------------
 
-    def _load_manifest(self) -> None:
-        try:
-            with open(self._index / "manifest.json", "rb") as f:
-                manifest = decode(self._index / "manifest.json", f.read())
-            self._summaries = manifest["partitions"]
-            self._stats = manifest["stats"]
-        except (OSError, DamagedFile, KeyError, TypeError):
-            self._summaries, self._stats = {}, {}
-
     def _save_manifest(self, *, soon: bool = False) -> None:
-        # A cache: written atomically but not fsynced, and during saves at most
-        # every few seconds; a stale one is caught on open by the files' stats.
+        # A cache, not fsynced, and during saves written at most every few
+        # seconds; a stale one is caught on open by the files' stats.
         if soon and time.monotonic() - self._manifest_saved < MANIFEST_EVERY_S:
             self._manifest_dirty = True
             return
         self._manifest_saved = time.monotonic()
         self._manifest_dirty = False
-        payload = encode({"partitions": self._summaries, "stats": self._stats})
-        try:
-            atomic_write(self._index / "manifest.json", payload, durable=False)
-        except OSError as exc:
-            log.warning("store: could not write the manifest cache (%s)", exc.strerror)
-
-    @staticmethod
-    def _stat_key(st: os.stat_result) -> list[int]:
-        return [st.st_ino, st.st_size, st.st_mtime_ns]
+        self._manifest.save()
 
     def _refresh(self) -> None:
-        """Bring the summaries in line with the partition files on disk."""
+        """Bring the counts in line with the partition files on disk: one listing, no reads of unchanged files."""
         found: dict[str, list[int]] = {}
-        with os.scandir(self._days) as entries:
-            names = [e.name for e in entries if not e.name.startswith(".")]
-        for name in names:
-            if name.endswith(".json.bak") and name[:-4] not in names:
-                restore_missing(self._days / name[:-4])
+        backups: list[str] = []
         with os.scandir(self._days) as entries:
             for entry in entries:
                 name = entry.name
-                if name.endswith(".json") and not name.startswith("."):
+                if name.startswith("."):
+                    continue
+                if name.endswith(".json"):
                     try:
-                        found[name[:-5]] = self._stat_key(entry.stat())
+                        found[name[:-5]] = stat_key(entry.stat())
                     except FileNotFoundError:
                         continue
+                elif name.endswith(".json.bak"):
+                    backups.append(name[:-9])
+        for key in backups:
+            if key not in found and restore_missing(self._days / f"{key}.json"):
+                found[key] = stat_key(os.stat(self._days / f"{key}.json"))
+        summaries, stats = self._manifest.summaries, self._manifest.stats
         changed = False
-        for key in list(self._summaries):
-            if key not in found:
-                del self._summaries[key]
-                self._stats.pop(key, None)
-                changed = True
+        for key in [k for k in summaries if k not in found]:
+            self._manifest.forget(key)
+            changed = True
         for key, stat in found.items():
-            if self._stats.get(key) != stat or key not in self._summaries:
+            if stats.get(key) != stat or key not in summaries:
                 self._summarize(key)
                 changed = True
         if changed:
@@ -286,68 +209,58 @@ class RecordStore:
 
     def _summarize(self, key: str) -> None:
         docs = self._docs(key)
-        self._summaries[key] = _summary(docs)
-        for doc in docs:
-            self._where[doc["id"]] = key
-        path = self._days / f"{key}.json"
+        self._manifest.summaries[key] = summarize(docs)
         try:
-            self._stats[key] = self._stat_key(os.stat(path))
+            self._manifest.stats[key] = stat_key(os.stat(self._days / f"{key}.json"))
         except FileNotFoundError:
-            self._stats.pop(key, None)
+            self._manifest.stats.pop(key, None)
             if not docs:
-                self._summaries.pop(key, None)
+                self._manifest.summaries.pop(key, None)
+
+    def _complete_index(self, *, check_all: bool = False) -> None:
+        """Make the id index name every record's partition: linear in the records, once per process."""
+        ids, summaries = self._ids, self._manifest.summaries
+        if ids.complete and not check_all:
+            return
+        if not ids.loaded:
+            ids.load(summaries)
+        ids.drop_missing(summaries)
+        stale = set(summaries) if check_all else set(ids.short_partitions(summaries))
+        if stale:
+            for rid in [rid for rid, key in ids.where.items() if key in stale]:
+                del ids.where[rid]
+            for key in sorted(stale):
+                self._summarize(key)
+            ids.rewrite()
+        ids.complete = True
 
     def _locate(self, record_id: str) -> str | None:
-        key = self._where.get(record_id)
+        """The partition holding a record id (to be checked by reading it), or None."""
+        key = self._ids.get(record_id)
         if key is not None:
             return key
-        self._refresh()  # another process may have added it
-        key = self._where.get(record_id)
-        if key is not None:
-            return key
-        if not self._ids_loaded:
-            self._load_ids()
-            key = self._where.get(record_id)
-            if key is not None:
+        if not self._ids.loaded and not self._ids.complete:
+            # One lookup: a scan of the log's bytes beats parsing all of it.
+            key = self._ids.scan(record_id)
+            if key is not None and key in self._manifest.summaries:
                 return key
-        total = sum(s["count"] for s in self._summaries.values())
-        if not self._ids_complete and len(self._where) < total:
-            for key in list(self._summaries):
-                self._summarize(key)
-            self._rewrite_ids()
-        self._ids_complete = True
-        return self._where.get(record_id)
+        self._refresh()  # another process may have added it
+        self._complete_index()
+        return self._ids.get(record_id)
 
-    def _load_ids(self) -> None:
-        self._ids_loaded = True
-        try:
-            with open(self._index / "ids.log", encoding="utf-8", errors="replace") as f:
-                for line in f:
-                    parts = line.split()
-                    # A line torn by a crash is skipped; the count check rebuilds.
-                    if len(parts) == 2 and len(parts[0]) == 36 and parts[1][:10] in self._day_set():
-                        self._where.setdefault(parts[0], parts[1])
-        except OSError:
-            pass
-
-    def _day_set(self) -> set[str]:
-        return {day_of(k) for k in self._summaries}
-
-    def _rewrite_ids(self) -> None:
-        lines = "".join(f"{rid} {key}\n" for rid, key in self._where.items())
-        try:
-            atomic_write(self._index / "ids.log", lines.encode(), durable=False)
-        except OSError as exc:
-            log.warning("store: could not write the id index (%s)", exc.strerror)
-
-    def _note_ids(self, pairs: list[tuple[str, str]]) -> None:
-        for record_id, key in pairs:
-            self._where[record_id] = key
-        try:
-            with open(self._index / "ids.log", "a", encoding="utf-8") as f:
-                f.write("".join(f"{rid} {key}\n" for rid, key in pairs))
-        except OSError as exc:
-            log.warning("store: could not extend the id index (%s)", exc.strerror)
+    def _find(self, record_id: str) -> tuple[str, Document] | None:
+        """The record's partition and document, or None. Never trusts the caches alone."""
+        for attempt in (1, 2):
+            key = self._locate(record_id)
+            if key is None:
+                return None
+            doc = next((d for d in self._docs(key) if d["id"] == record_id), None)
+            if doc is not None:
+                return key, doc
+            # The index named the wrong partition: forget it and read what is on disk.
+            self._ids.where.pop(record_id, None)
+            self._ids.complete = False
+        return None
 
     # --- partitions ----------------------------------------------------------------------
 
@@ -356,59 +269,114 @@ class RecordStore:
         if partition is None:
             partition = Partition(self._days / f"{key}.json")
             self._partitions[key] = partition
+            if len(self._partitions) > OPEN_PARTITIONS:
+                _, oldest = self._partitions.popitem(last=False)
+                oldest.close()
+        else:
+            self._partitions.move_to_end(key)
         return partition
 
-    def _docs(self, key: str) -> list[dict]:
-        """A partition's documents, recovering it first if its file is damaged."""
+    def _docs(self, key: str) -> list[Document]:
+        """A partition's documents, recovering it first if its file is damaged; notes their ids."""
         partition = self._partition(key)
         try:
-            return partition.docs()
+            docs = partition.docs()
         except DamagedFile:
             partition.close()
             del self._partitions[key]
             self._readable_or_restored(self._days / f"{key}.json")
             try:
-                return self._partition(key).docs()
+                docs = self._partition(key).docs()
             except DamagedFile as exc:  # vanishingly rare: damaged again at once
                 raise StoreError(str(exc)) from exc
+        self._note_seen(key, docs)
+        return docs
+
+    def _note_seen(self, key: str, docs: list[Document]) -> None:
+        for rid in self._ids.saw(key, docs):
+            # Seen in another partition before: held twice, unless it was a stale hint.
+            holders = self._doubles.setdefault(rid, set())
+            holders.add(key)
+            holders.update(k for k in self._manifest.summaries if day_of(k) == day_of(key))
 
     def _open_chunk(self, day: str) -> str:
-        chunks = [k for k in self._summaries if day_of(k) == day]
+        chunks = [k for k in self._manifest.summaries if day_of(k) == day]
         if not chunks:
             return make_key(day, 0)
         last = max(chunks, key=chunk_of)
-        if self._summaries[last]["count"] < CHUNK_RECORDS:
+        if self._manifest.summaries[last]["count"] < CHUNK_RECORDS:
             return last
         return make_key(day, chunk_of(last) + 1)
 
-    def _write(self, key: str, change) -> Any:
+    def _write(self, key: str, change: Callable[[Partition, list[Document]], Any]) -> Any:
         """Run `change(partition, docs)` as one durable write; keep the caches in step."""
         docs = self._docs(key)  # recovers a damaged file first, which replaces its Partition
         partition = self._partition(key)
         with partition.batch():
             result = change(partition, docs)
         docs = partition.docs()
-        self._summaries[key] = _summary(docs)
+        self._note_seen(key, docs)
+        self._manifest.summaries[key] = summarize(docs)
         try:
-            self._stats[key] = self._stat_key(os.stat(partition.path))
+            self._manifest.stats[key] = stat_key(os.stat(partition.path))
         except FileNotFoundError:
             pass
         self._save_manifest(soon=True)
         return result
 
+    def _place(self, day: str, docs: list[dict]) -> None:
+        """Insert new documents into the day's chunks, never past CHUNK_RECORDS a file."""
+        key = self._open_chunk(day)
+        placed: list[tuple[str, str]] = []
+        while docs:
+            def fill(partition: Partition, existing: list[Document]) -> int:
+                room = max(CHUNK_RECORDS - len(existing), 0)
+                partition.insert_many(docs[:room])
+                return room
+
+            room = self._write(key, fill)
+            placed += [(doc["id"], key) for doc in docs[:room]]
+            docs = docs[room:]
+            if docs:
+                key = make_key(day, chunk_of(key) + 1)
+        self._ids.note(placed)
+
+    def _repair_doubles(self) -> None:
+        """Fold every record found in two partitions into one copy: the newest, nothing lost."""
+        doubles, self._doubles = self._doubles, {}
+        for rid, keys in doubles.items():
+            holders = [(key, doc) for key in sorted(keys) if key in self._manifest.summaries
+                       for doc in self._partition(key).docs() if doc["id"] == rid]
+            if len({key for key, _ in holders}) < 2:
+                continue  # a stale hint, not a double
+            folded = reconcile.fold_copies([dict(doc) for _, doc in holders])
+            keep = holders[0][0]
+
+            def replace(partition: Partition, docs: list[Document]) -> None:
+                partition.update(lambda d: (d.clear(), d.update(copy_json(folded))), [d.doc_id for d in docs if d["id"] == rid])
+
+            self._write(keep, replace)
+            for key in sorted({key for key, _ in holders} - {keep}):
+                self._write(key, lambda p, docs: p.remove([d.doc_id for d in docs if d["id"] == rid]))
+            self._ids.note([(rid, keep)])
+            self.repaired += 1
+            log.warning("store: a record held in %d partitions was folded into one copy", len(holders))
+        if doubles:
+            self._save_manifest()
+
     # --- saving records --------------------------------------------------------------------
 
     def create_call(self, data: Mapping[str, Any], *, recorded_by: str | None = None, now: datetime | None = None) -> dict:
-        return self._create("call", data, recorded_by=recorded_by, now=now)
+        return self._create(RecordType.CALL, data, recorded_by=recorded_by, now=now)
 
     def create_recovery(self, data: Mapping[str, Any], *, recorded_by: str | None = None, now: datetime | None = None) -> dict:
-        return self._create("recovery", data, recorded_by=recorded_by, now=now)
+        return self._create(RecordType.RECOVERY, data, recorded_by=recorded_by, now=now)
 
-    def _create(self, kind: str, data: Mapping[str, Any], *, recorded_by: str | None, now: datetime | None) -> dict:
+    def _create(self, kind: RecordType, data: Mapping[str, Any], *, recorded_by: str | None, now: datetime | None) -> dict:
         at = timestamp(now or now_local())
         record = {
             "id": str(uuid.uuid4()),
-            "type": kind,
+            "type": kind.value,
             "version": 1,
             "base_version": 0,
             "device_id": self.device_id,
@@ -419,22 +387,10 @@ class RecordStore:
         if recorded_by:
             record["recorded_by"] = recorded_by
         record = normalize(record)  # raises InvalidRecord naming each field
-        doc = {
-            "id": record["id"],
-            "record": record,
-            "state": SyncState.PENDING.value,
-            "errors": [],
-            "server_record": None,
-            "acked_version": 0,
-            "history": [],
-            "mine": True,
-        }
-        day = record["created_at"][:10]
+        doc = new_document(record, state=SyncState.PENDING, acked_version=0, mine=True)
         with self._lock:
-            key = self._open_chunk(day)
-            self._write(key, lambda p, docs: p.insert_many([doc]))
-            self._note_ids([(record["id"], key)])
-        return _copy(record)
+            self._place(day_of(record["created_at"]), [doc])
+        return copy_json(record)
 
     def edit(
         self,
@@ -445,7 +401,7 @@ class RecordStore:
         recorded_by: str | None = None,
         now: datetime | None = None,
     ) -> dict:
-        """Save a change as a new version. Raises KeyError or InvalidRecord."""
+        """Save a change as a new version. Raises RecordNotFound (a KeyError) or InvalidRecord."""
 
         def change(doc: dict):
             new = self._next_version(doc, data=data, review=review, recorded_by=recorded_by, now=now)
@@ -454,7 +410,7 @@ class RecordStore:
                 d["history"] = d.get("history", []) + [d["record"]]
                 d["record"] = new
                 # A record in conflict waits for a lead's resolution; any other edit goes out.
-                if d["state"] != SyncState.CONFLICT.value:
+                if d["state"] != SyncState.CONFLICT:
                     d["state"] = SyncState.PENDING.value
                     d["errors"] = []
 
@@ -465,23 +421,24 @@ class RecordStore:
     def _change(self, record_id: str, change) -> dict:
         """`change(doc)` gives (new version, apply(doc)); applied as one durable write."""
         with self._lock:
-            key = self._locate(record_id)
-            if key is None:
-                raise KeyError(record_id)
+            found = self._find(record_id)
+            if found is None:
+                raise RecordNotFound(record_id)
+            key = found[0]
 
             def write(partition: Partition, docs: list) -> dict:
                 doc = next((d for d in docs if d["id"] == record_id), None)
                 if doc is None:
-                    raise KeyError(record_id)
+                    raise RecordNotFound(record_id)
                 new, apply = change(doc)
                 partition.update(apply, [doc.doc_id])
                 return new
 
-            return _copy(self._write(key, write))
+            return copy_json(self._write(key, write))
 
     def _next_version(self, doc, *, data, review, recorded_by, now, base_version=None, version=None) -> dict:
         current = doc["record"]
-        new = _copy(current)
+        new = copy_json(current)
         if data is not None:
             new["data"] = dict(data)
         if review is not None:
@@ -506,8 +463,8 @@ class RecordStore:
 
         def change(doc: dict):
             server = doc.get("server_record")
-            if doc["state"] != SyncState.CONFLICT.value or not server:
-                raise StoreError(f"record {record_id} is not in conflict")
+            if doc["state"] != SyncState.CONFLICT or not server:
+                raise NotInConflict(f"record {record_id} is not in conflict")
             top = max(doc["record"]["version"], server["version"])
             new = self._next_version(
                 doc, data=data, review=review, recorded_by=None, now=now,
@@ -529,103 +486,120 @@ class RecordStore:
     # --- sync: verdicts and pulled records -----------------------------------------------------
 
     def record_verdicts(self, verdicts: Iterable[Any]) -> None:
-        """Apply the server's verdicts; one durable write per partition touched.
-
-        A verdict is for one version: if the record was edited since, the
-        newer version stays pending (and now builds on the acknowledged one).
-        """
-        by_key: dict[str, dict[str, dict]] = {}
+        """Apply the server's verdicts (`reconcile.apply_verdict`); one durable write per partition touched."""
         with self._lock:
+            wanted: dict[str, dict] = {}
             for verdict in verdicts:
                 v = _plain(verdict)
-                key = self._locate(str(v.get("id")))
-                if key is not None:
-                    by_key.setdefault(key, {})[v["id"]] = v
-            for key, wanted in by_key.items():
-                self._write(key, lambda p, docs, wanted=wanted: p.update(
-                    lambda d: _apply_verdict(d, wanted[d["id"]]),
-                    [d.doc_id for d in docs if d["id"] in wanted],
-                ))
+                if isinstance(v.get("id"), str):
+                    wanted[v["id"]] = v
+            for attempt in (1, 2):
+                by_key: dict[str, dict[str, dict]] = {}
+                for rid, v in wanted.items():
+                    key = self._locate(rid)
+                    if key is not None:
+                        by_key.setdefault(key, {})[rid] = v
+                applied: set[str] = set()
+                for key, these in by_key.items():
+                    def apply(partition: Partition, docs: list[Document], these=these) -> None:
+                        hits = [d for d in docs if d["id"] in these]
+                        partition.update(lambda d: reconcile.apply_verdict(d, these[d["id"]]), [d.doc_id for d in hits])
+                        applied.update(d["id"] for d in hits)
+                    self._write(key, apply)
+                wanted = {rid: v for rid, v in wanted.items() if rid not in applied and self._ids.get(rid) is not None}
+                if not wanted:
+                    break
+                for rid in wanted:  # the index named the wrong partition: read again
+                    self._ids.where.pop(rid, None)
+                self._ids.complete = False
+            self._repair_doubles()
 
     def save_pulled(self, records: Iterable[Mapping[str, Any]], conflicts: Mapping[str, Mapping[str, Any]] | Iterable[Any] = ()) -> int:
         """Keep records pulled from the server (the team's, this device's too).
 
         `conflicts` maps record id to the server's current version for records
         in conflict on the server (or is the pull page's list of such notes).
-        Returns how many records changed here.
+        Returns how many records changed here. Linear in the page: one listing
+        of the folder, one write per partition touched.
         """
         if not isinstance(conflicts, Mapping):
             conflicts = {c["id"]: c["server_record"] for c in map(_plain, conflicts)}
-        by_key: dict[str, list[dict]] = {}
+        page: list[dict] = []
+        for raw in records:
+            try:
+                page.append(normalize(dict(raw)))
+            except InvalidRecord as exc:
+                log.warning("store: skipped a pulled record that does not fit the schema: %s", _fields_only(exc))
         changed = 0
         with self._lock:
-            for raw in records:
-                try:
-                    record = normalize(dict(raw))
-                except InvalidRecord as exc:
-                    log.warning("store: skipped a pulled record that does not fit the schema: %s", _fields_only(exc))
+            self._refresh()
+            if any(self._ids.get(r["id"]) is None for r in page):
+                self._complete_index()
+            versions_of: dict[str, list[dict]] = {}
+            for record in page:
+                versions_of.setdefault(record["id"], []).append(record)
+            known = {rid: v for rid, v in versions_of.items() if self._ids.get(rid) is not None}
+            for attempt in (1, 2):
+                by_key: dict[str, dict[str, list[dict]]] = {}
+                for rid, versions in known.items():
+                    by_key.setdefault(self._ids.where[rid], {})[rid] = versions
+                merged: set[str] = set()
+                for key, these in by_key.items():
+                    changed += self._write(key, lambda p, docs, these=these: self._merge_known(p, docs, these, page, conflicts, merged))
+                known = {rid: v for rid, v in known.items() if rid not in merged}
+                if not known:
+                    break
+                # The index named the wrong partition for these: read the folder again.
+                for rid in known:
+                    self._ids.where.pop(rid, None)
+                self._ids.complete = False
+                self._complete_index()
+                known = {rid: v for rid, v in known.items() if self._ids.get(rid) is not None}
+            by_day: dict[str, list[dict]] = {}
+            for rid, versions in versions_of.items():
+                if self._ids.get(rid) is not None:
                     continue
-                key = self._locate(record["id"]) or self._open_chunk(record["created_at"][:10])
-                by_key.setdefault(key, []).append(record)
-            for key, batch in by_key.items():
-                changed += self._write(key, lambda p, docs, batch=batch: self._merge_pulled(p, docs, batch, conflicts))
+                doc = reconcile.pulled_document(versions[0], self.device_id)
+                for record in versions[1:]:
+                    reconcile.merge_pulled(doc, record)
+                if rid in conflicts:
+                    reconcile.mark_conflict(doc, dict(conflicts[rid]), reconcile.other_side(page, rid, conflicts[rid]))
+                by_day.setdefault(day_of(versions[0]["created_at"]), []).append(doc)
+            for day, docs in sorted(by_day.items()):
+                self._place(day, docs)
+                changed += len(docs)
+            self._repair_doubles()
         return changed
 
-    def _merge_pulled(self, partition: Partition, docs: list, batch: list[dict], conflicts: Mapping[str, Mapping]) -> int:
-        by_id = {d["id"]: d for d in docs}
-        new_docs: dict[str, dict] = {}
-        updates: dict[str, list[dict]] = {}
-        for record in batch:
-            rid = record["id"]
-            if rid in by_id:
-                updates.setdefault(rid, []).append(record)
-            elif rid in new_docs:
-                _merge_one(new_docs[rid], record, self.device_id)
-            else:
-                new_docs[rid] = {
-                    "id": rid,
-                    "record": record,
-                    "state": SyncState.SENT.value,
-                    "errors": [],
-                    "server_record": None,
-                    "acked_version": record["version"],
-                    "history": [],
-                    "mine": record["device_id"] == self.device_id,
-                }
-        for rid, doc in new_docs.items():
-            if rid in conflicts:
-                _mark_conflict(doc, dict(conflicts[rid]), _other_side(batch, rid, conflicts[rid]))
-        partition.insert_many(list(new_docs.values()))
-
-        changed = [0]
+    def _merge_known(self, partition: Partition, docs: list[Document], these: dict[str, list[dict]],
+                     page: list[dict], conflicts: Mapping[str, Mapping], merged: set[str]) -> int:
+        changed = 0
 
         def apply(d: dict) -> None:
+            nonlocal changed
             before = json.dumps(d, sort_keys=True)
-            for record in updates[d["id"]]:
-                _merge_one(d, record, self.device_id)
+            for record in these[d["id"]]:
+                reconcile.merge_pulled(d, record)
             if d["id"] in conflicts:
-                _mark_conflict(d, dict(conflicts[d["id"]]), _other_side(batch, d["id"], conflicts[d["id"]]))
-            changed[0] += json.dumps(d, sort_keys=True) != before
+                reconcile.mark_conflict(d, dict(conflicts[d["id"]]), reconcile.other_side(page, d["id"], conflicts[d["id"]]))
+            changed += json.dumps(d, sort_keys=True) != before
 
-        partition.update(apply, [by_id[rid].doc_id for rid in updates])
-        if new_docs:
-            self._note_ids([(rid, partition.key) for rid in new_docs])
-        return len(new_docs) + changed[0]
+        hits = [d for d in docs if d["id"] in these]
+        partition.update(apply, [d.doc_id for d in hits])
+        merged.update(d["id"] for d in hits)
+        return changed
 
     # --- reading ---------------------------------------------------------------------------------
 
     def get(self, record_id: str) -> StoredRecord | None:
         with self._lock:
-            key = self._locate(record_id)
-            if key is None:
-                return None
-            doc = next((d for d in self._docs(key) if d["id"] == record_id), None)
-            return StoredRecord._from_doc(doc) if doc is not None else None
+            found = self._find(record_id)
+            return StoredRecord.from_document(found[1]) if found else None
 
     def days(self) -> list[str]:
         with self._lock:
             self._refresh()
-            return sorted(self._day_set())
+            return sorted({day_of(k) for k in self._manifest.summaries})
 
     def day(self, day: str) -> list[StoredRecord]:
         """Records created on `day` (YYYY-MM-DD, device-local), oldest first."""
@@ -634,8 +608,8 @@ class RecordStore:
             return self._day_records(day)
 
     def _day_records(self, day: str) -> list[StoredRecord]:
-        keys = sorted(k for k in self._summaries if day_of(k) == day)
-        out = [StoredRecord._from_doc(d) for k in keys for d in self._docs(k)]
+        keys = sorted(k for k in self._manifest.summaries if day_of(k) == day)
+        out = [StoredRecord.from_document(d) for k in keys for d in self._docs(k)]
         out.sort(key=lambda r: r.record["created_at"])
         return out
 
@@ -651,12 +625,13 @@ class RecordStore:
         call = self.get(call_id)
         first = call.day if call else ""
         with self._lock:
+            days = sorted({day_of(k) for k in self._manifest.summaries})
             return [
                 r
-                for day in sorted(self._day_set())
+                for day in days
                 if day >= first
                 for r in self._day_records(day)
-                if r.type == "recovery" and r.record["data"].get("call_id") == call_id
+                if r.type == RecordType.RECOVERY and r.record["data"].get("call_id") == call_id
             ]
 
     def outbox(self, limit: int | None = None, *, skip: Collection[str] = ()) -> list[dict]:
@@ -672,14 +647,15 @@ class RecordStore:
         out: list[dict] = []
         with self._lock:
             self._refresh()
-            for key in sorted(self._summaries):
-                if not self._summaries[key]["states"].get(SyncState.PENDING.value):
+            summaries = self._manifest.summaries
+            for key in sorted(summaries):
+                if not summaries[key]["states"].get(SyncState.PENDING.value):
                     continue
                 waiting = [d["record"] for d in self._docs(key)
-                           if d["state"] == SyncState.PENDING.value and d["record"]["id"] not in skip]
+                           if d["state"] == SyncState.PENDING and d["record"]["id"] not in skip]
                 waiting.sort(key=lambda r: (_TYPE_ORDER[r["type"]], r["updated_at"]))
                 room = len(waiting) if limit is None else limit - len(out)
-                out.extend(_copy(waiting[:room]))
+                out.extend(copy_json(waiting[:room]))
                 if limit is not None and len(out) >= limit:
                     break
         return out
@@ -687,29 +663,31 @@ class RecordStore:
     def counts(self) -> dict[str, int]:
         with self._lock:
             self._refresh()
-            totals = dict.fromkeys(_STATES, 0)
-            for summary in self._summaries.values():
+            totals = dict.fromkeys((s.value for s in SyncState), 0)
+            for summary in self._manifest.summaries.values():
                 for state, n in summary["states"].items():
                     totals[state] += n
-        totals["total"] = sum(totals[s] for s in _STATES)
+        totals["total"] = sum(totals[s.value] for s in SyncState)
         return totals
 
     # --- small settings ------------------------------------------------------------------------
 
     def get_meta(self, key: str, default: Any = None) -> Any:
         with self._lock:
-            doc = self._meta_db.table("meta", cache_size=0).get(doc_id=1)
-        return _copy(doc.get(key, default)) if doc else default
+            doc = self._meta().get(doc_id=1)
+        return copy_json(doc.get(key, default)) if doc else default
 
     def set_meta(self, key: str, value: Any) -> None:
         with self._lock:
-            table = self._meta_db.table("meta", cache_size=0)
+            table = self._meta()
             if table.get(doc_id=1) is None:
-                from tinydb.table import Document
-
                 table.insert(Document({key: value}, doc_id=1))
             else:
                 table.update({key: value}, doc_ids=[1])
+
+    def _meta(self):
+        assert self._meta_db is not None, "the store is not open"
+        return self._meta_db.table("meta", cache_size=0)
 
     def close(self) -> None:
         with self._lock:
@@ -723,7 +701,7 @@ class RecordStore:
         self._lock.close()
 
 
-# --- pure helpers on documents -----------------------------------------------------------------
+# --- plain data at the edges ---------------------------------------------------------------------
 
 
 def _plain(obj: Any) -> dict:
@@ -737,69 +715,3 @@ def _plain(obj: Any) -> dict:
 def _fields_only(exc: InvalidRecord) -> str:
     # Field names and reasons only: a pulled record may hold names and phone numbers.
     return ", ".join(e.field for e in exc.errors)
-
-
-def _apply_verdict(doc: dict, verdict: dict) -> None:
-    status = verdict.get("status")
-    version = verdict.get("version")
-    current = doc["record"]
-    if status in ("accepted", "duplicate"):
-        doc["acked_version"] = max(doc.get("acked_version", 0), version)
-        if current["version"] == version:
-            doc["state"] = SyncState.SENT.value
-            doc["errors"] = []
-        elif current["version"] > version and current["base_version"] < version and doc["state"] == SyncState.PENDING.value:
-            # Edited while in flight: the newer version builds on the one just acknowledged.
-            current["base_version"] = version
-    elif status == "rejected" and current["version"] == version:
-        doc["state"] = SyncState.REJECTED.value
-        doc["errors"] = [_plain(e) for e in verdict.get("errors") or []]
-    elif status == "conflict" and current["version"] == version:
-        _mark_conflict(doc, verdict.get("server_record"))
-
-
-def _other_side(batch: list[dict], record_id: str, server_record: Mapping) -> dict | None:
-    """The last pulled version of a record in conflict that is not the server's current one."""
-    others = [r for r in batch if r["id"] == record_id and r != server_record]
-    return others[-1] if others else None
-
-
-def _mark_conflict(doc: dict, server_record: dict | None, ours: dict | None = None) -> None:
-    """Keep both sides: `record` is the side to reconcile, `server_record` the server's current."""
-    if server_record is None:
-        return
-    if ours is not None and ours != doc["record"]:
-        history = [h for h in doc.get("history", []) if h != ours]
-        doc["history"] = history + [doc["record"]] if doc["record"] != server_record else history
-        doc["record"] = ours
-    if doc["record"] == server_record:
-        return  # we hold only the server's side: nothing to reconcile here
-    doc["state"] = SyncState.CONFLICT.value
-    doc["errors"] = []
-    doc["server_record"] = server_record
-
-
-def _merge_one(doc: dict, record: dict, device_id: str) -> None:
-    """Fold one pulled version into a stored record, never overwriting an unsent edit."""
-    current = doc["record"]
-    if record == current or record in doc.get("history", []) or record == doc.get("server_record"):
-        return
-    state = doc["state"]
-    if state == SyncState.SENT.value and record["version"] > current["version"]:
-        doc["history"] = doc.get("history", []) + [current]
-        doc["record"] = record
-        doc["acked_version"] = record["version"]
-    elif state == SyncState.CONFLICT.value:
-        server = doc.get("server_record") or {}
-        if record["version"] > max(current["version"], server.get("version", 0)) and record["base_version"] >= server.get("version", 0):
-            # Resolved elsewhere: the conflict is closed by a newer version on the server.
-            doc["history"] = doc.get("history", []) + [current]
-            doc["record"] = record
-            doc["acked_version"] = record["version"]
-            doc["state"] = SyncState.SENT.value
-            doc["server_record"] = None
-        else:
-            doc["history"] = doc.get("history", []) + [record]
-    else:
-        # Our pending or refused version stays; the other one is kept as history.
-        doc["history"] = doc.get("history", []) + [record]

@@ -1,0 +1,174 @@
+"""The store's two caches, under `index/`: neither is truth, both are checked.
+
+- `manifest.json`: per partition, its record count by sync state and the
+  file's stat when counted. On open, a partition whose stat differs is counted
+  again, so counts and the outbox never read every file.
+- `ids.log`: which partition holds which record id, one `<id> <partition>`
+  line appended per new record. Loaded whole only when a bulk operation needs
+  every id; a single lookup scans its bytes instead. Checked against the
+  partitions' counts before anyone relies on it being complete.
+
+Both are written atomically and never fsynced: losing one costs a rebuild,
+never a record.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from .durable import DamagedFile, atomic_write, decode, encode
+from .document import SyncState
+
+log = logging.getLogger(__name__)
+
+# Bumped when the store's layout rules change. A store last opened by a
+# version before 2 may hold one record in two partitions: it is checked whole
+# once, and repaired.
+FORMAT = 2
+
+_STATES = tuple(SyncState)
+
+
+def summarize(docs: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """A partition's count, by sync state."""
+    states = dict.fromkeys((s.value for s in _STATES), 0)
+    count = 0
+    for doc in docs:
+        states[doc["state"]] += 1
+        count += 1
+    return {"count": count, "states": states}
+
+
+def stat_key(st: os.stat_result) -> list[int]:
+    return [st.st_ino, st.st_size, st.st_mtime_ns]
+
+
+class Manifest:
+    """Counts per partition, with the stat of the file they were taken from."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.summaries: dict[str, dict[str, Any]] = {}
+        self.stats: dict[str, list[int]] = {}
+        self.format = 0
+
+    def load(self) -> None:
+        try:
+            with open(self.path, "rb") as f:
+                manifest = decode(self.path, f.read())
+            summaries, stats = manifest["partitions"], manifest["stats"]
+            if not isinstance(summaries, dict) or not isinstance(stats, dict):
+                raise TypeError
+            self.summaries, self.stats = summaries, stats
+            self.format = manifest.get("format", 0) if isinstance(manifest.get("format", 0), int) else 0
+        except (OSError, DamagedFile, KeyError, TypeError):
+            self.summaries, self.stats, self.format = {}, {}, 0
+
+    def save(self) -> None:
+        payload = encode({"format": self.format, "partitions": self.summaries, "stats": self.stats})
+        try:
+            atomic_write(self.path, payload, durable=False)
+        except OSError as exc:
+            log.warning("store: could not write the manifest cache (%s)", exc.strerror)
+
+    def forget(self, key: str) -> None:
+        self.summaries.pop(key, None)
+        self.stats.pop(key, None)
+
+    def total(self) -> int:
+        return sum(s["count"] for s in self.summaries.values())
+
+
+class IdIndex:
+    """Record id -> partition key, known from the partitions read and from `ids.log`."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.where: dict[str, str] = {}
+        self.loaded = False  # ids.log read whole into `where`
+        self.complete = False  # `where` checked against every partition's count
+
+    def get(self, record_id: str) -> str | None:
+        return self.where.get(record_id)
+
+    def saw(self, key: str, docs: Iterable[Mapping[str, Any]]) -> list[str]:
+        """Note the ids a partition holds; return those last seen in another partition."""
+        elsewhere = []
+        where = self.where
+        for doc in docs:
+            rid = doc["id"]
+            before = where.get(rid)
+            if before != key:
+                if before is not None:
+                    elsewhere.append(rid)
+                where[rid] = key
+        return elsewhere
+
+    def scan(self, record_id: str) -> str | None:
+        """The partition `ids.log` names for one id, without loading the whole log."""
+        try:
+            with open(self.path, "rb") as f:
+                raw = f.read()
+        except OSError:
+            return None
+        at = raw.rfind(record_id.encode("ascii", "replace") + b" ")
+        if at < 0 or (at and raw[at - 1:at] != b"\n"):
+            return None
+        end = raw.find(b"\n", at)
+        if end < 0:
+            return None  # a line torn by a crash
+        key = raw[at + len(record_id) + 1:end].decode("ascii", "replace")
+        return key if len(key) == 14 else None
+
+    def load(self, keys: Mapping[str, Any]) -> None:
+        """Read `ids.log` whole; entries naming a partition that is not in `keys` are dropped."""
+        self.loaded = True
+        try:
+            with open(self.path, "rb") as f:
+                text = f.read().decode("ascii", "replace")
+        except OSError:
+            return
+        tokens = text.split()
+        pairs: Iterable[tuple[str, str]]
+        if len(tokens) % 2 == 0 and text.endswith("\n"):
+            pairs = zip(tokens[0::2], tokens[1::2])
+        else:  # a line torn by a crash: read line by line, skip it; the count check rebuilds
+            pairs = (tuple(parts) for parts in (line.split() for line in text.splitlines()) if len(parts) == 2)
+        logged: dict[str, str] = {}
+        for rid, key in pairs:  # a later line wins: a repaired record's last home
+            if key in keys and len(rid) == 36:
+                logged[rid] = key
+        known = self.where
+        for rid, key in logged.items():  # what a partition read showed wins over the log
+            known.setdefault(rid, key)
+
+    def note(self, pairs: list[tuple[str, str]]) -> None:
+        for record_id, key in pairs:
+            self.where[record_id] = key
+        try:
+            with open(self.path, "a", encoding="ascii") as f:
+                f.write("".join(f"{rid} {key}\n" for rid, key in pairs))
+        except OSError as exc:
+            log.warning("store: could not extend the id index (%s)", exc.strerror)
+
+    def short_partitions(self, summaries: Mapping[str, Mapping[str, Any]]) -> list[str]:
+        """Partitions holding more records than the index knows of: they must be read."""
+        known = Counter(self.where.values())
+        return [key for key, summary in summaries.items() if known.get(key, 0) != summary["count"]]
+
+    def drop_missing(self, keys: Mapping[str, Any]) -> None:
+        """Forget entries naming a partition that no longer exists."""
+        gone = [rid for rid, key in self.where.items() if key not in keys]
+        for rid in gone:
+            del self.where[rid]
+
+    def rewrite(self) -> None:
+        lines = "".join(f"{rid} {key}\n" for rid, key in self.where.items())
+        try:
+            atomic_write(self.path, lines.encode("ascii"), durable=False)
+        except OSError as exc:
+            log.warning("store: could not write the id index (%s)", exc.strerror)

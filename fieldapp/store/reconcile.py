@@ -1,0 +1,126 @@
+"""What the server's answers do to a stored record: verdicts, pulled versions, doubles.
+
+Pure: plain documents in, documents changed in place, no files. The store
+applies these inside its durable writes; every case is tested on its own
+(tests/store/test_reconcile.py), the way the server's verdict rule is.
+
+The rules that protect the data:
+- a record counts as sent only on the server's verdict for that exact version;
+- a pulled version never overwrites a version not yet sent: it is kept in history;
+- a conflict keeps both sides for a team lead;
+- two copies of one record fold into one that loses no version.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from sync.protocol import SENT_STATUSES, VerdictStatus
+
+from .document import SyncState, copy_json, new_document
+
+
+def apply_verdict(doc: dict, verdict: Mapping[str, Any]) -> None:
+    """Apply the server's verdict on one version.
+
+    A verdict is for one version: if the record was edited since, the newer
+    version stays pending (and now builds on the acknowledged one).
+    """
+    status = verdict.get("status")
+    version = verdict.get("version")
+    current = doc["record"]
+    if status in SENT_STATUSES:
+        doc["acked_version"] = max(doc.get("acked_version", 0), version)
+        if current["version"] == version:
+            doc["state"] = SyncState.SENT.value
+            doc["errors"] = []
+        elif current["version"] > version and current["base_version"] < version and doc["state"] == SyncState.PENDING:
+            # Edited while in flight: the newer version builds on the one just acknowledged.
+            current["base_version"] = version
+    elif status == VerdictStatus.REJECTED and current["version"] == version:
+        doc["state"] = SyncState.REJECTED.value
+        doc["errors"] = [dict(e) for e in verdict.get("errors") or []]
+    elif status == VerdictStatus.CONFLICT and current["version"] == version:
+        mark_conflict(doc, verdict.get("server_record"))
+
+
+def pulled_document(record: dict, device_id: str) -> dict:
+    """The document of a record first seen in a pull: the server holds it, so it is sent."""
+    return new_document(record, state=SyncState.SENT, acked_version=record["version"],
+                        mine=record["device_id"] == device_id)
+
+
+def merge_pulled(doc: dict, record: dict) -> None:
+    """Fold one pulled version into a stored record, never overwriting an unsent edit."""
+    current = doc["record"]
+    if record == current or record in doc.get("history", []) or record == doc.get("server_record"):
+        return
+    state = doc["state"]
+    if state == SyncState.SENT and record["version"] > current["version"]:
+        doc["history"] = doc.get("history", []) + [current]
+        doc["record"] = record
+        doc["acked_version"] = record["version"]
+    elif state == SyncState.CONFLICT:
+        server = doc.get("server_record") or {}
+        if record["version"] > max(current["version"], server.get("version", 0)) and record["base_version"] >= server.get("version", 0):
+            # Resolved elsewhere: the conflict is closed by a newer version on the server.
+            doc["history"] = doc.get("history", []) + [current]
+            doc["record"] = record
+            doc["acked_version"] = record["version"]
+            doc["state"] = SyncState.SENT.value
+            doc["server_record"] = None
+        else:
+            doc["history"] = doc.get("history", []) + [record]
+    else:
+        # Our pending or refused version stays; the other one is kept as history.
+        doc["history"] = doc.get("history", []) + [record]
+
+
+def other_side(batch: Iterable[dict], record_id: str, server_record: Mapping) -> dict | None:
+    """The last pulled version of a record in conflict that is not the server's current one."""
+    others = [r for r in batch if r["id"] == record_id and r != server_record]
+    return others[-1] if others else None
+
+
+def mark_conflict(doc: dict, server_record: dict | None, ours: dict | None = None) -> None:
+    """Keep both sides: `record` is the side to reconcile, `server_record` the server's current."""
+    if server_record is None:
+        return
+    if ours is not None and ours != doc["record"]:
+        history = [h for h in doc.get("history", []) if h != ours]
+        doc["history"] = history + [doc["record"]] if doc["record"] != server_record else history
+        doc["record"] = ours
+    if doc["record"] == server_record:
+        return  # we hold only the server's side: nothing to reconcile here
+    doc["state"] = SyncState.CONFLICT.value
+    doc["errors"] = []
+    doc["server_record"] = server_record
+
+
+# A tie between copies at the same version: work not yet settled wins over a sent copy.
+_TIE_ORDER = {SyncState.SENT: 0, SyncState.PENDING: 1, SyncState.REJECTED: 2, SyncState.CONFLICT: 3}
+
+
+def fold_copies(copies: list[dict]) -> dict:
+    """One document from several copies of the same record (a store that held it twice).
+
+    The copy with the newest version is kept (on a tie, the one whose state
+    still needs someone); every other version any copy held goes into its
+    history, so nothing is lost.
+    """
+    if not copies:
+        raise ValueError("no copies to fold")
+    ranked = sorted(copies, key=lambda d: (d["record"]["version"], _TIE_ORDER[SyncState(d["state"])]))
+    kept = copy_json(ranked[-1])
+    seen = [kept["record"]]
+    history: list[dict] = []
+    for doc in copies:
+        for version in [*doc.get("history", []), doc["record"]]:
+            if version not in seen:
+                seen.append(version)
+                history.append(version)
+    history.sort(key=lambda r: (r["version"], r.get("updated_at", "")))
+    kept["history"] = history
+    kept["acked_version"] = max(d.get("acked_version", 0) for d in copies)
+    kept["mine"] = any(d.get("mine", False) for d in copies)
+    return kept
