@@ -1,0 +1,219 @@
+"""The store's caches and its partition bookkeeping: doubles repaired, every path linear.
+
+The linear checks count operations (folder listings, partition reads, parses
+of the id log), never wall time: a path that grows with records x files shows
+up as a count that grows with the history.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from fieldapp.store import RecordStore, store as store_module
+from fieldapp.store.index import IdIndex
+from fieldapp.store.partition import CHUNK_RECORDS, Partition
+from tests.records_factory import call_data, call_record
+
+TZ = timezone(timedelta(hours=3))
+DAY = datetime(2026, 11, 20, 8, 0, tzinfo=TZ)
+
+
+def _history(folder: Path, records: int, days: int = 10) -> list[str]:
+    store = RecordStore.open(folder)
+    ids = [store.create_call(call_data(), now=DAY + timedelta(days=i % days, seconds=i))["id"] for i in range(records)]
+    store.close()
+    return ids
+
+
+def _files(folder: Path) -> dict[str, dict]:
+    return {p.name: json.loads(p.read_bytes())["records"] for p in sorted((folder / "days").glob("*.json"))}
+
+
+class Counting:
+    """Counts folder listings and partition reads made through the store."""
+
+    def __init__(self, monkeypatch):
+        self.listings = 0
+        self.reads = 0
+        self.log_loads = 0
+        real_scandir, real_docs, real_load = os.scandir, Partition.docs, IdIndex.load
+
+        def scandir(path):
+            self.listings += 1
+            return real_scandir(path)
+
+        def docs(partition):
+            self.reads += 1
+            return real_docs(partition)
+
+        def load(index, keys):
+            self.log_loads += 1
+            return real_load(index, keys)
+
+        monkeypatch.setattr(store_module.os, "scandir", scandir)
+        monkeypatch.setattr(Partition, "docs", docs)
+        monkeypatch.setattr(IdIndex, "load", load)
+
+    def reset(self) -> None:
+        self.listings = self.reads = self.log_loads = 0
+
+
+# --- doubles --------------------------------------------------------------------------------
+
+
+def _make_double(folder: Path) -> tuple[str, dict]:
+    """A store as the old bookkeeping left it: one id in two partitions, the copy marked sent."""
+    store = RecordStore.open(folder)
+    call = store.create_call(call_data(), now=DAY)
+    for i in range(CHUNK_RECORDS):  # fill the chunk, so the copy lands in the next one
+        store.create_call(call_data(), now=DAY + timedelta(minutes=1 + i))
+    edited = store.edit(call["id"], data=call_data(status="dispatched"), now=DAY + timedelta(hours=2))
+    store.close()
+    first, second = sorted((folder / "days").glob("*.json"))
+    copy = {"id": call["id"], "record": call, "state": "sent", "errors": [], "server_record": None,
+            "acked_version": 1, "history": [], "mine": True}
+    table = json.loads(second.read_bytes())
+    table["records"][str(max(map(int, table["records"])) + 1)] = copy
+    second.write_bytes(json.dumps(table).encode())
+    manifest = folder / "index" / "manifest.json"
+    old = json.loads(manifest.read_bytes())
+    old.pop("format", None)  # written by the version before the fix
+    manifest.write_bytes(json.dumps(old).encode())
+    return call["id"], edited
+
+
+def test_opening_a_store_that_holds_a_record_twice_folds_it_into_one_copy(data_dir):
+    rid, edited = _make_double(data_dir)
+    assert sum(rid in {d["id"] for d in docs.values()} for docs in _files(data_dir).values()) == 2
+
+    store = RecordStore.open(data_dir)
+    try:
+        assert store.repaired == 1
+        stored = store.get(rid)
+        assert stored.record == edited and stored.state == "pending"  # the newest version, still to send
+        assert [h["version"] for h in stored.history] == [1] and stored.acked_version == 1
+        assert store.counts()["total"] == CHUNK_RECORDS + 1
+        assert len([r for r in store.iter_current() if r.id == rid]) == 1
+    finally:
+        store.close()
+    assert sum(rid in {d["id"] for d in docs.values()} for docs in _files(data_dir).values()) == 1
+    again = RecordStore.open(data_dir)
+    assert again.repaired == 0 and again.get(rid).record == edited
+    again.close()
+
+
+def test_a_record_saved_by_another_process_is_never_taken_for_new(data_dir):
+    """The cause of the doubles: a write to a partition hid the other process's new record."""
+    syncer = RecordStore.open(data_dir)
+    saver = RecordStore.open(data_dir)
+    try:
+        first = syncer.create_call(call_data(), now=DAY)
+        for i in range(CHUNK_RECORDS - 3):
+            syncer.create_call(call_data(), now=DAY + timedelta(minutes=1 + i))
+        assert syncer.get(str(uuid.uuid4())) is None  # the id index is complete in this process
+        theirs = saver.create_call(call_data(), now=DAY + timedelta(hours=1))  # the same partition...
+        saver.create_call(call_data(), now=DAY + timedelta(hours=2))  # ...now full
+        syncer.record_verdicts([{"id": first["id"], "version": 1, "status": "accepted"}])  # rewrites it
+        syncer.save_pulled([theirs])  # its own record coming back from the server
+        assert syncer.counts()["total"] == CHUNK_RECORDS
+    finally:
+        syncer.close()
+        saver.close()
+    held = [d["id"] for docs in _files(data_dir).values() for d in docs.values()]
+    assert len(held) == len(set(held)) == CHUNK_RECORDS
+
+
+# --- damaged files ------------------------------------------------------------------------------
+
+
+def test_a_damaged_file_whose_backup_is_damaged_too_is_moved_aside_once(data_dir):
+    _history(data_dir, 3, days=1)
+    path = next((data_dir / "days").glob("*.json"))
+    path.write_text("}{")
+    path.with_name(path.name + ".bak").write_text("{{")
+    for _ in range(3):
+        RecordStore.open(data_dir).close()
+    assert len(list((data_dir / "damaged").iterdir())) == 2  # the file and its backup, once each
+
+
+# --- linear paths ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("history", [200, 800])
+def test_a_pulled_page_lists_the_folder_once_whatever_the_history(data_dir, monkeypatch, history):
+    _history(data_dir, history)
+    store = RecordStore.open(data_dir)
+    counting = Counting(monkeypatch)
+    page = [call_record(created_at=f"2026-11-2{i % 5}T10:00:00.000+03:00") for i in range(300)]
+    try:
+        assert store.save_pulled(page) == 300
+        assert counting.listings == 1
+        assert counting.log_loads <= 1
+        # each partition touched is read a bounded number of times, not once per record
+        touched = len({p for p in _files(data_dir)})
+        assert counting.reads <= 3 * touched
+    finally:
+        store.close()
+
+
+def test_pulled_records_respect_the_chunk_bound(data_dir):
+    store = RecordStore.open(data_dir)
+    try:
+        store.save_pulled([call_record() for _ in range(5 * CHUNK_RECORDS + 7)])
+    finally:
+        store.close()
+    sizes = [len(docs) for docs in _files(data_dir).values()]
+    assert max(sizes) <= CHUNK_RECORDS and sum(sizes) == 5 * CHUNK_RECORDS + 7
+
+
+def test_saves_from_two_processes_respect_the_chunk_bound(data_dir):
+    a, b = RecordStore.open(data_dir), RecordStore.open(data_dir)
+    try:
+        for i in range(CHUNK_RECORDS):
+            a.create_call(call_data(), now=DAY + timedelta(minutes=i))
+            b.create_call(call_data(), now=DAY + timedelta(minutes=i))
+    finally:
+        a.close()
+        b.close()
+    assert max(len(docs) for docs in _files(data_dir).values()) <= CHUNK_RECORDS
+
+
+@pytest.mark.parametrize("history", [200, 1600])
+def test_the_first_lookup_after_open_reads_one_partition_and_parses_no_log(data_dir, monkeypatch, history):
+    ids = _history(data_dir, history)
+    store = RecordStore.open(data_dir)
+    counting = Counting(monkeypatch)
+    try:
+        assert store.get(ids[history // 2]) is not None
+        assert (counting.reads, counting.log_loads) == (1, 0)
+        assert store.get(str(uuid.uuid4())) is None  # an unknown id: one linear pass, then known
+        counting.reset()
+        assert store.get(str(uuid.uuid4())) is None
+        assert counting.reads == 0 and counting.log_loads == 0
+    finally:
+        store.close()
+
+
+def test_the_id_log_loads_in_one_pass(tmp_path):
+    """Loading used to rebuild the set of days for every line it read."""
+    index = IdIndex(tmp_path / "ids.log")
+    keys = {f"2026-11-{d:02d}.{c:03d}": {} for d in range(1, 29) for c in range(40)}
+    lines = [f"{uuid.uuid4()} {key}\n" for key in keys for _ in range(3)]
+    (tmp_path / "ids.log").write_text("".join(lines) + "torn-line-without-end")
+    calls = 0
+
+    class Keys(dict):
+        def __contains__(self, key):
+            nonlocal calls
+            calls += 1
+            return super().__contains__(key)
+
+    index.load(Keys(keys))
+    assert len(index.where) == len(lines)
+    assert calls <= len(lines) + 1
