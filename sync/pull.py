@@ -8,6 +8,7 @@ from .client import SyncClient
 
 PAGE = 500
 CURSOR = "pull_cursor"
+TEAM = "team"  # the token's team, as the server names it: exports say which team a record is
 
 
 def pull_team(store: RecordStore, client: SyncClient) -> int:
@@ -17,6 +18,8 @@ def pull_team(store: RecordStore, client: SyncClient) -> int:
     while True:
         page = client.pull(cursor, PAGE)
         changed += store.save_pulled(page.records, page.conflicts)
+        if page.team and page.team != store.get_meta(TEAM):
+            store.set_meta(TEAM, page.team)
         store.set_meta(CURSOR, page.cursor)
         cursor = page.cursor
         if not page.more:
