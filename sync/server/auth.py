@@ -9,8 +9,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .db import Database, Device
-
-ROLES = ("volunteer", "lead")
+from .verdicts import Role
 
 
 def new_token() -> str:
@@ -51,6 +50,6 @@ def current_device(
 
 
 def team_lead(device: Device = Depends(current_device)) -> Device:
-    if device.role != "lead":
+    if device.role != Role.LEAD:
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="this needs a team lead's token")
     return device

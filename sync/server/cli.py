@@ -11,6 +11,8 @@ import os
 import sys
 from typing import Sequence, TextIO
 
+from .verdicts import Role
+
 DEFAULT_DATABASE = "sqlite:///fieldapp-server.db"
 
 
@@ -42,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     enroll = commands.add_parser("enroll", parents=[common], help="enroll a device; prints its token, last, once")
     enroll.add_argument("--team", required=True)
     enroll.add_argument("--device", required=True)
-    enroll.add_argument("--role", choices=["volunteer", "lead"], default="volunteer")
+    enroll.add_argument("--role", choices=[r.value for r in Role], default=Role.VOLUNTEER.value)
 
     revoke = commands.add_parser("revoke", parents=[common], help="stop a device's token from working")
     revoke.add_argument("--device", required=True)
