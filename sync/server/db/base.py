@@ -313,7 +313,16 @@ class Database(ABC):
 
     # --- pull and reading -------------------------------------------------------------------
 
-    def pull(self, team: str, since: int, limit: int) -> Page:
+    def pull(self, team: str, since: int, limit: int, *, leave_out_sent_by: str | None = None) -> Page:
+        """The team's versions after `since`, at most `limit` of them, in sequence order.
+
+        `leave_out_sent_by`: an enrolled device whose own deliveries are left out
+        (it has them already). Never from cursor 0, where a phone installed again
+        recovers its own records. The cursor and `more` follow the rows read, not
+        those returned, so no version is skipped (a page may come back empty with
+        more=true). `conflicts` covers every record read, left out or not: a
+        device still learns that a record it delivered is in conflict.
+        """
         with self.transaction(write=False) as cur:
             cur.execute(
                 self.sql("SELECT seq, id, record, sent_by FROM revisions WHERE team = ? AND seq > ? ORDER BY seq LIMIT ?"),
@@ -326,6 +335,8 @@ class Database(ABC):
             conflicts = {rid: json.loads(body)
                          for rid, body in self.rows_for_ids(cur, "records", "id, record", team, ids, " AND in_conflict")}
         cursor = rows[-1][0] if rows else since
+        if since > 0 and leave_out_sent_by is not None:
+            rows = [row for row in rows if row[3] != leave_out_sent_by]
         return Page([json.loads(body) for _, _, body, _ in rows], [sender for *_, sender in rows], cursor, more, conflicts)
 
     def current_records(self, team: str | None = None) -> list[dict]:

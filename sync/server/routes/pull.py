@@ -1,4 +1,7 @@
-"""GET /pull: every version stored for the device's team after the cursor."""
+"""GET /pull: every version stored for the device's team after the cursor.
+
+A device's own deliveries are left out, except on a pull from cursor 0 (to its last page).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from .errors import UNAUTHORIZED, bad_request
 router = APIRouter()
 
 MAX_CURSOR = 2**63 - 1  # the databases' BIGINT: no sequence number is larger
+MAX_CURSOR_DIGITS = 18  # what `since` may carry
 
 
 def _cursor(since: str) -> int:
@@ -27,19 +31,37 @@ def _cursor(since: str) -> int:
     return value
 
 
+def _next_cursor(seq: int, *, from_start: bool, more: bool) -> str:
+    """The cursor handed out: the last sequence number read.
+
+    A pull from cursor 0 goes on over many pages, and the phone must get its own
+    versions on every one of them, not on the first alone: until the last page,
+    its cursors keep a leading 0 ("0" + the number, the same number to the
+    database), which says "still the pull from 0". The last page hands out the
+    plain number, and from there a device's own versions are left out. The
+    client keeps cursors as opaque text, so it needs to know none of this.
+    """
+    marked = "0" + str(seq)
+    return marked if from_start and more and len(marked) <= MAX_CURSOR_DIGITS else str(seq)
+
+
 @router.get("/pull", response_model=PullResponse, summary="Fetch the team's record versions after a cursor",
             responses={**bad_request("since is not a cursor this server gave"), **UNAUTHORIZED})
 def pull(
     # The pattern is documented, not enforced by FastAPI: the route answers a bad cursor with a 400.
     # 18 digits stay below 2**63, so every cursor the document allows is one the route takes.
-    since: str = Query("0", max_length=18, description="the cursor of the previous page; 0 for the start",
+    since: str = Query("0", max_length=MAX_CURSOR_DIGITS, description="the cursor of the previous page; 0 for the start",
                        json_schema_extra={"pattern": "^[0-9]{1,18}$"}),
     limit: int = Query(DEFAULT_PULL_LIMIT, ge=1, le=MAX_PULL_LIMIT),
     device: Device = Depends(current_device),
     db: Database = Depends(database),
 ) -> PullResponse:
-    page = db.pull(device.team, _cursor(since), limit)
+    # What this device delivered itself it has already: left out, but on a pull
+    # from cursor 0, where a phone installed again recovers its own records.
+    from_start = since.startswith("0")
+    page = db.pull(device.team, _cursor(since), limit, leave_out_sent_by=None if from_start else device.device_id)
     return PullResponse(
-        team=device.team, records=page.records, delivered_by=page.delivered_by, cursor=str(page.cursor), more=page.more,
+        team=device.team, records=page.records, delivered_by=page.delivered_by,
+        cursor=_next_cursor(page.cursor, from_start=from_start, more=page.more), more=page.more,
         conflicts=[ServerConflict(id=rid, server_record=rec) for rid, rec in page.conflicts.items()],
     )
