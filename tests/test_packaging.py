@@ -1,0 +1,567 @@
+"""Packaging: the APK as flet-cli would build it, and the three deployments apart.
+
+- flet-cli 1.0.5's own code reads pyproject.toml the way `flet build apk` does
+  (entry point, template data, icon and splash lookup, what it leaves out),
+  stopping before anything needs the Flutter SDK or the network;
+- the phone's requirements, exactly as flet-cli hands them to pip for the APK
+  (pinned to what Flet's Android index hosts), installed alone into a fresh
+  virtual environment, run every module the APK carries, and no server package;
+- neither the server nor the core imports Flet, directly or through what they import;
+- `pip install .[server]` brings no Flet, and the server starts from it.
+
+The two virtual-environment tests are `slow`: they install from the package
+registry (pip's cache makes a second run quick).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+flet_build = pytest.importorskip("flet_cli.commands.build", reason="flet-cli (the dev extra) reads the build configuration")
+
+from flet_cli.utils import python_versions  # noqa: E402
+from flet_cli.utils.app_excludes import find_default_excludes  # noqa: E402
+from flet_cli.utils.hash_stamp import HashStamp  # noqa: E402
+from flet_cli.utils.project_dependencies import get_project_dependencies  # noqa: E402
+from flet_cli.utils.pyproject_toml import load_pyproject_toml  # noqa: E402
+
+# What the phone must never carry: the server's packages and the web mode's server.
+SERVER_PACKAGES = ("fastapi", "uvicorn", "starlette", "psycopg", "psycopg-pool", "psycopg-binary", "flet-web")
+FLET_PACKAGES = ("flet", "flet-charts", "flet-geolocator", "flet-web", "flet-cli", "flet-desktop")
+
+# A stand-in for python-build's manifest.json, which flet-cli otherwise fetches:
+# only `short`, `android_abis` and `pyodide` reach the template data.
+MANIFEST = {
+    "default_python_version": "3.12",
+    "pythons": {
+        "3.12": {
+            "full_version": "3.12.12",
+            "pyodide_version": "0.27.7",
+            "android_abis": ["arm64-v8a", "armeabi-v7a", "x86_64"],
+        },
+    },
+}
+
+
+# ---------------------------------------------------------------------------
+# (a) flet-cli's reading of the project
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def flet_apk(tmp_path_factory):
+    """flet-cli's build command for `flet build apk .`, up to its template data."""
+    manifest = tmp_path_factory.mktemp("python-build") / "manifest.json"
+    manifest.write_text(json.dumps(MANIFEST), encoding="utf-8")
+    saved = os.environ.get(python_versions.MANIFEST_PATH_ENV)
+    os.environ[python_versions.MANIFEST_PATH_ENV] = str(manifest)
+    python_versions._load_data.cache_clear()
+    try:
+        parser = argparse.ArgumentParser()
+        cmd = flet_build.Command(parser)
+        options = parser.parse_args(["apk", str(ROOT)])
+        cmd.options = options
+        cmd.target_platform = options.target_platform
+        # What initialize_command sets, without its Flutter SDK and Android SDK checks.
+        platform = cmd.platforms[cmd.target_platform]
+        cmd.package_platform = platform["package_platform"]
+        cmd.config_platform = platform["config_platform"]
+        cmd.python_app_path = Path(options.python_app_path).resolve()
+        cmd.build_dir = cmd.python_app_path / "build"
+        cmd.flutter_dir = cmd.build_dir / "flutter"
+        cmd.get_pyproject = load_pyproject_toml(cmd.python_app_path)
+        cmd.python_release = python_versions.resolve_python_version(options.python_version, cmd.get_pyproject)
+        cmd.validate_entry_point()
+        cmd.setup_template_data()
+        yield cmd
+    finally:
+        python_versions._load_data.cache_clear()
+        if saved is None:
+            os.environ.pop(python_versions.MANIFEST_PATH_ENV, None)
+        else:
+            os.environ[python_versions.MANIFEST_PATH_ENV] = saved
+
+
+def apk_requirements(cmd) -> list[str]:
+    """The requirements flet-cli passes to pip for the APK (as in package_python_app)."""
+    assert cmd.get_pyproject("tool.poetry.dependencies") is None, "flet-cli would read Poetry's list instead"
+    requirements = get_project_dependencies(cmd.get_pyproject("project.dependencies")) or []
+    requirements += get_project_dependencies(cmd.get_pyproject(f"tool.flet.{cmd.config_platform}.dependencies")) or []
+    return requirements
+
+
+def apk_excludes(cmd) -> list[str]:
+    """The paths flet-cli tells serious_python to leave out (as in package_python_app)."""
+    explicit = ["build", *cmd.get_platform_setting("app.exclude", [])]
+    include = cmd.get_platform_setting("app.include", [])
+    return list(dict.fromkeys(explicit + find_default_excludes(cmd.package_app_path, include, explicit)))
+
+
+def apk_files(cmd) -> list[str]:
+    """The app's files in the APK: serious_python copies the app folder entry by entry,
+    skipping an entry whose path relative to the app folder is on the exclude list."""
+    excluded = set(apk_excludes(cmd))
+    root = cmd.package_app_path
+    files: list[str] = []
+
+    def walk(folder: Path) -> None:
+        for entry in sorted(folder.iterdir()):
+            rel = os.path.relpath(entry, root)
+            if rel in excluded:
+                continue
+            if entry.is_dir():
+                walk(entry)
+            elif entry.is_file():
+                files.append(Path(rel).as_posix())
+
+    walk(root)
+    return files
+
+
+def test_entry_point_is_main_py_at_the_app_root(flet_apk):
+    assert flet_apk.package_app_path == ROOT
+    assert flet_apk.python_module_name == "main"
+    assert flet_apk.template_data["python_module_name"] == "main"
+    entry = ast.parse((ROOT / "main.py").read_text(encoding="utf-8"))
+    imported = {
+        (node.module, alias.name) for node in ast.walk(entry) if isinstance(node, ast.ImportFrom) for alias in node.names
+    }
+    # The app's own start, on the data folder that picks Flet's app storage on a phone.
+    assert ("fieldapp.ui.app", "run") in imported
+    assert ("fieldapp.config", "data_dir") in imported
+
+
+def test_phone_data_folder_is_flets_app_storage(monkeypatch, tmp_path):
+    from fieldapp.config import data_dir
+
+    monkeypatch.delenv("FIELDAPP_DATA", raising=False)
+    monkeypatch.setenv("FLET_APP_STORAGE_DATA", str(tmp_path))
+    assert data_dir() == tmp_path / "fieldapp"
+
+
+def test_identity_version_and_permissions(flet_apk):
+    data = flet_apk.template_data
+    assert data["product_name"] == "Field records"
+    assert data["artifact_name"] == "fieldapp"  # build/apk/fieldapp.apk
+    assert data["org_name"] == "org.fieldapp"
+    assert data["bundle_id"] == "org.fieldapp.records"
+    assert flet_apk.get_pyproject("tool.flet.build_number") == 1
+    assert flet_apk.get_pyproject("project.version")  # the version users see (--build-name)
+
+    permissions = data["options"]["android_permissions"]
+    # The template writes a <uses-permission> for each entry that is true.
+    asked = sorted(name for name, wanted in permissions.items() if wanted is True)
+    assert asked == [
+        "android.permission.ACCESS_COARSE_LOCATION",
+        "android.permission.ACCESS_FINE_LOCATION",
+        "android.permission.INTERNET",
+    ]
+    assert permissions["android.permission.ACCESS_BACKGROUND_LOCATION"] is False
+    # A phone without GPS hardware can still install it.
+    assert data["options"]["android_features"]["android.hardware.location.gps"] is False
+
+
+def test_icon_and_splash_as_flet_cli_finds_and_renders_them(flet_apk, tmp_path):
+    from flet_platform_assets import IconOptions, SplashOptions, load_source, render_icons, render_splash, square
+
+    assets = flet_apk.package_app_path / "assets"
+    stamp = HashStamp(tmp_path / "stamp")
+    # The lookups customize_icons and customize_splash_images make for Android.
+    icon = flet_apk.find_platform_image(assets, "icon_android", stamp) or flet_apk.find_platform_image(assets, "icon", stamp)
+    splash = flet_apk.find_platform_image(assets, "splash_android", stamp) or flet_apk.find_platform_image(
+        assets, "splash", stamp
+    )
+    splash_dark = flet_apk.find_platform_image(assets, "splash_dark_android", stamp) or flet_apk.find_platform_image(
+        assets, "splash_dark", stamp
+    )
+    assert (icon, splash, splash_dark) == ("icon.png", "splash.png", "splash_dark.png")
+
+    source, pre_rendered = load_source(assets / icon)
+    assert source.size == (1024, 1024)
+    icons = render_icons(
+        source,
+        IconOptions(background=flet_apk._resolve_icon_background(), application_id=flet_apk.template_data["bundle_id"]),
+        platform="android",
+        pre_rendered=pre_rendered,
+        derived=True,
+    )
+    assert icons.warnings == []  # no low resolution, nothing outside the adaptive icon's safe zone
+    by_folder = {Path(a.relative_path).parent.name: a.image.convert("RGBA") for a in icons.assets}
+    launcher = by_folder["mipmap-mdpi"]  # the 48 px launcher icon
+    assert launcher.size == (48, 48)
+    # Opaque, so it reads on any wallpaper; the mark against its ground is high-contrast.
+    assert launcher.getchannel("A").getextrema() == (255, 255)
+    lum = sorted(_luminance(launcher.getpixel((x, y))) for x in range(48) for y in range(48))
+    darkest, ground = lum[len(lum) // 50], lum[len(lum) // 2]
+    assert (ground + 0.05) / (darkest + 0.05) >= 4.5
+    assert flet_apk.template_data["adaptive_icon_background"] == "#F57C00"
+
+    splash_data = flet_apk.template_data["splash"]
+    assert splash_data["android"] is True
+    light, _ = load_source(assets / splash)
+    dark, _ = load_source(assets / splash_dark)
+    rendered = render_splash(
+        square(light)[0],
+        square(dark)[0],
+        SplashOptions(color=splash_data["color"], dark_color=splash_data["dark_color"]),
+        platform="android",
+        derived=False,
+    )
+    assert rendered.warnings == []
+    assert rendered.assets
+
+
+def _luminance(px) -> float:
+    def channel(c: int) -> float:
+        c = c / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in px[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_the_apk_carries_only_what_the_phone_runs(flet_apk):
+    excludes = apk_excludes(flet_apk)
+    for path in ("bench", "docs", "tests", "sync/server", "assets/source", "run-data", "fieldapp/ui/web.py"):
+        assert path in excludes
+    # An exclude that names nothing (a folder moved or renamed) would let its new place in.
+    for path in flet_apk.get_platform_setting("app.exclude", []):
+        if path not in ("run-data", "fieldapp.egg-info"):  # made by `make run` and pip, absent from a fresh clone
+            assert (ROOT / path).exists(), f"[tool.flet.app].exclude names {path!r}, which is not there"
+
+    files = apk_files(flet_apk)
+    assert "main.py" in files
+    for needed in ("fieldapp/records.py", "fieldapp/store/store.py", "sync/protocol.py", "sync/worker.py",
+                   "fieldapp/ui/app.py", "assets/translations/ar.json", "assets/fonts/NotoSansArabic-Regular.ttf"):
+        assert needed in files
+    allowed_roots = ("fieldapp/", "sync/", "assets/")
+    stray = [f for f in files if f != "main.py" and not f.startswith(allowed_roots)]
+    assert stray == [], f"add these to [tool.flet.app].exclude in pyproject.toml, or keep them off the phone: {stray}"
+    assert not [f for f in files if f.startswith(("sync/server/", "assets/source/"))]
+
+
+def test_the_apk_requirements_are_the_phone_extra_pinned_for_flets_index(flet_apk):
+    from packaging.requirements import Requirement
+
+    requirements = [Requirement(r) for r in apk_requirements(flet_apk)]
+    names = {r.name for r in requirements}
+    phone = {Requirement(r).name for r in flet_apk.get_pyproject("project.optional-dependencies.phone")}
+    core = {Requirement(r).name for r in flet_apk.get_pyproject("project.dependencies")}
+    assert core == {"pydantic"}
+    assert phone <= names, "the phone extra and [tool.flet.android].dependencies have drifted apart"
+    assert names <= phone | core | {"pydantic-core"}
+    assert not names & set(SERVER_PACKAGES)
+    # The only versions Flet's Android index hosts: pydantic-core 2.23.3, the core of pydantic 2.9.1.
+    pins = {r.name: str(r.specifier) for r in requirements if r.specifier and str(r.specifier).startswith("==")}
+    assert pins["pydantic"] == "==2.9.1"
+    assert pins["pydantic-core"] == "==2.23.3"
+    server = {Requirement(r).name for r in flet_apk.get_pyproject("project.optional-dependencies.server")}
+    assert not server & set(FLET_PACKAGES)
+
+
+# ---------------------------------------------------------------------------
+# (c) neither the server nor the core imports Flet
+# ---------------------------------------------------------------------------
+
+CORE = ["fieldapp/records.py", "fieldapp/figures.py", "fieldapp/exports.py", "sync/protocol.py"]
+OWN = ("fieldapp", "sync")
+
+
+def _module_file(name: str) -> Path | None:
+    base = ROOT.joinpath(*name.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module an import statement anywhere in the file names (functions included)."""
+    module = _module_name(path)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            names.add(target)
+            names.update(f"{target}.{alias.name}" for alias in node.names)  # `from pkg import submodule`
+    return names
+
+
+def _reach(start: list[Path]) -> tuple[set[str], set[str]]:
+    """(own modules reached, outside top-level packages imported) from the given files, transitively.
+    Importing a.b.c runs a/__init__.py and a/b/__init__.py too, so those count."""
+    seen: set[str] = set()
+    outside: set[str] = set()
+    todo = [_module_name(p) for p in start]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        path = _module_file(name)
+        assert path is not None, name
+        for imported in _imports(path):
+            top = imported.split(".")[0]
+            if top not in OWN:
+                outside.add(top)
+                continue
+            parts = imported.split(".")
+            for i in range(1, len(parts) + 1):
+                prefix = ".".join(parts[:i])
+                if _module_file(prefix) is not None and prefix not in seen:
+                    todo.append(prefix)
+    return seen, outside
+
+
+def _is_flet(top: str) -> bool:
+    return top == "flet" or top.startswith("flet_")
+
+
+def test_the_server_imports_nothing_of_flet():
+    server = sorted((ROOT / "sync" / "server").rglob("*.py"))
+    assert server
+    reached, outside = _reach(server)
+    assert not [m for m in outside if _is_flet(m)], sorted(outside)
+    assert "tinydb" not in outside
+    # Nothing of the phone's own code either: its store, screens and sync client.
+    phone_side = [m for m in reached if m.startswith(("fieldapp.ui", "fieldapp.store", "sync.worker", "sync.client"))]
+    assert phone_side == []
+
+
+@pytest.mark.parametrize("path", CORE)
+def test_the_core_is_pydantic_only(path):
+    reached, outside = _reach([ROOT / path])
+    assert not [m for m in outside if _is_flet(m)]
+    third_party = {m for m in outside if m not in sys.stdlib_module_names and m != "__future__"}
+    assert third_party <= {"pydantic", "pydantic_core", "typing_extensions"}, third_party
+    assert not [m for m in reached if m.startswith(("fieldapp.ui", "fieldapp.store", "sync.server"))]
+
+
+# ---------------------------------------------------------------------------
+# (b), (d) fresh virtual environments
+# ---------------------------------------------------------------------------
+
+
+def _venv(folder: Path, requirements: list[str]) -> Path:
+    """A fresh virtual environment with `requirements` installed; its python."""
+    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True, capture_output=True)
+    python = folder / "bin" / "python"
+    done = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *requirements],
+        capture_output=True, text=True, timeout=400,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return python
+
+
+def _installed(python: Path) -> set[str]:
+    listed = subprocess.run(
+        [str(python), "-m", "pip", "list", "--format", "json", "--disable-pip-version-check"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    return {p["name"].lower().replace("_", "-") for p in json.loads(listed)}
+
+
+@pytest.fixture(scope="module")
+def phone_env(flet_apk, tmp_path_factory):
+    """The APK's requirements alone in a fresh venv, and a copy of the app as the APK holds it."""
+    base = tmp_path_factory.mktemp("phone")
+    python = _venv(base / "venv", apk_requirements(flet_apk))
+    app = base / "app"
+    for rel in apk_files(flet_apk):
+        (app / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / rel, app / rel)
+    return python, app
+
+
+@pytest.fixture(scope="module")
+def server_env(tmp_path_factory):
+    """`pip install .[server]` in a fresh venv, from a copy of the tree (so the build leaves none of its files here)."""
+    base = tmp_path_factory.mktemp("server")
+    source = base / "source"
+    shutil.copytree(
+        ROOT, source,
+        ignore=shutil.ignore_patterns(".git", ".venv", "build", "run-data", "*.egg-info", "__pycache__", "docs",
+                                      ".pytest_cache", ".hypothesis", "bench"),
+    )
+    python = _venv(base / "venv", [f"{source}[server]"])
+    return python, base
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_the_phone_runs_on_its_own_requirements(phone_env):
+    python, app = phone_env
+    installed = _installed(python)
+    assert not installed & set(SERVER_PACKAGES), sorted(installed & set(SERVER_PACKAGES))
+    assert {"flet", "flet-charts", "flet-geolocator", "tinydb", "httpx", "pydantic"} <= installed
+    versions = json.loads(subprocess.run(
+        [str(python), "-c", "import json, pydantic, pydantic_core; "
+         "print(json.dumps([pydantic.VERSION, pydantic_core.__version__]))"],
+        capture_output=True, text=True, check=True,
+    ).stdout)
+    assert versions == ["2.9.1", "2.23.3"]
+
+    # Import every module the APK carries, as the APK would: from the app folder alone.
+    modules = sorted(
+        _module_name_in(app, path) for path in app.rglob("*.py") if path.relative_to(app).parts[0] in OWN
+    )
+    expected = {
+        _module_name(p) for top in OWN for p in (ROOT / top).rglob("*.py")
+        if "__pycache__" not in p.parts and not _module_name(p).startswith("sync.server")
+    } - {"fieldapp.devrun", "fieldapp.ui.web"}  # a computer's only: `make run` and web mode
+    assert set(modules) == expected
+    # `python -m fieldapp` runs the command line, which the smoke run below does.
+    modules = [m for m in modules if not m.endswith("__main__")]
+    script = (
+        "import importlib, importlib.util, json, sys\n"
+        f"modules = {modules!r}\n"
+        "failed = {}\n"
+        "for name in modules + ['main']:\n"
+        "    try:\n"
+        "        importlib.import_module(name)\n"
+        "    except BaseException as e:\n"
+        "        failed[name] = repr(e)\n"
+        "server = [m for m in ('fastapi', 'uvicorn', 'starlette', 'psycopg', 'flet_web') if importlib.util.find_spec(m)]\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('fastapi', 'uvicorn', 'starlette', 'psycopg'))\n"
+        "print(json.dumps({'failed': failed, 'server': server, 'loaded': loaded}))\n"
+    )
+    done = subprocess.run([str(python), "-c", script], cwd=app, capture_output=True, text=True, timeout=120,
+                          env={**_clean_env(), "PYTHONPATH": str(app)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report == {"failed": {}, "server": [], "loaded": []}
+
+    # And the device command line works there: save, count, export.
+    data = app.parent / "device"
+    for args in (["demo", "--calls", "2"], ["status", "--json"], ["export"]):
+        run = subprocess.run([str(python), "-m", "fieldapp", *args, "--data", str(data)], cwd=app,
+                             capture_output=True, text=True, timeout=120, env=_clean_env())
+        assert run.returncode == 0, (args, run.stdout[-2000:], run.stderr[-2000:])
+
+
+def _module_name_in(root: Path, path: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _clean_env() -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "FIELDAPP_DATA")}
+    return env
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_the_server_installs_without_flet_and_serves(server_env):
+    python, base = server_env
+    installed = _installed(python)
+    assert not installed & set(FLET_PACKAGES), sorted(installed & set(FLET_PACKAGES))
+    assert "tinydb" not in installed
+    assert {"fastapi", "uvicorn", "pydantic"} <= installed
+    with _serving(python, base) as url:
+        with urllib.request.urlopen(f"{url}/api/v1/health", timeout=5) as answer:
+            assert answer.status == 200
+            assert json.loads(answer.read())["status"] == "ok"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_a_phone_on_its_pins_syncs_with_the_server_on_its_own(phone_env, server_env):
+    """The two deployments, each in its own environment (pydantic 2.9 on the phone,
+    the server's own pydantic), speak the same protocol."""
+    phone, app = phone_env
+    server, base = server_env
+    device = base / "device"
+
+    def fieldapp(*args):
+        run = subprocess.run([str(phone), "-m", "fieldapp", *args, "--data", str(device)], cwd=app,
+                             capture_output=True, text=True, timeout=120, env=_clean_env())
+        assert run.returncode == 0, (args, run.stdout[-2000:], run.stderr[-2000:])
+        return run.stdout
+
+    fieldapp("demo", "--calls", "3")
+    device_id = json.loads(fieldapp("status", "--json"))["device_id"]
+    with _serving(server, base) as url:
+        token = subprocess.run(
+            [str(server.parent / "fieldapp-server"), "enroll", "--team", "packaging", "--device", device_id,
+             "--role", "lead", "--database", _database(base)],
+            capture_output=True, text=True, timeout=60, check=True,
+        ).stdout.strip().splitlines()[-1]
+        fieldapp("enroll", url, token)
+        fieldapp("sync", "--once")
+        status = json.loads(fieldapp("status", "--json"))
+    assert status["records"]["pending"] == 0
+    assert status["records"]["sent"] == status["records"]["total"] > 0
+
+
+def _database(base: Path) -> str:
+    return f"sqlite:///{base / 'server.db'}"
+
+
+class _serving:
+    """`fieldapp-server serve` from the given venv on a free loopback port, until the block ends."""
+
+    def __init__(self, python: Path, base: Path):
+        self.python, self.base = python, base
+
+    def __enter__(self) -> str:
+        from tests.conftest import free_port
+
+        port = free_port()
+        self.log = open(self.base / f"server-{port}.log", "wb")
+        self.proc = subprocess.Popen(
+            [str(self.python.parent / "fieldapp-server"), "serve", "--host", "127.0.0.1", "--port", str(port),
+             "--database", _database(self.base)],
+            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True, env=_clean_env(),
+        )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, (self.base / f"server-{port}.log").read_text(errors="replace")
+            try:
+                urllib.request.urlopen(f"{url}/api/v1/health", timeout=1).close()
+                return url
+            except OSError:
+                time.sleep(0.3)
+        self.__exit__()
+        raise AssertionError(f"the server did not answer within 60 s; see {self.log.name}")
+
+    def __exit__(self, *exc) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.log.close()
