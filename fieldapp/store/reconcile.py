@@ -53,6 +53,12 @@ def pulled_document(record: dict, device_id: str) -> dict:
 def merge_pulled(doc: dict, record: dict) -> None:
     """Fold one pulled version into a stored record, never overwriting an unsent edit."""
     current = doc["record"]
+    if record in doc.get("history", []) and doc["state"] == SyncState.PENDING and record["device_id"] == current["device_id"] \
+            and record["version"] < current["version"]:
+        # An earlier version of this device's own, back from the server: it holds it,
+        # as a lost verdict would have said; the edit waiting now builds on it.
+        apply_verdict(doc, {"status": VerdictStatus.ACCEPTED, "version": record["version"]})
+        return
     if record == current or record in doc.get("history", []) or record == doc.get("server_record"):
         return
     state = doc["state"]
@@ -97,30 +103,37 @@ def mark_conflict(doc: dict, server_record: dict | None, ours: dict | None = Non
     doc["server_record"] = server_record
 
 
-# A tie between copies at the same version: work not yet settled wins over a sent copy.
+# Which copy a fold builds on: a copy still waiting for someone (pending, refused,
+# in conflict) holds work the server has not got; a sent copy only what it has.
 _TIE_ORDER = {SyncState.SENT: 0, SyncState.PENDING: 1, SyncState.REJECTED: 2, SyncState.CONFLICT: 3}
 
 
 def fold_copies(copies: list[dict]) -> dict:
     """One document from several copies of the same record (a store that held it twice).
 
-    The copy with the newest version is kept (on a tie, the one whose state
-    still needs someone); every other version any copy held goes into its
-    history, so nothing is lost.
+    The fold builds on the copy that still holds work the server has not got
+    (the newest such, if several), else on the newest sent copy; every version
+    the other copies hold is then merged in as a pulled version would be
+    (`merge_pulled`), so an unsent edit stays pending, a conflict stays open,
+    and what this device acknowledged is not claimed for what it never saw.
+    Nothing is dropped: what does not become current goes into history.
     """
     if not copies:
         raise ValueError("no copies to fold")
-    ranked = sorted(copies, key=lambda d: (d["record"]["version"], _TIE_ORDER[SyncState(d["state"])]))
-    kept = copy_json(ranked[-1])
-    seen = [kept["record"]]
-    history: list[dict] = []
+    waiting = [d for d in copies if d["state"] != SyncState.SENT]
+    base = max(waiting or copies, key=lambda d: (d["record"]["version"], _TIE_ORDER[SyncState(d["state"])]))
+    kept = copy_json(base)
     for doc in copies:
-        for version in [*doc.get("history", []), doc["record"]]:
-            if version not in seen:
-                seen.append(version)
-                history.append(version)
-    history.sort(key=lambda r: (r["version"], r.get("updated_at", "")))
-    kept["history"] = history
-    kept["acked_version"] = max(d.get("acked_version", 0) for d in copies)
+        if doc is base:
+            continue
+        versions = [*doc.get("history", []), doc["record"]]
+        if doc["state"] != SyncState.SENT:
+            # Another copy's own unsent version: this device's work, never the server's.
+            *versions, unsent = versions
+            if unsent != kept["record"] and unsent not in kept.get("history", []):
+                kept["history"] = kept.get("history", []) + [unsent]
+        for version in sorted(versions, key=lambda r: r["version"]):
+            merge_pulled(kept, copy_json(version))
+    kept["history"] = sorted(kept.get("history", []), key=lambda r: (r["version"], r.get("updated_at", "")))
     kept["mine"] = any(d.get("mine", False) for d in copies)
     return kept

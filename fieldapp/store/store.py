@@ -103,8 +103,11 @@ class RecordStore:
             self._manifest.load()
             self._refresh()
             if self._manifest.format < FORMAT:
-                # Written before this version's rules: read it whole once, fold any doubles.
+                # Written before this version's rules: read it whole once and fold any
+                # doubles; marked checked only after the last fold, so a kill before it
+                # means the next open checks again.
                 self._complete_index(check_all=True)
+                self._repair_doubles()
                 self._manifest.format = FORMAT
                 self._save_manifest()
             self._repair_doubles()
@@ -405,6 +408,10 @@ class RecordStore:
 
         def change(doc: dict):
             new = self._next_version(doc, data=data, review=review, recorded_by=recorded_by, now=now)
+            if review is None and _refused_on_review(doc):
+                # The server said this device may not set that review: the corrected
+                # version goes back to the lead without one, instead of being refused again.
+                new.pop("review", None)
 
             def apply(d: dict) -> None:
                 d["history"] = d.get("history", []) + [d["record"]]
@@ -710,6 +717,10 @@ def _plain(obj: Any) -> dict:
     if hasattr(obj, "model_dump"):
         return obj.model_dump(mode="json")
     return dict(vars(obj))
+
+
+def _refused_on_review(doc: Mapping[str, Any]) -> bool:
+    return doc["state"] == SyncState.REJECTED and any(e.get("field") == "review" for e in doc.get("errors") or [])
 
 
 def _fields_only(exc: InvalidRecord) -> str:

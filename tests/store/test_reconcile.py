@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from fieldapp.store import reconcile
 from fieldapp.store.document import SyncState, new_document
 from tests.records_factory import call_data, call_record
@@ -71,16 +73,46 @@ def test_copies_of_one_record_fold_into_the_newest_losing_no_version():
     record = call_record()
     v2 = _v(record, 2, 1, status="dispatched")
     v3 = _v(record, 3, 2, status="completed")
-    local = {**_doc(v3), "history": [record, v2]}  # edited here, waiting
+    local = {**_doc(v3, acked=2), "history": [record, v2]}  # edited here, waiting
     pulled = {**_doc(v2, SyncState.SENT, acked=2), "mine": False}  # the same record pulled back as new
     folded = reconcile.fold_copies([pulled, local])
     assert folded["record"] == v3 and folded["state"] == SyncState.PENDING
     assert folded["history"] == [record, v2] and folded["acked_version"] == 2 and folded["mine"]
 
 
-def test_on_a_tie_the_copy_still_waiting_is_kept_and_the_other_goes_to_history():
+def test_an_unsent_edit_survives_a_fold_with_a_newer_server_version():
     record = call_record()
     ours = _v(record, 2, 1, status="on_scene")
-    theirs = _v(record, 2, 1, status="completed")
-    folded = reconcile.fold_copies([_doc(theirs, SyncState.SENT, acked=2), _doc(ours, SyncState.PENDING, acked=1)])
-    assert folded["record"] == ours and folded["state"] == SyncState.PENDING and folded["history"] == [theirs]
+    theirs = _v(record, 3, 2, status="completed")  # another device's, on the server
+    folded = reconcile.fold_copies([_doc(theirs, SyncState.SENT, acked=3), _doc(ours, SyncState.PENDING, acked=1)])
+    assert folded["record"] == ours and folded["state"] == SyncState.PENDING
+    assert folded["acked_version"] == 1 and folded["history"] == [theirs]  # nothing claimed that it never built on
+
+
+def test_an_open_conflict_survives_a_fold():
+    record = call_record()
+    ours, server = _v(record, 2, 1, status="on_scene"), _v(record, 2, 1, status="completed")
+    in_conflict = _doc(ours)
+    reconcile.mark_conflict(in_conflict, server)
+    later = _v(record, 3, 1, status="cancelled")  # does not build on the server's side: no resolution
+    folded = reconcile.fold_copies([_doc(later, SyncState.SENT, acked=3), in_conflict])
+    assert folded["state"] == SyncState.CONFLICT and folded["server_record"] == server
+    assert folded["record"] == ours and later in folded["history"]
+
+
+def test_a_refused_copy_keeps_its_reasons_and_claims_no_acknowledgement():
+    record = call_record()
+    ours, theirs = _v(record, 2, 1, status="on_scene"), _v(record, 2, 1, status="completed")
+    refused = {**_doc(ours, acked=1), "state": SyncState.REJECTED.value, "errors": [{"field": "data.status", "message": "x"}]}
+    folded = reconcile.fold_copies([_doc(theirs, SyncState.SENT, acked=2), refused])
+    assert folded["state"] == SyncState.REJECTED and folded["errors"] == refused["errors"]
+    assert folded["acked_version"] == 1 and folded["history"] == [theirs]
+
+
+def test_two_unsent_copies_keep_both_versions():
+    record = call_record()
+    one, other = _v(record, 2, 1, status="on_scene"), _v(record, 2, 1, status="completed")
+    folded = reconcile.fold_copies([_doc(one), _doc(other)])
+    assert folded["state"] == SyncState.PENDING
+    assert {json.dumps(folded["record"], sort_keys=True), *(json.dumps(h, sort_keys=True) for h in folded["history"])} >= {
+        json.dumps(one, sort_keys=True), json.dumps(other, sort_keys=True)}

@@ -259,3 +259,14 @@ def test_threads_share_the_store_without_lost_saves_or_torn_reads(store):
     threads[3].join()
     assert errors == []
     assert len(set(saved)) == 120 and {r["id"] for r in store.outbox()} == set(saved)
+
+
+def test_a_record_refused_for_its_review_is_corrected_without_it(store):
+    call = store.create_call(call_data())
+    store.edit(call["id"], review={"state": "approved", "note": ""})  # a volunteer's phone, by mistake
+    store.record_verdicts([{"id": call["id"], "version": 2, "status": "rejected",
+                            "errors": [{"field": "review", "message": "only a team lead sets a review"}]}])
+    fixed = store.edit(call["id"], data=call_data(status="dispatched"))
+    assert "review" not in fixed and store.get(call["id"]).state == "pending"
+    kept = store.edit(call["id"], data=call_data(status="on_scene"), review={"state": "flagged", "note": "x"})
+    assert kept["review"]["state"] == "flagged"  # an explicit review is the caller's to give
