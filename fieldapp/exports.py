@@ -255,8 +255,10 @@ def to_geojson(records: Iterable[Mapping[str, Any]], *, include_personal: bool =
 
 
 def without_personal(record: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of the record with the personal fields of its `data` removed."""
+    """A copy of the record with the personal fields of its `data`, and a review's note, removed."""
     plain = copy.deepcopy(dict(record))
+    if isinstance(plain.get("review"), dict):
+        plain["review"].pop("note", None)  # a lead's free text, where names get written too
     for path in PERSONAL_DATA_FIELDS:
         *parents, name = path.split(".")
         holder = plain.get("data")

@@ -50,7 +50,9 @@ def is_loopback(host: str) -> bool:
 def check_url(server_url: str, *, insecure: bool = False) -> str:
     parts = urlsplit(server_url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise EnrollmentError(f"{server_url!r} is not a server address such as https://sync.example.org")
+        # The value is not echoed: a token typed in the address's place must not be printed.
+        raise EnrollmentError("the server address is not one such as https://sync.example.org "
+                              "(the address comes first, then the token)")
     if parts.scheme == "http" and not is_loopback(parts.hostname) and not insecure:
         raise EnrollmentError("plain http would expose the token on the network: use https, or --insecure on a trusted link")
     return server_url.strip().rstrip("/")
