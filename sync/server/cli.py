@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     enroll.add_argument("--team", required=True)
     enroll.add_argument("--device", required=True)
     enroll.add_argument("--role", choices=[r.value for r in Role], default=Role.VOLUNTEER.value)
+    enroll.add_argument("--installation", action="append", default=[], metavar="ID",
+                        help="a phone enrolled again under a new name: its installation id (shown by `fieldapp status`), "
+                             "whose records now come through this device; repeatable")
 
     revoke = commands.add_parser("revoke", parents=[common], help="stop a device's token from working")
     revoke.add_argument("--device", required=True)
@@ -83,6 +86,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
 
             token = new_token()
             db.enroll(team=args.team, device_id=args.device, role=args.role, token_hash=token_hash(token))
+            if args.installation:
+                db.bind_installations(team=args.team, device_id=args.device, installations=args.installation)
+                print(f"installation(s) {', '.join(args.installation)} now send through {args.device}", file=out)
             print(f"enrolled {args.device} in team {args.team} as {args.role}; its token (shown once):", file=out)
             print(token, file=out)
             return 0

@@ -103,17 +103,16 @@ def review_refusal(*, role: str, review: dict[str, Any] | None,
                              "of the version it builds on, or leaves it out")
 
 
-def installation_refusal(*, sender: str, bound_to: str | None, bound_enrolled: bool = True) -> Refusal | None:
+def installation_refusal(*, sender: str, bound_to: str | None) -> Refusal | None:
     """An installation `device_id` speaks through the enrolled device that first sent it.
 
     `bound_to`: the enrolled device it is bound to, None if it is new (then the
     sender's binding is made). Bound to the enrolled device's name, not to its
     token: enrolling that device again (a new token after a revoke) keeps it.
-    `bound_enrolled`: False once that device is revoked or moved to another
-    team: the phone was enrolled again under a new name, and the binding moves
-    to the first device of the team that sends it.
+    Only the operator moves a binding (`fieldapp-server enroll --installation`):
+    a revoked device's installation is not for the first teammate to claim.
     """
-    if bound_to is None or bound_to == sender or not bound_enrolled:
+    if bound_to is None or bound_to == sender:
         return None
     return Refusal("device_id", "this installation sends through another enrolled device of the team; "
                                 "a device may send only the records of its own installation")

@@ -352,15 +352,19 @@ def test_the_phone_reads_a_page_from_a_server_older_than_the_new_fields_and_refu
                                      "cursor": "3", "more": False})
 
 
-def test_a_phone_enrolled_again_under_a_new_name_after_a_revoke_moves_its_binding(server, team):
+def test_a_phone_enrolled_again_under_a_new_name_moves_its_binding_only_by_the_operator(server, team):
     old_name, new_name = ("phone-" + uuid.uuid4().hex[:8] for _ in range(2))
     old = server.enroll(team, device=old_name, via_cli=True)
     call = call_record(device_id="inst-moved")
     assert server.statuses(old, [call]) == [ACCEPTED]
-    new = server.enroll(team, device=new_name, via_cli=True)
-    # while the old token stands, the installation is still the old device's
-    assert server.statuses(new, [edit(call)]) == [REJECTED]
     assert server.cli("revoke", "--device", old_name).returncode == 0
+    # a teammate cannot take the revoked device's installation
+    teammate = server.enroll(team)
+    assert server.statuses(teammate, [edit(call, notes="forged")]) == [REJECTED]
+    # the operator enrolls the phone again under a new name, naming its installation
+    made = server.cli("enroll", "--team", team, "--device", new_name, "--installation", "inst-moved")
+    assert made.returncode == 0, made.stderr
+    new = made.stdout.strip().splitlines()[-1]
     assert server.statuses(new, [edit(call)]) == [ACCEPTED]
     # and it stays with the new device: the old name enrolled again does not take it back
     again = server.enroll(team, device=old_name, via_cli=True)

@@ -93,7 +93,6 @@ def test_an_unknown_role_is_held_to_a_volunteers_rule():
 def test_an_installation_speaks_through_the_enrolled_device_that_first_sent_it():
     assert installation_refusal(sender="phone-a", bound_to=None) is None  # new: bound to the sender
     assert installation_refusal(sender="phone-a", bound_to="phone-a") is None
-    assert installation_refusal(sender="phone-b", bound_to="phone-a", bound_enrolled=False) is None  # a revoked one moves
     refusal = installation_refusal(sender="phone-b", bound_to="phone-a")
     assert refusal is not None and refusal.field == "device_id"
     assert "phone-a" not in refusal.message  # another device's name is not told

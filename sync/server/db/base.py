@@ -174,7 +174,6 @@ class Database(ABC):
             changed: dict[str, tuple[int, bool]] = {}  # id -> (index of its current body or -1, in conflict)
             refusals: dict[int, tuple[Refusal, ...]] = {}  # index -> why it was rejected
             new_bindings: list[str] = []  # installations first sent now, bound to this device
-            moved_bindings: list[str] = []  # installations whose device was revoked, bound to this one now
             for n, (record, h) in enumerate(zip(records, hashes)):
                 rid, version = record["id"], record["version"]
                 same = stored.setdefault((rid, version), {})
@@ -186,8 +185,7 @@ class Database(ABC):
                 if outcome in (Outcome.ACCEPTED, Outcome.CONFLICT):
                     # To be stored: only if this device may send it.
                     found = tuple(r for r in (
-                        installation_refusal(sender=device.device_id, bound_to=bound.get(record["device_id"], (None,))[0],
-                                             bound_enrolled=bound.get(record["device_id"], (None, True))[1]),
+                        installation_refusal(sender=device.device_id, bound_to=bound.get(record["device_id"])),
                         review_refusal(role=device.role, review=record.get("review"),
                                        base_reviews=reviews.get((rid, record["base_version"]), ())),
                     ) if r is not None)
@@ -195,12 +193,9 @@ class Database(ABC):
                         refusals[n] = found
                         outcome = Outcome.REJECTED
                     else:
-                        binding = bound.get(record["device_id"])
-                        if binding is None:
+                        if record["device_id"] not in bound:
+                            bound[record["device_id"]] = device.device_id
                             new_bindings.append(record["device_id"])
-                        elif binding[0] != device.device_id:
-                            moved_bindings.append(record["device_id"])  # its device was revoked
-                        bound[record["device_id"]] = (device.device_id, True)
                         reviews.setdefault((rid, version), []).append(record.get("review"))
                 if outcome is Outcome.ACCEPTED:
                     same[h] = False
@@ -224,9 +219,6 @@ class Database(ABC):
                 # since it was read; if one ever did, this push fails rather than both win.
                 self.insert_rows(cur, "installations", INSTALLATION_COLUMNS,
                                  [(team, inst, device.device_id, received) for inst in new_bindings])
-            if moved_bindings:
-                cur.executemany(self.sql("UPDATE installations SET enrolled_device = ?, bound_at = ? WHERE team = ? AND device_id = ?"),
-                                [(device.device_id, received, team, inst) for inst in moved_bindings])
             if new_revisions:
                 first = seq + 1
                 last = seq + len(new_revisions)
@@ -250,15 +242,27 @@ class Database(ABC):
                     cur.executemany(self.sql("UPDATE records SET in_conflict = ?, seq = ? WHERE team = ? AND id = ?"), flagged)
         return [Stored(outcome, server_records.get(n), refusals.get(n, ())) for n, outcome in enumerate(outcomes)]
 
-    def _installations(self, cur, team: str, installations: list[str]) -> dict[str, tuple[str, bool]]:
-        """installation device_id -> (the enrolled device it is bound to, whether that one is still enrolled in the team)."""
-        bound: dict[str, tuple[str, bool]] = {}
+    def _installations(self, cur, team: str, installations: list[str]) -> dict[str, str]:
+        """installation device_id -> the enrolled device it is bound to, for those bound."""
+        bound: dict[str, str] = {}
         for chunk in _chunks(installations, 500):
-            cur.execute(self.sql(f"SELECT i.device_id, i.enrolled_device, d.device_id IS NOT NULL FROM installations i "
-                                 f"LEFT JOIN devices d ON d.device_id = i.enrolled_device AND d.team = i.team AND d.revoked_at IS NULL "
-                                 f"WHERE i.team = ? AND i.device_id IN ({','.join('?' * len(chunk))})"), (team, *chunk))
-            bound.update((inst, (enrolled, bool(active))) for inst, enrolled, active in cur.fetchall())
+            cur.execute(self.sql(f"SELECT device_id, enrolled_device FROM installations "
+                                 f"WHERE team = ? AND device_id IN ({','.join('?' * len(chunk))})"), (team, *chunk))
+            bound.update(cur.fetchall())
         return bound
+
+    def bind_installations(self, *, team: str, device_id: str, installations: Sequence[str]) -> None:
+        """The operator's move: these installations of the team now send through `device_id`.
+
+        For a phone enrolled again under a new name: read its installation id off
+        the phone (`fieldapp status`) and name it when enrolling.
+        """
+        with self.transaction(write=True) as cur:
+            self._lock_team(cur, team)  # as a push binds: never beside one
+            for installation in installations:
+                cur.execute(self.sql("DELETE FROM installations WHERE team = ? AND device_id = ?"), (team, installation))
+            self.insert_rows(cur, "installations", INSTALLATION_COLUMNS,
+                             [(team, installation, device_id, now_utc()) for installation in installations])
 
     def _base_reviews(self, cur, device: Device, team: str, records: Sequence[dict]) -> dict[tuple[str, int], list]:
         """(id, version) -> the review of each stored revision, for what a volunteer's versions build on.
