@@ -43,16 +43,28 @@ class SyncClient:
         self.close()
 
     def _request(self, method: str, path: str, **kwargs) -> bytes:
-        """The answer's body (unpacked) on 2xx; a SyncError by meaning otherwise."""
-        try:
-            with self._http.stream(method, path, **kwargs) as response:
-                body = _read_capped(response)
-        except httpx.TimeoutException:
-            raise Unreachable("the server did not answer in time") from None
-        except httpx.DecodingError:
-            raise ServerError("the server's answer could not be unpacked") from None
-        except httpx.TransportError as exc:
-            raise Unreachable(f"no connection to the server ({type(exc).__name__})") from None
+        """The answer's body (unpacked) on 2xx; a SyncError by meaning otherwise.
+
+        A request that went out on a kept-alive connection the server had
+        closed meanwhile (its keep-alive ran out as the request arrived) is sent
+        once more, at once, on a new connection: the server never answered it,
+        and pushes and pulls are safe to repeat. Nothing else is repeated here
+        (timeouts, refusals, 5xx, answers cut short): the worker's backoff decides.
+        """
+        for attempt in (1, 2):
+            link = _Link()
+            try:
+                with self._http.stream(method, path, extensions={"trace": link}, **kwargs) as response:
+                    body = _read_capped(response)
+            except httpx.TimeoutException:
+                raise Unreachable("the server did not answer in time") from None
+            except httpx.DecodingError:
+                raise ServerError("the server's answer could not be unpacked") from None
+            except httpx.TransportError as exc:
+                if attempt == 1 and link.closed_while_idle(exc):
+                    continue
+                raise Unreachable(f"no connection to the server ({type(exc).__name__})") from None
+            break
         if response.status_code in (401, 403):
             raise AuthError(_reason(body) or "the server refused this device's token")
         if response.status_code >= 500:
@@ -85,6 +97,34 @@ class SyncClient:
             return PullResponse.model_validate(_json(answer))
         except ValidationError:
             raise ServerError("the server's answer was not a page of records") from None
+
+
+class _Link:
+    """What one attempt of a request did on the wire, as httpcore's `trace` extension reports it."""
+
+    def __init__(self) -> None:
+        self.connected = False  # a new connection was opened for it
+        self.sent = False  # it went out on a connection
+        self.answered = False  # the answer's head arrived
+
+    def __call__(self, event: str, info: dict) -> None:
+        if event.startswith(("connection.connect_tcp.", "connection.connect_unix_socket.")):
+            self.connected = True
+        elif event.endswith(".send_request_headers.started"):
+            self.sent = True
+        elif event.endswith(".receive_response_headers.complete"):
+            self.answered = True
+
+    def closed_while_idle(self, exc: httpx.TransportError) -> bool:
+        """The connection died under the request before any answer, and it was a kept-alive one.
+
+        Only the errors of a dead socket count (the server hung up, a reset, a
+        write into a closed socket): not a refused or failed connect, not a
+        timeout. A new connection that fails so is the server's doing, not
+        an idle connection's: it is not sent again.
+        """
+        return (isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError))
+                and self.sent and not self.connected and not self.answered)
 
 
 def encode_record(record: dict) -> str:
