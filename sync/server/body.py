@@ -8,6 +8,7 @@ import zlib
 from typing import Any
 
 from fastapi import HTTPException, Request, status
+from starlette.concurrency import run_in_threadpool
 
 from sync.protocol import MAX_PUSH_BYTES, MAX_UNPACKED_BYTES
 
@@ -20,7 +21,11 @@ def _too_large(message: str) -> HTTPException:
 
 
 async def read_body(request: Request) -> bytes:
-    """The body, unpacked, within the caps; 413 naming the limit beyond them."""
+    """The body, unpacked, within the caps; 413 naming the limit beyond them.
+
+    The socket is read on the event loop; gzip is unpacked chunk by chunk in
+    the thread pool, so a big or bomb-like body never holds up other requests.
+    """
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_PUSH_BYTES:
         raise _too_large(f"a push may carry at most {MAX_PUSH_BYTES} bytes; send fewer records per push")
@@ -29,31 +34,47 @@ async def read_body(request: Request) -> bytes:
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, detail="Content-Encoding must be gzip or absent")
     received = 0
     chunks: list[bytes] = []
-    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) if encoding == "gzip" else None
-    unpacked = 0
+    unpacker = _Unpacker() if encoding == "gzip" else None
     async for chunk in request.stream():
         received += len(chunk)
         if received > MAX_PUSH_BYTES:
             raise _too_large(f"a push may carry at most {MAX_PUSH_BYTES} bytes; send fewer records per push")
-        if inflate is None:
+        if unpacker is None:
             chunks.append(chunk)
-            continue
+        elif chunk:
+            await run_in_threadpool(unpacker.feed, chunk)
+    if unpacker is not None:
+        return unpacker.finish()
+    return b"".join(chunks)
+
+
+class _Unpacker:
+    """gzip unpacked in bounded steps, so a small bomb never grows past the cap."""
+
+    def __init__(self) -> None:
+        self.inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self.chunks: list[bytes] = []
+        self.unpacked = 0
+
+    def feed(self, chunk: bytes) -> None:
+        inflate = self.inflate
         try:
-            # Inflate in bounded steps, so a small bomb never grows past the cap.
-            data = inflate.decompress(chunk, MAX_UNPACKED_BYTES + 1 - unpacked)
+            data = inflate.decompress(chunk, MAX_UNPACKED_BYTES + 1 - self.unpacked)
             while True:
-                unpacked += len(data)
-                if unpacked > MAX_UNPACKED_BYTES:
+                self.unpacked += len(data)
+                if self.unpacked > MAX_UNPACKED_BYTES:
                     raise _too_large(f"a push may unpack to at most {MAX_UNPACKED_BYTES} bytes")
-                chunks.append(data)
+                self.chunks.append(data)
                 if not inflate.unconsumed_tail:
                     break
-                data = inflate.decompress(inflate.unconsumed_tail, MAX_UNPACKED_BYTES + 1 - unpacked)
+                data = inflate.decompress(inflate.unconsumed_tail, MAX_UNPACKED_BYTES + 1 - self.unpacked)
         except zlib.error:
             raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="the body is not valid gzip") from None
-    if inflate is not None and not inflate.eof:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="the gzip body is cut short")
-    return b"".join(chunks)
+
+    def finish(self) -> bytes:
+        if not self.inflate.eof:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="the gzip body is cut short")
+        return b"".join(self.chunks)
 
 
 def parse_json(raw: bytes) -> Any:

@@ -122,12 +122,24 @@ def _one_by_one(raw: bytes) -> tuple[list[dict | None], list[dict]]:
 )
 async def push(request: Request, device: Device = Depends(current_device), db: Database = Depends(database)) -> Response:
     raw = await read_body(request)
+    # Parsing, checking, storing and encoding the answer all run in the thread
+    # pool: a big batch never holds up /health or another device's request.
+    rejections, valid = await run_in_threadpool(_checked, raw)
+    stored = await run_in_threadpool(db.push, device, valid)
+    return Response(await run_in_threadpool(_answer, rejections, valid, stored), media_type="application/json")
+
+
+def _checked(raw: bytes) -> tuple[list[dict | None], list[dict]]:
+    """One slot per record (a bad one's `rejected` verdict, or None) and the plain form of each good one."""
     valid = _all_valid(raw)
     if valid is None:
-        rejections, valid = _one_by_one(raw)
-    else:
-        rejections = [None] * len(valid)
-    stored = iter(await run_in_threadpool(db.push, device, valid))
+        return _one_by_one(raw)
+    return [None] * len(valid), valid
+
+
+def _answer(rejections: list[dict | None], valid: list[dict], stored: list) -> bytes:
+    """The verdicts, in the order the records came, as JSON."""
+    stored = iter(stored)
     records = iter(valid)
     results = []
     for rejection in rejections:
@@ -141,4 +153,4 @@ async def push(request: Request, device: Device = Depends(current_device), db: D
             verdict["server_record"] = result.server_record
         results.append(verdict)
     # Plain data straight to JSON: the verdicts are built here, no need to check them again.
-    return Response(to_json({"results": results}), media_type="application/json")
+    return to_json({"results": results})
