@@ -327,11 +327,20 @@ class Database(ABC):
         more=true). `conflicts` covers every record read, left out or not: a
         device still learns that a record it delivered is in conflict.
         """
+        leave_out = leave_out_sent_by if since > 0 else None
         with self.transaction(write=False) as cur:
-            cur.execute(
-                self.sql("SELECT seq, id, record, sent_by FROM revisions WHERE team = ? AND seq > ? ORDER BY seq LIMIT ?"),
-                (team, since, limit + 1),
-            )
+            if leave_out is None:
+                cur.execute(
+                    self.sql("SELECT seq, id, record, sent_by FROM revisions WHERE team = ? AND seq > ? ORDER BY seq LIMIT ?"),
+                    (team, since, limit + 1),
+                )
+            else:
+                # The rows left out are still read (the cursor steps over them), not their bodies.
+                cur.execute(
+                    self.sql("SELECT seq, id, CASE WHEN sent_by = ? THEN NULL ELSE record END, sent_by FROM revisions "
+                             "WHERE team = ? AND seq > ? ORDER BY seq LIMIT ?"),
+                    (leave_out, team, since, limit + 1),
+                )
             rows = cur.fetchall()
             more = len(rows) > limit
             rows = rows[:limit]
@@ -339,8 +348,8 @@ class Database(ABC):
             conflicts = {rid: json.loads(body)
                          for rid, body in self.rows_for_ids(cur, "records", "id, record", team, ids, " AND in_conflict")}
         cursor = rows[-1][0] if rows else since
-        if since > 0 and leave_out_sent_by is not None:
-            rows = [row for row in rows if row[3] != leave_out_sent_by]
+        if leave_out is not None:
+            rows = [row for row in rows if row[3] != leave_out]
         return Page([json.loads(body) for _, _, body, _ in rows], [sender for *_, sender in rows], cursor, more, conflicts)
 
     def current_records(self, team: str | None = None) -> list[dict]:
