@@ -17,7 +17,12 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(PY) -m fieldapp.devrun
 
+# What the linter and the type checker keep in shape: the core, the store, the phone's sync client.
+CHECKED := fieldapp/core fieldapp/store fieldapp/sync
+
 test: $(STAMP)
+	$(VENV)/bin/ruff check $(CHECKED)
+	$(VENV)/bin/mypy $(CHECKED)
 	$(PY) -m pytest
 
 bench: $(STAMP)

@@ -4,7 +4,7 @@
 
 One server process (`fieldapp-server serve`, one worker) on PostgreSQL, on
 loopback. 500 enrolled phones of one team (the worst case: one team's pushes
-take turns on its row lock), each with its own `sync.client.SyncClient` (the
+take turns on its row lock), each with its own `fieldapp.sync.client.SyncClient` (the
 device's real client: httpx, its own connection, gzip, verdicts checked) driven
 from asyncio (one thread each for the blocking client). Each phone opens its
 connection with a `/health`, then all sit idle until just past the server's
@@ -33,8 +33,8 @@ from pathlib import Path
 
 from bench import history
 from bench.common import ROOT, drop_postgres, percentile, postgres_database
-from sync.client import SyncClient
-from sync.errors import SyncError
+from fieldapp.sync.client import SyncClient
+from fieldapp.sync.errors import SyncError
 from tests.server.conftest import Server
 
 PHONES = int(os.environ.get("FIELDAPP_BENCH_PHONES", "500"))

@@ -29,9 +29,9 @@ import httpx
 
 from fieldapp.demo import populate
 from fieldapp.store import RecordStore
-from sync import enrollment
-from sync.client import SyncClient
-from sync.push import push_outbox
+from fieldapp.sync import enrollment
+from fieldapp.sync.client import SyncClient
+from fieldapp.sync.push import push_outbox
 from tests.server.conftest import Server
 from tests.sync.faultproxy import FaultProxy
 

@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from sync import enrollment
+from fieldapp.sync import enrollment
 from sync.server.db import Device, open_database
 
 ROOT = Path(__file__).resolve().parents[1]

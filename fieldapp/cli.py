@@ -251,7 +251,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         _say(err, f"the store in {folder} cannot be read: {exc}; {run.after}")
         return EXIT_DAMAGED
     except Exception as exc:
-        from sync.errors import SyncError
+        from fieldapp.sync.errors import SyncError
 
         _warnings.flush_pending()
         if isinstance(exc, SyncError):
@@ -285,14 +285,14 @@ def _ui(args, folder: Path, out: TextIO, err: TextIO) -> int:
 
 
 def _enroll(args, folder: Path, out: TextIO, err: TextIO) -> int:
-    from sync import commands
+    from fieldapp.sync import commands
 
     args.run.after = "the enrollment was not saved"
     return commands.enroll(folder, args.server_url, args.token, insecure=args.insecure, out=out, err=err)
 
 
 def _sync(args, folder: Path, out: TextIO, err: TextIO) -> int:
-    from sync import commands
+    from fieldapp.sync import commands
 
     def landed(done: int, total: int) -> None:
         if done:
@@ -316,7 +316,7 @@ def _status(args, folder: Path, out: TextIO, err: TextIO) -> int:
     finally:
         store.close()
     try:
-        from sync import commands
+        from fieldapp.sync import commands
 
         report["sync"] = commands.sync_summary(folder)
     except ImportError:
@@ -335,7 +335,7 @@ def _status(args, folder: Path, out: TextIO, err: TextIO) -> int:
 
 
 def _export(args, folder: Path, out: TextIO, err: TextIO) -> int:
-    from fieldapp import exports
+    from fieldapp.core import exports
 
     store = open_store(folder, err)
     try:

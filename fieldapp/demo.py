@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Protocol
 
-from fieldapp.records import AgeGroup, CallStatus, IncidentType, Outcome, Sex
+from fieldapp.core.records import AgeGroup, CallStatus, IncidentType, Outcome, Sex
 
 
 @dataclass(frozen=True)

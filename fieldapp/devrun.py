@@ -107,7 +107,7 @@ def main() -> int:
 
 
 def _enroll_once(device: Path, database: str, server_url: str) -> None:
-    from sync import enrollment
+    from fieldapp.sync import enrollment
 
     if enrollment.load(device) is not None:
         return

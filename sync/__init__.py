@@ -1,1 +1,1 @@
-"""Both ends of the wire: the protocol, the device's client and worker, and the server."""
+"""The central server: `sync.server`, its own deployment (`pip install .[server]`), importing nothing of Flet."""

@@ -231,7 +231,7 @@ def test_enroll_into_a_read_only_folder_names_it_and_never_the_token(disk, monke
         def pull(self, *args):
             return {}
 
-    from sync import enrollment
+    from fieldapp.sync import enrollment
     monkeypatch.setattr(enrollment, "SyncClient", Server)
     disk.folder.mkdir(parents=True)
     disk.read_only(True)

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from fieldapp.demo import PLACES, DemoCall, demo_plan, populate
-from fieldapp.figures import parse_time
-from fieldapp.records import AgeGroup, CallStatus, IncidentType, Outcome, Sex, validate_record
+from fieldapp.core.figures import parse_time
+from fieldapp.core.records import AgeGroup, CallStatus, IncidentType, Outcome, Sex, validate_record
 from fieldapp.store import RecordStore
 
 SYRIA = timezone(timedelta(hours=3))

@@ -10,12 +10,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from fieldapp.demo import populate
-from fieldapp.exports import (
+from fieldapp.core.exports import (
     COLUMNS, PERSONAL_COLUMNS, content_disposition, export_filename, from_deliveries, one_team, to_csv, to_geojson,
     to_jsonl,
 )
-from fieldapp.figures import day_figures
-from fieldapp.records import validate_record
+from fieldapp.core.figures import day_figures
+from fieldapp.core.records import validate_record
 from fieldapp.store import RecordStore
 from tests.records_factory import call_data, call_record, recovery_data, recovery_record
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from fieldapp.figures import DayFigures, day_figures, minutes_to_scene, record_day
-from fieldapp.records import CallStatus, IncidentType, validate_record
+from fieldapp.core.figures import DayFigures, day_figures, minutes_to_scene, record_day
+from fieldapp.core.records import CallStatus, IncidentType, validate_record
 from tests.records_factory import call_data, call_record, recovery_data, recovery_record
 
 DAY = "2026-11-25"

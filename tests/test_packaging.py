@@ -236,7 +236,7 @@ def _luminance(px) -> float:
 
 def test_the_apk_carries_only_what_the_phone_runs(flet_apk):
     excludes = apk_excludes(flet_apk)
-    for path in ("bench", "docs", "tests", "sync/server", "assets/source", "run-data", "fieldapp/ui/web.py"):
+    for path in ("bench", "docs", "tests", "sync", "assets/source", "run-data", "fieldapp/ui/web.py"):
         assert path in excludes
     # An exclude that names nothing (a folder moved or renamed) would let its new place in.
     for path in flet_apk.get_platform_setting("app.exclude", []):
@@ -245,13 +245,13 @@ def test_the_apk_carries_only_what_the_phone_runs(flet_apk):
 
     files = apk_files(flet_apk)
     assert "main.py" in files
-    for needed in ("fieldapp/records.py", "fieldapp/store/store.py", "sync/protocol.py", "sync/worker.py",
+    for needed in ("fieldapp/core/records.py", "fieldapp/store/store.py", "fieldapp/core/protocol.py", "fieldapp/sync/worker.py",
                    "fieldapp/ui/app.py", "assets/translations/ar.json", "assets/fonts/NotoSansArabic-Regular.ttf"):
         assert needed in files
-    allowed_roots = ("fieldapp/", "sync/", "assets/")
+    allowed_roots = ("fieldapp/", "assets/")
     stray = [f for f in files if f != "main.py" and not f.startswith(allowed_roots)]
     assert stray == [], f"add these to [tool.flet.app].exclude in pyproject.toml, or keep them off the phone: {stray}"
-    assert not [f for f in files if f.startswith(("sync/server/", "assets/source/"))]
+    assert not [f for f in files if f.startswith(("sync/", "assets/source/"))]
 
 
 def test_the_apk_requirements_are_the_phone_extra_pinned_for_flets_index(flet_apk):
@@ -277,7 +277,7 @@ def test_the_apk_requirements_are_the_phone_extra_pinned_for_flets_index(flet_ap
 # (c) neither the server nor the core imports Flet
 # ---------------------------------------------------------------------------
 
-CORE = ["fieldapp/records.py", "fieldapp/figures.py", "fieldapp/exports.py", "sync/protocol.py"]
+CORE = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "fieldapp" / "core").glob("*.py"))
 OWN = ("fieldapp", "sync")
 
 
@@ -352,7 +352,7 @@ def test_the_server_imports_nothing_of_flet():
     assert not [m for m in outside if _is_flet(m)], sorted(outside)
     assert "tinydb" not in outside
     # Nothing of the phone's own code either: its store, screens and sync client.
-    phone_side = [m for m in reached if m.startswith(("fieldapp.ui", "fieldapp.store", "sync.worker", "sync.client"))]
+    phone_side = [m for m in reached if m.startswith(("fieldapp.ui", "fieldapp.store", "fieldapp.sync", "fieldapp.cli"))]
     assert phone_side == []
 
 
@@ -362,7 +362,7 @@ def test_the_core_is_pydantic_only(path):
     assert not [m for m in outside if _is_flet(m)]
     third_party = {m for m in outside if m not in sys.stdlib_module_names and m != "__future__"}
     assert third_party <= {"pydantic", "pydantic_core", "typing_extensions"}, third_party
-    assert not [m for m in reached if m.startswith(("fieldapp.ui", "fieldapp.store", "sync.server"))]
+    assert not [m for m in reached if m.startswith(("fieldapp.ui", "fieldapp.store", "fieldapp.sync", "sync"))]
 
 
 # ---------------------------------------------------------------------------
@@ -436,7 +436,7 @@ def test_the_phone_runs_on_its_own_requirements(phone_env):
     )
     expected = {
         _module_name(p) for top in OWN for p in (ROOT / top).rglob("*.py")
-        if "__pycache__" not in p.parts and not _module_name(p).startswith("sync.server")
+        if "__pycache__" not in p.parts and not _module_name(p).startswith("sync")
     } - {"fieldapp.devrun", "fieldapp.ui.web"}  # a computer's only: `make run` and web mode
     assert set(modules) == expected
     # `python -m fieldapp` runs the command line, which the smoke run below does.

@@ -2,7 +2,7 @@
 
 import pytest
 
-from fieldapp.records import InvalidRecord, normalize, parse_record, validate_record
+from fieldapp.core.records import InvalidRecord, normalize, parse_record, validate_record
 from tests.records_factory import call_record, recovery_record
 
 

@@ -9,9 +9,10 @@ version), the last version the server acknowledged, and the earlier versions
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Mapping
+from typing import Any
 
 
 class SyncState(StrEnum):
@@ -69,7 +70,7 @@ class StoredRecord:
         return self.record["version"]
 
     @classmethod
-    def from_document(cls, doc: Mapping[str, Any]) -> "StoredRecord":
+    def from_document(cls, doc: Mapping[str, Any]) -> StoredRecord:
         doc = copy_json(dict(doc))
         return cls(
             record=doc["record"],

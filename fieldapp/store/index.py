@@ -17,11 +17,12 @@ from __future__ import annotations
 import logging
 import os
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
-from .durable import DamagedFile, atomic_write, decode, encode
 from .document import SyncState
+from .durable import DamagedFile, atomic_write, decode, encode
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,7 @@ class IdIndex:
         if len(tokens) % 2 == 0 and text.endswith("\n"):
             pairs = zip(tokens[0::2], tokens[1::2])
         else:  # a line torn by a crash: read line by line, skip it; the count check rebuilds
-            pairs = (tuple(parts) for parts in (line.split() for line in text.splitlines()) if len(parts) == 2)
+            pairs = ((parts[0], parts[1]) for parts in (line.split() for line in text.splitlines()) if len(parts) == 2)
         logged: dict[str, str] = {}
         for rid, key in pairs:  # a later line wins: a repaired record's last home
             if key in keys and len(rid) == 36:

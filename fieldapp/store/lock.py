@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from types import ModuleType
 
+fcntl: ModuleType | None
 try:
     import fcntl
 except ImportError:  # not POSIX: threads are still serialized
@@ -24,7 +26,7 @@ class StoreLock:
         self._depth = 0
         self._fd: int | None = None
 
-    def __enter__(self) -> "StoreLock":
+    def __enter__(self) -> StoreLock:
         self._thread_lock.acquire()
         try:
             if self._depth == 0 and fcntl is not None:

@@ -7,9 +7,10 @@ records were created (device-local date) and a chunk number within the day.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any
 
 from tinydb import TinyDB
 from tinydb.middlewares import Middleware
@@ -36,6 +37,13 @@ class BatchedWrites(Middleware):
         self._pending: dict | None = None
         self._depth = 0
 
+    @property
+    def durable(self) -> DurableJSONStorage:
+        """The storage under this layer (TinyDB makes it on first use)."""
+        storage = self.storage
+        assert isinstance(storage, DurableJSONStorage)
+        return storage
+
     def read(self):
         if self._pending is not None:
             return self._pending
@@ -56,7 +64,7 @@ class BatchedWrites(Middleware):
                 self.storage.write(self._pending)
         except BaseException:
             # TinyDB changed the cached structure in place: forget it.
-            self.storage.invalidate()
+            self.durable.invalidate()
             raise
         finally:
             self._depth -= 1
@@ -81,7 +89,7 @@ class Partition:
         self.path = path
         self.key = path.name[: -len(".json")]
         self._db = TinyDB(path, storage=BatchedWrites(DurableJSONStorage))
-        self._middleware: BatchedWrites = self._db.storage
+        self._middleware: BatchedWrites = self._db.storage  # type: ignore[assignment]  # TinyDB types it as its base
         self._table = self._db.table(TABLE, cache_size=0)
 
     def docs(self) -> list[Document]:
@@ -101,7 +109,7 @@ class Partition:
             first = max((doc.doc_id for doc in self._table.all()), default=0) + 1
             self._table.insert_multiple(Document(doc, doc_id=first + i) for i, doc in enumerate(docs))
 
-    def update(self, transform: Callable[[dict], None], doc_ids: list[int]) -> None:
+    def update(self, transform: Callable[[Any], None], doc_ids: list[int]) -> None:
         if doc_ids:
             self._table.update(transform, doc_ids=doc_ids)
 
@@ -115,7 +123,7 @@ class Partition:
             yield
 
     def forget_cache(self) -> None:
-        self._middleware.storage.invalidate()
+        self._middleware.durable.invalidate()
 
     def close(self) -> None:
         self._db.close()

@@ -13,9 +13,10 @@ The rules that protect the data:
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from sync.protocol import SENT_STATUSES, VerdictStatus
+from fieldapp.core.protocol import SENT_STATUSES, VerdictStatus
 
 from .document import SyncState, copy_json, new_document
 

@@ -27,17 +27,19 @@ import os
 import time
 import uuid
 from collections import OrderedDict
-from datetime import datetime, timezone
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Collection, Iterable, Iterator, Mapping
+from typing import Any
 
 from tinydb import TinyDB
 from tinydb.table import Document
 
-from fieldapp.records import InvalidRecord, RecordType, normalize
+from fieldapp.core.records import InvalidRecord, RecordType, normalize
 
 from . import reconcile
-from .document import SyncState, StoredRecord, copy_json, new_document
+from .document import StoredRecord, SyncState, copy_json, new_document
 from .durable import DurableJSONStorage, atomic_write, backup_of, decode, restore_missing
 from .errors import DamagedFile, NotInConflict, RecordNotFound, StoreError
 from .index import FORMAT, IdIndex, Manifest, stat_key, summarize
@@ -51,7 +53,7 @@ __all__ = ["RecordStore", "StoredRecord", "StoreError", "StoreProblem", "SyncSta
 
 
 def now_local() -> datetime:
-    return datetime.now(timezone.utc).astimezone()
+    return datetime.now(UTC).astimezone()
 
 
 def timestamp(moment: datetime) -> str:
@@ -89,7 +91,7 @@ class RecordStore:
     # --- opening -----------------------------------------------------------------
 
     @classmethod
-    def open(cls, folder: str | Path) -> "RecordStore":
+    def open(cls, folder: str | Path) -> RecordStore:
         store = cls(Path(folder))
         store._open()
         return store
@@ -162,7 +164,7 @@ class RecordStore:
 
     def _move_aside(self, path: Path) -> Path:
         self._damaged.mkdir(exist_ok=True)
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         moved_to = self._damaged / f"{path.name}.{stamp}"
         os.replace(path, moved_to)
         return moved_to
@@ -253,7 +255,7 @@ class RecordStore:
 
     def _find(self, record_id: str) -> tuple[str, Document] | None:
         """The record's partition and document, or None. Never trusts the caches alone."""
-        for attempt in (1, 2):
+        for _attempt in (1, 2):
             key = self._locate(record_id)
             if key is None:
                 return None
@@ -332,7 +334,7 @@ class RecordStore:
         key = self._open_chunk(day)
         placed: list[tuple[str, str]] = []
         while docs:
-            def fill(partition: Partition, existing: list[Document]) -> int:
+            def fill(partition: Partition, existing: list[Document], docs: list[dict] = docs) -> int:
                 room = max(CHUNK_RECORDS - len(existing), 0)
                 partition.insert_many(docs[:room])
                 return room
@@ -355,12 +357,16 @@ class RecordStore:
             folded = reconcile.fold_copies([dict(doc) for _, doc in holders])
             keep = holders[0][0]
 
-            def replace(partition: Partition, docs: list[Document]) -> None:
-                partition.update(lambda d: (d.clear(), d.update(copy_json(folded))), [d.doc_id for d in docs if d["id"] == rid])
+            def replace(partition: Partition, docs: list[Document], rid: str = rid, folded: dict = folded) -> None:
+                def become(d: dict) -> None:
+                    d.clear()
+                    d.update(copy_json(folded))
+
+                partition.update(become, [d.doc_id for d in docs if d["id"] == rid])
 
             self._write(keep, replace)
             for key in sorted({key for key, _ in holders} - {keep}):
-                self._write(key, lambda p, docs: p.remove([d.doc_id for d in docs if d["id"] == rid]))
+                self._write(key, partial(_remove, rid))
             self._ids.note([(rid, keep)])
             self.repaired += 1
             log.warning("store: a record held in %d partitions was folded into one copy", len(holders))
@@ -392,7 +398,7 @@ class RecordStore:
         record = normalize(record)  # raises InvalidRecord naming each field
         doc = new_document(record, state=SyncState.PENDING, acked_version=0, mine=True)
         with self._lock:
-            self._place(day_of(record["created_at"]), [doc])
+            self._place(day_of(str(record["created_at"])), [doc])
         return copy_json(record)
 
     def edit(
@@ -500,7 +506,7 @@ class RecordStore:
                 v = _plain(verdict)
                 if isinstance(v.get("id"), str):
                     wanted[v["id"]] = v
-            for attempt in (1, 2):
+            for _attempt in (1, 2):
                 by_key: dict[str, dict[str, dict]] = {}
                 for rid, v in wanted.items():
                     key = self._locate(rid)
@@ -508,7 +514,7 @@ class RecordStore:
                         by_key.setdefault(key, {})[rid] = v
                 applied: set[str] = set()
                 for key, these in by_key.items():
-                    def apply(partition: Partition, docs: list[Document], these=these) -> None:
+                    def apply(partition: Partition, docs: list[Document], these: dict = these, applied: set = applied) -> None:
                         hits = [d for d in docs if d["id"] in these]
                         partition.update(lambda d: reconcile.apply_verdict(d, these[d["id"]]), [d.doc_id for d in hits])
                         applied.update(d["id"] for d in hits)
@@ -546,13 +552,13 @@ class RecordStore:
             for record in page:
                 versions_of.setdefault(record["id"], []).append(record)
             known = {rid: v for rid, v in versions_of.items() if self._ids.get(rid) is not None}
-            for attempt in (1, 2):
+            for _attempt in (1, 2):
                 by_key: dict[str, dict[str, list[dict]]] = {}
                 for rid, versions in known.items():
                     by_key.setdefault(self._ids.where[rid], {})[rid] = versions
                 merged: set[str] = set()
                 for key, these in by_key.items():
-                    changed += self._write(key, lambda p, docs, these=these: self._merge_known(p, docs, these, page, conflicts, merged))
+                    changed += self._write(key, partial(self._merge_known, these=these, page=page, conflicts=conflicts, merged=merged))
                 known = {rid: v for rid, v in known.items() if rid not in merged}
                 if not known:
                     break
@@ -578,7 +584,7 @@ class RecordStore:
             self._repair_doubles()
         return changed
 
-    def _merge_known(self, partition: Partition, docs: list[Document], these: dict[str, list[dict]],
+    def _merge_known(self, partition: Partition, docs: list[Document], *, these: dict[str, list[dict]],
                      page: list[dict], conflicts: Mapping[str, Mapping], merged: set[str]) -> int:
         changed = 0
 
@@ -717,6 +723,10 @@ def _plain(obj: Any) -> dict:
     if hasattr(obj, "model_dump"):
         return obj.model_dump(mode="json")
     return dict(vars(obj))
+
+
+def _remove(record_id: str, partition: Partition, docs: list[Document]) -> None:
+    partition.remove([d.doc_id for d in docs if d["id"] == record_id])
 
 
 def _refused_on_review(doc: Mapping[str, Any]) -> bool:

@@ -14,7 +14,7 @@ from fieldapp.store import RecordStore
 from fieldapp.ui import views
 from fieldapp.ui.lead import LeadDay
 from fieldapp.ui.state import AppState
-from sync.worker import SyncWorker
+from fieldapp.sync.worker import SyncWorker
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 ARABIC_FONT = views.FONT

@@ -2,7 +2,7 @@
 
 Every review is a new version of the record and syncs like any edit; a
 conflict is resolved by a version based on the server's, which closes it on
-the next sync. The figures are `fieldapp.figures`, the same code the server
+the next sync. The figures are `fieldapp.core.figures`, the same code the server
 runs, so the phone and the operations room agree.
 """
 
@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fieldapp import exports
-from fieldapp.figures import day_figures, record_day
+from fieldapp.core import exports
+from fieldapp.core.figures import day_figures, record_day
 from fieldapp.store import RecordStore, StoredRecord
 
 FILTERS = ("waiting", "refused", "conflict", "unreviewed")

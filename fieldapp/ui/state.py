@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from fieldapp.i18n import Translator, device_language
-from fieldapp.records import AgeGroup, CallStatus, IncidentType, InvalidRecord, Outcome, Sex
+from fieldapp.core.records import AgeGroup, CallStatus, IncidentType, InvalidRecord, Outcome, Sex
 from fieldapp.store import RecordStore, StoredRecord
 from fieldapp.store.store import now_local, timestamp
 
@@ -380,8 +380,8 @@ class AppState:
         self._save_settings()
 
     def enrolled_server(self) -> str | None:
-        from sync import enrollment
-        from sync.errors import SyncError
+        from fieldapp.sync import enrollment
+        from fieldapp.sync.errors import SyncError
 
         try:
             linked = enrollment.load(self.data_dir)
@@ -391,8 +391,8 @@ class AppState:
 
     def enroll(self, server_url: str, token: str) -> bool:
         """Link this phone; the token is checked with the server, then kept, never shown."""
-        from sync import enrollment
-        from sync.errors import SyncError
+        from fieldapp.sync import enrollment
+        from fieldapp.sync.errors import SyncError
 
         try:
             linked = enrollment.enroll(self.data_dir, server_url, token)

@@ -12,7 +12,7 @@ from typing import Callable
 
 import flet as ft
 
-from fieldapp.records import CallStatus
+from fieldapp.core.records import CallStatus
 from fieldapp.ui.state import AGE_GROUPS, INCIDENT_TYPES, OUTCOMES, SEXES, STATUS_STEPS, AppState
 
 TOUCH = 56  # px: comfortably above 48 for gloved hands

@@ -10,7 +10,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
-from sync.protocol import API_PREFIX, MAX_PUSH_BYTES, MAX_RECORDS_PER_PUSH, MAX_UNPACKED_BYTES
+from fieldapp.core.protocol import API_PREFIX, MAX_PUSH_BYTES, MAX_RECORDS_PER_PUSH, MAX_UNPACKED_BYTES
 
 from .db import Database, open_database
 from .routes import errors, health, pull, push, reports

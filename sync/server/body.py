@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import HTTPException, Request, status
 from starlette.concurrency import run_in_threadpool
 
-from sync.protocol import MAX_PUSH_BYTES, MAX_UNPACKED_BYTES
+from fieldapp.core.protocol import MAX_PUSH_BYTES, MAX_UNPACKED_BYTES
 
 # How many digits json.loads turns into an int (Python's guard against slow conversions).
 _MAX_DIGITS = sys.get_int_max_str_digits() or 4300

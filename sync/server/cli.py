@@ -102,7 +102,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             import json
             from datetime import date
 
-            from fieldapp.figures import day_figures
+            from fieldapp.core.figures import day_figures
 
             figures = day_figures(db.current_records(args.team), date.fromisoformat(args.day).isoformat())
             print(json.dumps(figures, ensure_ascii=False, indent=2), file=out)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Iterable
 
-from fieldapp.records import ReviewState
+from fieldapp.core.records import ReviewState
 
 
 class Outcome(StrEnum):

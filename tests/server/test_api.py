@@ -7,8 +7,8 @@ import json
 
 import httpx
 
-from fieldapp.records import normalize
-from sync.protocol import MAX_PUSH_BYTES, MAX_RECORDS_PER_PUSH, MAX_UNPACKED_BYTES
+from fieldapp.core.records import normalize
+from fieldapp.core.protocol import MAX_PUSH_BYTES, MAX_RECORDS_PER_PUSH, MAX_UNPACKED_BYTES
 from tests.records_factory import call_record, recovery_record
 
 

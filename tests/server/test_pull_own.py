@@ -10,7 +10,7 @@ import io
 
 import httpx
 
-from sync import enrollment
+from fieldapp.sync import enrollment
 from tests.records_factory import call_data, call_record
 
 
@@ -153,7 +153,7 @@ def test_a_device_still_learns_of_a_conflict_on_a_record_it_delivered(server, te
 def test_a_sync_once_pass_pulls_back_none_of_the_300_records_it_pushed(server, team, tmp_path, monkeypatch):
     from fieldapp.cli import main as fieldapp
     from fieldapp.store import RecordStore
-    from sync.client import SyncClient
+    from fieldapp.sync.client import SyncClient
 
     folder = tmp_path / "phone"
     store = RecordStore.open(folder)

@@ -17,7 +17,7 @@ import uuid
 import httpx
 import pytest
 
-from sync.protocol import VerdictStatus
+from fieldapp.core.protocol import VerdictStatus
 from sync.server.db import open_database
 from sync.server.db import migrations
 from tests.records_factory import call_record, recovery_record
@@ -198,7 +198,7 @@ def test_pull_names_the_team_and_the_enrolled_device_that_delivered_each_version
 
 
 def test_the_phone_client_reads_the_new_page(server, team):
-    from sync.client import SyncClient
+    from fieldapp.sync.client import SyncClient
 
     token = server.enroll(team, device="client-" + team)
     server.statuses(token, [call_record()])
@@ -343,7 +343,7 @@ def test_odd_bytes_in_the_query_are_a_4xx(server, query):
 def test_the_phone_reads_a_page_from_a_server_older_than_the_new_fields_and_refuses_a_misaligned_one():
     from pydantic import ValidationError
 
-    from sync.protocol import PullResponse
+    from fieldapp.core.protocol import PullResponse
 
     old = PullResponse.model_validate({"records": [{"id": "x"}], "cursor": "3", "more": False})
     assert (old.team, old.delivered_by) == ("", [])

@@ -24,9 +24,9 @@ import pytest
 
 from fieldapp.demo import populate
 from fieldapp.store import RecordStore
-from sync import enrollment
+from fieldapp.sync import enrollment
 from sync.server.db import open_database
-from sync.session import run_pass
+from fieldapp.sync.session import run_pass
 from tests.server.conftest import Server
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from fieldapp.records import InvalidRecord, normalize
+from fieldapp.core.records import InvalidRecord, normalize
 from fieldapp.store import RecordStore, StoreError
 from tests.records_factory import call_data, call_record, recovery_data
 

@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from fieldapp.store import RecordStore
-from sync import enrollment
+from fieldapp.sync import enrollment
 from sync.server.db import open_database
 from tests.server.conftest import Server
 from tests.sync.faultproxy import FaultProxy

@@ -3,7 +3,7 @@
 import random
 import statistics
 
-from sync.backoff import Backoff
+from fieldapp.sync.backoff import Backoff
 
 
 def test_ceilings_grow_exponentially_and_stop_at_the_cap():

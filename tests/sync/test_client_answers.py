@@ -13,9 +13,9 @@ import pytest
 
 from fieldapp.demo import populate
 from fieldapp.store import RecordStore
-from sync.client import SyncClient
-from sync.errors import RequestRefused, ServerError
-from sync.push import push_outbox
+from fieldapp.sync.client import SyncClient
+from fieldapp.sync.errors import RequestRefused, ServerError
+from fieldapp.sync.push import push_outbox
 
 
 def _client(answer) -> SyncClient:

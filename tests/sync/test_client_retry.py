@@ -18,8 +18,8 @@ import threading
 import httpx
 import pytest
 
-from sync.client import SyncClient
-from sync.errors import ServerError, Unreachable
+from fieldapp.sync.client import SyncClient
+from fieldapp.sync.errors import ServerError, Unreachable
 
 HEALTH = json.dumps({"status": "ok"}).encode()
 PAGE = json.dumps({"records": [], "cursor": "7", "more": False}).encode()
@@ -167,7 +167,7 @@ def test_a_request_on_a_connection_the_server_closed_is_sent_again_once_on_a_new
 
 def test_without_the_second_attempt_the_dead_connection_fails_the_call(raw_server, monkeypatch):
     # What the phones saw before: "unreachable" from a server that was up all along.
-    from sync import client as client_module
+    from fieldapp.sync import client as client_module
 
     monkeypatch.setattr(client_module._Link, "closed_while_idle", lambda self, exc: False)
     server = raw_server(lambda connection, request: "answer" if request == 0 else "reset_unread")

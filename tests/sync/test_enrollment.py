@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-from sync import enrollment
-from sync.enrollment import EnrollmentError
-from sync.errors import AuthError, Unreachable
+from fieldapp.sync import enrollment
+from fieldapp.sync.enrollment import EnrollmentError
+from fieldapp.sync.errors import AuthError, Unreachable
 from tests.conftest import free_port
 
 
@@ -73,7 +73,7 @@ def test_a_damaged_enrollment_file_is_named_with_what_is_wrong_never_its_values(
     assert str(data_dir / "enrollment.json") in message and reason in message and "enroll again" in message
     assert "secret-token" not in message
     # the worker and the status line treat it as "not enrolled", never a crash
-    from sync.worker import enrollment_exists
+    from fieldapp.sync.worker import enrollment_exists
     assert enrollment_exists(data_dir) is False
 
 

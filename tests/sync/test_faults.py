@@ -5,9 +5,9 @@ from __future__ import annotations
 import signal
 
 from fieldapp.demo import populate
-from sync import enrollment
-from sync.errors import Unreachable
-from sync.session import run_pass
+from fieldapp.sync import enrollment
+from fieldapp.sync.errors import Unreachable
+from fieldapp.sync.session import run_pass
 from tests.conftest import free_port
 
 CALLS = 800  # with their recoveries, about 2,400 records
@@ -108,8 +108,8 @@ def test_sync_once_says_why_and_exits_non_zero_until_the_queue_is_empty(link, tm
 def test_a_failed_batch_ends_the_pass_and_what_landed_before_it_is_kept(link, tmp_path):
     # The next batch is queued while the one before is on the wire: when that
     # one fails, the queued one is not sent, and the pass stops at once.
-    from sync.errors import ServerError
-    from sync.push import BATCH_RECORDS
+    from fieldapp.sync.errors import ServerError
+    from fieldapp.sync.push import BATCH_RECORDS
 
     folder = tmp_path / "device"
     store = link.device(folder)

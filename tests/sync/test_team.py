@@ -7,7 +7,7 @@ import json
 
 from fieldapp.cli import main as fieldapp
 from fieldapp.demo import populate
-from sync.session import run_pass
+from fieldapp.sync.session import run_pass
 
 
 def test_the_team_learnt_at_the_pull_is_named_in_the_devices_export(link, tmp_path):

@@ -7,7 +7,7 @@ import json
 
 import httpx
 
-from sync.session import run_pass
+from fieldapp.sync.session import run_pass
 from tests.records_factory import call_data, recovery_data
 
 
@@ -71,8 +71,8 @@ def test_an_edit_made_while_its_batch_is_out_stays_pending_for_the_new_version(l
 
 
 def test_an_edit_during_a_push_is_not_marked_sent_by_the_older_verdict(link, tmp_path):
-    from sync import enrollment
-    from sync.client import SyncClient
+    from fieldapp.sync import enrollment
+    from fieldapp.sync.client import SyncClient
 
     folder = tmp_path / "device"
     store = link.device(folder, direct=True)

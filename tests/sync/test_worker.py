@@ -7,11 +7,11 @@ import random
 from datetime import datetime, timezone
 
 from fieldapp.store import RecordStore
-from sync.backoff import Backoff
-from sync.errors import ServerError, Unreachable
-from sync.push import PushReport
-from sync.session import PassResult
-from sync.worker import SyncWorker
+from fieldapp.sync.backoff import Backoff
+from fieldapp.sync.errors import ServerError, Unreachable
+from fieldapp.sync.push import PushReport
+from fieldapp.sync.session import PassResult
+from fieldapp.sync.worker import SyncWorker
 from tests.records_factory import call_data
 
 T0 = datetime(2026, 11, 25, 21, 40, tzinfo=timezone.utc)

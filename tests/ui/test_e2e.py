@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sync import enrollment
+from fieldapp.sync import enrollment
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

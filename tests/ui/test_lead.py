@@ -15,11 +15,11 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from fieldapp.figures import record_day
+from fieldapp.core.figures import record_day
 from fieldapp.store import RecordStore
 from fieldapp.ui.lead import LeadDay
-from sync import enrollment
-from sync.session import run_pass
+from fieldapp.sync import enrollment
+from fieldapp.sync.session import run_pass
 from tests.records_factory import call_data, recovery_data
 from tests.sync.conftest import link  # noqa: F401  (fixture: a real server on loopback)
 

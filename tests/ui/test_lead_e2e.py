@@ -6,7 +6,7 @@ import subprocess
 import sys
 from datetime import date
 
-from fieldapp.figures import record_day
+from fieldapp.core.figures import record_day
 from fieldapp.store import RecordStore
 from tests.ui.test_e2e import ROOT, app, phone  # noqa: F401  (fixtures)
 

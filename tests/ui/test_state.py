@@ -16,7 +16,7 @@ NOW = datetime(2026, 11, 25, 14, 5, tzinfo=TZ)
 
 
 class FakeWorker:
-    """Stands for sync.worker.SyncWorker: records what the screens asked of it."""
+    """Stands for fieldapp.sync.worker.SyncWorker: records what the screens asked of it."""
 
     def __init__(self, phase="idle", **status):
         self.status = SimpleNamespace(phase=phase, sending=0, of=0, offline_since=None, **status)
@@ -145,7 +145,7 @@ def test_a_refusal_shows_next_to_its_field_and_an_edit_resends_it(state):
 
 def test_records_of_other_devices_are_read_only(state):
     from tests.records_factory import call_record
-    from fieldapp.records import normalize
+    from fieldapp.core.records import normalize
 
     theirs = normalize(call_record(device_id="dev-other"))
     state.store.save_pulled([theirs])

@@ -1,6 +1,6 @@
 from fastapi import APIRouter
 
-from sync.protocol import Health
+from fieldapp.core.protocol import Health
 
 router = APIRouter()
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
-from sync.protocol import DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, PullResponse, ServerConflict
+from fieldapp.core.protocol import DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, PullResponse, ServerConflict
 
 from ..auth import current_device, database
 from ..db import Database, Device

@@ -9,8 +9,8 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic_core import to_json
 
-from fieldapp.records import Record, parse_record, to_plain
-from sync.protocol import MAX_RECORDS_PER_PUSH, PushResponse, VerdictStatus
+from fieldapp.core.records import Record, parse_record, to_plain
+from fieldapp.core.protocol import MAX_RECORDS_PER_PUSH, PushResponse, VerdictStatus
 
 from ..auth import current_device, database
 from ..body import parse_json, read_body

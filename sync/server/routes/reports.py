@@ -9,8 +9,8 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
-from fieldapp import exports
-from fieldapp.figures import day_figures
+from fieldapp.core import exports
+from fieldapp.core.figures import day_figures
 
 from ..auth import database, team_lead
 from ..db import Database, Device
@@ -85,7 +85,7 @@ def render_export(deliveries: list[tuple[dict, str, str | None]], format: str, d
     """(record, team, delivered_by) rows as an attachment named `fieldapp-<team>-<day or all>.<format>`.
 
     Personal fields only with include_personal; each row, feature or line names
-    its team and the enrolled device that delivered it (fieldapp.exports).
+    its team and the enrolled device that delivered it (fieldapp.core.exports).
     """
     records, provenance = exports.from_deliveries(deliveries)
     options = {"include_personal": include_personal, "day": day, "provenance": provenance}

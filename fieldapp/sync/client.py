@@ -14,8 +14,9 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
+from fieldapp.core.protocol import API_PREFIX, PullResponse, PushResponse, Verdict
+
 from .errors import AuthError, RequestRefused, ServerError, Unreachable
-from .protocol import API_PREFIX, PullResponse, PushResponse, Verdict
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 # No answer of the protocol comes near this (a pull page of 1,000 records is
@@ -36,7 +37,7 @@ class SyncClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> "SyncClient":
+    def __enter__(self) -> SyncClient:
         return self
 
     def __exit__(self, *exc) -> None:

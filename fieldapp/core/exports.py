@@ -27,7 +27,7 @@ Rows (`call_rows`)
       it was received on another day), one row per call_id. The call's
       descriptive columns are filled when its record is at hand;
       reported_people stays empty so that it is counted on the call's own day.
-    With `day`, calls and recoveries are chosen by `fieldapp.figures`'s rule
+    With `day`, calls and recoveries are chosen by `fieldapp.core.figures`'s rule
     (received_at / recovered_at, in their own offset), so the people columns
     add up to that day's figures and the "call" rows are its calls.
 """
@@ -38,12 +38,13 @@ import copy
 import csv
 import io
 import json
-from collections import defaultdict
 import re
-from typing import Any, Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
 from urllib.parse import quote
 
-from fieldapp.figures import check_day, current_versions, parse_time, record_day
+from fieldapp.core.figures import check_day, current_versions, parse_time, record_day
 
 # (team, delivered_by) of a record; either None when unknown.
 Provenance = tuple[str | None, str | None]
@@ -286,7 +287,7 @@ def to_jsonl(records: Iterable[Mapping[str, Any]], *, include_personal: bool = F
         if day is not None and record_day(record) != day:
             continue
         obj = dict(record) if include_personal else without_personal(record)
-        team, delivered_by = provenance.get(record.get("id"), _UNKNOWN)
+        team, delivered_by = provenance.get(str(record.get("id")), _UNKNOWN)
         obj["team"], obj["delivered_by"] = team, delivered_by
         lines.append(json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
     return "".join(line + "\n" for line in lines)

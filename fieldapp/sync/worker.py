@@ -10,10 +10,10 @@ interface runs on. Its status can be read at any time.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 from fieldapp.store import RecordStore
 
@@ -51,7 +51,7 @@ class SyncStatus:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).astimezone()
+    return datetime.now(UTC).astimezone()
 
 
 class SyncWorker:
@@ -111,7 +111,7 @@ class SyncWorker:
             delay = max(0.0, self._due - self._loop.time())
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             self._wake.clear()
             if self._stopped:
@@ -136,7 +136,7 @@ class SyncWorker:
 
     def _after(self, result: PassResult, now: float) -> None:
         counts = result.counts
-        common = dict(sending=0, of=0, waiting=counts["pending"], refused=counts["rejected"], conflicts=counts["conflict"])
+        common = {"sending": 0, "of": 0, "waiting": counts["pending"], "refused": counts["rejected"], "conflicts": counts["conflict"]}
         error = result.error
         if error is None:
             self.backoff.reset()
@@ -161,14 +161,17 @@ class SyncWorker:
         if self._loop is None:
             return  # run() starts with a pass anyway
 
+        loop = self._loop
+
         def apply() -> None:
-            due = self._loop.time() + delay
+            due = loop.time() + delay
             if self.backoff.failures and self._due is not None and due < self._due:
                 return  # backing off after a failure: a save does not shorten the wait
             # Saves in quick succession keep postponing the push until they pause.
             if self._due is None or due < self._due or delay == self.debounce:
                 self._due = due
-            self._wake.set()
+            if self._wake is not None:
+                self._wake.set()
 
         self._loop.call_soon_threadsafe(apply)
 

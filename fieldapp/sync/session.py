@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 import httpx
 
@@ -47,7 +47,7 @@ def run_pass(store: RecordStore, data_dir: Path, *, transport: httpx.BaseTranspo
             pulled = pull_team(store, client)
     except SyncError as exc:
         error = exc
-    now = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+    now = datetime.now(UTC).astimezone().isoformat(timespec="seconds")
     last = store.get_meta(LAST_SYNC, {}) or {}
     last.update({"at": now, "ok": error is None, "error": str(error) if error else None, "sent": report.sent})
     if error is None:

@@ -12,16 +12,17 @@ returns them); the models are the boundary.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
-    PlainSerializer,
     ConfigDict,
     Field,
+    PlainSerializer,
     StrictBool,
     StrictInt,
     ValidationError,
@@ -131,7 +132,7 @@ class Location(_Strict):
     accuracy_m: float | None = Field(default=None, ge=0, le=1_000_000, strict=True)
 
     @model_validator(mode="after")
-    def _place_or_coordinates(self) -> "Location":
+    def _place_or_coordinates(self) -> Location:
         if (self.lat is None) != (self.lon is None):
             raise ValueError("lat and lon go together: give both or neither")
         if self.place is None and self.lat is None:
@@ -203,7 +204,7 @@ class RecoveryRecord(_Envelope):
     data: RecoveryData
 
 
-Record = Annotated[Union[CallRecord, RecoveryRecord], Field(discriminator="type")]
+Record = Annotated[CallRecord | RecoveryRecord, Field(discriminator="type")]
 
 _MODELS: dict[str, type[_Envelope]] = {"call": CallRecord, "recovery": RecoveryRecord}
 
@@ -226,7 +227,7 @@ _PATTERN_MESSAGES = {
 }
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: Mapping[str, Any]) -> str:
     kind = error["type"]
     if kind == "string_pattern_mismatch":
         pattern = error.get("ctx", {}).get("pattern")
@@ -276,7 +277,7 @@ def parse_record(obj: Any) -> tuple[CallRecord | RecoveryRecord | None, list[Fie
     if record.base_version >= record.version:
         # An edit builds on an earlier, acknowledged version, never on itself.
         return None, [FieldError(field="base_version", message="must be lower than version")]
-    return record, []
+    return record, []  # type: ignore[return-value]  # model is CallRecord or RecoveryRecord
 
 
 def validate_record(obj: Any) -> list[FieldError]:

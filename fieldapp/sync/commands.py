@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TextIO
 
 from fieldapp.store import RecordStore
 
@@ -73,6 +74,7 @@ def sync(data_dir: Path, *, once: bool, out: TextIO, landed: Callable[[int, int]
 
 def sync_summary(data_dir: Path) -> dict:
     """The enrolled server, last sync and last error, for `fieldapp status`."""
+    problem: str | None
     try:
         linked = enrollment.load(data_dir)
     except SyncError as exc:

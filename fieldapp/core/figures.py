@@ -53,11 +53,12 @@ them (the sum of `count`).
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
-from typing import Any, Iterable, Mapping
+from typing import Any
 
-from fieldapp.records import CallStatus, IncidentType, Outcome, ReviewState
+from fieldapp.core.records import CallStatus, IncidentType, Outcome, ReviewState
 
 HOURS = 24
 

@@ -13,14 +13,14 @@ store: the phone's durable writes and the server's work overlap.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Collection
 
+from fieldapp.core.protocol import SENT_STATUSES, Verdict
 from fieldapp.store import RecordStore
 
 from .client import SyncClient, encode_record
-from .protocol import SENT_STATUSES, Verdict
 
 # Large batches amortize the round trip, the fsyncs and the server's
 # transaction; well under the server's limits (1,000 records, 4 MiB).

@@ -2,7 +2,7 @@
 
 Full jitter (a uniform draw between 0 and the exponential ceiling) spreads a
 thousand phones that come back online at once instead of letting them retry
-in step. The scheduler (sync/worker.py) owns this; the uploader never retries.
+in step. The scheduler (fieldapp/sync/worker.py) owns this; the uploader never retries.
 """
 
 from __future__ import annotations

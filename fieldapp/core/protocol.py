@@ -1,7 +1,7 @@
 """Sync protocol version 1: the shapes both ends agree on, and their limits.
 
 Records inside a push are kept as raw JSON values here: each is validated on
-its own (`fieldapp.records.parse_record`) so that one bad record gets its own
+its own (`fieldapp.core.records.parse_record`) so that one bad record gets its own
 `rejected` verdict instead of failing the whole batch.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from fieldapp.records import FieldError
+from fieldapp.core.records import FieldError
 
 API_PREFIX = "/api/v1"
 
@@ -80,7 +80,7 @@ class PullResponse(BaseModel):
     conflicts: list[ServerConflict] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _aligned(self) -> "PullResponse":
+    def _aligned(self) -> PullResponse:
         if self.delivered_by and len(self.delivered_by) != len(self.records):
             raise ValueError("delivered_by must name one enrolled device for each record")
         return self
