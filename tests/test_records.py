@@ -134,3 +134,11 @@ def test_normalize_returns_plain_data_or_raises_with_errors():
 def test_parse_record_returns_the_model():
     model, errors = parse_record(recovery_record())
     assert errors == [] and model.type == "recovery"
+
+
+def test_a_recovery_can_be_marked_withdrawn_as_entered_in_error():
+    record = recovery_record()
+    record["data"]["withdrawn"] = True
+    assert validate_record(record) == []
+    record["data"]["withdrawn"] = "yes"
+    assert fields(record) == ["data.withdrawn"]

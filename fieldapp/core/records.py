@@ -172,6 +172,8 @@ class RecoveryData(_Strict):
     name: ShortText | None = None
     tag: ShortText | None = None
     handed_to: ShortText | None = None
+    # True: withdrawn as entered in error. A new version says so; the record is never erased.
+    withdrawn: StrictBool | None = None
     location: Location | None = None
     notes: LongText | None = None
 
