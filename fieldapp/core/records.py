@@ -7,6 +7,16 @@ stored by accident or by a hostile client.
 
 Inside the project records travel as plain dicts (JSON-ready, as `to_plain`
 returns them); the models are the boundary.
+
+Schema versions
+    Version 2 adds the evidence fields (recovery `conditions`, `age_years`,
+    `death_estimated_at`, `handover`; call `missing_people`). The version is
+    not a field of the envelope: it is derived from the record's content by
+    `schema_version(record)` (2 when the record carries any version 2 field,
+    1 otherwise), here, in the one definition both ends import, so the phone
+    and the server cannot disagree on it. Every version 1 record is a valid
+    version 2 record, unchanged, byte for byte. docs/evidence.md, "What is
+    recorded", says why.
 """
 
 from __future__ import annotations
@@ -26,6 +36,8 @@ from pydantic import (
     StrictBool,
     StrictInt,
     ValidationError,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -78,6 +90,53 @@ class AgeGroup(StrEnum):
     UNKNOWN = "unknown"
 
 
+class Condition(StrEnum):
+    """What the team saw on a person or a body: physical observations only.
+
+    Never a cause of death, an interpretation, or who did it. On a group
+    record, a condition is one seen on at least one person of the group.
+    """
+
+    BOUND = "bound"  # hands or feet tied
+    BLINDFOLDED = "blindfolded"
+    GAGGED = "gagged"
+    UNCLOTHED = "unclothed"
+    GUNSHOT_WOUNDS = "gunshot_wounds"
+    BLAST_INJURIES = "blast_injuries"
+    STAB_OR_CUT_WOUNDS = "stab_or_cut_wounds"
+    BURNS = "burns"
+    CHARRED = "charred"
+    CRUSH_INJURIES = "crush_injuries"
+    FRACTURES = "fractures"
+    AMPUTATION = "amputation"  # a limb or part of one missing
+    BRUISING = "bruising"
+    INCOMPLETE_REMAINS = "incomplete_remains"  # parts of a body, not a whole one
+    DECOMPOSED = "decomposed"
+    SKELETAL_REMAINS = "skeletal_remains"
+    BURIED = "buried"
+    PARTIALLY_BURIED = "partially_buried"
+    FOUND_IN_WATER = "found_in_water"
+    NO_VISIBLE_INJURIES = "no_visible_injuries"
+
+
+# Conditions that are injuries: none of them goes with no_visible_injuries.
+INJURIES = frozenset({
+    Condition.GUNSHOT_WOUNDS, Condition.BLAST_INJURIES, Condition.STAB_OR_CUT_WOUNDS, Condition.BURNS,
+    Condition.CHARRED, Condition.CRUSH_INJURIES, Condition.FRACTURES, Condition.AMPUTATION, Condition.BRUISING,
+})
+
+
+class HandoverTarget(StrEnum):
+    """To whom the team handed a person or a body."""
+
+    FAMILY = "family"
+    HOSPITAL = "hospital"
+    MORGUE = "morgue"
+    FORENSIC_TEAM = "forensic_team"
+    BURIAL = "burial"
+    OTHER = "other"
+
+
 class ReviewState(StrEnum):
     UNREVIEWED = "unreviewed"
     APPROVED = "approved"
@@ -114,6 +173,36 @@ LongText = Annotated[str, Field(max_length=4000)]
 # Bounds that keep a hostile or mistyped number out of the day's figures.
 MAX_GROUP = 10_000
 MAX_REPORTED = 100_000
+MAX_AGE = 120
+
+# The age groups in years, as humanitarian disaggregation usually draws them:
+# a child is under 18, an elderly person 60 or over.
+CHILD_UNTIL = 17
+ELDERLY_FROM = 60
+
+# The schema this code writes; `schema_version` tells which one a record uses.
+SCHEMA_VERSION = 2
+# The fields each version added, by record type (paths inside `data`).
+VERSION_2_FIELDS: dict[str, tuple[str, ...]] = {
+    "call": ("missing_people",),
+    "recovery": ("conditions", "age_years", "death_estimated_at", "handover"),
+}
+
+
+def age_group_of(years: int) -> AgeGroup:
+    """The age group an age in years falls in."""
+    if years <= CHILD_UNTIL:
+        return AgeGroup.CHILD
+    if years >= ELDERLY_FROM:
+        return AgeGroup.ELDERLY
+    return AgeGroup.ADULT
+
+
+_AGE_RANGES = {
+    AgeGroup.CHILD: f"0 to {CHILD_UNTIL}",
+    AgeGroup.ADULT: f"{CHILD_UNTIL + 1} to {ELDERLY_FROM - 1}",
+    AgeGroup.ELDERLY: f"{ELDERLY_FROM} or over",
+}
 
 
 class _Strict(BaseModel):
@@ -145,6 +234,19 @@ class StatusChange(_Strict):
     at: Timestamp
 
 
+class Handover(_Strict):
+    """Who took a person or a body from the team, and when: the first link of the chain of custody.
+
+    `receiver` is the person who took them (personal: left out of exports
+    unless asked); `place` is the hospital, morgue or site (not personal).
+    """
+
+    to: HandoverTarget
+    receiver: ShortText | None = None
+    place: ShortText | None = None
+    at: Timestamp | None = None
+
+
 class Review(_Strict):
     state: ReviewState
     note: LongText | None = None
@@ -158,24 +260,86 @@ class CallData(_Strict):
     status_log: list[StatusChange] = Field(default_factory=list, max_length=100)
     caller_phone: Phone | None = None
     reported_people: StrictInt | None = Field(default=None, ge=0, le=MAX_REPORTED)
+    # Schema 2: people reported missing or trapped, not (yet) brought out.
+    missing_people: StrictInt | None = Field(default=None, ge=0, le=MAX_REPORTED)
     notes: LongText | None = None
 
 
 class RecoveryData(_Strict):
+    # Field order matters: a check reads the fields declared before it.
     call_id: RecordId
     outcome: Outcome
     count: StrictInt = Field(ge=1, le=MAX_GROUP)
     recovered_at: Timestamp
     sex: Sex | None = None
     age_group: AgeGroup | None = None
+    # Schema 2: the estimated age of one person in whole years (not of a group).
+    age_years: StrictInt | None = Field(default=None, ge=0, le=MAX_AGE)
     identified: StrictBool | None = None
     name: ShortText | None = None
     tag: ShortText | None = None
+    # Schema 2: what the team saw, from a fixed list; each condition once.
+    conditions: list[Condition] | None = Field(default=None, max_length=len(Condition))
+    # Schema 2: when the person died, as estimated at the scene (deceased only).
+    death_estimated_at: Timestamp | None = None
+    # Schema 1's free text, still read; a record holds it or `handover`, not both.
     handed_to: ShortText | None = None
+    # Schema 2: the handover, in place of `handed_to`.
+    handover: Handover | None = None
     # True: withdrawn as entered in error. A new version says so; the record is never erased.
     withdrawn: StrictBool | None = None
     location: Location | None = None
     notes: LongText | None = None
+
+    @field_validator("age_years")
+    @classmethod
+    def _age_fits(cls, years: int | None, info: ValidationInfo) -> int | None:
+        if years is None:
+            return years
+        if (info.data.get("count") or 1) > 1:
+            raise ValueError("is the age of one person: leave it out of a group record (count above 1)")
+        group = info.data.get("age_group")
+        if group in _AGE_RANGES and age_group_of(years) != group:
+            raise ValueError(f"{years} does not fit age_group {group.value} ({_AGE_RANGES[group]} years)")
+        return years
+
+    @field_validator("conditions")
+    @classmethod
+    def _conditions_once(cls, conditions: list[Condition] | None) -> list[Condition] | None:
+        if conditions is None:
+            return conditions
+        seen: set[Condition] = set()
+        for condition in conditions:
+            if condition in seen:
+                raise ValueError(f"lists {condition.value} twice: give each condition once")
+            seen.add(condition)
+        if Condition.NO_VISIBLE_INJURIES in seen and seen & INJURIES:
+            injuries = ", ".join(c.value for c in conditions if c in INJURIES)
+            raise ValueError(f"no_visible_injuries cannot go with {injuries}")
+        return conditions
+
+    @field_validator("death_estimated_at")
+    @classmethod
+    def _death_before_recovery(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
+        if "outcome" in info.data and info.data["outcome"] != Outcome.DECEASED:
+            raise ValueError("is only for a deceased outcome")
+        recovered = info.data.get("recovered_at")
+        if recovered is not None and _moment(value) > _moment(recovered):
+            raise ValueError("must not be after recovered_at")
+        return value
+
+    @field_validator("handover")
+    @classmethod
+    def _not_both(cls, value: Handover | None, info: ValidationInfo) -> Handover | None:
+        if value is not None and info.data.get("handed_to") is not None:
+            raise ValueError("takes the place of handed_to: a record holds one or the other, not both")
+        return value
+
+
+def _moment(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("z", "Z").replace("t", "T"))
 
 
 # --- the envelope ------------------------------------------------------------------
@@ -280,6 +444,20 @@ def parse_record(obj: Any) -> tuple[CallRecord | RecoveryRecord | None, list[Fie
         # An edit builds on an earlier, acknowledged version, never on itself.
         return None, [FieldError(field="base_version", message="must be lower than version")]
     return record, []  # type: ignore[return-value]  # model is CallRecord or RecoveryRecord
+
+
+def schema_version(record: Mapping[str, Any] | CallRecord | RecoveryRecord) -> int:
+    """The schema version a record uses: 2 when it carries any field version 2 added, else 1.
+
+    Read from the record's content (a plain dict or a model), so the phone
+    and the server, importing this one function, always agree.
+    """
+    plain: Mapping[str, Any] = to_plain(record) if isinstance(record, BaseModel) else record
+    data = plain.get("data")
+    if not isinstance(data, Mapping):
+        return 1
+    added = VERSION_2_FIELDS.get(str(plain.get("type")), ())
+    return 2 if any(data.get(name) is not None for name in added) else 1
 
 
 def validate_record(obj: Any) -> list[FieldError]:
