@@ -19,10 +19,17 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(names)}", file=sys.stderr)
         return 2
+    from bench.history import _code_key
+
     for name in wanted:
         print(f"\n=== bench {name} ===", flush=True)
         started = time.perf_counter()
+        code = _code_key()
         importlib.import_module(f"bench.bench_{name}").main()
+        if _code_key() != code:
+            # Others edit this working tree: say so when the store's code moved under a benchmark.
+            print(f"WARNING: the store's or the schema's code changed while bench {name} ran; its figures mix versions",
+                  flush=True)
         print(f"(bench {name} took {time.perf_counter() - started:.1f} s)", flush=True)
     return 0
 

@@ -55,10 +55,14 @@ RECORDS_PER_CALL = 2.6  # demo_plan's average: a call and its recoveries
 
 
 def _code_key() -> str:
+    """A hash of the code that decides what a store holds: this file, the demo, the records' schema, the store."""
     h = hashlib.sha256()
-    files = [Path(__file__), ROOT / "fieldapp" / "demo.py", ROOT / "fieldapp" / "records.py",
-             *sorted((ROOT / "fieldapp" / "store").glob("*.py"))]
-    for path in files:
+    app = ROOT / "fieldapp"
+    files = {Path(__file__), app / "demo.py"}
+    for top in (*app.glob("records*"), app / "store"):
+        files.update([top] if top.is_file() else top.rglob("*.py"))
+    for path in sorted(p for p in files if p.is_file()):
+        h.update(path.relative_to(ROOT).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:12]
 
