@@ -111,6 +111,12 @@ def test_csv_counts_match_the_days_figures(demo_records):
         assert {o: total(o) for o in ("rescued", "injured", "deceased")} == figures["people"]
         assert total("deceased_identified") == figures["deceased"]["identified"]
         assert total("deceased_unidentified") == figures["deceased"]["unidentified"]
+        for outcome in ("rescued", "injured", "deceased"):
+            for column, sex in (("female", "female"), ("male", "male")):
+                assert total(f"{outcome}_{column}") == figures["people_by_sex"][outcome][sex]
+            for column, group in (("children", "child"), ("adults", "adult"), ("elderly", "elderly")):
+                assert total(f"{outcome}_{column}") == figures["people_by_age_group"][outcome][group]
+        assert sum(int(r["missing_people"] or 0) for r in rows if r["kind"] == "call") == figures["missing_people"]
         by_type = {}
         for r in rows:
             if r["kind"] == "call":
@@ -323,5 +329,143 @@ def test_hashtags_follow_the_hxl_dictionary():
         assert "reported" not in pattern.include_attributes or pattern.tag == "#date", pattern
     # #affected / #inneed columns are people counts: summing #affected-identified-unidentified gives the people brought out
     numeric = {name for name, tag in COLUMNS if tag.startswith(("#affected", "#inneed"))}
-    assert numeric == {"reported_people", "rescued", "injured", "deceased", "deceased_identified", "deceased_unidentified"}
+    breakdowns = {f"{o}_{b}" for o in ("rescued", "injured", "deceased")
+                  for b in ("female", "male", "children", "adults", "elderly")}
+    assert numeric == {"reported_people", "missing_people", "rescued", "injured", "deceased", "deceased_identified",
+                       "deceased_unidentified"} | breakdowns
     assert dict(COLUMNS)["team"] == "#org+name"
+    assert dict(COLUMNS)["missing_people"] == "#affected+missing"
+    assert dict(COLUMNS)["deceased_female"] == "#affected+killed+f"
+    assert dict(COLUMNS)["injured_children"] == "#affected+injured+children"
+    assert dict(COLUMNS)["rescued_elderly"] == "#affected+rescued+elderly"
+    # HXL's own attributes for sex and age: +f, +m, +children, +adults, +elderly
+    used = {a for p in tags if p.tag == "#affected" for a in p.include_attributes}
+    assert {"f", "m", "children", "adults", "elderly", "killed", "injured", "missing"} <= used
+
+
+def test_hxl_patterns_pick_the_breakdowns(small):
+    """A reader selects a breakdown by its attributes, and the total without them."""
+    source = hxl.data(io.BytesIO(to_csv(small).encode("utf-8")))
+    columns = source.columns
+
+    def picked(pattern):
+        tag = hxl.model.TagPattern.parse(pattern)
+        return [c.header for c in columns if tag.match(c)]
+
+    assert picked("#affected+killed+f") == ["deceased_female"]
+    assert picked("#affected+m") == ["rescued_male", "injured_male", "deceased_male"]
+    assert picked("#affected+killed-identified-unidentified-f-m-children-adults-elderly") == ["deceased"]
+    assert picked("#affected+missing") == ["missing_people"]
+
+
+# --- the evidence fields: breakdowns, a recovery's own place, what is personal ----------------------
+
+
+@pytest.fixture
+def evidence():
+    """A call of ten bodies found together away from the road, and the people of a second site."""
+    call = call_data(incident_type="bodies_found", status="completed", missing_people=3, reported_people=12,
+                     location={"place": "Jableh, ravine - جبلة، الوادي", "lat": 35.36, "lon": 35.92})
+    call = call_record(data=call)
+    group = recovery_record(data=recovery_data(
+        call["id"], outcome="deceased", count=10, identified=False, sex="unknown", age_group="unknown",
+        conditions=["bound", "blindfolded", "gunshot_wounds"], tag="JBL-2026-0141",
+        death_estimated_at="2026-11-22T12:00:00+03:00",
+        location={"place": "ravine floor", "lat": 35.3612, "lon": 35.9191, "accuracy_m": 8.0},
+        handover={"to": "forensic_team", "receiver": "Demo Receiver", "place": "Latakia forensic unit",
+                  "at": "2026-11-25T15:00:00+03:00"}))
+    woman = recovery_record(data=recovery_data(
+        call["id"], outcome="deceased", identified=True, name=NAME, sex="female", age_years=70, tag="JBL-2026-0142",
+        handover={"to": "family", "receiver": "Demo Receiver 2", "at": "2026-11-25T14:00:00+03:00"}))
+    boy = recovery_record(data=recovery_data(call["id"], outcome="injured", sex="male", age_group="child",
+                                             conditions=["fractures"],
+                                             handover={"to": "hospital", "place": "Jableh National Hospital"}))
+    mistaken = recovery_record(data=recovery_data(call["id"], outcome="deceased", count=4, withdrawn=True))
+    records = [call, group, woman, boy, mistaken]
+    assert all(validate_record(r) == [] for r in records)
+    return records
+
+
+def test_csv_breaks_people_down_and_places_a_recovery_at_its_own_point(evidence):
+    call, group, woman, boy, _ = evidence
+    header, tags, rows = _parse(to_csv(evidence))
+    assert [r["kind"] for r in rows] == ["call", "recovery"]
+    at_call, at_site = rows
+    # The call's row: the woman (70: elderly) and the boy; the group is at its own point.
+    assert (at_call["deceased"], at_call["deceased_female"], at_call["deceased_elderly"]) == ("1", "1", "1")
+    assert (at_call["injured"], at_call["injured_male"], at_call["injured_children"]) == ("1", "1", "1")
+    assert (at_call["missing_people"], at_call["reported_people"], at_call["recovery_id"]) == ("3", "12", "")
+    assert (at_call["lat"], at_call["lon"]) == ("35.36", "35.92")
+    # The group's row: ten, sex and age unknown (no breakdown column counts them), at the ravine floor.
+    assert at_site["id"] == call["id"] and at_site["recovery_id"] == group["id"]
+    assert (at_site["lat"], at_site["lon"], at_site["place"]) == ("35.3612", "35.9191", "ravine floor")
+    assert (at_site["deceased"], at_site["deceased_unidentified"]) == ("10", "10")
+    assert all(at_site[f"deceased_{b}"] == "0" for b in ("female", "male", "children", "adults", "elderly"))
+    assert at_site["missing_people"] == "" and at_site["reported_people"] == ""  # counted once, on the call's row
+    assert at_site["incident_type"] == "bodies_found"
+    # The withdrawn record is in no row; the people add up to the day's figures.
+    figures = day_figures(evidence, "2026-11-25")
+    assert sum(int(r["deceased"]) for r in rows) == figures["people"]["deceased"] == 11
+    assert figures["people_by_sex"]["deceased"] == {"female": 1, "male": 0, "unknown": 10}
+    assert figures["people_by_age_group"]["injured"] == {"child": 1, "adult": 0, "elderly": 0, "unknown": 0}
+    assert figures["missing_people"] == 3
+    # Receivers and names stay out unless asked; tags, conditions and ages are not in these summaries at all.
+    text = to_csv(evidence)
+    assert "Demo Receiver" not in text and "Demo Name" not in text
+    _, _, personal = _parse(to_csv(evidence, include_personal=True))
+    assert personal[0]["names"] == NAME and personal[1]["names"] == "" and personal[1]["caller_phone"] == ""
+    assert "Demo Receiver" not in to_csv(evidence, include_personal=True)
+
+
+def test_geojson_puts_a_recovery_with_coordinates_at_its_own_point(evidence):
+    call, group, *_ = evidence
+    features = to_geojson(evidence)["features"]
+    assert [f["id"] for f in features] == [call["id"], group["id"]]  # unique feature ids
+    at_call, at_site = features
+    assert at_call["geometry"]["coordinates"] == [35.92, 35.36]
+    assert at_site["geometry"]["coordinates"] == [35.9191, 35.3612]  # lon, lat
+    assert at_site["properties"]["id"] == call["id"] and at_site["properties"]["recovery_id"] == group["id"]
+    assert at_site["properties"]["kind"] == "recovery" and at_site["properties"]["deceased"] == 10
+    assert at_call["properties"]["deceased"] == 1 and at_call["properties"]["missing_people"] == 3
+    assert "Demo Receiver" not in json.dumps(features, ensure_ascii=False)
+
+
+def test_a_located_recovery_whose_call_is_absent_gets_its_own_row_only():
+    absent_call = "9d7c8a9e-5a55-4a43-9a41-6a0c1f0f0e11"
+    located = recovery_record(data=recovery_data(absent_call, outcome="deceased", count=3,
+                                                 location={"lat": 35.5, "lon": 35.8}))
+    _, _, rows = _parse(to_csv([located]))
+    assert [(r["kind"], r["id"], r["recovery_id"], r["deceased"]) for r in rows] == [
+        ("recovery", absent_call, located["id"], "3")]
+    # a place name without coordinates stays with its call
+    named = recovery_record(data=recovery_data(absent_call, outcome="rescued", location={"place": "cellar"}))
+    _, _, rows = _parse(to_csv([located, named]))
+    assert [(r["kind"], r["rescued"], r["deceased"]) for r in rows] == [("recoveries_only", "1", "0"),
+                                                                         ("recovery", "0", "3")]
+
+
+def test_jsonl_keeps_the_evidence_fields_and_drops_the_receiver(evidence):
+    lines = [json.loads(x) for x in to_jsonl(evidence).splitlines()]
+    group = lines[1]["data"]
+    assert group["conditions"] == ["bound", "blindfolded", "gunshot_wounds"]
+    assert group["tag"] == "JBL-2026-0141" and group["death_estimated_at"] == "2026-11-22T12:00:00+03:00"
+    assert group["handover"] == {"to": "forensic_team", "place": "Latakia forensic unit",
+                                 "at": "2026-11-25T15:00:00+03:00"}
+    assert lines[2]["data"]["age_years"] == 70 and "name" not in lines[2]["data"]
+    assert lines[4]["data"]["withdrawn"] is True  # the record export carries a withdrawn record, marked
+    assert lines[0]["data"]["missing_people"] == 3
+    whole = [json.loads(x) for x in to_jsonl(evidence, include_personal=True).splitlines()]
+    assert whole[1]["data"]["handover"]["receiver"] == "Demo Receiver"
+
+
+def test_the_csv_with_the_breakdowns_passes_libhxls_validator(no_network, evidence, small):
+    for records in (evidence, evidence + small):
+        for personal in (False, True):
+            report = hxl_report(to_csv(records, include_personal=personal))
+            assert _problems(report) == [], report["issues"]
+    # and it has teeth on the new columns: a word under #affected+missing is refused
+    rows = list(csv.reader(io.StringIO(to_csv(evidence), newline="")))
+    rows[2][rows[0].index("missing_people")] = "three"
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    assert ("#affected", "Expected a number", "error") in _problems(hxl_report(buffer.getvalue()))

@@ -20,6 +20,8 @@ def _call(incident_type, received_at, status, log, **extra):
         status=status,
         status_log=[{"status": s, "at": at} for s, at in log],
     )
+    if "missing_people" in extra:
+        data["missing_people"] = extra.pop("missing_people")
     return call_record(data=data, **extra)
 
 
@@ -34,12 +36,12 @@ def day_records():
     c1 = _call("airstrike", "2026-11-25T08:10:00+03:00", "completed", [
         ("received", "2026-11-25T08:10:00+03:00"), ("dispatched", "2026-11-25T08:12:00+03:00"),
         ("on_scene", "2026-11-25T08:30:00+03:00"), ("completed", "2026-11-25T11:00:00+03:00"),
-    ], review={"state": "flagged", "note": "check the count"})  # 20 min to scene
+    ], review={"state": "flagged", "note": "check the count"}, missing_people=3)  # 20 min to scene
     c2 = _call("building_collapse", "2026-11-25T14:00:00+03:00", "on_scene", [
         ("received", "2026-11-25T14:00:00+03:00"), ("dispatched", "2026-11-25T14:05:00+03:00"),
         ("on_scene", "2026-11-25T14:45:00+03:00"),  # 45 min: the first on_scene counts
         ("dispatched", "2026-11-25T15:10:00+03:00"), ("on_scene", "2026-11-25T15:30:00+03:00"),
-    ], review={"state": "approved"})
+    ], review={"state": "approved"}, missing_people=2)
     c3 = _call("fire", "2026-11-25T23:40:00+03:00", "completed", [
         ("received", "2026-11-25T23:40:00+03:00"), ("on_scene", "2026-11-25T23:50:00+03:00"),
         ("completed", "2026-11-26T01:00:00+03:00"),
@@ -56,21 +58,28 @@ def day_records():
     c5 = _call("bodies_found", "2026-11-24T22:00:00+03:00", "completed", [
         ("received", "2026-11-24T22:00:00+03:00"), ("on_scene", "2026-11-24T22:30:00+03:00"),
         ("completed", "2026-11-25T03:00:00+03:00"),
-    ])
+    ], missing_people=7)
     # 23:30 at -01:00 is the 25th in UTC, but the 24th in its own offset.
     c7 = _call("flood", "2026-11-24T23:30:00-01:00", "received", [("received", "2026-11-24T23:30:00-01:00")])
 
-    r1 = _recovery(c1, "deceased", 10, "2026-11-25T10:00:00+03:00", identified=False)
-    r2 = _recovery(c1, "deceased", 1, "2026-11-25T10:15:00+03:00", identified=True, name="Demo Person")
-    r3 = _recovery(c1, "injured", 2, "2026-11-25T09:00:00+03:00")
-    r4_v1 = _recovery(c2, "injured", 1, "2026-11-25T15:00:00+03:00")
+    # A group of ten, sex and age unknown: ten unknown in each breakdown.
+    r1 = _recovery(c1, "deceased", 10, "2026-11-25T10:00:00+03:00", identified=False, sex="unknown",
+                   age_group="unknown", conditions=["bound", "blindfolded"], tag="G-1")
+    # No age group, an estimate of 8 years: a child.
+    r2 = _recovery(c1, "deceased", 1, "2026-11-25T10:15:00+03:00", identified=True, name="Demo Person",
+                   sex="female", age_years=8, death_estimated_at="2026-11-25T06:00:00+03:00",
+                   handover={"to": "family", "receiver": "Demo Receiver", "at": "2026-11-25T12:00:00+03:00"})
+    r3 = _recovery(c1, "injured", 2, "2026-11-25T09:00:00+03:00", sex="male", age_group="adult")
+    r4_v1 = _recovery(c2, "injured", 1, "2026-11-25T15:00:00+03:00", sex="female", age_group="elderly")
     # The same record edited: version 2 says rescued and is flagged; only it counts.
     r4_v2 = {**r4_v1, "version": 2, "base_version": 1, "review": {"state": "flagged"},
              "data": {**r4_v1["data"], "outcome": "rescued"}}
     r5 = _recovery(c3, "rescued", 3, "2026-11-26T00:30:00+03:00")  # across midnight: the 26th
-    r6 = _recovery(c3, "injured", 1, "2026-11-25T23:58:00+03:00")
+    r6 = _recovery(c3, "injured", 1, "2026-11-25T23:58:00+03:00", age_group="child")  # sex not recorded
     r7 = _recovery(c5, "deceased", 1, "2026-11-25T00:10:00+03:00")  # call of the 24th, person of the 25th
-    records = [c1, c2, c3, c4, c5, c6, c7, r1, r2, r3, r4_v2, r4_v1, r5, r6, r7]
+    # Withdrawn as entered in error: kept, counted nowhere.
+    r8 = _recovery(c2, "deceased", 5, "2026-11-25T16:00:00+03:00", withdrawn=True, sex="male", age_group="adult")
+    records = [c1, c2, c3, c4, c5, c6, c7, r1, r2, r3, r4_v2, r4_v1, r5, r6, r7, r8]
     for record in records:
         assert validate_record(record) == [], record
     return records
@@ -99,6 +108,15 @@ def test_figures_of_a_known_day(day_records):
         "calls_by_status": by_status,
         "people": {"rescued": 1, "injured": 3, "deceased": 12},
         "deceased": {"identified": 1, "unidentified": 11},
+        # r4 (rescued, female, elderly); r3 (2 male adults) and r6 (child, sex not recorded);
+        # r2 (female, 8 years: a child), r1 (10 unknown) and r7 (nothing recorded)
+        "people_by_sex": {"rescued": {"female": 1, "male": 0, "unknown": 0},
+                          "injured": {"female": 0, "male": 2, "unknown": 1},
+                          "deceased": {"female": 1, "male": 0, "unknown": 11}},
+        "people_by_age_group": {"rescued": {"child": 0, "adult": 0, "elderly": 1, "unknown": 0},
+                                "injured": {"child": 1, "adult": 2, "elderly": 0, "unknown": 0},
+                                "deceased": {"child": 1, "adult": 0, "elderly": 0, "unknown": 11}},
+        "missing_people": 5,  # c1's 3 and c2's 2; c5's 7 belong to the 24th
         "median_minutes_to_scene": 27.5,  # median of 10, 20, 35, 45
         "calls_on_scene_measured": 4,
         "by_hour": {"calls": calls_by_hour, "people": people_by_hour},
@@ -107,6 +125,9 @@ def test_figures_of_a_known_day(day_records):
     }
     assert json.loads(json.dumps(figures)) == figures
     assert list(figures) == [f for f in DayFigures.__dataclass_fields__]
+    for outcome, people in figures["people"].items():  # each breakdown adds up to the people
+        assert sum(figures["people_by_sex"][outcome].values()) == people
+        assert sum(figures["people_by_age_group"][outcome].values()) == people
 
 
 def test_neighbouring_days(day_records):
@@ -114,6 +135,7 @@ def test_neighbouring_days(day_records):
     assert before["totals"] == {"calls": 2, "recoveries": 0, "people": 0, "records": 2}
     assert before["calls_by_incident_type"]["flood"] == 1
     assert before["median_minutes_to_scene"] == 30.0
+    assert before["missing_people"] == 7
 
     after = day_figures(day_records, "2026-11-26")
     assert after["totals"] == {"calls": 0, "recoveries": 1, "people": 3, "records": 1}
@@ -176,6 +198,17 @@ def test_demo_days_match_a_plain_count():
         assert figures["deceased"]["identified"] == sum(p["count"] for p in dead if p.get("identified") is True)
         assert figures["deceased"]["unidentified"] == sum(p["count"] for p in dead if p.get("identified") is not True)
         assert sum(figures["by_hour"]["people"]) == sum(p["count"] for p in people)
+        assert figures["missing_people"] == sum(c.get("missing_people", 0) for c in calls)
+        for outcome in ("rescued", "injured", "deceased"):
+            of = [p for p in people if p["outcome"] == outcome]
+            for sex in ("female", "male"):
+                assert figures["people_by_sex"][outcome][sex] == sum(p["count"] for p in of if p.get("sex") == sex)
+            assert figures["people_by_sex"][outcome]["unknown"] == sum(
+                p["count"] for p in of if p.get("sex") not in ("female", "male"))
+            for group, years in (("child", range(0, 18)), ("adult", range(18, 60)), ("elderly", range(60, 121))):
+                assert figures["people_by_age_group"][outcome][group] == sum(
+                    p["count"] for p in of
+                    if p.get("age_group") == group or (p.get("age_group") in (None, "unknown") and p.get("age_years") in years))
         assert sum(figures["by_hour"]["calls"]) == len(calls)
     week = [day_figures(records, d) for d in days + ["2026-11-26"]]
     assert sum(f["people"]["deceased"] for f in week) > 100  # the scale the design speaks of

@@ -5,7 +5,8 @@
     to_jsonl(records, *, include_personal=False, day=None, provenance=None) -> str
 
 CSV and GeoJSON are summaries, one row (or map point) per call with its
-recoveries' people added up onto it. JSON lines is the record export
+recoveries' people added up onto it, and one per recovery that has a place
+of its own (coordinates). JSON lines is the record export
 (`fieldapp export`, `fieldapp-server export --format jsonl`): every record
 whole, with the personal fields removed. All three leave personal fields
 (`PERSONAL_DATA_FIELDS`) out unless asked with include_personal=True: this is
@@ -27,6 +28,11 @@ Rows (`call_rows`)
       it was received on another day), one row per call_id. The call's
       descriptive columns are filled when its record is at hand;
       reported_people stays empty so that it is counted on the call's own day.
+    - kind "recovery": one recovery whose location has coordinates of its
+      own, at that place, right after its call's row; its people are not in
+      the call's row. So every person is counted once, where they were found.
+    A recovery withdrawn as entered in error is in no row (JSON lines still
+    carries it, marked).
     With `day`, calls and recoveries are chosen by `fieldapp.core.figures`'s rule
     (received_at / recovered_at, in their own offset), so the people columns
     add up to that day's figures and the "call" rows are its calls.
@@ -44,17 +50,28 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from fieldapp.core.figures import check_day, current_versions, parse_time, record_day
+from fieldapp.core.figures import age_group_for, check_day, counted, current_versions, parse_time, record_day, sex_of
 
 # (team, delivered_by) of a record; either None when unknown.
 Provenance = tuple[str | None, str | None]
 _UNKNOWN: Provenance = (None, None)
 
+OUTCOME_TAGS = (("rescued", "#affected+rescued"), ("injured", "#affected+injured"), ("deceased", "#affected+killed"))
+# The breakdown of each outcome: (column suffix, HXL attribute, what it counts).
+# HXL's +f and +m, +children, +adults and +elderly; people whose sex or age is
+# unknown are the outcome's column minus these.
+BREAKDOWNS = (("female", "+f"), ("male", "+m"), ("children", "+children"), ("adults", "+adults"),
+              ("elderly", "+elderly"))
+_SEX_COLUMN = {"female": "female", "male": "male"}
+_AGE_COLUMN = {"child": "children", "adult": "adults", "elderly": "elderly"}
+BREAKDOWN_COLUMNS: tuple[tuple[str, str], ...] = tuple(
+    (f"{outcome}_{suffix}", tag + attribute) for outcome, tag in OUTCOME_TAGS for suffix, attribute in BREAKDOWNS)
+
 # (column, HXL hashtag). `+rescued`, `+identified`, `+unidentified`,
-# `+review`, `+kind` and `+device` are our documented extension attributes;
-# every hashtag is the HXL dictionary's. The CSV passes libhxl's validator
-# (tests/test_exports.py): #affected and #inneed hold numbers only, and
-# `+reported` is left to #date, the one hashtag the dictionary gives it to.
+# `+review`, `+kind`, `+device` and `+recovery` are our documented extension
+# attributes; every hashtag is the HXL dictionary's. The CSV passes libhxl's
+# validator (tests/test_exports.py): #affected and #inneed hold numbers only,
+# and `+reported` is left to #date, the one hashtag the dictionary gives it to.
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("id", "#event+code"),
     ("received_at", "#date+occurred"),
@@ -64,13 +81,16 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("lat", "#geo+lat"),
     ("lon", "#geo+lon"),
     ("reported_people", "#inneed"),
+    ("missing_people", "#affected+missing"),
     ("rescued", "#affected+rescued"),
     ("injured", "#affected+injured"),
     ("deceased", "#affected+killed"),
     ("deceased_identified", "#affected+killed+identified"),
     ("deceased_unidentified", "#affected+killed+unidentified"),
+    *BREAKDOWN_COLUMNS,
     ("review", "#meta+review"),
     ("kind", "#meta+kind"),
+    ("recovery_id", "#meta+recovery"),
     ("team", "#org+name"),
     ("delivered_by", "#meta+device"),
 )
@@ -89,6 +109,7 @@ EXPORT_ONLY_KEYS: tuple[str, ...] = ("team", "delivered_by")
 
 KIND_CALL = "call"
 KIND_RECOVERIES_ONLY = "recoveries_only"
+KIND_RECOVERY = "recovery"
 
 # A cell a spreadsheet would read as a formula (or DDE) starts with one of these.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -141,24 +162,52 @@ def call_rows(records: Iterable[Mapping[str, Any]], *, day: str | None = None,
 
     people: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for record in records:
-        if record.get("type") == "recovery" and (day is None or record_day(record) == day):
+        if record.get("type") == "recovery" and counted(record) and (day is None or record_day(record) == day):
             people[record["data"]["call_id"]].append(record)
     for group in people.values():
         group.sort(key=lambda r: _time_key(r["data"].get("recovered_at"), r["id"]))
 
-    rows = [_row(call, people.get(call["id"], []), KIND_CALL, provenance) for call in exported]
+    rows = []
+    for call in exported:
+        group = people.get(call["id"], [])
+        rows.append(_row(call, [r for r in group if not has_own_point(r)], KIND_CALL, provenance))
+        rows.extend(_recovery_row(call, call["id"], r, provenance) for r in group if has_own_point(r))
     orphans = [call_id for call_id in people if call_id not in exported_ids]
     orphans.sort(key=lambda cid: _time_key(people[cid][0]["data"].get("recovered_at"), cid))
     for call_id in orphans:
-        row = _row(calls.get(call_id), people[call_id], KIND_RECOVERIES_ONLY, provenance)
-        row["id"] = call_id
-        row["reported_people"] = None  # counted on the call's own day
-        rows.append(row)
+        absent = calls.get(call_id)
+        rest = [r for r in people[call_id] if not has_own_point(r)]
+        if rest:
+            row = _row(absent, rest, KIND_RECOVERIES_ONLY, provenance)
+            row["id"] = call_id
+            row["reported_people"] = row["missing_people"] = None  # counted on the call's own day
+            rows.append(row)
+        rows.extend(_recovery_row(absent, call_id, r, provenance) for r in people[call_id] if has_own_point(r))
     return rows
 
 
+def has_own_point(recovery: Mapping[str, Any]) -> bool:
+    """True when a recovery's own location has coordinates: it is placed there, not at its call."""
+    location = (recovery.get("data") or {}).get("location") or {}
+    return location.get("lat") is not None and location.get("lon") is not None
+
+
+def _recovery_row(call: Mapping[str, Any] | None, call_id: str, recovery: Mapping[str, Any],
+                  provenance: Mapping[str, Provenance]) -> dict[str, Any]:
+    """A row of one recovery at its own coordinates; the call's descriptive columns when it is at hand."""
+    row = _row(call, [recovery], KIND_RECOVERY, provenance, origins_of=[recovery])
+    location = recovery["data"]["location"]
+    row.update(
+        id=call_id, recovery_id=recovery["id"], lat=location["lat"], lon=location["lon"],
+        place=location.get("place") or row["place"],  # the site's own name, else the call's
+        reported_people=None, missing_people=None, caller_phone=None,  # the call's, on the call's row
+        review=(recovery.get("review") or {}).get("state") or "unreviewed",
+    )
+    return row
+
+
 def _row(call: Mapping[str, Any] | None, recoveries: list[Mapping[str, Any]], kind: str,
-         provenance: Mapping[str, Provenance]) -> dict[str, Any]:
+         provenance: Mapping[str, Provenance], origins_of: list[Mapping[str, Any]] | None = None) -> dict[str, Any]:
     data = (call or {}).get("data") or {}
     location = data.get("location") or {}
     row: dict[str, Any] = {
@@ -170,13 +219,16 @@ def _row(call: Mapping[str, Any] | None, recoveries: list[Mapping[str, Any]], ki
         "lat": location.get("lat"),
         "lon": location.get("lon"),
         "reported_people": data.get("reported_people"),
+        "missing_people": data.get("missing_people"),
         "rescued": 0,
         "injured": 0,
         "deceased": 0,
         "deceased_identified": 0,
         "deceased_unidentified": 0,
+        **{name: 0 for name, _ in BREAKDOWN_COLUMNS},
         "review": ((call.get("review") or {}).get("state") or "unreviewed") if call else None,
         "kind": kind,
+        "recovery_id": None,
         "team": None,
         "delivered_by": None,
         "caller_phone": data.get("caller_phone"),
@@ -189,6 +241,9 @@ def _row(call: Mapping[str, Any] | None, recoveries: list[Mapping[str, Any]], ki
         outcome = rdata.get("outcome")
         if outcome in ("rescued", "injured", "deceased"):
             row[outcome] += count
+            for column in (_SEX_COLUMN.get(sex_of(rdata)), _AGE_COLUMN.get(age_group_for(rdata))):
+                if column:
+                    row[f"{outcome}_{column}"] += count
         if outcome == "deceased":
             side = "deceased_identified" if rdata.get("identified") is True else "deceased_unidentified"
             row[side] += count
@@ -197,7 +252,8 @@ def _row(call: Mapping[str, Any] | None, recoveries: list[Mapping[str, Any]], ki
     row["names"] = "; ".join(names) or None
     # The row's team is its call's (or, the call absent, its recoveries');
     # delivered_by names every device that delivered one of its records.
-    origins = [provenance.get(r["id"], _UNKNOWN) for r in ([call] if call else []) + recoveries]
+    holders = origins_of if origins_of is not None else ([call] if call else []) + recoveries
+    origins = [provenance.get(r["id"], _UNKNOWN) for r in holders]
     row["team"] = next((team for team, _ in origins if team), None)
     devices = list(dict.fromkeys(device for _, device in origins if device))
     row["delivered_by"] = "; ".join(devices) or None
@@ -240,7 +296,11 @@ def to_csv(records: Iterable[Mapping[str, Any]], *, include_personal: bool = Fal
 
 def to_geojson(records: Iterable[Mapping[str, Any]], *, include_personal: bool = False, day: str | None = None,
                provenance: Mapping[str, Provenance] | None = None) -> dict[str, Any]:
-    """A GeoJSON FeatureCollection: a Point ([lon, lat]) per row whose call has coordinates."""
+    """A GeoJSON FeatureCollection: a Point ([lon, lat]) per row with coordinates.
+
+    A call's row is at the call's point; a recovery with coordinates of its
+    own is its own feature (its `id` the recovery's, `properties.id` its call's).
+    """
     names = [name for name, _ in _columns(include_personal) if name not in ("lat", "lon")]
     features = []
     for row in call_rows(records, day=day, provenance=provenance):
@@ -248,7 +308,7 @@ def to_geojson(records: Iterable[Mapping[str, Any]], *, include_personal: bool =
             continue
         features.append({
             "type": "Feature",
-            "id": row["id"],
+            "id": row["recovery_id"] or row["id"],
             "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]},
             "properties": {name: row[name] for name in names},
         })

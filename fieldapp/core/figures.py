@@ -21,6 +21,16 @@ What counts
       also counted apart (`review`).
     - People are counted by `count`: a group record of ten bodies is ten
       deceased.
+    - People by sex and by age group, for each outcome: a record's `sex`
+      (absent counts as unknown) and its age group: `age_group` when it is
+      child, adult or elderly, else the group `age_years` falls in (under 18
+      a child, 60 or over elderly), else unknown. A group record of ten
+      bodies with sex and age unknown is ten unknown in each breakdown. Each
+      breakdown adds up to `people`.
+    - `missing_people`: the sum of `missing_people` over the day's calls
+      (people reported missing or trapped, by the call's current version).
+    - A recovery withdrawn as entered in error (`data.withdrawn` true) counts
+      nowhere: not as people, not as a record.
     - Deceased `identified` means `identified` is true; false or absent is
       unidentified.
     - Time to scene: for each call of the day, the first `on_scene` entry of
@@ -39,6 +49,9 @@ present, with 0 when none):
       "calls_by_status": {"received": 0, ..., "cancelled": 0},       # CallStatus order
       "people": {"rescued": 0, "injured": 0, "deceased": 0},
       "deceased": {"identified": 0, "unidentified": 0},
+      "people_by_sex": {"rescued": {"female": 0, "male": 0, "unknown": 0}, "injured": {...}, "deceased": {...}},
+      "people_by_age_group": {"rescued": {"child": 0, "adult": 0, "elderly": 0, "unknown": 0}, ...},
+      "missing_people": 0,
       "median_minutes_to_scene": 23.5 | None,   # rounded to 0.1 minute
       "calls_on_scene_measured": 0,             # calls behind that median
       "by_hour": {"calls": [24 ints], "people": [24 ints]},   # hour 0..23, local
@@ -58,7 +71,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from fieldapp.core.records import CallStatus, IncidentType, Outcome, ReviewState
+from fieldapp.core.records import AgeGroup, CallStatus, IncidentType, Outcome, ReviewState, Sex, age_group_of
 
 HOURS = 24
 
@@ -109,6 +122,28 @@ def current_versions(records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, 
     return list(best.values())
 
 
+def counted(record: Mapping[str, Any]) -> bool:
+    """False for a recovery withdrawn as entered in error: kept, but counted nowhere."""
+    return not (record.get("type") == "recovery" and (record.get("data") or {}).get("withdrawn") is True)
+
+
+def sex_of(data: Mapping[str, Any]) -> str:
+    """A recovery's sex for the breakdowns: female, male, or unknown (also when not recorded)."""
+    sex = data.get("sex")
+    return sex if sex in (Sex.FEMALE, Sex.MALE) else Sex.UNKNOWN.value
+
+
+def age_group_for(data: Mapping[str, Any]) -> str:
+    """A recovery's age group for the breakdowns: `age_group`, else the one `age_years` falls in, else unknown."""
+    group = data.get("age_group")
+    if group in (AgeGroup.CHILD, AgeGroup.ADULT, AgeGroup.ELDERLY):
+        return str(group)
+    years = data.get("age_years")
+    if isinstance(years, int) and not isinstance(years, bool) and years >= 0:
+        return age_group_of(years).value
+    return AgeGroup.UNKNOWN.value
+
+
 def minutes_to_scene(call: Mapping[str, Any]) -> float | None:
     """Minutes from the call received to the first on_scene; None when never on scene."""
     data = call.get("data") or {}
@@ -134,6 +169,11 @@ class DayFigures:
     calls_by_status: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in CallStatus})
     people: dict[str, int] = field(default_factory=lambda: {o.value: 0 for o in Outcome})
     deceased: dict[str, int] = field(default_factory=lambda: {"identified": 0, "unidentified": 0})
+    people_by_sex: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {o.value: {s.value: 0 for s in Sex} for o in Outcome})
+    people_by_age_group: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {o.value: {a.value: 0 for a in AgeGroup} for o in Outcome})
+    missing_people: int = 0
     median_minutes_to_scene: float | None = None
     calls_on_scene_measured: int = 0
     by_hour: dict[str, list[int]] = field(default_factory=lambda: {"calls": [0] * HOURS, "people": [0] * HOURS})
@@ -150,7 +190,7 @@ def compute(records: Iterable[Mapping[str, Any]], day: str) -> DayFigures:
     waits: list[float] = []
     for record in current_versions(records):
         moment = event_time(record)
-        if moment is None or moment.date().isoformat() != figures.day:
+        if moment is None or moment.date().isoformat() != figures.day or not counted(record):
             continue
         data = record["data"]
         state = (record.get("review") or {}).get("state") or ReviewState.UNREVIEWED.value
@@ -162,6 +202,9 @@ def compute(records: Iterable[Mapping[str, Any]], day: str) -> DayFigures:
             _bump(figures.calls_by_incident_type, data.get("incident_type"), 1)
             _bump(figures.calls_by_status, data.get("status"), 1)
             figures.by_hour["calls"][moment.hour] += 1
+            missing = data.get("missing_people")
+            if isinstance(missing, int) and not isinstance(missing, bool) and missing > 0:
+                figures.missing_people += missing
             wait = minutes_to_scene(record)
             if wait is not None:
                 waits.append(wait)
@@ -174,6 +217,9 @@ def compute(records: Iterable[Mapping[str, Any]], day: str) -> DayFigures:
             if outcome == Outcome.DECEASED:
                 side = "identified" if data.get("identified") is True else "unidentified"
                 figures.deceased[side] += people
+            if outcome in figures.people_by_sex:
+                figures.people_by_sex[outcome][sex_of(data)] += people
+                figures.people_by_age_group[outcome][age_group_for(data)] += people
             figures.by_hour["people"][moment.hour] += people
     if waits:
         figures.median_minutes_to_scene = round(statistics.median(waits), 1)
