@@ -20,63 +20,168 @@ ASSETS = Path(__file__).resolve().parents[2] / "assets"
 ARABIC_FONT = views.FONT
 
 
-def build(page: ft.Page, state: AppState, worker: SyncWorker | None) -> None:
-    """Draw the app on a page and keep it drawn as the state changes."""
-    lead = LeadDay(state.store, state.data_dir)
-    body = ft.Column(scroll=ft.ScrollMode.AUTO, expand=True, spacing=12)
-    badge, badge_text = views.badge(state)
-    shell = ft.SafeArea(expand=True, content=ft.Container(padding=ft.Padding.all(12), expand=True, content=ft.Column(
-        expand=True, spacing=8, controls=[badge, body],
-    )))
+class Shell:
+    """The app on one page: routes to screens, the view stack Back steps down, the badge kept current.
 
-    def apply_look() -> None:
-        page.theme_mode = ft.ThemeMode.DARK if state.dark else ft.ThemeMode.LIGHT
-        shell.rtl = state.t.rtl
-        page.title = state.t("app.title")
+    Every screen has a route (AppState.route); the address bar holds it, so the
+    browser's Back and Android's back (a view pop) return to the screen before.
+    A screen drawn for a route is kept while nothing it shows has changed, so
+    stepping back to a long list is not a redraw.
+    """
 
-    async def locate(_=None) -> None:
+    def __init__(self, page: ft.Page, state: AppState, worker: SyncWorker | None):
+        self.page, self.state, self.worker = page, state, worker
+        self.lead = LeadDay(state.store, state.data_dir)
+        self.badges: list[ft.Text] = []
+        self.cache: dict[str, tuple[tuple, ft.View]] = {}
+        self.shown_route: str | None = None
+        self.counts = state.store.counts()
+
+    # --- drawing ------------------------------------------------------------------------------
+
+    def key(self) -> tuple:
+        return (self.state.generation, self.state.language, self.state.dark)
+
+    def build(self, route: str, *, top: bool) -> ft.View:
+        state = self.state
+        if top:
+            if state.screen == "call":
+                return views.call(state, self, state.call_id or "")
+            return views.BUILDERS.get(state.screen, views.home)(state, self)
+        if route.startswith("/call/"):
+            return views.call(state, self, route.split("/")[2], top=False)
+        return views.queue(state, self) if route == "/queue" else views.home(state, self)
+
+    def render(self) -> None:
+        """Draw the current screen on top of the screens Back returns to."""
+        routes = self.state.stack()
+        key = self.key()
+        stack: list[ft.View] = []
+        for i, route in enumerate(routes):
+            top = i == len(routes) - 1
+            cached = self.cache.get(route)
+            reusable = cached is not None and cached[0] == key and (not top or (
+                route in ("/", "/queue") and not self.state.notice))
+            if reusable:
+                stack.append(cached[1])
+                continue
+            view = self.build(route, top=top)
+            if route in ("/", "/queue") or route.startswith("/call/") and route.count("/") == 2:
+                self.cache[route] = (key, view)
+            stack.append(view)
+        self.cache = {r: v for r, v in self.cache.items() if v[0] == key}
+        self.page.views[:] = stack
+        self.shown_route = routes[-1]
+        self.refresh_badges()
+        self.page.update()
+
+    def refresh_badges(self) -> None:
+        text = self.state.badge()
+        for badge in self.badges:
+            badge.value = text
+
+    # --- moving between screens ---------------------------------------------------------------------
+
+    def go(self, route: str) -> None:
+        """Open the screen a route names (a tap): drawn at once, and put in the address bar's history."""
+        self.state.open_route(route)
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Draw again after an action; an action that moved to another screen adds it to the history."""
+        route = self.state.route()
+        moved = route != self.shown_route
+        self.render()
+        if moved and self.page.route != route:
+            self.page.navigate(route)
+
+    def back(self) -> None:
+        """The screen under this one (the title bar's Back, Android's back)."""
+        routes = self.state.stack()
+        self.go(routes[-2] if len(routes) > 1 else "/")
+
+    def route_changed(self, e) -> None:
+        """The browser's Back or Forward, or an address typed: show that route's screen."""
+        if e.route != self.shown_route:
+            self.state.open_route(e.route)
+            self.render()
+
+    def restyle(self) -> None:
+        apply_look(self.page, self.state)
+        self.cache.clear()
+        self.render()
+
+    # --- what the app does for the screens ----------------------------------------------------------
+
+    async def locate(self, _=None) -> None:
         try:
             from flet_geolocator import Geolocator
 
             geo = Geolocator()
             position = await asyncio.wait_for(geo.get_current_position(), timeout=10)
-            state.set_location(position.latitude, position.longitude, position.accuracy)
+            self.state.set_location(position.latitude, position.longitude, position.accuracy)
         except Exception:  # no permission, no fix, or not on this platform: say so, keep the form
-            state.errors["location"] = state.t("call.location_unavailable")
-        refresh()
+            self.state.errors["location"] = self.state.t("call.location_unavailable")
+        self.redraw()
 
-    def refresh() -> None:
-        screen = state.screen
-        if screen == "new_call":
-            controls = views.new_call(state, refresh, locate)
-        elif screen == "call":
-            controls = views.call(state, refresh)
-        elif screen == "recovery":
-            controls = views.recovery(state, refresh)
-        elif screen == "settings":
-            controls = views.settings(state, refresh, apply_look)
-        elif screen == "queue":
-            controls = views.queue(state, lead, refresh)
-        elif screen == "conflict":
-            controls = views.conflict(state, lead, refresh)
-        elif screen == "figures":
-            controls = views.figures(state, lead, refresh)
-        else:
-            controls = views.home(state, refresh)
-        body.controls = [*controls, views.nav(state, refresh)]
-        badge_text.value = state.badge()
-        page.update()
+    async def offer_file(self, path: Path) -> None:
+        """Let the user take an export off the phone: the system's save dialog (a download in a browser)."""
+        try:
+            picker = ft.FilePicker()
+            saved = await picker.save_file(dialog_title=self.state.t("queue.take_off", name=path.name),
+                                           file_name=path.name, src_bytes=path.read_bytes())
+        except Exception:  # no file picker here: the file stays in the app's folder, as the notice says
+            return
+        if saved:
+            self.state.notice = self.state.t("queue.kept", path=saved)
+            self.redraw()
 
-    def show_status(_status) -> None:
-        # Only the badge changes: redrawing the screen would steal a field's focus mid-word.
-        badge_text.value = state.badge()
-        page.update()
+    def show_status(self, _status=None) -> None:
+        """The worker's news: the badge changes in place; a screen without a text field shows new sync states."""
+        self.refresh_badges()
+        counts = self.state.store.counts()
+        if counts != self.counts:
+            self.counts = counts
+            self.state.generation += 1
+            if self.state.screen in ("home", "call", "outbox"):
+                self.render()
+                return
+        self.page.update()
 
-    apply_look()
-    page.add(shell)
+
+def apply_look(page: ft.Page, state: AppState) -> None:
+    page.theme_mode = ft.ThemeMode.DARK if state.dark else ft.ThemeMode.LIGHT
+    page.title = state.t("app.title")
+
+
+async def device_locales(page: ft.Page) -> list[str]:
+    """The platform's languages, best first (a browser's languages in web mode)."""
+    try:
+        info = await asyncio.wait_for(page.get_device_info(), timeout=5)
+        return [locale.language_code for locale in (info.locales or [])] if info else []
+    except Exception:
+        return []
+
+
+def build(page: ft.Page, state: AppState, worker: SyncWorker | None) -> Shell:
+    """Draw the app on a page and keep it drawn as the state changes."""
+    shell = Shell(page, state, worker)
+    apply_look(page, state)
+    page.on_route_change = shell.route_changed
+    page.on_view_pop = lambda e: shell.back()
+
+    def locale_changed(e) -> None:
+        before = state.language
+        state.use_device_locales([locale.language_code for locale in e.locales])
+        if state.language != before:
+            shell.restyle()
+
+    page.on_locale_change = locale_changed
     if worker is not None:
-        worker.subscribe(show_status)
-    refresh()
+        worker.subscribe(shell.show_status)
+    state.open_route(page.route or "/")
+    shell.render()
+    return shell
 
 
 def watch_network(worker: SyncWorker) -> None:
@@ -102,6 +207,7 @@ def run(data_dir: Path, *, web: bool, port: int | None = None, host: str = "127.
         page.theme = ft.Theme(color_scheme_seed=ft.Colors.ORANGE, font_family=ARABIC_FONT)
         page.dark_theme = ft.Theme(color_scheme_seed=ft.Colors.ORANGE, font_family=ARABIC_FONT)
         state = AppState(store, data_dir, worker=worker)
+        state.use_device_locales(await device_locales(page))
         build(page, state, worker)
         page.on_app_lifecycle_state_change = lambda e: worker.on_foreground() if str(e.state).endswith(("RESUME", "SHOW")) else None
         watch_network(worker)

@@ -136,6 +136,11 @@ class LeadDay:
         review = stored.record.get("review") if keep == "ours" else stored.server_record.get("review")
         return self.store.resolve_conflict(record_id, data=base, review=review)
 
+    def calls_without_coordinates(self, day: str) -> int:
+        """How many of the day's calls a map leaves out: they have a place name but no lat and lon."""
+        return sum(1 for s in self._all() if s.type == "call" and record_day(s.record) == day
+                   and "lat" not in (s.record["data"].get("location") or {}))
+
     def figures(self, day: str) -> dict:
         return day_figures([s.record for s in self._all()], day)
 

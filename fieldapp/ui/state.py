@@ -17,6 +17,8 @@ from fieldapp.i18n import Translator, device_language
 from fieldapp.core.records import AgeGroup, CallStatus, IncidentType, InvalidRecord, Outcome, Sex
 from fieldapp.store import RecordStore, StoredRecord
 from fieldapp.store.store import now_local, timestamp
+from fieldapp.ui import messages
+from fieldapp.ui.messages import ascii_digits
 
 SETTINGS = "settings"
 STATUS_STEPS = (CallStatus.DISPATCHED, CallStatus.ON_SCENE, CallStatus.COMPLETED, CallStatus.CANCELLED)
@@ -27,7 +29,11 @@ FORM_FIELD = {
     "data.received_at": "received_at", "data.reported_people": "reported_people", "data.caller_phone": "caller_phone",
     "data.notes": "notes", "data.incident_type": "incident_type", "data.count": "count", "data.name": "name",
     "data.tag": "tag", "data.handed_to": "handed_to", "data.outcome": "outcome",
+    "data.recovered_at": "recovered_at", "data.sex": "sex", "data.age_group": "age_group",
 }
+# A call still open: shown on home whatever its day, until it is completed or cancelled.
+OPEN_STATUSES = frozenset({CallStatus.RECEIVED.value, CallStatus.DISPATCHED.value, CallStatus.ON_SCENE.value})
+FUTURE_SLACK = timedelta(minutes=2)  # a phone's clock and a volunteer's watch differ a little
 
 
 @dataclass
@@ -54,6 +60,7 @@ class RecoveryForm:
     tag: str = ""
     handed_to: str = ""
     notes: str = ""
+    recovered_at: str = ""  # HH:MM, today; empty means now
 
 
 @dataclass
@@ -64,7 +71,36 @@ class CallRow:
     status: str
     time: str
     people: dict[str, int]
+    state: str  # the record's sync state: pending | sent | rejected | conflict
+    day: str = ""  # the call's day, shown when it is not today (a call still open)
+    review: str = "unreviewed"
+    review_note: str = ""
+
+
+@dataclass
+class QueueState:
+    """What the lead's day queue shows: the day, its filters, the export's choice."""
+
+    day: str
+    filter: str | None = None  # waiting | refused | conflict | unreviewed, None for all
+    search: str = ""
+    incident_type: str | None = None
+    status: str | None = None
+    include_personal: bool = False  # the lead's export: names only when asked
+    flagging: str | None = None  # the record whose flag note is being written
+    note: str = ""  # that note
+
+
+@dataclass
+class OutboxRow:
+    """A record that is not sent: waiting, refused or in conflict, with what to do about it."""
+
+    id: str
+    type: str
+    title: str
     state: str
+    reasons: list[str]
+    call_id: str
 
 
 @dataclass
@@ -79,7 +115,8 @@ class CallPage:
 def _people(recoveries: list[StoredRecord]) -> dict[str, int]:
     people = {o.value: 0 for o in Outcome}
     for r in recoveries:
-        people[r.record["data"]["outcome"]] += r.record["data"]["count"]
+        if not r.record["data"].get("withdrawn"):  # withdrawn as entered in error: kept, not counted
+            people[r.record["data"]["outcome"]] += r.record["data"]["count"]
     return people
 
 
@@ -92,14 +129,41 @@ def _place(record: dict) -> str:
     return ""
 
 
-def form_errors(errors) -> dict[str, str]:
-    """Refusals keyed by the form field that shows them."""
+def form_errors(errors, t: Translator | None = None) -> dict[str, str]:
+    """Refusals keyed by the form field that shows them; with a translator, in the user's language.
+
+    Beside its field a reason needs no label; one the form has no field for
+    ("form") names the field by its label.
+    """
     out: dict[str, str] = {}
     for error in errors:
         field_path = error["field"] if isinstance(error, dict) else error.field
         message = error["message"] if isinstance(error, dict) else error.message
-        out.setdefault(FORM_FIELD.get(field_path, "form"), message)
+        where = FORM_FIELD.get(field_path, "form")
+        if t is not None:
+            message = messages.reason(message, t) if where != "form" else messages.describe(field_path, message, t)
+        out.setdefault(where, message)
     return out
+
+
+def refusal_lines(errors, t: Translator) -> list[str]:
+    """Each refusal as a line: the field's label and the reason, in the user's language."""
+    return [messages.describe(e["field"] if isinstance(e, dict) else e.field,
+                              e["message"] if isinstance(e, dict) else e.message, t) for e in errors]
+
+
+def _clock(text: str) -> tuple[int, int] | None:
+    """'14:05', '١٤:٠٥', '14.05' or '1405' -> (14, 5); None when it is no time of day."""
+    text = ascii_digits(text).strip().replace(".", ":").replace("\u066b", ":")
+    if text.isdigit() and len(text) in (3, 4):
+        text = f"{text[:-2]}:{text[-2:]}"
+    parts = text.split(":")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        return None
+    hour, minute = int(parts[0]), int(parts[1])
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        return None
+    return hour, minute
 
 
 class AppState:
@@ -109,34 +173,103 @@ class AppState:
         self.worker = worker
         self._now = now
         saved = store.get_meta(SETTINGS, {}) or {}
+        self.language_chosen = bool(saved.get("language"))  # the volunteer's own choice beats the device's
         self.language: str = saved.get("language") or device_language()
         self.callsign: str = saved.get("callsign", "")
         self.dark: bool = bool(saved.get("dark", False))
         self.t = Translator(self.language)
         self.screen = "home"
         self.call_id: str | None = None
+        self.recovery_id: str | None = None  # the recovery the form corrects; None for a new one
         self.call_form = CallForm()
         self.recovery_form = RecoveryForm()
         self.editing: str | None = None  # the call whose correction the form holds
         self.errors: dict[str, str] = {}
+        self.warnings: dict[str, str] = {}  # said once before a save; a second Save keeps the value
         self.notice: str | None = None
         self.problems = [p.describe() for p in store.problems]
-        self.queue: dict[str, Any] = {"day": self.today(), "filter": None, "search": "", "note": "",
-                                      "include_personal": False}  # the lead's export: names only when asked
+        self.queue = QueueState(day=self.today())
+        self.generation = 0  # +1 on every change of the records: a drawn screen older than this is stale
+
+    def use_device_locales(self, codes: list[str]) -> None:
+        """The platform's locales, best first: Arabic for an Arabic one, unless the volunteer chose."""
+        if self.language_chosen or not codes:
+            return
+        language = "ar" if any((c or "").lower().startswith("ar") for c in codes[:1]) else "en"
+        if language != self.language:
+            self.language = language
+            self.t = Translator(language)
 
     # --- navigation ----------------------------------------------------------------------
 
     def go(self, screen: str, call_id: str | None = None) -> None:
         self.screen = screen
         self.errors = {}
+        self.warnings = {}
         self.notice = None
         if call_id is not None:
             self.call_id = call_id
         self.editing = None
+        self.recovery_id = None
         if screen == "new_call":
             self.call_form = CallForm()
         if screen == "recovery":
             self.recovery_form = RecoveryForm()
+
+    # Every screen has a route, so the browser's Back and Android's back step through them:
+    #   /  /new  /call/<id>  /call/<id>/edit  /call/<id>/recovery  /recovery/<id>
+    #   /sync  /settings  /queue  /queue/figures  /conflict/<id>
+
+    def route(self) -> str:
+        screen, call_id = self.screen, self.call_id
+        if screen == "new_call":
+            return f"/call/{self.editing}/edit" if self.editing else "/new"
+        if screen == "call" and call_id:
+            return f"/call/{call_id}"
+        if screen == "recovery" and call_id:
+            return f"/recovery/{self.recovery_id}" if self.recovery_id else f"/call/{call_id}/recovery"
+        if screen == "conflict" and call_id:
+            return f"/conflict/{call_id}"
+        return {"settings": "/settings", "queue": "/queue", "figures": "/queue/figures", "outbox": "/sync"}.get(screen, "/")
+
+    def open_route(self, route: str) -> None:
+        """Show the screen a route names (the browser's Back, a link, a tab); an unknown one goes home."""
+        if route == self.route():
+            return
+        parts = [p for p in (route or "/").split("?")[0].split("/") if p]
+        record = self.store.get(parts[1]) if len(parts) >= 2 and parts[0] in ("call", "recovery", "conflict") else None
+        if parts[:1] == ["call"] and record is not None and record.type == "call":
+            if parts[2:] == ["edit"] and record.mine:
+                self.call_id = record.id
+                self.edit_call()
+            elif parts[2:] == ["recovery"] and record.mine:
+                self.go("recovery", record.id)
+            else:
+                self.go("call", record.id)
+        elif parts[:1] == ["recovery"] and record is not None and record.type == "recovery":
+            self.edit_recovery(record.id)
+        elif parts[:1] == ["conflict"] and record is not None:
+            self.go("conflict", record.id)
+        elif parts == ["new"]:
+            self.go("new_call")
+        elif parts in (["settings"], ["queue"], ["sync"]):
+            self.go({"sync": "outbox"}.get(parts[0], parts[0]))
+        elif parts == ["queue", "figures"]:
+            self.go("figures")
+        else:
+            self.go("home")
+
+    def stack(self) -> list[str]:
+        """The routes under the current screen, the current one last: what Back steps down through."""
+        here = self.route()
+        screen = self.screen
+        if screen in ("settings", "queue", "home"):
+            return [here]
+        if screen in ("figures", "conflict"):
+            return ["/queue", here]
+        if screen in ("call", "outbox") or (screen == "new_call" and not self.editing):
+            return ["/", here]
+        return ["/", f"/call/{self.call_id}", here]  # a call's correction, a recovery
 
     # --- home ------------------------------------------------------------------------------
 
@@ -144,8 +277,14 @@ class AppState:
         return self._now().date().isoformat()
 
     def home_rows(self) -> list[CallRow]:
-        """Today's calls, newest first, with the people recovered so far."""
-        records = self.store.day(self.today())
+        """Today's calls and every call still open from an earlier day, newest first, with the people so far."""
+        today = self.today()
+        records = list(self.store.day(today))
+        seen = {r.id for r in records}
+        for day in self.store.days():
+            if day < today:
+                records += [r for r in self.store.day(day) if r.id not in seen and (
+                    r.type == "recovery" or r.record["data"]["status"] in OPEN_STATUSES)]
         recoveries: dict[str, list[StoredRecord]] = {}
         for r in records:
             if r.type == "recovery":
@@ -155,12 +294,34 @@ class AppState:
             if r.type != "call":
                 continue
             data = r.record["data"]
+            review = r.record.get("review") or {}
             rows.append(CallRow(
                 id=r.id, incident_type=data["incident_type"], place=_place(r.record), status=data["status"],
                 time=data["received_at"][11:16], people=_people(recoveries.get(r.id, [])),
-                state=r.state.value,
+                state=r.state.value, day=data["received_at"][:10],
+                review=review.get("state", "unreviewed"), review_note=review.get("note", ""),
             ))
-        rows.sort(key=lambda row: row.time, reverse=True)
+        rows.sort(key=lambda row: (row.day, row.time), reverse=True)
+        return rows
+
+    def outbox_rows(self) -> list[OutboxRow]:
+        """What the badge stands for: every record still waiting, refused or in conflict, refusals first."""
+        t = self.t
+        rows = []
+        for r in self.store.iter_current():
+            if r.state.value == "sent":
+                continue
+            data = r.record["data"]
+            if r.type == "call":
+                title = f"{t('incident.' + data['incident_type'])} · {_place(r.record)} · {data['received_at'][11:16]}"
+                call_id = r.id
+            else:
+                title = f"{t('outcome.' + data['outcome'])} × {data['count']} · {data['recovered_at'][11:16]}"
+                call_id = data["call_id"]
+            reasons = refusal_lines(r.errors, t) if r.state.value == "rejected" else []
+            rows.append(OutboxRow(r.id, r.type, title, r.state.value, reasons, call_id))
+        order = {"rejected": 0, "conflict": 1, "pending": 2}
+        rows.sort(key=lambda row: order.get(row.state, 3))
         return rows
 
     def badge(self) -> str:
@@ -212,11 +373,22 @@ class AppState:
         now = self._now()
         if not text.strip():
             return timestamp(now)
-        try:
-            hour, minute = (int(part) for part in text.strip().split(":"))
-            return timestamp(now.replace(hour=hour, minute=minute, second=0, microsecond=0))
-        except ValueError:
+        clock = _clock(text)
+        if clock is None:
             return None
+        return timestamp(now.replace(hour=clock[0], minute=clock[1], second=0, microsecond=0))
+
+    def _future(self, name: str, text: str, at: str | None) -> bool:
+        """A time later than now is said once, beside its field; saving again keeps it."""
+        if at is None or not text.strip():
+            return False
+        if datetime.fromisoformat(at) <= self._now() + FUTURE_SLACK:
+            return False
+        warning = self.t("warning.future", time=at[11:16])
+        if self.warnings.get(name) == warning:
+            return False  # said before, and the volunteer saved again: keep it
+        self.warnings[name] = warning
+        return True
 
     def edit_call(self) -> None:
         """Open the call's fields for a correction; a refusal shows next to the fields it names."""
@@ -232,7 +404,7 @@ class AppState:
             notes=data.get("notes", ""),
         )
         if stored.state.value == "rejected":
-            self.errors = form_errors(stored.errors)
+            self.errors = form_errors(stored.errors, self.t)
 
     def save_call(self) -> dict | None:
         """Save the new call (or the correction); on a refusal, keep the form and name each field's problem."""
@@ -246,13 +418,17 @@ class AppState:
         if received is None:
             errors["received_at"] = t("error.time")
         people = None
-        if form.reported_people.strip():
-            if not form.reported_people.strip().isdigit():
+        reported = ascii_digits(form.reported_people).strip()
+        if reported:
+            if not reported.isdigit():
                 errors["reported_people"] = t("error.number")
             else:
-                people = int(form.reported_people)
+                people = int(reported)
         if errors:
             self.errors = errors
+            return None
+        self.errors = {}
+        if self._future("received_at", form.received_at, received):
             return None
         location: dict[str, Any] = {}
         if form.place.strip():
@@ -268,7 +444,7 @@ class AppState:
         if people is not None:
             data["reported_people"] = people
         if form.caller_phone.strip():
-            data["caller_phone"] = form.caller_phone.strip()
+            data["caller_phone"] = ascii_digits(form.caller_phone).strip()
         if form.notes.strip():
             data["notes"] = form.notes.strip()
         if self.editing:
@@ -276,7 +452,7 @@ class AppState:
         try:
             record = self.store.create_call(data, recorded_by=self.callsign or None, now=self._now())
         except InvalidRecord as exc:
-            self.errors = form_errors(exc.errors)
+            self.errors = form_errors(exc.errors, t)
             return None
         self.saved()
         self.go("call", record["id"])
@@ -286,7 +462,7 @@ class AppState:
     def _save_correction(self, data: dict) -> dict | None:
         call_id = self.editing
         current = self.store.get(call_id).record["data"]
-        if current["received_at"][11:16] == self.call_form.received_at.strip():
+        if current["received_at"][11:16] == ascii_digits(self.call_form.received_at).strip():
             data["received_at"] = current["received_at"]  # unchanged: keep its day and offset
         data.update(status=current["status"], status_log=current.get("status_log", []))
         record = self.resend(call_id, data)
@@ -297,14 +473,15 @@ class AppState:
 
     # --- a call's page -------------------------------------------------------------------------
 
-    def call_page(self) -> CallPage | None:
-        if self.call_id is None:
+    def call_page(self, call_id: str | None = None) -> CallPage | None:
+        call_id = call_id or self.call_id
+        if call_id is None:
             return None
-        stored = self.store.get(self.call_id)
-        if stored is None:
+        stored = self.store.get(call_id)
+        if stored is None or stored.type != "call":
             return None
-        recoveries = self.store.recoveries_of(self.call_id)
-        errors = form_errors(stored.errors) if stored.state.value == "rejected" else {}
+        recoveries = self.store.recoveries_of(call_id)
+        errors = form_errors(stored.errors, self.t) if stored.state.value == "rejected" else {}
         return CallPage(stored, recoveries, _people(recoveries), editable=stored.mine, errors=errors)
 
     def set_status(self, status: str) -> dict:
@@ -323,26 +500,75 @@ class AppState:
         try:
             record = self.store.edit(record_id, data=data, now=self._now())
         except InvalidRecord as exc:
-            self.errors = form_errors(exc.errors)
+            self.errors = form_errors(exc.errors, self.t)
             return None
         self.saved()
         return record
 
     # --- a recovery ------------------------------------------------------------------------------
 
+    def edit_recovery(self, recovery_id: str) -> None:
+        """Open a recorded recovery in its form, to read, correct (a new version) or withdraw."""
+        stored = self.store.get(recovery_id)
+        data = stored.record["data"]
+        self.go("recovery", data["call_id"])
+        self.recovery_id = stored.id
+        self.recovery_form = RecoveryForm(
+            outcome=data["outcome"], count=str(data["count"]), sex=data.get("sex"), age_group=data.get("age_group"),
+            identified=bool(data.get("identified")), name=data.get("name", ""), tag=data.get("tag", ""),
+            handed_to=data.get("handed_to", ""), notes=data.get("notes", ""), recovered_at=data["recovered_at"][11:16],
+        )
+        if stored.state.value == "rejected":
+            self.errors = form_errors(stored.errors, self.t)
+
+    def recovery_record(self) -> StoredRecord | None:
+        """The recovery the form corrects, or None for a new one."""
+        return self.store.get(self.recovery_id) if self.recovery_id else None
+
+    def withdraw_recovery(self) -> dict | None:
+        """Withdraw the open recovery as entered in error: a new version marked so, never erased."""
+        stored = self.store.get(self.recovery_id)
+        record = self.resend(stored.id, {**stored.record["data"], "withdrawn": True})
+        if record is not None:
+            call_id = record["data"]["call_id"]
+            self.go("call", call_id)
+            self.notice = self.t("recovery.withdrawn_saved")
+        return record
+
+    def _save_recovery_correction(self, data: dict) -> dict | None:
+        stored = self.store.get(self.recovery_id)
+        current = stored.record["data"]
+        if current["recovered_at"][11:16] == ascii_digits(self.recovery_form.recovered_at).strip():
+            data["recovered_at"] = current["recovered_at"]  # unchanged: keep its day and offset
+        # What the form does not show (a location, evidence fields) stays as it was.
+        shown = {"outcome", "count", "recovered_at", "identified", "sex", "age_group", "tag", "handed_to", "notes", "name"}
+        data = {**{k: v for k, v in current.items() if k not in shown}, **data}
+        record = self.resend(stored.id, data)
+        if record is not None:
+            self.go("call", data["call_id"])
+            self.notice = self.t("recovery.corrected")
+        return record
+
     def save_recovery(self) -> dict | None:
         form, t = self.recovery_form, self.t
         errors: dict[str, str] = {}
         if not form.outcome:
             errors["outcome"] = t("error.required")
-        if not form.count.strip().isdigit() or int(form.count) < 1:
+        count = ascii_digits(form.count).strip()
+        if not count.isdigit() or int(count) < 1:
             errors["count"] = t("error.number")
+        recovered = self._time_today(form.recovered_at)
+        if recovered is None:
+            errors["recovered_at"] = t("error.time")
         if errors:
             self.errors = errors
             return None
+        self.errors = {}
+        if self._future("recovered_at", form.recovered_at, recovered):
+            return None
         data: dict[str, Any] = {
-            "call_id": self.call_id, "outcome": form.outcome, "count": int(form.count),
-            "recovered_at": timestamp(self._now()), "identified": form.identified,
+            "call_id": self.call_id, "outcome": form.outcome, "count": int(count),
+            "recovered_at": recovered, "identified": form.identified,
         }
         for key in ("sex", "age_group"):
             if getattr(form, key):
@@ -352,10 +578,12 @@ class AppState:
                 data[key] = getattr(form, key).strip()
         if form.identified and form.name.strip():
             data["name"] = form.name.strip()
+        if self.recovery_id:
+            return self._save_recovery_correction(data)
         try:
             record = self.store.create_recovery(data, recorded_by=self.callsign or None, now=self._now())
         except InvalidRecord as exc:
-            self.errors = form_errors(exc.errors)
+            self.errors = form_errors(exc.errors, t)
             return None
         self.saved()
         self.go("call", self.call_id)
@@ -408,22 +636,40 @@ class AppState:
 
     def set_export_personal(self, include: bool) -> None:
         """The lead's explicit choice to put names and phone numbers in the next export."""
-        self.queue["include_personal"] = bool(include)
+        self.queue.include_personal = bool(include)
 
     def export_day(self, lead, fmt: str) -> Path:
-        """Export the queue's day with the lead's choice; the choice goes back to off after."""
-        include = bool(self.queue.get("include_personal"))
-        path = lead.export(self.queue["day"], fmt, include_personal=include)
-        self.queue["include_personal"] = False
-        self.notice = self.t("queue.exported_personal" if include else "queue.exported", path=str(path))
+        """Export the queue's day with the lead's choice; the choice goes back to off after.
+
+        The file is kept in the app's folder; the screen then offers it to take off the
+        phone (a save dialog). A map leaves out calls without coordinates: the notice counts them.
+        """
+        include = self.queue.include_personal
+        path = lead.export(self.queue.day, fmt, include_personal=include)
+        self.queue.include_personal = False
+        self.notice = self.t("queue.exported_personal" if include else "queue.exported", path=path.name)
+        if fmt == "geojson":
+            left_out = lead.calls_without_coordinates(self.queue.day)
+            if left_out:
+                self.notice += " · " + self.t("queue.map_left_out", n=left_out)
         return path
 
-    def send_now(self) -> None:
+    def send_now(self) -> str:
+        """Ask the worker for a pass now, and say what that does (the badge then follows the pass)."""
+        waiting = self.store.counts()["pending"]
         if self.worker is not None:
             self.worker.send_now()
+        if not waiting:
+            self.notice = self.t("send.nothing")
+        elif self.enrolled_server() is None:
+            self.notice = self.t("send.not_linked", n=waiting)
+        else:
+            self.notice = self.t("send.started", n=waiting)
+        return self.notice
 
     def saved(self) -> None:
         """A record was saved: the worker sends it soon."""
+        self.generation += 1
         if self.worker is not None:
             self.worker.nudge()
 

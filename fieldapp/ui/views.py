@@ -1,21 +1,30 @@
 """The screens: thin Flet layers over fieldapp/ui/state.py.
 
-Each function draws one screen from the state and wires its controls to the
-state's actions; `refresh` redraws after an action. Touch targets are at least
-48 px, text is large enough for a dusty screen at night, and every control a
-test or a screen reader needs has a semantics identifier.
+Each function builds one screen's `ft.View` from the state and wires its
+controls to the state's actions through `ui` (fieldapp/ui/app.py's Shell):
+`ui.go(route)` opens a screen, `ui.redraw()` draws the current one again.
+Every view has the same frame: a title bar (with Back on a sub-screen), the
+sync badge fixed under it, the screen's own list (which scrolls, and starts at
+its top), and the bottom navigation bar. Touch targets are at least 48 px,
+primary actions 56 px, and every control a test or a screen reader needs has a
+semantics identifier.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import flet as ft
 
 from fieldapp.core.records import CallStatus
-from fieldapp.ui.state import AGE_GROUPS, INCIDENT_TYPES, OUTCOMES, SEXES, STATUS_STEPS, AppState
+from fieldapp.ui import messages
+from fieldapp.ui.state import AGE_GROUPS, INCIDENT_TYPES, OUTCOMES, SEXES, STATUS_STEPS, AppState, refusal_lines
 
-TOUCH = 56  # px: comfortably above 48 for gloved hands
+if TYPE_CHECKING:
+    from fieldapp.ui.app import Shell
+
+PRIMARY = 56  # px: primary actions, for gloved hands
+TOUCH = 48  # px: every other target
 # Shipped in assets/fonts (the web client would fetch Arabic glyphs from a CDN).
 FONT = "Noto Sans Arabic"
 
@@ -25,8 +34,14 @@ INCIDENT_ICONS = {
     "armed_violence": ft.Icons.REPORT, "bodies_found": ft.Icons.SEARCH, "traffic_accident": ft.Icons.CAR_CRASH,
     "flood": ft.Icons.WATER, "earthquake": ft.Icons.LANDSLIDE, "other": ft.Icons.HELP_OUTLINE,
 }
-
-Refresh = Callable[[], None]
+# A record's sync state: an icon and a colour beside its words.
+SYNC_LOOK = {
+    "pending": (ft.Icons.SCHEDULE_SEND, ft.Colors.ON_SURFACE_VARIANT),
+    "sent": (ft.Icons.CLOUD_DONE, ft.Colors.PRIMARY),
+    "rejected": (ft.Icons.ERROR, ft.Colors.ERROR),
+    "conflict": (ft.Icons.SYNC_PROBLEM, ft.Colors.TERTIARY),
+}
+TABS = ("/", "/queue", "/settings")
 
 
 def tagged(identifier: str, control: ft.Control, label: str | None = None) -> ft.Control:
@@ -38,112 +53,165 @@ def _col(span: int, control: ft.Control) -> ft.Control:
     return control
 
 
-def big_button(text: str, on_click, *, identifier: str, icon=None, filled: bool = True, selected: bool = False) -> ft.Control:
+def big_button(text: str, on_click, *, identifier: str, icon=None, filled: bool = True, selected: bool = False,
+               primary: bool = True, expand: bool = False) -> ft.Control:
     kind = ft.FilledButton if filled or selected else ft.OutlinedButton
-    button = kind(content=text, icon=icon, on_click=on_click, height=TOUCH,
-                  style=ft.ButtonStyle(text_style=ft.TextStyle(size=18, font_family=FONT)))
+    button = kind(content=ft.Text(text, size=18 if primary else 16, font_family=FONT, text_align=ft.TextAlign.CENTER),
+                  icon=icon, on_click=on_click, height=PRIMARY if primary else TOUCH, expand=expand)
     return tagged(identifier, button)
+
+
+def choice(text: str, on_click, *, identifier: str, selected: bool) -> ft.Control:
+    """A chip-like choice, 48 px high: filled with a tick when chosen."""
+    kind = ft.FilledTonalButton if selected else ft.OutlinedButton
+    button = kind(content=ft.Text(text, size=16), icon=ft.Icons.CHECK if selected else None, on_click=on_click,
+                  height=TOUCH, style=ft.ButtonStyle(padding=ft.Padding.symmetric(horizontal=14)))
+    return tagged(identifier, ft.Semantics(selected=selected, content=button), label=text)
+
+
+def switch(text: str, value: bool, on_change, *, identifier: str) -> ft.Control:
+    """A switch whose hit area is 48 px high."""
+    return tagged(identifier, ft.Switch(label=ft.Text(text, size=16), value=value, on_change=on_change,
+                                        padding=ft.Padding.symmetric(horizontal=4, vertical=8)))
 
 
 def field(state: AppState, form, name: str, label: str, *, keyboard=None, multiline: bool = False) -> ft.Control:
     def changed(e):
         setattr(form, name, e.control.value or "")
 
+    warning = state.warnings.get(name)
     return tagged(f"field-{name}", ft.TextField(
         label=label, value=str(getattr(form, name) or ""), on_change=changed, keyboard_type=keyboard,
         multiline=multiline, min_lines=2 if multiline else None, error=state.errors.get(name),
-        text_size=18,
+        helper=warning, helper_max_lines=3, text_size=18,
+        helper_style=ft.TextStyle(color=ft.Colors.TERTIARY, weight=ft.FontWeight.BOLD, size=15) if warning else None,
     ))
 
 
-def header(state: AppState, title: str, refresh: Refresh, *, back: str | None = None) -> ft.Control:
-    t = state.t
-    left = []
-    if back:
-        def go_back(_):
-            state.go(back, state.call_id)
-            refresh()
-
-        left.append(tagged("back", ft.IconButton(icon=ft.Icons.ARROW_BACK, tooltip=t("call.back"), on_click=go_back,
-                                                 icon_size=28, width=TOUCH, height=TOUCH)))
-    return ft.Column(spacing=4, controls=[
-        ft.Row(controls=[*left, ft.Text(title, size=22, weight=ft.FontWeight.BOLD, expand=True)]),
-        *[ft.Text(p, color=ft.Colors.ERROR, size=14) for p in state.problems],
+def sync_line(state: AppState, sync_state: str, *, size: int = 15) -> ft.Control:
+    icon, color = SYNC_LOOK[sync_state]
+    return ft.Row(spacing=6, tight=True, controls=[
+        ft.Icon(icon, color=color, size=20), ft.Text(state.t(f"sync.short.{sync_state}"), color=color, size=size),
     ])
 
 
-def badge(state: AppState) -> tuple[ft.Control, ft.Text]:
-    """The sync badge, always in sight; its text is updated in place, never by a redraw."""
-    text = ft.Text(state.badge(), size=15)
-    return tagged("sync-badge", ft.Container(
-        content=text, padding=ft.Padding.symmetric(horizontal=12, vertical=8),
-        border_radius=20, bgcolor=ft.Colors.SECONDARY_CONTAINER,
-    )), text
+def notice(state: AppState) -> list[ft.Control]:
+    if not state.notice:
+        return []
+    return [tagged("notice", ft.Container(
+        padding=10, border_radius=8, bgcolor=ft.Colors.PRIMARY_CONTAINER,
+        content=ft.Text(state.notice, color=ft.Colors.ON_PRIMARY_CONTAINER, size=16),
+    ))]
 
 
-def nav(state: AppState, refresh: Refresh) -> ft.Control:
+def frame(state: AppState, ui: Shell, route: str, title: str, controls: list[ft.Control], *,
+          back: bool = False, fab: bool = False) -> ft.View:
+    """One screen: title bar, the fixed badge, its own scrolling list, the bottom navigation."""
     t = state.t
+    tab = 1 if route.startswith(("/queue", "/conflict")) else 2 if route == "/settings" else 0
+    tabs = [("/", ft.Icons.LIST_ALT, t("nav.home")), ("/queue", ft.Icons.FACT_CHECK, t("nav.queue")),
+            ("/settings", ft.Icons.SETTINGS, t("nav.settings"))]
 
-    def to(screen):
-        def go(_):
-            state.go(screen)
-            refresh()
-        return go
+    def change_tab(e):
+        ui.go(tabs[e.control.selected_index][0])
 
-    return ft.Row(alignment=ft.MainAxisAlignment.SPACE_AROUND, wrap=True, controls=[
-        big_button(t("nav.home"), to("home"), identifier="nav-home", icon=ft.Icons.LIST, filled=False,
-                   selected=state.screen == "home"),
-        big_button(t("nav.queue"), to("queue"), identifier="nav-queue", icon=ft.Icons.FACT_CHECK, filled=False,
-                   selected=state.screen in ("queue", "conflict", "figures")),
-        big_button(t("nav.settings"), to("settings"), identifier="nav-settings", icon=ft.Icons.SETTINGS, filled=False,
-                   selected=state.screen == "settings"),
-    ])
+    leading = tagged("back", ft.IconButton(icon=ft.Icons.ARROW_BACK, tooltip=t("call.back"), on_click=lambda _: ui.back(),
+                                          width=TOUCH, height=TOUCH)) if back else None
+    badge_text = ft.Text(state.badge(), size=15, expand=True)
+    ui.badges.append(badge_text)
+    badge = tagged("sync-badge", ft.Container(
+        content=ft.Row(controls=[ft.Icon(ft.Icons.SYNC, size=20), badge_text, ft.Icon(ft.Icons.CHEVRON_RIGHT, size=20)]),
+        padding=ft.Padding.symmetric(horizontal=12, vertical=6), border_radius=24, height=TOUCH,
+        bgcolor=ft.Colors.SECONDARY_CONTAINER, on_click=lambda _: ui.go("/sync"),
+    ))
+    problems = [ft.Text(p, color=ft.Colors.ERROR, size=14) for p in state.problems]
+    return ft.View(
+        route=route, rtl=state.t.rtl, padding=0, spacing=0,
+        appbar=ft.AppBar(title=ft.Text(title, size=20, weight=ft.FontWeight.BOLD), leading=leading,
+                         automatically_imply_leading=False, bgcolor=ft.Colors.SURFACE_CONTAINER),
+        navigation_bar=ft.NavigationBar(
+            selected_index=tab, on_change=change_tab,
+            destinations=[ft.NavigationBarDestination(icon=icon, label=label) for _, icon, label in tabs],
+        ),
+        floating_action_button=tagged("new-call", ft.FloatingActionButton(
+            icon=ft.Icons.ADD_ALERT, content=t("home.new_call"), on_click=lambda _: ui.go("/new"), height=PRIMARY,
+        )) if fab else None,
+        controls=[
+            ft.Container(padding=ft.Padding.only(left=12, right=12, top=8, bottom=4), content=badge),
+            ft.ListView(expand=True, spacing=10, padding=ft.Padding.only(left=12, right=12, top=4, bottom=96),
+                        controls=[*problems, *controls]),
+        ],
+    )
 
 
 # --- home ---------------------------------------------------------------------------------------
 
 
-def home(state: AppState, refresh: Refresh) -> list[ft.Control]:
+def home(state: AppState, ui: Shell) -> ft.View:
     t = state.t
-
-    def new_call(_):
-        state.go("new_call")
-        refresh()
-
-    def open_call(call_id):
-        def go(_):
-            state.go("call", call_id)
-            refresh()
-        return go
-
-    rows = state.home_rows()
-    cards = [
-        tagged(f"call-{row.id}", ft.Card(content=ft.ListTile(
-            leading=ft.Icon(INCIDENT_ICONS[row.incident_type], size=32),
-            title=ft.Text(f"{t('incident.' + row.incident_type)} · {row.place}", size=17),
-            subtitle=ft.Text(f"{row.time} · {t('status.' + row.status)}\n"
-                             + t("home.people", **row.people), size=15),
-            on_click=open_call(row.id), min_height=72,
-        )), label=f"{t('incident.' + row.incident_type)} {row.place}")
-        for row in rows
-    ]
-    return [
-        header(state, t("home.today"), refresh),
-        big_button(t("home.new_call"), new_call, identifier="new-call", icon=ft.Icons.ADD_ALERT),
+    today = state.today()
+    cards = []
+    for row in state.home_rows():
+        what = f"{t('incident.' + row.incident_type)} · {row.place}"
+        when = row.time if row.day == today else f"{t('home.still_open', day=messages.long_date(row.day, t))} · {row.time}"
+        lines = [
+            ft.Text(what, size=17, weight=ft.FontWeight.BOLD),
+            ft.Text(f"{when} · {t('status.' + row.status)}", size=15),
+            ft.Text(t("home.people", **row.people), size=15),
+            sync_line(state, row.state),
+        ]
+        if row.review == "flagged":
+            lines.append(ft.Text(t("home.flagged", note=row.review_note or "—"), color=ft.Colors.ERROR, size=15))
+        cards.append(tagged(f"call-{row.id}", ft.Card(content=ft.Container(
+            padding=12, on_click=lambda _, i=row.id: ui.go(f"/call/{i}"),
+            content=ft.Row(vertical_alignment=ft.CrossAxisAlignment.START, controls=[
+                ft.Icon(INCIDENT_ICONS[row.incident_type], size=32),
+                ft.Column(spacing=2, expand=True, controls=lines),
+            ]),
+        )), label=what))
+    return frame(state, ui, "/", t("home.today"), [
+        *notice(state),
         *(cards or [ft.Text(t("home.empty"), size=16)]),
-    ]
+    ], fab=True)
+
+
+def outbox(state: AppState, ui: Shell) -> ft.View:
+    """What the badge stands for: the records still waiting, refused or in conflict."""
+    t = state.t
+    cards = []
+    for row in state.outbox_rows():
+        target = f"/call/{row.call_id}" if row.type == "call" else f"/recovery/{row.id}"
+        cards.append(tagged(f"outbox-{row.id}", ft.Card(content=ft.Container(
+            padding=12, on_click=lambda _, r=target: ui.go(r),
+            content=ft.Column(spacing=4, controls=[
+                ft.Text(row.title, size=16, weight=ft.FontWeight.BOLD),
+                sync_line(state, row.state),
+                *[ft.Text(line, color=ft.Colors.ERROR, size=15) for line in row.reasons],
+            ]),
+        )), label=row.title))
+
+    def send(_):
+        state.send_now()
+        ui.redraw()
+
+    return frame(state, ui, "/sync", t("outbox.title"), [
+        *notice(state),
+        big_button(t("settings.send_now"), send, identifier="send-now", icon=ft.Icons.SYNC),
+        *(cards or [ft.Text(t("outbox.empty"), size=16)]),
+    ], back=True)
 
 
 # --- new call ------------------------------------------------------------------------------------
 
 
-def new_call(state: AppState, refresh: Refresh, locate) -> list[ft.Control]:
+def new_call(state: AppState, ui: Shell) -> ft.View:
     t, form = state.t, state.call_form
 
     def pick(kind):
         def choose(_):
             form.incident_type = kind
-            refresh()
+            state.errors.pop("incident_type", None)
+            ui.redraw()
         return choose
 
     tiles = [
@@ -161,90 +229,98 @@ def new_call(state: AppState, refresh: Refresh, locate) -> list[ft.Control]:
     def use_place(place):
         def choose(_):
             form.place = place
-            refresh()
+            ui.redraw()
         return choose
 
-    recent = [ft.Chip(label=ft.Text(p, size=14), on_click=use_place(p)) for p in state.recent_places()]
+    recent = [choice(p, use_place(p), identifier=f"place-{i}", selected=form.place == p)
+              for i, p in enumerate(state.recent_places())]
 
     def save(_):
         state.save_call()
-        refresh()
+        ui.redraw()
 
     location_note = []
     if form.lat is not None:
         location_note.append(ft.Text(t("call.location_set", accuracy=round(form.accuracy_m or 0)), size=14))
     if state.errors.get("location"):
         location_note.append(ft.Text(state.errors["location"], color=ft.Colors.ERROR, size=14))
-    return [
-        header(state, t("call.edit") if state.editing else t("call.new_title"), refresh,
-               back="call" if state.editing else "home"),
+    if state.errors.get("form"):
+        location_note.append(ft.Text(state.errors["form"], color=ft.Colors.ERROR, size=15))
+    editing = bool(state.editing)
+    return frame(state, ui, state.route(), t("call.edit") if editing else t("call.new_title"), [
         ft.Text(t("call.type"), size=17, weight=ft.FontWeight.BOLD),
         *([ft.Text(state.errors["incident_type"], color=ft.Colors.ERROR)] if "incident_type" in state.errors else []),
         ft.ResponsiveRow(controls=tiles, spacing=6, run_spacing=6),
         field(state, form, "place", t("call.place")),
-        *([ft.Text(t("call.recent_places"), size=14), ft.Row(controls=recent, wrap=True)] if recent else []),
-        big_button(t("call.use_location"), locate, identifier="use-location", icon=ft.Icons.MY_LOCATION, filled=False),
+        *([ft.Text(t("call.recent_places"), size=14), ft.Row(controls=recent, wrap=True, spacing=6, run_spacing=6)]
+          if recent else []),
+        big_button(t("call.use_location"), ui.locate, identifier="use-location", icon=ft.Icons.MY_LOCATION, filled=False,
+                   primary=False),
         *location_note,
         field(state, form, "received_at", t("call.received_at"), keyboard=ft.KeyboardType.DATETIME),
         field(state, form, "reported_people", t("call.reported_people"), keyboard=ft.KeyboardType.NUMBER),
         field(state, form, "caller_phone", t("call.caller_phone"), keyboard=ft.KeyboardType.PHONE),
         field(state, form, "notes", t("call.notes"), multiline=True),
         big_button(t("call.save"), save, identifier="save-call", icon=ft.Icons.SAVE),
-    ]
+    ], back=True)
 
 
 # --- a call's page ----------------------------------------------------------------------------------
 
 
-def call(state: AppState, refresh: Refresh) -> list[ft.Control]:
+def call(state: AppState, ui: Shell, call_id: str, *, top: bool = True) -> ft.View:
     t = state.t
-    page = state.call_page()
+    page = state.call_page(call_id)
     if page is None:
-        state.go("home")
-        return home(state, refresh)
+        return frame(state, ui, f"/call/{call_id}", t("label.call"), [ft.Text(t("home.empty"))], back=True)
     record = page.stored.record
     data = record["data"]
 
     def step(status):
         def mark(_):
             state.set_status(status)
-            refresh()
+            ui.redraw()
         return mark
-
-    def add_recovery(_):
-        state.go("recovery", state.call_id)
-        refresh()
-
-    def correct(_):
-        state.edit_call()
-        refresh()
 
     steps = [
         big_button(t(f"status.{s.value}"), step(s.value), identifier=f"status-{s.value}", filled=False,
-                   selected=data["status"] == s.value)
+                   selected=data["status"] == s.value, primary=False)
         for s in STATUS_STEPS
     ] if page.editable else []
     # The time of each step on a line of its own: inside a button it would wrap and be cut.
     times = " · ".join(f"{t('status.' + e['status'])} {e['at'][11:16]}" for e in data.get("status_log", []))
-    sync_note = []
-    if page.stored.state.value == "rejected":
-        sync_note.append(ft.Text(t("sync.refused"), color=ft.Colors.ERROR, weight=ft.FontWeight.BOLD))
-        sync_note += [ft.Text(f"{e['field']}: {e['message']}", color=ft.Colors.ERROR) for e in page.stored.errors]
-    elif page.stored.state.value == "conflict":
-        sync_note.append(ft.Text(t("sync.conflict"), color=ft.Colors.TERTIARY, weight=ft.FontWeight.BOLD))
-    recoveries = [
-        ft.ListTile(
-            leading=ft.Icon(ft.Icons.PERSON if r.record["data"]["outcome"] != "deceased" else ft.Icons.REMOVE_CIRCLE_OUTLINE),
-            title=ft.Text(f"{t('outcome.' + r.record['data']['outcome'])} × {r.record['data']['count']}", size=16),
-            subtitle=ft.Text(" · ".join(x for x in (r.record["data"]["recovered_at"][11:16], r.record["data"].get("tag"),
-                                                     r.record["data"].get("handed_to")) if x), size=14),
-        )
-        for r in page.recoveries
-    ]
-    return [
-        header(state, f"{t('incident.' + data['incident_type'])} · {(data.get('location') or {}).get('place', '')}",
-               refresh, back="home"),
-        *([ft.Text(state.notice, color=ft.Colors.PRIMARY)] if state.notice else []),
+    sync_state = page.stored.state.value
+    sync_note: list[ft.Control] = [sync_line(state, sync_state, size=16)]
+    if sync_state == "rejected":
+        sync_note += [ft.Text(line, color=ft.Colors.ERROR, size=15) for line in refusal_lines(page.stored.errors, t)]
+    elif sync_state == "conflict":
+        sync_note.append(ft.Text(t("sync.conflict"), color=ft.Colors.TERTIARY))
+    review = record.get("review") or {}
+    if review.get("state") == "flagged":
+        sync_note.append(ft.Text(t("home.flagged", note=review.get("note") or "—"), color=ft.Colors.ERROR, size=15))
+    recoveries = []
+    for r in page.recoveries:
+        rd = r.record["data"]
+        withdrawn = bool(rd.get("withdrawn"))
+        title = f"{t('outcome.' + rd['outcome'])} × {rd['count']}"
+        detail = " · ".join(x for x in (rd["recovered_at"][11:16], rd.get("tag"), rd.get("handed_to")) if x)
+        recoveries.append(tagged(f"recovery-{r.id}", ft.Card(content=ft.Container(
+            padding=10, on_click=lambda _, i=r.id: ui.go(f"/recovery/{i}"),
+            content=ft.Row(controls=[
+                ft.Icon(ft.Icons.PERSON if rd["outcome"] != "deceased" else ft.Icons.REMOVE_CIRCLE_OUTLINE, size=28),
+                ft.Column(spacing=2, expand=True, controls=[
+                    ft.Text(title, size=16, weight=ft.FontWeight.BOLD,
+                            style=ft.TextStyle(decoration=ft.TextDecoration.LINE_THROUGH) if withdrawn else None),
+                    ft.Text(detail, size=14),
+                    *([ft.Text(t("recovery.withdrawn"), color=ft.Colors.ERROR, size=14)] if withdrawn else []),
+                    sync_line(state, r.state.value, size=14),
+                ]),
+                ft.Icon(ft.Icons.CHEVRON_RIGHT),
+            ]),
+        )), label=title))
+    place = (data.get("location") or {}).get("place") or ""
+    return frame(state, ui, f"/call/{call_id}", f"{t('incident.' + data['incident_type'])} · {place}", [
+        *(notice(state) if top else []),
         ft.Text(f"{data['received_at'][11:16]} · {t('status.' + data['status'])} · "
                 + t("home.people", **page.people), size=16),
         *sync_note,
@@ -254,78 +330,114 @@ def call(state: AppState, refresh: Refresh) -> list[ft.Control]:
         *([ft.Text(times, size=15)] if times else []),
         ft.Text(t("call.recoveries"), size=17, weight=ft.FontWeight.BOLD),
         *recoveries,
-        *([big_button(t("call.add_recovery"), add_recovery, identifier="add-recovery", icon=ft.Icons.PERSON_ADD),
-           big_button(t("call.edit"), correct, identifier="edit-call", icon=ft.Icons.EDIT, filled=False)]
+        *([big_button(t("call.add_recovery"), lambda _: ui.go(f"/call/{call_id}/recovery"), identifier="add-recovery",
+                      icon=ft.Icons.PERSON_ADD),
+           big_button(t("call.edit"), lambda _: ui.go(f"/call/{call_id}/edit"), identifier="edit-call",
+                      icon=ft.Icons.EDIT, filled=False, primary=False)]
           if page.editable else []),
-    ]
+    ], back=True)
 
 
 # --- a recovery --------------------------------------------------------------------------------------
 
 
-def chips(state: AppState, form, name: str, values: list[str], prefix: str, refresh: Refresh) -> ft.Control:
+def chips(state: AppState, ui: Shell, form, name: str, values: list[str], prefix: str) -> ft.Control:
     def choose(value):
         def pick(_):
             setattr(form, name, value)
             state.errors.pop(name, None)
-            refresh()
+            ui.redraw()
         return pick
 
     return ft.Row(wrap=True, spacing=6, run_spacing=6, controls=[
-        tagged(f"{name}-{v}", ft.Chip(label=ft.Text(state.t(f"{prefix}.{v}"), size=16), selected=getattr(form, name) == v,
-                                      on_select=choose(v), padding=ft.Padding.all(10)), label=state.t(f"{prefix}.{v}"))
+        choice(state.t(f"{prefix}.{v}"), choose(v), identifier=f"{name}-{v}", selected=getattr(form, name) == v)
         for v in values
     ])
 
 
-def recovery(state: AppState, refresh: Refresh) -> list[ft.Control]:
+def recovery(state: AppState, ui: Shell) -> ft.View:
     t, form = state.t, state.recovery_form
+    stored = state.recovery_record()
+    withdrawn = bool(stored and stored.record["data"].get("withdrawn"))
+    editable = stored is None or (stored.mine and not withdrawn)
 
     def save(_):
         state.save_recovery()
-        refresh()
+        ui.redraw()
 
     def identified(e):
         form.identified = bool(e.control.value)
-        refresh()
+        ui.redraw()
 
-    return [
-        header(state, t("recovery.title"), refresh, back="call"),
+    def withdraw(_):
+        def confirm(_):
+            ui.page.pop_dialog()
+            state.withdraw_recovery()
+            ui.redraw()
+
+        ui.page.show_dialog(ft.AlertDialog(
+            modal=True, title=ft.Text(t("recovery.withdraw")), content=ft.Text(t("recovery.withdraw_confirm"), size=16),
+            actions=[
+                big_button(t("common.cancel"), lambda _: ui.page.pop_dialog(), identifier="withdraw-cancel",
+                           filled=False, primary=False),
+                big_button(t("recovery.withdraw"), confirm, identifier="withdraw-confirm", primary=False),
+            ],
+        ))
+
+    status: list[ft.Control] = []
+    if stored is not None:
+        status.append(sync_line(state, stored.state.value, size=16))
+        if stored.state.value == "rejected":
+            status += [ft.Text(line, color=ft.Colors.ERROR, size=15) for line in refusal_lines(stored.errors, t)]
+        if withdrawn:
+            status.append(ft.Text(t("recovery.withdrawn"), color=ft.Colors.ERROR, size=16, weight=ft.FontWeight.BOLD))
+        if not stored.mine:
+            status.append(ft.Text(t("call.read_only"), italic=True))
+    if state.errors.get("form"):
+        status.append(ft.Text(state.errors["form"], color=ft.Colors.ERROR, size=15))
+    actions: list[ft.Control] = []
+    if editable:
+        actions.append(big_button(t("recovery.save_correction") if stored else t("recovery.save"), save,
+                                  identifier="save-recovery", icon=ft.Icons.SAVE))
+    if stored is not None and editable:
+        actions.append(big_button(t("recovery.withdraw"), withdraw, identifier="withdraw-recovery",
+                                  icon=ft.Icons.REMOVE_CIRCLE_OUTLINE, filled=False, primary=False))
+    return frame(state, ui, state.route(), t("recovery.open_title") if stored else t("recovery.title"), [
+        *status,
         ft.Text(t("recovery.outcome"), size=17, weight=ft.FontWeight.BOLD),
         *([ft.Text(state.errors["outcome"], color=ft.Colors.ERROR)] if "outcome" in state.errors else []),
-        chips(state, form, "outcome", OUTCOMES, "outcome", refresh),
+        chips(state, ui, form, "outcome", OUTCOMES, "outcome"),
         field(state, form, "count", t("recovery.count"), keyboard=ft.KeyboardType.NUMBER),
+        field(state, form, "recovered_at", t("recovery.recovered_at"), keyboard=ft.KeyboardType.DATETIME),
         ft.Text(t("recovery.sex"), size=16),
-        chips(state, form, "sex", SEXES, "sex", refresh),
+        chips(state, ui, form, "sex", SEXES, "sex"),
         ft.Text(t("recovery.age_group"), size=16),
-        chips(state, form, "age_group", AGE_GROUPS, "age", refresh),
-        tagged("identified", ft.Switch(label=t("recovery.identified"), value=form.identified, on_change=identified)),
+        chips(state, ui, form, "age_group", AGE_GROUPS, "age"),
+        switch(t("recovery.identified"), form.identified, identified, identifier="identified"),
         *([field(state, form, "name", t("recovery.name"))] if form.identified else []),
         field(state, form, "tag", t("recovery.tag")),
         field(state, form, "handed_to", t("recovery.handed_to")),
         field(state, form, "notes", t("recovery.notes"), multiline=True),
-        big_button(t("recovery.save"), save, identifier="save-recovery", icon=ft.Icons.SAVE),
-    ]
+        *actions,
+    ], back=True)
 
 
 # --- settings ---------------------------------------------------------------------------------------------
 
 
-def settings(state: AppState, refresh: Refresh, apply_look: Refresh) -> list[ft.Control]:
+def settings(state: AppState, ui: Shell) -> ft.View:
     t = state.t
     entry = {"server": state.enrolled_server() or "", "token": ""}
 
     def language(value):
         def choose(_):
             state.set_language(value)
-            apply_look()
-            refresh()
+            ui.restyle()
         return choose
 
     def dark(e):
         state.set_dark(bool(e.control.value))
-        apply_look()
-        refresh()
+        ui.restyle()
 
     def callsign(e):
         state.set_callsign(e.control.value or "")
@@ -338,163 +450,200 @@ def settings(state: AppState, refresh: Refresh, apply_look: Refresh) -> list[ft.
 
     def enroll(_):
         state.enroll(entry["server"], entry["token"])
-        refresh()
+        ui.redraw()
 
     def send_now(_):
         state.send_now()
-        refresh()
+        ui.redraw()
 
     linked = state.enrolled_server()
-    return [
-        header(state, t("settings.title"), refresh),
-        *([ft.Text(state.notice, color=ft.Colors.PRIMARY)] if state.notice else []),
+    return frame(state, ui, "/settings", t("settings.title"), [
+        *notice(state),
         ft.Text(t("settings.language"), size=17, weight=ft.FontWeight.BOLD),
         ft.Row(controls=[
-            big_button("العربية", language("ar"), identifier="lang-ar", filled=False, selected=state.language == "ar"),
-            big_button("English", language("en"), identifier="lang-en", filled=False, selected=state.language == "en"),
+            big_button("العربية", language("ar"), identifier="lang-ar", filled=False, selected=state.language == "ar",
+                       primary=False),
+            big_button("English", language("en"), identifier="lang-en", filled=False, selected=state.language == "en",
+                       primary=False),
         ]),
-        tagged("dark", ft.Switch(label=t("settings.dark"), value=state.dark, on_change=dark)),
-        tagged("field-callsign", ft.TextField(label=t("settings.callsign"), value=state.callsign, on_change=callsign, text_size=18)),
+        switch(t("settings.dark"), state.dark, dark, identifier="dark"),
+        tagged("field-callsign", ft.TextField(label=t("settings.callsign"), value=state.callsign, on_change=callsign,
+                                              text_size=18)),
         *([ft.Text(t("settings.enrolled", server=linked), size=15)] if linked else []),
         tagged("field-server", ft.TextField(label=t("settings.server"), value=entry["server"], on_change=server,
                                             keyboard_type=ft.KeyboardType.URL, error=state.errors.get("server"), text_size=18)),
         tagged("field-token", ft.TextField(label=t("settings.token"), password=True, on_change=token, text_size=18)),
-        big_button(t("settings.enroll"), enroll, identifier="enroll", icon=ft.Icons.LINK, filled=False),
+        big_button(t("settings.enroll"), enroll, identifier="enroll", icon=ft.Icons.LINK, filled=False, primary=False),
         big_button(t("settings.send_now"), send_now, identifier="send-now", icon=ft.Icons.SYNC),
-    ]
+    ])
 
 
 # --- the team lead's day ----------------------------------------------------------------------------------
 
 
-def queue(state: AppState, lead, refresh: Refresh) -> list[ft.Control]:
-    t, q = state.t, state.queue
+def queue(state: AppState, ui: Shell) -> ft.View:
+    t, q, lead = state.t, state.queue, ui.lead
 
     def set_day(e):
-        q["day"] = (e.control.value or "").strip()
-
-    def show_day(_):
-        refresh()
+        q.day = messages.ascii_digits(e.control.value or "").strip()
 
     def set_search(e):
-        q["search"] = e.control.value or ""
+        q.search = e.control.value or ""
 
     def choose(flt):
         def pick(_):
-            q["filter"] = flt
-            refresh()
+            q.filter = flt
+            ui.redraw()
         return pick
 
-    def review(record_id, kind):
+    def approve(record_id):
         def act(_):
-            lead.review(record_id, kind, q.get("note", "") if kind == "flagged" else "")
+            lead.review(record_id, "approved")
             state.notice = None
             state.saved()
-            refresh()
+            ui.redraw()
+        return act
+
+    def flag(record_id, current_note):
+        def act(_):
+            note = {"text": current_note}
+
+            def typed(e):
+                note["text"] = e.control.value or ""
+
+            def done(_):
+                ui.page.pop_dialog()
+                lead.review(record_id, "flagged", note["text"])
+                state.saved()
+                ui.redraw()
+
+            ui.page.show_dialog(ft.AlertDialog(
+                modal=True, title=ft.Text(t("queue.flag_for")),
+                content=tagged("field-flag-note", ft.TextField(label=t("queue.flag_note"), value=current_note,
+                                                               on_change=typed, multiline=True, min_lines=2, text_size=16)),
+                actions=[
+                    big_button(t("common.cancel"), lambda _: ui.page.pop_dialog(), identifier="flag-cancel",
+                               filled=False, primary=False),
+                    big_button(t("queue.flag_save"), done, identifier="flag-save", primary=False),
+                ],
+            ))
         return act
 
     def approve_all(_):
-        state.notice = t("queue.approved_n", n=lead.approve_all_unflagged(q["day"]))
+        state.notice = t("queue.approved_n", n=lead.approve_all_unflagged(q.day))
         state.saved()
-        refresh()
+        ui.redraw()
 
     def export(fmt):
-        def act(_):
-            state.export_day(lead, fmt)
-            refresh()
+        async def act(_):
+            path = state.export_day(lead, fmt)
+            ui.redraw()
+            await ui.offer_file(path)
         return act
 
-    def resolve(record_id):
-        def go(_):
-            state.go("conflict", record_id)
-            refresh()
-        return go
-
-    def figures(_):
-        state.go("figures")
-        refresh()
-
     filters = ft.Row(wrap=True, spacing=6, run_spacing=6, controls=[
-        tagged(f"filter-{name}", ft.Chip(label=ft.Text(t(f"queue.{name}"), size=15),
-                                         selected=(q.get("filter") or "all") == name,
-                                         on_select=choose(None if name == "all" else name)), label=t(f"queue.{name}"))
+        choice(t(f"queue.{name}"), choose(None if name == "all" else name), identifier=f"filter-{name}",
+               selected=(q.filter or "all") == name)
         for name in ("all", "waiting", "refused", "conflict", "unreviewed")
     ])
+
     def pick_type(e):
-        q["incident_type"] = e.control.value or None
-        refresh()
+        q.incident_type = e.control.value or None
+        ui.redraw()
 
     def pick_status(e):
-        q["status"] = e.control.value or None
-        refresh()
+        q.status = e.control.value or None
+        ui.redraw()
 
     every = ft.DropdownOption(key="", text=t("queue.all"))
     by_kind = ft.Row(wrap=True, controls=[
-        tagged("filter-type", ft.Dropdown(label=t("call.type"), value=q.get("incident_type") or "", on_select=pick_type,
+        tagged("filter-type", ft.Dropdown(label=t("call.type"), value=q.incident_type or "", on_select=pick_type,
                                           options=[every] + [ft.DropdownOption(key=k, text=t(f"incident.{k}"))
                                                              for k in INCIDENT_TYPES])),
-        tagged("filter-status", ft.Dropdown(label=t("call.status"), value=q.get("status") or "", on_select=pick_status,
+        tagged("filter-status", ft.Dropdown(label=t("call.status"), value=q.status or "", on_select=pick_status,
                                             options=[ft.DropdownOption(key="", text=t("queue.all"))]
                                             + [ft.DropdownOption(key=s.value, text=t(f"status.{s.value}"))
                                                for s in (CallStatus.RECEIVED, *STATUS_STEPS)])),
     ])
-    items = lead.queue(q["day"], flt=q.get("filter"), search=q.get("search", ""),
-                       incident_type=q.get("incident_type"), status=q.get("status"))
+    items = lead.queue(q.day, flt=q.filter, search=q.search, incident_type=q.incident_type, status=q.status)
     cards = []
     for item in items:
-        lines = []
+        lines: list[ft.Control] = []
         for stored in item.records():
             data = stored.record["data"]
-            review_state = (stored.record.get("review") or {}).get("state", "unreviewed")
+            review = stored.record.get("review") or {}
+            review_state = review.get("state", "unreviewed")
             what = (f"{t('incident.' + data['incident_type'])} · {(data.get('location') or {}).get('place', '')}"
                     if stored.type == "call" else f"{t('outcome.' + data['outcome'])} × {data['count']}")
-            state_text = t({"pending": "sync.pending", "sent": "sync.sent", "rejected": "sync.refused",
-                            "conflict": "queue.conflict"}[stored.state.value])
-            lines.append(ft.Text(f"{what} · {t('review.' + review_state)} · {state_text}", size=15,
+            lines.append(ft.Text(f"{what} · {t('review.' + review_state)}", size=15,
                                  weight=ft.FontWeight.BOLD if stored.type == "call" else None))
-            lines += [ft.Text(f"{e['field']}: {e['message']}", color=ft.Colors.ERROR, size=14) for e in stored.errors]
+            lines.append(sync_line(state, stored.state.value, size=14))
+            if review_state == "flagged":
+                lines.append(ft.Text(t("home.flagged", note=review.get("note") or "—"), color=ft.Colors.ERROR, size=14))
+            lines += [ft.Text(line, color=ft.Colors.ERROR, size=14) for line in refusal_lines(stored.errors, t)]
             actions = []
             if stored.state.value == "conflict":
-                actions.append(big_button(t("queue.resolve"), resolve(stored.id), identifier=f"resolve-{stored.id}",
-                                          filled=False))
+                actions.append(big_button(t("queue.resolve"), lambda _, i=stored.id: ui.go(f"/conflict/{i}"),
+                                          identifier=f"resolve-{stored.id}", filled=False, primary=False))
             else:
                 actions += [
-                    big_button(t("queue.approve"), review(stored.id, "approved"), identifier=f"approve-{stored.id}",
-                               filled=False, selected=review_state == "approved"),
-                    big_button(t("queue.flag"), review(stored.id, "flagged"), identifier=f"flag-{stored.id}",
-                               filled=False, selected=review_state == "flagged"),
+                    big_button(t("queue.approve"), approve(stored.id), identifier=f"approve-{stored.id}",
+                               filled=False, selected=review_state == "approved", primary=False),
+                    big_button(t("queue.flag"), flag(stored.id, review.get("note", "")), identifier=f"flag-{stored.id}",
+                               filled=False, selected=review_state == "flagged", primary=False),
                 ]
             lines.append(ft.Row(wrap=True, controls=actions))
         if item.call is None:
             lines.insert(0, ft.Text(t("queue.no_call"), italic=True))
         cards.append(ft.Card(content=ft.Container(padding=10, content=ft.Column(spacing=4, controls=lines))))
-    return [
-        header(state, t("queue.title"), refresh),
-        *([ft.Text(state.notice, color=ft.Colors.PRIMARY)] if state.notice else []),
-        tagged("field-day", ft.TextField(label=t("queue.day"), value=q["day"], on_change=set_day, on_submit=show_day,
-                                         text_size=18, suffix=ft.IconButton(icon=ft.Icons.REFRESH, on_click=show_day))),
-        tagged("field-search", ft.TextField(label=t("queue.search"), value=q.get("search", ""), on_change=set_search,
-                                            on_submit=show_day, text_size=18)),
+    return frame(state, ui, "/queue", t("queue.title"), [
+        *notice(state),
+        ft.Text(messages.long_date(q.day, t), size=17, weight=ft.FontWeight.BOLD),
+        tagged("field-day", ft.TextField(label=t("queue.day"), value=q.day, on_change=set_day,
+                                         on_submit=lambda _: ui.redraw(), text_size=18,
+                                         suffix=ft.IconButton(icon=ft.Icons.REFRESH, on_click=lambda _: ui.redraw(),
+                                                              width=TOUCH, height=TOUCH))),
+        tagged("field-search", ft.TextField(label=t("queue.search"), value=q.search, on_change=set_search,
+                                            on_submit=lambda _: ui.redraw(), text_size=18)),
         filters,
         by_kind,
-        tagged("field-note", ft.TextField(label=t("queue.flag_note"), value=q.get("note", ""),
-                                          on_change=lambda e: q.__setitem__("note", e.control.value or ""), text_size=16)),
         *(cards or [ft.Text(t("queue.empty"), size=16)]),
         big_button(t("queue.approve_all"), approve_all, identifier="approve-all", icon=ft.Icons.DONE_ALL),
-        tagged("export-personal", ft.Switch(label=t("queue.export_personal"), value=bool(q.get("include_personal")),
-                                            on_change=lambda e: state.set_export_personal(bool(e.control.value)))),
+        switch(t("queue.export_personal"), q.include_personal,
+               lambda e: state.set_export_personal(bool(e.control.value)), identifier="export-personal"),
         ft.Row(wrap=True, controls=[
-            big_button(t("queue.figures"), figures, identifier="open-figures", icon=ft.Icons.BAR_CHART, filled=False),
-            big_button(t("queue.export_csv"), export("csv"), identifier="export-csv", icon=ft.Icons.DOWNLOAD, filled=False),
+            big_button(t("queue.figures"), lambda _: ui.go("/queue/figures"), identifier="open-figures",
+                       icon=ft.Icons.BAR_CHART, filled=False, primary=False),
+            big_button(t("queue.export_csv"), export("csv"), identifier="export-csv", icon=ft.Icons.DOWNLOAD,
+                       filled=False, primary=False),
             big_button(t("queue.export_geojson"), export("geojson"), identifier="export-geojson", icon=ft.Icons.MAP,
-                       filled=False),
+                       filled=False, primary=False),
         ]),
-    ]
+    ])
 
 
-def conflict(state: AppState, lead, refresh: Refresh) -> list[ft.Control]:
-    t = state.t
+def _value(t, path: str, value) -> str:
+    """A conflict's value as a person reads it: a status or type by its name, empty as (empty)."""
+    if value is None or value == "" or value == []:
+        return t("conflict.not_set")
+    key = path.split(".")[-1]
+    prefix = {"status": "status", "incident_type": "incident", "outcome": "outcome", "sex": "sex", "age_group": "age"}.get(key)
+    if prefix and isinstance(value, str):
+        return t(f"{prefix}.{value}")
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if isinstance(value, str) and len(value) >= 16 and value[4:5] == "-" and value[10:11] == "T":
+        return f"{messages.long_date(value[:10], t)} {value[11:16]}"
+    if isinstance(value, list):
+        return " · ".join(f"{t('status.' + e['status'])} {e['at'][11:16]}" if isinstance(e, dict) and "status" in e
+                          else str(e) for e in value)
+    return str(value)
+
+
+def conflict(state: AppState, ui: Shell) -> ft.View:
+    t, lead = state.t, ui.lead
     record_id = state.call_id
+    stored = state.store.get(record_id)
     differences = lead.differences(record_id)
     ticked: set[str] = set()
 
@@ -507,64 +656,102 @@ def conflict(state: AppState, lead, refresh: Refresh) -> list[ft.Control]:
         def act(_):
             lead.resolve(record_id, keep=keep, take_ours=set(ticked) if keep == "theirs" else None)
             state.saved()
-            state.go("queue")
-            refresh()
+            ui.go("/queue")
         return act
 
-    rows = [
-        ft.Container(padding=8, border=ft.Border.all(1, ft.Colors.OUTLINE), border_radius=8, content=ft.Column(spacing=2, controls=[
-            ft.Text(d.field, weight=ft.FontWeight.BOLD, size=15),
-            ft.Row(controls=[
-                ft.Container(expand=True, bgcolor=ft.Colors.TERTIARY_CONTAINER, padding=6,
-                             content=ft.Text(f"{t('conflict.ours')}: {d.ours}", size=15)),
-                ft.Container(expand=True, bgcolor=ft.Colors.SECONDARY_CONTAINER, padding=6,
-                             content=ft.Text(f"{t('conflict.theirs')}: {d.theirs}", size=15)),
-            ]),
-            tagged(f"take-{d.field}", ft.Checkbox(label=t("conflict.ours"), on_change=tick(d.field))),
-        ]))
-        for d in differences
-    ]
-    return [
-        header(state, t("conflict.title"), refresh, back="queue"),
-        *rows,
-        big_button(t("conflict.combine"), done("theirs"), identifier="keep-theirs", icon=ft.Icons.MERGE),
-        big_button(t("conflict.keep_ours"), done("ours"), identifier="keep-ours", filled=False),
-    ]
+    data = stored.record["data"] if stored else {}
+    if stored is not None and stored.type == "call":
+        what = f"{t('incident.' + data['incident_type'])} · {(data.get('location') or {}).get('place', '')} · " \
+               f"{messages.long_date(data['received_at'][:10], t)} {data['received_at'][11:16]}"
+    elif stored is not None:
+        what = f"{t('outcome.' + data['outcome'])} × {data['count']} · {data['recovered_at'][11:16]}"
+    else:
+        what = "?"
+    ours_review = (stored.record.get("review") if stored else None) or {}
+    theirs_review = ((stored.server_record or {}).get("review") if stored else None) or {}
+    rows = []
+    for d in differences:
+        name = messages.label(d.field, t)
+        rows.append(ft.Container(padding=10, border=ft.Border.all(1, ft.Colors.OUTLINE), border_radius=8,
+                                 content=ft.Column(spacing=4, controls=[
+            ft.Text(name, weight=ft.FontWeight.BOLD, size=16),
+            ft.Container(bgcolor=ft.Colors.TERTIARY_CONTAINER, padding=8, border_radius=6,
+                         content=ft.Text(f"{t('conflict.this_phone')}: {_value(t, d.field, d.ours)}", size=15)),
+            ft.Container(bgcolor=ft.Colors.SECONDARY_CONTAINER, padding=8, border_radius=6,
+                         content=ft.Text(f"{t('conflict.other_device')}: {_value(t, d.field, d.theirs)}", size=15)),
+            tagged(f"take-{d.field}", ft.Checkbox(label=t("conflict.take"), on_change=tick(d.field),
+                                                  label_style=ft.TextStyle(size=15)), label=f"{t('conflict.take')}: {name}"),
+        ])))
+    if ours_review != theirs_review:
+        rows.append(ft.Text(f"{t('conflict.review')}: {t('conflict.this_phone')} "
+                            f"{t('review.' + ours_review.get('state', 'unreviewed'))} · {t('conflict.other_device')} "
+                            f"{t('review.' + theirs_review.get('state', 'unreviewed'))}", size=15))
+    return frame(state, ui, f"/conflict/{record_id}", t("conflict.title"), [
+        ft.Text(t("conflict.which", what=what), size=17, weight=ft.FontWeight.BOLD),
+        ft.Text(t("conflict.intro"), size=15),
+        *(rows or [ft.Text(t("conflict.none"), size=15)]),
+        big_button(t("conflict.save_combined"), done("theirs"), identifier="keep-theirs", icon=ft.Icons.MERGE,
+                   expand=True),
+        big_button(t("conflict.keep_all_ours"), done("ours"), identifier="keep-ours", filled=False, expand=True),
+    ], back=True)
 
 
-def figures(state: AppState, lead, refresh: Refresh) -> list[ft.Control]:
+def figures(state: AppState, ui: Shell) -> ft.View:
     import flet_charts as fch
 
-    t = state.t
-    day = state.queue["day"]
+    t, lead = state.t, ui.lead
+    day = state.queue.day
     f = lead.figures(day)
     hours = f["by_hour"]
     top = max([1, *hours["calls"], *hours["people"]])
+    step = max(1, -(-top // 4))
+    calls_color, people_color = ft.Colors.PRIMARY, ft.Colors.TERTIARY
     chart = fch.BarChart(
-        height=220, max_y=top, interactive=False,
+        height=240, max_y=step * 4, interactive=False,
         groups=[
             fch.BarChartGroup(x=h, rods=[
-                fch.BarChartRod(to_y=hours["calls"][h], width=5, color=ft.Colors.PRIMARY),
-                fch.BarChartRod(to_y=hours["people"][h], width=5, color=ft.Colors.TERTIARY),
+                fch.BarChartRod(to_y=hours["calls"][h], width=5, color=calls_color),
+                fch.BarChartRod(to_y=hours["people"][h], width=5, color=people_color),
             ])
             for h in range(24)
         ],
-        bottom_axis=fch.ChartAxis(labels=[fch.ChartAxisLabel(value=h, label=ft.Text(str(h), size=10)) for h in range(0, 24, 3)],
-                                  label_size=20),
-        left_axis=fch.ChartAxis(label_size=28),
+        bottom_axis=fch.ChartAxis(
+            labels=[fch.ChartAxisLabel(value=h, label=ft.Text(messages.local_digits(f"{h:02d}", state.language), size=12))
+                    for h in range(0, 24, 6)],
+            label_size=24, title=ft.Text(t("figures.hour_axis"), size=13), title_size=22),
+        left_axis=fch.ChartAxis(
+            labels=[fch.ChartAxisLabel(value=v, label=ft.Text(messages.local_digits(str(v), state.language), size=12))
+                    for v in range(0, step * 5, step)],
+            label_size=36),
+        horizontal_grid_lines=fch.ChartGridLines(interval=step, color=ft.Colors.OUTLINE_VARIANT, width=1),
     )
+
+    def key(color, text):
+        return ft.Row(tight=True, spacing=6, controls=[
+            ft.Container(width=16, height=16, bgcolor=color, border_radius=3), ft.Text(text, size=15)])
+
+    legend = ft.Row(wrap=True, spacing=16, controls=[key(calls_color, t("figures.legend_calls")),
+                                                     key(people_color, t("figures.legend_people"))])
     median = f["median_minutes_to_scene"]
     people = f["people"]
-    return [
-        header(state, f"{t('figures.title')} · {day}", refresh, back="queue"),
+    return frame(state, ui, "/queue/figures", t("figures.title"), [
+        ft.Text(messages.long_date(day, t), size=17, weight=ft.FontWeight.BOLD),
         ft.Text(f"{t('figures.calls')}: {f['totals']['calls']}", size=18, weight=ft.FontWeight.BOLD),
         ft.Text(" · ".join(f"{t('outcome.' + k)} {v}" for k, v in people.items()), size=17),
         ft.Text(t("figures.identified", a=f["deceased"]["identified"], b=f["deceased"]["unidentified"]), size=16),
         ft.Text(t("figures.to_scene", m=median if median is not None else t("figures.none")), size=16),
         ft.Text(t("figures.by_hour"), size=17, weight=ft.FontWeight.BOLD),
-        tagged("hour-chart", chart, label=t("figures.by_hour")),
+        legend,
+        tagged("hour-chart", ft.Container(padding=ft.Padding.only(right=8, top=8), content=chart),
+               label=t("figures.by_hour")),
         ft.Text(t("figures.by_type"), size=17, weight=ft.FontWeight.BOLD),
         *[ft.Text(f"{t('incident.' + k)}: {v}", size=15) for k, v in f["calls_by_incident_type"].items() if v],
         ft.Text(t("figures.by_status"), size=17, weight=ft.FontWeight.BOLD),
         *[ft.Text(f"{t('status.' + k)}: {v}", size=15) for k, v in f["calls_by_status"].items() if v],
-    ]
+    ], back=True)
+
+
+BUILDERS: dict[str, Callable[[AppState, Shell], ft.View]] = {
+    "home": home, "outbox": outbox, "new_call": new_call, "recovery": recovery, "settings": settings,
+    "queue": queue, "conflict": conflict, "figures": figures,
+}

@@ -1,0 +1,113 @@
+"""Refusals in the user's words, and numbers as people type them: no Flet here.
+
+The schema (fieldapp.core.records) and the server say why a field was refused
+in English: pydantic's own message for a type of error ("String should have at
+most 200 characters" is `string_too_long`) or the schema's words for a shape
+("must be a phone number: ..."). `describe` reads those messages back to their
+kind and says them again in the user's language, naming the field by the label
+the form shows. A reason the app does not know (a server's own words) is kept,
+after the field's label, so nothing is hidden.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Callable
+
+# Arabic-Indic (U+0660..) and Eastern Arabic-Indic (Persian/Urdu keyboards, U+06F0..) digits,
+# and the Arabic decimal and thousands separators.
+_DIGITS = {ord(c): str(i) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩")}
+_DIGITS.update({ord(c): str(i) for i, c in enumerate("۰۱۲۳۴۵۶۷۸۹")})
+_DIGITS.update({ord("٫"): ".", ord("٬"): ",", ord("٪"): "%", ord("\u066b"): "."})
+
+
+def ascii_digits(text: str) -> str:
+    """The text with every Arabic-Indic digit written as 0-9 (what the schema accepts)."""
+    return (text or "").translate(_DIGITS)
+
+
+def local_digits(text: str, language: str) -> str:
+    """0-9 written as Arabic-Indic digits for Arabic, as they are for English."""
+    if language != "ar":
+        return text
+    return text.translate({ord(str(i)): c for i, c in enumerate("٠١٢٣٤٥٦٧٨٩")})
+
+
+# The record field each refusal names -> the translation key of the label the form shows.
+LABELS = {
+    "data.location": "label.place", "data.location.place": "label.place", "data.location.lat": "label.place",
+    "data.location.lon": "label.place", "data.location.accuracy_m": "label.place",
+    "data.received_at": "label.received_at", "data.incident_type": "label.incident_type",
+    "data.status": "label.status", "data.status_log": "label.status",
+    "data.reported_people": "label.reported_people", "data.caller_phone": "label.caller_phone",
+    "data.notes": "label.notes", "data.outcome": "label.outcome", "data.count": "label.count",
+    "data.recovered_at": "label.recovered_at", "data.sex": "label.sex", "data.age_group": "label.age_group",
+    "data.identified": "label.identified", "data.name": "label.name", "data.tag": "label.tag",
+    "data.handed_to": "label.handed_to", "data.call_id": "label.call", "data.withdrawn": "label.withdrawn",
+    "review": "label.review", "review.state": "label.review", "review.note": "label.review",
+    "recorded_by": "label.callsign",
+}
+
+# pydantic's messages by error type, and the schema's own words -> a translation key and its numbers.
+_KNOWN: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^String should have at most (?P<n>\d+) characters?$"), "error.too_long"),
+    (re.compile(r"^String should have at least (?P<n>\d+) characters?$"), "error.too_short"),
+    (re.compile(r"^List should have at most (?P<n>\d+) items?"), "error.too_many"),
+    (re.compile(r"^Input should be greater than or equal to (?P<n>[-\d.]+)$"), "error.at_least"),
+    (re.compile(r"^Input should be greater than (?P<n>[-\d.]+)$"), "error.more_than"),
+    (re.compile(r"^Input should be less than or equal to (?P<n>[-\d.]+)$"), "error.at_most"),
+    (re.compile(r"^Input should be less than (?P<n>[-\d.]+)$"), "error.less_than"),
+    (re.compile(r"^Input should be a valid integer"), "error.number"),
+    (re.compile(r"^Input should be a valid number"), "error.decimal"),
+    (re.compile(r"^Input should be a valid boolean"), "error.yes_no"),
+    (re.compile(r"^Input should be a valid (string|dictionary|list)"), "error.shape"),
+    (re.compile(r"^(is required|Field required)$"), "error.required"),
+    (re.compile(r"^must be one of"), "error.choice"),
+    (re.compile(r"^Input should be "), "error.choice"),
+    (re.compile(r"^must be a phone number"), "error.phone"),
+    (re.compile(r"^must be an RFC 3339 time"), "error.time"),
+    (re.compile(r"^is not a real date and time"), "error.time"),
+    (re.compile(r"^lat and lon go together"), "error.place"),
+    (re.compile(r"^(at least one of|give place|place or)"), "error.place"),
+    (re.compile(r"^unknown field"), "error.unknown_field"),
+    (re.compile(r"^must be a UUID"), "error.shape"),
+]
+
+
+def reason(message: str, t: Callable[..., str]) -> str:
+    """One refusal's reason in the user's language; a reason the app does not know, as it came."""
+    for pattern, key in _KNOWN:
+        match = pattern.search(message or "")
+        if match:
+            params = match.groupdict()
+            if "n" in params:
+                params["n"] = local_digits(params["n"], getattr(t, "language", "en"))
+            return t(key, **params)
+    return message
+
+
+def label(field: str, t: Callable[..., str]) -> str:
+    key = LABELS.get(field)
+    if key is None:  # a deeper path (data.location.place) or one the form does not show
+        parent = field.rsplit(".", 1)[0]
+        key = LABELS.get(parent)
+    return t(key) if key else field
+
+
+def describe(field: str, message: str, t: Callable[..., str]) -> str:
+    """'Place: must be at most 200 characters', in the user's language."""
+    return t("error.field", label=label(field, t), reason=reason(message, t))
+
+
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def long_date(day: str, t: Callable[..., str]) -> str:
+    """2026-11-25 -> '25 November 2026' / '٢٥ تشرين الثاني ٢٠٢٦'."""
+    try:
+        d = date.fromisoformat(day)
+    except ValueError:
+        return day
+    language = getattr(t, "language", "en")
+    return local_digits(t("date.long", d=d.day, month=t(f"month.{MONTHS[d.month - 1]}"), y=d.year), language)
