@@ -1,6 +1,6 @@
 """500 phones pushing 20 records each at once, over connections idle past the keep-alive, PostgreSQL.
 
-    python -m bench phones          (FIELDAPP_BENCH_PHONES=100 for fewer)
+    python -m bench phones          (FIELDAPP_BENCH_PHONES=100 for fewer; FIELDAPP_BENCH_PHONES_TEAMS=50 to spread them)
 
 One server process (`fieldapp-server serve`, one worker) on PostgreSQL, on
 loopback. 500 enrolled phones of one team (the worst case: one team's pushes
@@ -38,6 +38,7 @@ from fieldapp.sync.errors import SyncError
 from tests.server.conftest import Server
 
 PHONES = int(os.environ.get("FIELDAPP_BENCH_PHONES", "500"))
+TEAMS = int(os.environ.get("FIELDAPP_BENCH_PHONES_TEAMS", "1"))  # the phones dealt round the teams
 RECORDS = 20
 PAST_KEEPALIVE = 0.05  # seconds after the keep-alive, counted from the last connection up
 DEADLINE = 180  # the whole push wave, at most
@@ -73,7 +74,7 @@ def tokens(server: Server, n: int) -> list[str]:
     try:
         for i in range(n):
             token = new_token()
-            db.enroll(team="team-crowd", device_id=f"phone-{i:03d}", role="volunteer", token_hash=token_hash(token))
+            db.enroll(team=f"team-{i % TEAMS}", device_id=f"phone-{i:03d}", role="volunteer", token_hash=token_hash(token))
             out.append(token)
     finally:
         db.close()
@@ -160,7 +161,7 @@ def main() -> None:
     done = len(results)
     print(f"{PHONES} phones, one connection each, opened in {out['connect_s']:.1f} s, idle {idle:.2f} s "
           f"(keep-alive {keep_alive():.0f} s + {PAST_KEEPALIVE} s), then {RECORDS} records each pushed at once; "
-          f"one server process, PostgreSQL, one team")
+          f"one server process, PostgreSQL, {'one team' if TEAMS == 1 else f'{TEAMS} teams'}")
     print(f"  pushes: {done - sum(failures.values())} of {PHONES} ok, {sum(failures.values())} failed"
           + (f", {PHONES - done} never finished" if done < PHONES else ""))
     for error, n in failures.most_common():
