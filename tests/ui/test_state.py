@@ -205,3 +205,107 @@ def test_a_refused_call_is_corrected_in_its_form_with_the_reason_by_the_field(st
     assert fixed["data"]["received_at"] == call["data"]["received_at"]  # its time kept as it was
     assert fixed["data"]["status"] == "dispatched" and len(fixed["data"]["status_log"]) == 1
     assert state.store.get(call["id"]).state == "pending" and state.screen == "call"
+
+
+# --- routes, recoveries, messages in the user's language ---------------------------------------------
+
+
+def test_every_screen_has_a_route_and_back_steps_down_its_stack(state):
+    call = new_call(state)
+    assert state.route() == f"/call/{call['id']}" and state.stack() == ["/", f"/call/{call['id']}"]
+    state.open_route(f"/call/{call['id']}/recovery")
+    assert state.screen == "recovery" and state.stack() == ["/", f"/call/{call['id']}", f"/call/{call['id']}/recovery"]
+    state.recovery_form.outcome = "rescued"
+    recovery = state.save_recovery()
+    state.open_route(f"/recovery/{recovery['id']}")
+    assert state.screen == "recovery" and state.recovery_id == recovery["id"] and state.recovery_form.outcome == "rescued"
+    assert state.stack()[-2:] == [f"/call/{call['id']}", f"/recovery/{recovery['id']}"]
+    state.open_route(f"/call/{call['id']}/edit")
+    assert state.screen == "new_call" and state.editing == call["id"]
+    for route, screen in (("/settings", "settings"), ("/queue", "queue"), ("/queue/figures", "figures"),
+                          ("/sync", "outbox"), ("/new", "new_call"), ("/no/such", "home"), ("/call/unknown", "home")):
+        state.open_route(route)
+        assert state.screen == screen, route
+
+
+def test_a_recovery_is_corrected_as_a_new_version_with_its_own_time(state):
+    call = new_call(state)
+    state.go("recovery", call["id"])
+    form = state.recovery_form
+    form.outcome, form.count, form.recovered_at = "deceased", "١٠", "١٣:٠٥"  # Arabic-Indic digits
+    first = state.save_recovery()
+    assert first["data"]["count"] == 10 and first["data"]["recovered_at"] == "2026-11-25T13:05:00.000+03:00"
+    state.edit_recovery(first["id"])
+    state.recovery_form.count = "9"
+    fixed = state.save_recovery()
+    assert fixed["version"] == 2 and fixed["data"]["count"] == 9
+    assert fixed["data"]["recovered_at"] == first["data"]["recovered_at"]  # unchanged time kept as it was
+    assert state.screen == "call" and state.notice == "Correction saved on this phone"
+
+
+def test_a_recovery_withdrawn_as_entered_in_error_is_kept_and_no_longer_counted(state):
+    call = new_call(state)
+    state.go("recovery", call["id"])
+    state.recovery_form.outcome, state.recovery_form.count = "deceased", "2"
+    recovery = state.save_recovery()
+    state.edit_recovery(recovery["id"])
+    withdrawn = state.withdraw_recovery()
+    assert withdrawn["version"] == 2 and withdrawn["data"]["withdrawn"] is True
+    assert state.store.get(recovery["id"]) is not None
+    assert state.call_page().people["deceased"] == 0 and len(state.call_page().recoveries) == 1
+
+
+def test_a_time_in_the_future_is_said_once_before_saving(state):
+    state.go("new_call")
+    state.call_form.incident_type, state.call_form.place, state.call_form.received_at = "fire", "Jableh", "23:30"
+    assert state.save_call() is None and "23:30 is later than now" in state.warnings["received_at"]
+    assert state.store.counts()["total"] == 0
+    record = state.save_call()  # saved again: the volunteer meant it
+    assert record["data"]["received_at"].startswith("2026-11-25T23:30")
+
+
+def test_arabic_indic_digits_are_accepted_in_number_time_and_phone_fields(state):
+    record = new_call(state, received_at="١٣:٤٠", reported_people="٤", caller_phone="+٩٦٣ ٩٣٣ ١١١ ٢٢٢")
+    assert record["data"]["received_at"] == "2026-11-25T13:40:00.000+03:00"
+    assert record["data"]["reported_people"] == 4 and record["data"]["caller_phone"] == "+963 933 111 222"
+
+
+def test_refusals_are_said_in_the_users_language_naming_the_field_by_its_label(state):
+    call = new_call(state)
+    state.store.record_verdicts([{"id": call["id"], "version": 1, "status": "rejected", "errors": [
+        {"field": "data.location.place", "message": "String should have at most 200 characters"},
+        {"field": "data.caller_phone", "message": "must be a phone number: digits, spaces, ( ) - and an optional leading +"},
+        {"field": "data.notes", "message": "outside the team's area"}]}])
+    assert state.call_page().errors["place"] == "at most 200 characters"
+    state.set_language("ar")
+    page = state.call_page()
+    assert page.errors["place"] == "يجب ألّا يزيد عن ٢٠٠ حرفًا"
+    [row] = state.outbox_rows()
+    assert row.state == "rejected" and row.reasons[0] == "المكان: يجب ألّا يزيد عن ٢٠٠ حرفًا"
+    assert row.reasons[1].startswith("هاتف المتصل: ") and row.reasons[2] == "ملاحظات: outside the team's area"
+
+
+def test_home_shows_todays_calls_and_every_call_still_open(state):
+    yesterday_open = new_call(state, place="Open since yesterday")
+    closed = new_call(state, place="Closed yesterday")
+    state.set_status("completed")
+    state._now = lambda: NOW + timedelta(days=1)
+    new_call(state, place="Today")
+    places = [r.place for r in state.home_rows()]
+    assert places == ["Today", "Open since yesterday"] and closed["id"] not in [r.id for r in state.home_rows()]
+    assert state.home_rows()[1].day == yesterday_open["data"]["received_at"][:10] and state.home_rows()[1].state == "pending"
+
+
+def test_send_now_says_what_it_did(state):
+    assert state.send_now() == "Nothing to send: everything is sent."
+    new_call(state)
+    assert "not linked" in state.send_now() and state.worker.sends == 2
+
+
+def test_the_device_language_is_used_unless_the_volunteer_chose(state, data_dir):
+    state.use_device_locales(["ar", "en"])
+    assert state.language == "ar" and state.t("home.new_call") == "بلاغ جديد"
+    state.set_language("en")
+    again = AppState(state.store, data_dir, now=lambda: NOW)
+    again.use_device_locales(["ar"])
+    assert again.language == "en"
