@@ -10,9 +10,23 @@ al-Shughur, Saraqib, Maarrat al-Nu'man, Sarmada, Harem, Atarib...), place
 names in Latin and Arabic letters, coordinates jittered around each town.
 Their recoveries have all three outcomes, both sexes and unknown, every age
 group, names (fictional and plainly so: "Demo Name 12 · اسم تجريبي 12"),
-body and casualty tags, who they were handed to, and group records: at
-least one site where ten unidentified deceased are recorded together. Phone
-numbers are in an unassigned block (+963 900 ...).
+body and casualty tags, and group records: at least one site where ten
+unidentified deceased are recorded together, bound and blindfolded, at a
+point of their own off the road. Phone numbers are in an unassigned block
+(+963 900 ...).
+
+The evidence fields (schema 2) are used as a team would: conditions from the
+fixed list that fit the incident (blast injuries after an airstrike, burns
+after a fire, decomposed remains in a ravine), an age estimate for some
+single people (within their age group), an estimated time of death for some
+of the dead (days before for bodies found, around the call otherwise), a
+handover for most people (hospital, morgue, family, a forensic team; the
+hospital's name as its place, a fictional receiver "Demo Receiver 3 · مستلم
+تجريبي 3"), and `missing_people` on some calls. Tags are unique within a
+team's records: town code, year, month and day, D (body), C (casualty) or G
+(group) and a number, such as "JBL-2026-1125-D03". The evidence draws come
+from a second random stream, so the plan's calls, times and people are the
+same as without them.
 
 Times: spread over several days ending at `now`, in `now`'s offset (the
 team's local time); nothing lies in the future. Each status log runs
@@ -34,7 +48,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Protocol
 
-from fieldapp.core.records import AgeGroup, CallStatus, IncidentType, Outcome, Sex
+from fieldapp.core.records import AgeGroup, CallStatus, Condition, HandoverTarget, IncidentType, Outcome, Sex
 
 
 @dataclass(frozen=True)
@@ -137,6 +151,30 @@ CANCEL_NOTES = ("False alarm: nobody at the address. / بلاغ كاذب: لا �
                 "Handled by a neighbouring team. / تولّاه فريق مجاور",
                 "Caller says the fire is out. / المتصل أفاد بإخماد الحريق")
 
+# Conditions a team would note, by incident type: (on the dead, on the injured).
+_C = Condition
+CONDITIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    IncidentType.AIRSTRIKE: ((_C.BLAST_INJURIES, _C.CRUSH_INJURIES, _C.BURNS, _C.AMPUTATION, _C.INCOMPLETE_REMAINS),
+                             (_C.BLAST_INJURIES, _C.FRACTURES, _C.BURNS, _C.CRUSH_INJURIES)),
+    IncidentType.SHELLING: ((_C.BLAST_INJURIES, _C.AMPUTATION, _C.INCOMPLETE_REMAINS), (_C.BLAST_INJURIES, _C.FRACTURES)),
+    IncidentType.EXPLOSION: ((_C.BLAST_INJURIES, _C.BURNS, _C.CHARRED), (_C.BLAST_INJURIES, _C.BURNS)),
+    IncidentType.BUILDING_COLLAPSE: ((_C.CRUSH_INJURIES, _C.FRACTURES), (_C.CRUSH_INJURIES, _C.FRACTURES, _C.BRUISING)),
+    IncidentType.FIRE: ((_C.BURNS, _C.CHARRED), (_C.BURNS,)),
+    IncidentType.ARMED_VIOLENCE: ((_C.GUNSHOT_WOUNDS,), (_C.GUNSHOT_WOUNDS, _C.FRACTURES)),
+    IncidentType.BODIES_FOUND: ((_C.BOUND, _C.BLINDFOLDED, _C.GUNSHOT_WOUNDS, _C.DECOMPOSED, _C.SKELETAL_REMAINS,
+                                 _C.PARTIALLY_BURIED, _C.UNCLOTHED), ()),
+    IncidentType.TRAFFIC_ACCIDENT: ((_C.CRUSH_INJURIES, _C.FRACTURES), (_C.FRACTURES, _C.BRUISING)),
+    IncidentType.FLOOD: ((_C.FOUND_IN_WATER, _C.NO_VISIBLE_INJURIES), (_C.BRUISING,)),
+    IncidentType.EARTHQUAKE: ((_C.CRUSH_INJURIES, _C.FRACTURES), (_C.CRUSH_INJURIES, _C.FRACTURES)),
+    IncidentType.OTHER: ((_C.FRACTURES, _C.NO_VISIBLE_INJURIES), (_C.FRACTURES, _C.BRUISING)),
+}
+# Where people may still be under the rubble or the water: calls that report some missing.
+TRAPPING = frozenset({IncidentType.AIRSTRIKE, IncidentType.SHELLING, IncidentType.BUILDING_COLLAPSE,
+                      IncidentType.EARTHQUAKE, IncidentType.FLOOD, IncidentType.BODIES_FOUND})
+AGE_YEARS = {AgeGroup.CHILD: (1, 17), AgeGroup.ADULT: (18, 59), AgeGroup.ELDERLY: (60, 92)}
+CIVIL_DEFENCE_CENTRE = "Civil defence centre - مركز الدفاع المدني"
+FORENSIC_TEAM = "Forensic medicine team - فريق الطب الشرعي"
+
 SEX_WEIGHTS = {Sex.MALE: 0.5, Sex.FEMALE: 0.38, Sex.UNKNOWN: 0.12}
 AGE_WEIGHTS = {AgeGroup.ADULT: 0.55, AgeGroup.CHILD: 0.22, AgeGroup.ELDERLY: 0.15, AgeGroup.UNKNOWN: 0.08}
 RESCUED_HANDED_TO = ("family", "treated at the scene", "civil defence centre")
@@ -192,7 +230,9 @@ def demo_plan(calls: int, *, seed: int | None = None, now: datetime | None = Non
         raise ValueError("calls must be 0 or more")
     now = _fixed_offset(now)
     rng = random.Random(seed)
-    builder = _Builder(rng, now, _day_count(calls))
+    # The evidence fields draw from a stream of their own: the rest of the plan stays as it was.
+    evidence = random.Random(f"evidence-{seed}") if seed is not None else random.Random()
+    builder = _Builder(rng, now, _day_count(calls), evidence)
     plan = [builder.call(kind, status, script) for kind, status, script in _call_kinds(calls, rng)]
     plan.sort(key=lambda item: item.data["received_at"])
     builder.label(plan)
@@ -239,8 +279,9 @@ def _call_kinds(calls: int, rng: random.Random) -> list[tuple[str, str, str]]:
 
 
 class _Builder:
-    def __init__(self, rng: random.Random, now: datetime, days: int):
+    def __init__(self, rng: random.Random, now: datetime, days: int, evidence: random.Random):
         self.rng = rng
+        self.ev = evidence
         self.now = now
         self.days = days
         self.midnight = now.replace(hour=0, minute=0, second=0)
@@ -281,10 +322,14 @@ class _Builder:
                 at = at.replace(microsecond=0)
                 rdata["recovered_at"] = _stamp(at)
                 saved = min(at + timedelta(seconds=rng.randrange(60, 900)), self.now)
+                self._evidence(kind, rdata, data["location"], received, at, saved)
                 recoveries.append((rdata, saved))
             recoveries.sort(key=lambda pair: pair[1])
         if rng.random() < 0.6:
             data["reported_people"] = self._reported(kind, status, sum(r["count"] for r, _ in recoveries))
+        if kind in TRAPPING and status != CallStatus.CANCELLED and self.ev.random() < 0.45:
+            # Still missing or trapped, by the caller's or the neighbours' word.
+            data["missing_people"] = self.ev.randint(0, 2) if status == CallStatus.COMPLETED else self.ev.randint(1, 6)
 
         saved_at = min(received + timedelta(seconds=rng.randrange(30, 180)), self.now)
         item = DemoCall(data=data, at=saved_at, recoveries=recoveries,
@@ -371,7 +416,9 @@ class _Builder:
         group = {
             "outcome": Outcome.DECEASED.value, "count": 10, "sex": Sex.UNKNOWN.value,
             "age_group": AgeGroup.UNKNOWN.value, "identified": False,
-            "handed_to": f"{place.hospital[0]} morgue - براد {place.hospital[1]}",
+            "conditions": [Condition.BOUND.value, Condition.BLINDFOLDED.value, Condition.DECOMPOSED.value,
+                           Condition.PARTIALLY_BURIED.value],
+            "handover": self._handover(HandoverTarget.FORENSIC_TEAM, FORENSIC_TEAM),
             "location": site, "tag": "G",
             "notes": "Ten bodies recovered together; not identified at the site. / عشر جثث انتُشلت معًا ولم يُتعرّف عليها في الموقع",
         }
@@ -379,7 +426,7 @@ class _Builder:
 
     def _every_outcome(self, kind: str, place: Place, location: dict) -> list[dict[str, Any]]:
         child = self._person(Outcome.RESCUED.value, place, sex=Sex.FEMALE, age=AgeGroup.CHILD, named=True)
-        child["handed_to"] = "family"
+        child["handover"] = self._handover(HandoverTarget.FAMILY)
         return [
             child,
             self._person(Outcome.INJURED.value, place, sex=Sex.MALE, age=AgeGroup.ELDERLY, named=True),
@@ -404,11 +451,11 @@ class _Builder:
         rng = self.rng
         record = {"outcome": outcome, "count": rng.randint(2, 6), "sex": Sex.UNKNOWN.value, "age_group": AgeGroup.UNKNOWN.value}
         if outcome == Outcome.DECEASED:
-            record.update(identified=False, tag="G", handed_to=f"{place.hospital[0]} morgue - براد {place.hospital[1]}")
+            record.update(identified=False, tag="G", handover=self._handover(HandoverTarget.MORGUE, _morgue(place)))
         elif outcome == Outcome.INJURED:
-            record["handed_to"] = f"{place.hospital[0]} - {place.hospital[1]}"
+            record["handover"] = self._handover(HandoverTarget.HOSPITAL, _hospital(place))
         else:
-            record["handed_to"] = "family"
+            record["handover"] = self._handover(HandoverTarget.FAMILY)
         return record
 
     def _person(self, outcome: str, place: Place, *, sex=None, age=None, named: bool | None = None) -> dict[str, Any]:
@@ -426,7 +473,8 @@ class _Builder:
                 record["name"] = "N"
             record["tag"] = "D"
             to_family = identified and rng.random() < 0.4
-            record["handed_to"] = "family" if to_family else f"{place.hospital[0]} morgue - براد {place.hospital[1]}"
+            record["handover"] = (self._handover(HandoverTarget.FAMILY) if to_family
+                                  else self._handover(HandoverTarget.MORGUE, _morgue(place)))
         else:
             identified = named if named is not None else rng.random() < 0.7
             if identified or rng.random() < 0.5:  # sometimes nobody wrote it down
@@ -436,10 +484,57 @@ class _Builder:
             if outcome == Outcome.INJURED:
                 if rng.random() < 0.5:
                     record["tag"] = "C"
-                record["handed_to"] = f"{place.hospital[0]} - {place.hospital[1]}"
+                record["handover"] = self._handover(HandoverTarget.HOSPITAL, _hospital(place))
             else:
-                record["handed_to"] = rng.choice(RESCUED_HANDED_TO)
+                went = rng.choice(RESCUED_HANDED_TO)  # drawn as before, so the plan stays the same
+                if went == "family":
+                    record["handover"] = self._handover(HandoverTarget.FAMILY)
+                elif went == "civil defence centre":
+                    record["handover"] = self._handover(HandoverTarget.OTHER, CIVIL_DEFENCE_CENTRE)
+                # treated at the scene: nobody to hand over to
         return record
+
+    # -- the evidence fields ---------------------------------------------------------------
+
+    def _handover(self, to: HandoverTarget, place: str | None = None) -> dict[str, Any]:
+        """A handover; its receiver is numbered by `label`, its time set once recovered_at is known."""
+        handover: dict[str, Any] = {"to": to.value}
+        if self.ev.random() < 0.8:  # sometimes nobody wrote the receiver's name down
+            handover["receiver"] = "R"
+        if place:
+            handover["place"] = place
+        return handover
+
+    def _evidence(self, kind: str, rdata: dict[str, Any], call_location: dict[str, Any], received: datetime,
+                  recovered: datetime, saved: datetime) -> None:
+        """Conditions, an age estimate, a time of death, the handover's time and a site of its own, where they fit."""
+        ev = self.ev
+        outcome = rdata["outcome"]
+        dead, hurt = CONDITIONS[kind]
+        pool = dead if outcome == Outcome.DECEASED else hurt if outcome == Outcome.INJURED else ()
+        chance = {Outcome.DECEASED: 0.75, Outcome.INJURED: 0.5}.get(Outcome(outcome), 0.0)
+        if "conditions" not in rdata and pool and ev.random() < chance:
+            picked = ev.sample(pool, k=min(len(pool), ev.randint(1, 2)))
+            if Condition.NO_VISIBLE_INJURIES in picked and len(picked) > 1:
+                picked = [Condition.NO_VISIBLE_INJURIES]
+            rdata["conditions"] = [str(c) for c in picked]
+        group = rdata.get("age_group")
+        if rdata["count"] == 1 and group in AGE_YEARS and ev.random() < 0.4:
+            rdata["age_years"] = ev.randint(*AGE_YEARS[group])
+        if outcome == Outcome.DECEASED:
+            if kind == IncidentType.BODIES_FOUND:  # dead for days before they were found
+                died = recovered - timedelta(days=ev.randint(2, 12), hours=ev.randint(0, 23))
+                rdata["death_estimated_at"] = _stamp(died.replace(minute=0, second=0))
+            elif ev.random() < 0.5:  # around the incident
+                rdata["death_estimated_at"] = _stamp(min(received - timedelta(minutes=ev.randint(0, 30)), recovered))
+            if (kind == IncidentType.BODIES_FOUND and "location" not in rdata and "lat" in call_location
+                    and ev.random() < 0.4):  # found a little way off where the call placed them
+                rdata["location"] = {"lat": round(call_location["lat"] + ev.uniform(-0.002, 0.002), 5),
+                                     "lon": round(call_location["lon"] + ev.uniform(-0.002, 0.002), 5),
+                                     "accuracy_m": ev.choice(ACCURACIES[:4])}
+        if "handover" in rdata:
+            handed = recovered + (saved - recovered) * ev.uniform(0.2, 0.9)
+            rdata["handover"]["at"] = _stamp(handed.replace(microsecond=0))
 
     # -- names and tags, numbered in time order ----------------------------------------
 
@@ -451,16 +546,28 @@ class _Builder:
             people.extend((rdata["recovered_at"], code, rdata) for rdata, _ in item.recoveries)
         people.sort(key=lambda p: p[0])
         seq: dict[tuple[str, str, str], int] = {}
-        names = 0
+        names = receivers = 0
         for recovered_at, code, rdata in people:
             if rdata.get("name") == "N":
                 names += 1
                 rdata["name"] = f"Demo Name {names} · اسم تجريبي {names}"
+            if (rdata.get("handover") or {}).get("receiver") == "R":
+                receivers += 1
+                rdata["handover"]["receiver"] = f"Demo Receiver {receivers} · مستلم تجريبي {receivers}"
             if rdata.get("tag") in ("D", "C", "G"):
-                mmdd = recovered_at[5:7] + recovered_at[8:10]
-                key = (code, mmdd, rdata["tag"])
+                # Unique within a team: the town, the day (so plans of other days never repeat one), a number.
+                day = recovered_at[:4] + "-" + recovered_at[5:7] + recovered_at[8:10]
+                key = (code, day, rdata["tag"])
                 seq[key] = seq.get(key, 0) + 1
-                rdata["tag"] = f"{code}-{mmdd}-{rdata['tag']}{seq[key]:02d}"
+                rdata["tag"] = f"{code}-{day}-{rdata['tag']}{seq[key]:02d}"
+
+
+def _hospital(place: Place) -> str:
+    return f"{place.hospital[0]} - {place.hospital[1]}"
+
+
+def _morgue(place: Place) -> str:
+    return f"{place.hospital[0]} morgue - براد {place.hospital[1]}"
 
 
 def _stamp(moment: datetime) -> str:

@@ -67,11 +67,15 @@ def test_plan_covers_every_kind(seed):
     assert identified
     assert all(re.fullmatch(r"Demo Name \d+ · اسم تجريبي \d+", r["name"]) for r in people if "name" in r)
     assert all(r.get("tag") for r in people if r["outcome"] == "deceased")
-    assert all(re.fullmatch(r"[A-Z]{3}-\d{4}-[DCG]\d{2}", r["tag"]) for r in people if "tag" in r)
-    handed = {r.get("handed_to") for r in people}
-    assert "family" in handed
-    assert any("Hospital - مشفى" in (h or "") for h in handed)
-    assert any("morgue" in (h or "") for h in handed)
+    assert all(re.fullmatch(r"[A-Z]{3}-2026-\d{4}-[DCG]\d{2}", r["tag"]) for r in people if "tag" in r)
+    tags = [r["tag"] for r in people if "tag" in r]
+    assert len(tags) == len(set(tags))  # unique within the team
+    assert all("handed_to" not in r for r in people)  # the app writes schema 2: a structured handover
+    handovers = [r["handover"] for r in people if "handover" in r]
+    assert {"family", "hospital", "morgue", "forensic_team"} <= {h["to"] for h in handovers}
+    assert any("Hospital - مشفى" in h.get("place", "") for h in handovers if h["to"] == "hospital")
+    assert any("morgue" in h.get("place", "") for h in handovers if h["to"] == "morgue")
+    assert any(re.fullmatch(r"Demo Receiver \d+ · مستلم تجريبي \d+", h.get("receiver", "")) for h in handovers)
 
 
 def test_places_are_real_towns_in_both_scripts():
@@ -182,3 +186,46 @@ def test_echo_follows_each_save():
     assert len(events) == 2 * saved
     for (first, id1), (second, id2) in zip(events[::2], events[1::2]):
         assert (first, second) == ("saved", "echo") and id1 == id2
+
+
+def test_the_evidence_fields_are_used_as_a_team_would():
+    """Conditions, age estimates, times of death, handovers with their times, missing people, a site's own point."""
+    from fieldapp.core.records import AgeGroup as Group, age_group_of, schema_version
+
+    plan = demo_plan(120, seed=9, now=NOW)
+    records = plan_records(plan)
+    people = [r["data"] for r in records if r["type"] == "recovery"]
+    calls = [r["data"] for r in records if r["type"] == "call"]
+    assert all(validate_record(r) == [] for r in records)
+
+    grave = next(p for p in people if p["count"] == 10 and p["outcome"] == "deceased")
+    assert {"bound", "blindfolded"} <= set(grave["conditions"])
+    assert grave["handover"]["to"] == "forensic_team" and "lat" in grave["location"]
+    assert parse_time(grave["death_estimated_at"]) < parse_time(grave["recovered_at"])
+
+    with_conditions = [p for p in people if p.get("conditions")]
+    assert len(with_conditions) > 20
+    assert {c for p in with_conditions for c in p["conditions"]} >= {"blast_injuries", "crush_injuries", "burns"}
+    aged = [p for p in people if "age_years" in p]
+    assert aged and all(p["count"] == 1 and age_group_of(p["age_years"]) == Group(p["age_group"]) for p in aged)
+    dead_at = [p for p in people if "death_estimated_at" in p]
+    assert dead_at and all(p["outcome"] == "deceased" for p in dead_at)
+    for p in people:
+        if "handover" in p:
+            handed = parse_time(p["handover"]["at"])
+            assert parse_time(p["recovered_at"]) <= handed <= NOW
+    assert sum("missing_people" in c for c in calls) >= 5
+    assert any(c.get("missing_people", 0) > 0 for c in calls)
+    assert all(schema_version(r) == 2 for r in records if r["type"] == "recovery" and "handover" in r["data"])
+
+
+def test_tags_never_repeat_across_plans_of_other_days():
+    """Weekly plans (as the benchmarks build a year) share no tag: a team's tags stay unique."""
+    seen: set[str] = set()
+    for week in range(6):
+        for item in demo_plan(60, seed=100 + week, now=NOW - timedelta(weeks=week)):
+            for rdata, _ in item.recoveries:
+                if "tag" in rdata:
+                    assert rdata["tag"] not in seen
+                    seen.add(rdata["tag"])
+    assert len(seen) > 100
