@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Sequence, TextIO
 
 from fieldapp.config import data_dir
-from fieldapp.store import DamagedFile, RecordStore, StoreError
+from fieldapp.store import DamagedFile, RecordStore, StoreError, protect
+from fieldapp.store.vault import SEALED, KeyFile
 
 
 def _day(text: str) -> str:
@@ -69,6 +70,21 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--calls", type=_positive, default=30, help="how many calls (default 30)")
     demo.add_argument("--echo", action="store_true", help="print each id the moment its save returns")
     demo.add_argument("--seed", type=int, default=None, help="make the same sample again")
+
+    pin = commands.add_parser("pin", parents=[common], help="lock this device's data with a PIN (read from standard input)",
+                              description="PINs are read from standard input, one a line (the current one first), "
+                                          "or for the current one from FIELDAPP_PIN.")
+    pin.add_argument("action", choices=["set", "change", "duress"],
+                     help="set: seal the data folder with a new PIN; change: a new PIN for the same data; "
+                          "duress: a second PIN that wipes everything and opens an empty app")
+
+    wipe = commands.add_parser("wipe", parents=[common], help="remove every record and key from this device, beyond recovery")
+    wipe.add_argument("--yes", action="store_true", help="do not ask (there is no undo)")
+
+    retention = commands.add_parser("retention", parents=[common],
+                                    help="how long records the server holds stay on this device; removes those past it")
+    retention.add_argument("--days", type=_positive, help="keep acknowledged records this many days after their last change")
+    retention.add_argument("--approved-only", action="store_true", help="remove only records a team lead approved too")
     return parser
 
 
@@ -81,12 +97,14 @@ exit codes:
   4    the data folder cannot be written: read-only, not allowed, or not a folder
   5    a file in the data folder is damaged or cannot be read
   6    the output could not be written (a full disk, a closed pipe)
+  7    the data is locked with a PIN and none, or a wrong one, was given
   70   an unexpected error: one line naming it; FIELDAPP_DEBUG=1 shows the traceback
   130  interrupted
 Any failure is one line on stderr; saves that returned before it are kept.
 """
 
 EXIT_NOT_FINISHED = 1
+EXIT_LOCKED = 7
 EXIT_DISK_FULL = 3
 EXIT_NOT_WRITABLE = 4
 EXIT_DAMAGED = 5
@@ -219,6 +237,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         "status": _status,
         "export": _export,
         "demo": _demo,
+        "pin": _pin,
+        "wipe": _wipe,
+        "retention": _retention,
     }[args.command]
     run = args.run = _Run()
     output = _Output(out)
@@ -228,6 +249,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     for logger in loggers:
         logger.addHandler(_warnings)
     try:
+        if protect.has_pin(folder) and args.command not in ("pin", "wipe"):
+            protect.unlock(folder, _read_pin(os.environ.get("FIELDAPP_PIN"), "PIN: "))
         code = handler(args, folder, output, err)
         _warnings.flush_pending()
         output.flush()
@@ -246,6 +269,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         code, line = _os_failure(exc, folder, run)
         _say(err, line)
         return code
+    except (protect.WrongPin, protect.PinRequired) as exc:
+        _say(err, f"{exc}")
+        return EXIT_LOCKED
+    except protect.Duress:
+        return 0  # wiped; nothing to say to whoever holds the phone
     except (StoreError, DamagedFile) as exc:
         _warnings.flush_pending()
         _say(err, f"the store in {folder} cannot be read: {exc}; {run.after}")
@@ -267,6 +295,70 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         for logger in loggers:
             logger.removeHandler(_warnings)
         _warnings = None
+
+
+def _read_pin(given: str | None, prompt: str) -> str:
+    """A PIN from the environment, or asked at the terminal, or one line of standard input."""
+    if given:
+        return given.strip()
+    if sys.stdin is not None and sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass(prompt).strip()
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    if not line.strip():
+        raise protect.PinRequired()
+    return line.strip()
+
+
+def _pin(args, folder: Path, out: TextIO, err: TextIO) -> int:
+    if args.action == "set":
+        if protect.has_pin(folder) and KeyFile.load(folder).state == SEALED:  # type: ignore[union-attr]
+            _say(err, "a PIN is set already: use `fieldapp pin change`")
+            return EXIT_NOT_FINISHED
+        protect.set_pin(folder, _read_pin(None, "new PIN: "))
+        args.run.after = "the data is sealed with the new PIN"
+        print("the data on this device is now sealed with the PIN; every command asks for it (or reads FIELDAPP_PIN)", file=out)
+        return 0
+    current = _read_pin(os.environ.get("FIELDAPP_PIN"), "PIN: ")
+    if args.action == "change":
+        protect.change_pin(folder, current, _read_pin(None, "new PIN: "))
+        print("PIN changed", file=out)
+        return 0
+    protect.set_duress(folder, current, _read_pin(None, "duress PIN: "))
+    print("duress PIN set: giving it instead of the PIN wipes this device's data and opens an empty app", file=out)
+    return 0
+
+
+def _wipe(args, folder: Path, out: TextIO, err: TextIO) -> int:
+    if not args.yes:
+        if not (sys.stdin is not None and sys.stdin.isatty()):
+            _say(err, "wipe removes every record for good: add --yes")
+            return 2
+        answer = input(f"remove every record and key in {folder}, for good? type wipe: ")
+        if answer.strip() != "wipe":
+            print("nothing was removed", file=out)
+            return 1
+    protect.wipe(folder)
+    print(f"wiped: no record and no key is left in {folder}", file=out)
+    return 0
+
+
+def _retention(args, folder: Path, out: TextIO, err: TextIO) -> int:
+    store = open_store(folder, err)
+    try:
+        if args.days:
+            store.set_retention(args.days, approved_only=args.approved_only)
+        policy = store.retention()
+        removed = store.apply_retention()
+    finally:
+        store.close()
+    if policy is None:
+        print("no retention period: every record stays on this device", file=out)
+    else:
+        print(f"records the server holds{' and a lead approved' if policy.approved_only else ''} leave this device "
+              f"{policy.days} days after their last change; {removed} removed now", file=out)
+    return 0
 
 
 def _quiet_stdout(out: TextIO) -> None:

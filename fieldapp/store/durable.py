@@ -115,13 +115,19 @@ class DurableJSONStorage(Storage):
     TinyDB edits the structure `read` returns in place before it calls `write`;
     if that write fails the cache is dropped, so an unsaved change never
     shows up in a later read.
+
+    With a `vault` (a store with a PIN, `vault.py`), the bytes on disk are
+    sealed: the layer below the JSON, named by `name` in the data folder.
     """
 
-    def __init__(self, path: str | Path, *, backup: bool = True, durable: bool = True):
+    def __init__(self, path: str | Path, *, backup: bool = True, durable: bool = True,
+                 vault: Any = None, name: str | None = None):
         super().__init__()
         self.path = Path(path)
         self.backup = backup
         self.durable = durable
+        self.vault = vault
+        self.name = name or self.path.name
         self._raw: bytes | None = None
         self._data: dict | None = None
 
@@ -135,12 +141,15 @@ class DurableJSONStorage(Storage):
         except OSError as exc:
             raise DamagedFile(self.path, f"cannot be read ({exc.strerror})") from None
         if raw != self._raw or self._data is None:
-            self._data = decode(self.path, raw)
+            plain = self.vault.open(raw, self.name, self.path) if self.vault is not None else raw
+            self._data = decode(self.path, plain)
             self._raw = raw
         return self._data
 
     def write(self, data: dict) -> None:
         payload = encode(data)
+        if self.vault is not None:
+            payload = self.vault.seal(payload, self.name)
         try:
             atomic_write(self.path, payload, durable=self.durable, backup=self.backup)
         except BaseException:

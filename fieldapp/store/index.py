@@ -51,8 +51,11 @@ def stat_key(st: os.stat_result) -> list[int]:
 class Manifest:
     """Counts per partition, with the stat of the file they were taken from."""
 
-    def __init__(self, path: Path):
+    NAME = "index/manifest.json"
+
+    def __init__(self, path: Path, vault: Any = None):
         self.path = path
+        self.vault = vault
         self.summaries: dict[str, dict[str, Any]] = {}
         self.stats: dict[str, list[int]] = {}
         self.format = 0
@@ -60,7 +63,10 @@ class Manifest:
     def load(self) -> None:
         try:
             with open(self.path, "rb") as f:
-                manifest = decode(self.path, f.read())
+                raw = f.read()
+            if self.vault is not None:
+                raw = self.vault.open(raw, self.NAME, self.path)
+            manifest = decode(self.path, raw)
             summaries, stats = manifest["partitions"], manifest["stats"]
             if not isinstance(summaries, dict) or not isinstance(stats, dict):
                 raise TypeError
@@ -71,6 +77,8 @@ class Manifest:
 
     def save(self) -> None:
         payload = encode({"format": self.format, "partitions": self.summaries, "stats": self.stats})
+        if self.vault is not None:
+            payload = self.vault.seal(payload, self.NAME)
         try:
             atomic_write(self.path, payload, durable=False)
         except OSError as exc:
@@ -85,28 +93,42 @@ class Manifest:
 
 
 class IdIndex:
-    """Record id -> partition key, known from the partitions read and from `ids.log`."""
+    """Record id -> partition key, known from the partitions read and from `ids.log`.
 
-    def __init__(self, path: Path):
+    Each log line is `<name> <partition>`: the record id itself in a plain
+    store; with a PIN, a keyed hash of it (`Vault.index_name`), so the log
+    names no record. In memory the index is kept by the same names.
+    """
+
+    def __init__(self, path: Path, vault: Any = None):
         self.path = path
-        self.where: dict[str, str] = {}
+        self._name = vault.index_name if vault is not None else (lambda record_id: record_id)
+        self.where: dict[str, str] = {}  # name -> partition key
         self.loaded = False  # ids.log read whole into `where`
         self.complete = False  # `where` checked against every partition's count
 
     def get(self, record_id: str) -> str | None:
-        return self.where.get(record_id)
+        return self.where.get(self._name(record_id))
+
+    def forget(self, record_id: str) -> None:
+        self.where.pop(self._name(record_id), None)
+
+    def drop_partitions(self, keys: set[str]) -> None:
+        for name in [name for name, key in self.where.items() if key in keys]:
+            del self.where[name]
 
     def saw(self, key: str, docs: Iterable[Mapping[str, Any]]) -> list[str]:
         """Note the ids a partition holds; return those last seen in another partition."""
         elsewhere = []
-        where = self.where
+        where, name_of = self.where, self._name
         for doc in docs:
             rid = doc["id"]
-            before = where.get(rid)
+            name = name_of(rid)
+            before = where.get(name)
             if before != key:
                 if before is not None:
                     elsewhere.append(rid)
-                where[rid] = key
+                where[name] = key
         return elsewhere
 
     def scan(self, record_id: str) -> str | None:
@@ -116,13 +138,14 @@ class IdIndex:
                 raw = f.read()
         except OSError:
             return None
-        at = raw.rfind(record_id.encode("ascii", "replace") + b" ")
+        name = self._name(record_id)
+        at = raw.rfind(name.encode("ascii", "replace") + b" ")
         if at < 0 or (at and raw[at - 1:at] != b"\n"):
             return None
         end = raw.find(b"\n", at)
         if end < 0:
             return None  # a line torn by a crash
-        key = raw[at + len(record_id) + 1:end].decode("ascii", "replace")
+        key = raw[at + len(name) + 1:end].decode("ascii", "replace")
         return key if len(key) == 14 else None
 
     def load(self, keys: Mapping[str, Any]) -> None:
@@ -140,19 +163,21 @@ class IdIndex:
         else:  # a line torn by a crash: read line by line, skip it; the count check rebuilds
             pairs = ((parts[0], parts[1]) for parts in (line.split() for line in text.splitlines()) if len(parts) == 2)
         logged: dict[str, str] = {}
-        for rid, key in pairs:  # a later line wins: a repaired record's last home
-            if key in keys and len(rid) == 36:
-                logged[rid] = key
+        for name, key in pairs:  # a later line wins: a repaired record's last home
+            if key in keys and len(name) in (32, 36):
+                logged[name] = key
         known = self.where
-        for rid, key in logged.items():  # what a partition read showed wins over the log
-            known.setdefault(rid, key)
+        for name, key in logged.items():  # what a partition read showed wins over the log
+            known.setdefault(name, key)
 
     def note(self, pairs: list[tuple[str, str]]) -> None:
-        for record_id, key in pairs:
-            self.where[record_id] = key
+        name_of = self._name
+        named = [(name_of(record_id), key) for record_id, key in pairs]
+        for name, key in named:
+            self.where[name] = key
         try:
             with open(self.path, "a", encoding="ascii") as f:
-                f.write("".join(f"{rid} {key}\n" for rid, key in pairs))
+                f.write("".join(f"{name} {key}\n" for name, key in named))
         except OSError as exc:
             log.warning("store: could not extend the id index (%s)", exc.strerror)
 
@@ -163,12 +188,12 @@ class IdIndex:
 
     def drop_missing(self, keys: Mapping[str, Any]) -> None:
         """Forget entries naming a partition that no longer exists."""
-        gone = [rid for rid, key in self.where.items() if key not in keys]
-        for rid in gone:
-            del self.where[rid]
+        gone = [name for name, key in self.where.items() if key not in keys]
+        for name in gone:
+            del self.where[name]
 
     def rewrite(self) -> None:
-        lines = "".join(f"{rid} {key}\n" for rid, key in self.where.items())
+        lines = "".join(f"{name} {key}\n" for name, key in self.where.items())
         try:
             atomic_write(self.path, lines.encode("ascii"), durable=False)
         except OSError as exc:

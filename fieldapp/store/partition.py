@@ -85,10 +85,10 @@ def make_key(day: str, chunk: int) -> str:
 
 
 class Partition:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, vault: Any = None):
         self.path = path
         self.key = path.name[: -len(".json")]
-        self._db = TinyDB(path, storage=BatchedWrites(DurableJSONStorage))
+        self._db = TinyDB(path, storage=BatchedWrites(DurableJSONStorage), vault=vault, name=f"days/{path.name}")
         self._middleware: BatchedWrites = self._db.storage  # type: ignore[assignment]  # TinyDB types it as its base
         self._table = self._db.table(TABLE, cache_size=0)
 

@@ -28,7 +28,8 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ from tinydb.table import Document
 
 from fieldapp.core.records import InvalidRecord, RecordType, normalize
 
-from . import reconcile
+from . import protect, reconcile
 from .document import StoredRecord, SyncState, copy_json, new_document
 from .durable import DurableJSONStorage, atomic_write, backup_of, decode, restore_missing
 from .errors import DamagedFile, NotInConflict, RecordNotFound, StoreError
@@ -46,6 +47,7 @@ from .index import FORMAT, IdIndex, Manifest, stat_key, summarize
 from .lock import StoreLock
 from .partition import CHUNK_RECORDS, Partition, chunk_of, day_of, make_key
 from .problems import StoreProblem
+from .vault import Vault
 
 log = logging.getLogger(__name__)
 
@@ -71,15 +73,16 @@ _TYPE_ORDER = {RecordType.CALL: 0, RecordType.RECOVERY: 1}
 class RecordStore:
     """The device's records. Open with `RecordStore.open(folder)`."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, vault: Vault | None = None):
         self.folder = Path(folder)
+        self.vault = vault  # the data key when the store has a PIN; memory only
         self._days = self.folder / "days"
         self._index = self.folder / "index"
         self._damaged = self.folder / "damaged"
         self._lock = StoreLock(self.folder / ".lock")
         self._partitions: OrderedDict[str, Partition] = OrderedDict()
-        self._manifest = Manifest(self._index / "manifest.json")
-        self._ids = IdIndex(self._index / "ids.log")
+        self._manifest = Manifest(self._index / "manifest.json", vault)
+        self._ids = IdIndex(self._index / "ids.log", vault)
         self._doubles: dict[str, set[str]] = {}  # id -> partitions found holding it
         self._manifest_saved = 0.0
         self._manifest_dirty = False
@@ -91,8 +94,23 @@ class RecordStore:
     # --- opening -----------------------------------------------------------------
 
     @classmethod
-    def open(cls, folder: str | Path) -> RecordStore:
-        store = cls(Path(folder))
+    def open(cls, folder: str | Path, pin: str | None = None) -> RecordStore:
+        """Open the folder's store. With a PIN set, give it (or have unlocked it in this process).
+
+        Raises PinRequired or WrongPin. The duress PIN wipes the folder and opens it empty.
+        """
+        folder = Path(folder)
+        vault = None
+        if protect.has_pin(folder):
+            vault = protect.unlocked(folder)
+            if vault is None:
+                if pin is None:
+                    raise protect.PinRequired()
+                try:
+                    vault = protect.unlock(folder, pin)
+                except protect.Duress:
+                    vault = None  # wiped: an empty store, as if new
+        store = cls(folder, vault)
         store._open()
         return store
 
@@ -101,6 +119,8 @@ class RecordStore:
             folder.mkdir(parents=True, exist_ok=True)
         with self._lock:
             self._clear_leftovers()
+            if self.vault is not None and self.vault.converting:
+                protect.finish_sealing(self.folder, self.vault)  # a kill cut the sealing short
             self._open_meta()
             self._manifest.load()
             self._refresh()
@@ -123,7 +143,7 @@ class RecordStore:
     def _open_meta(self) -> None:
         path = self.folder / "meta.json"
         self._readable_or_restored(path)
-        self._meta_db = TinyDB(path, storage=DurableJSONStorage)
+        self._meta_db = TinyDB(path, storage=DurableJSONStorage, vault=self.vault, name=path.name)
         device = self.get_meta("device_id")
         if not device:
             device = f"dev-{uuid.uuid4().hex[:16]}"
@@ -133,9 +153,10 @@ class RecordStore:
     def _readable_or_restored(self, path: Path) -> None:
         """Check a truth file opens; if not, move it aside and bring back its last good copy."""
         restore_missing(path)
+        name = path.relative_to(self.folder).as_posix()
         try:
             with open(path, "rb") as f:
-                decode(path, f.read())
+                decode(path, self._unseal(f.read(), name, path))
             return
         except FileNotFoundError:
             return
@@ -149,7 +170,7 @@ class RecordStore:
         try:
             with open(backup, "rb") as f:
                 raw = f.read()
-            decode(backup, raw)
+            decode(backup, self._unseal(raw, name, backup))
             atomic_write(path, raw)
             restored = backup
         except FileNotFoundError:
@@ -161,6 +182,9 @@ class RecordStore:
         problem = StoreProblem(path=path, moved_to=moved_to, reason=reason, restored_from=restored)
         self.problems.append(problem)
         log.warning("store: %s", problem.describe())
+
+    def _unseal(self, raw: bytes, name: str, path: Path) -> bytes:
+        return self.vault.open(raw, name, path) if self.vault is not None else raw
 
     def _move_aside(self, path: Path) -> Path:
         self._damaged.mkdir(exist_ok=True)
@@ -232,8 +256,7 @@ class RecordStore:
         ids.drop_missing(summaries)
         stale = set(summaries) if check_all else set(ids.short_partitions(summaries))
         if stale:
-            for rid in [rid for rid, key in ids.where.items() if key in stale]:
-                del ids.where[rid]
+            ids.drop_partitions(stale)
             for key in sorted(stale):
                 self._summarize(key)
             ids.rewrite()
@@ -263,7 +286,7 @@ class RecordStore:
             if doc is not None:
                 return key, doc
             # The index named the wrong partition: forget it and read what is on disk.
-            self._ids.where.pop(record_id, None)
+            self._ids.forget(record_id)
             self._ids.complete = False
         return None
 
@@ -272,7 +295,7 @@ class RecordStore:
     def _partition(self, key: str) -> Partition:
         partition = self._partitions.get(key)
         if partition is None:
-            partition = Partition(self._days / f"{key}.json")
+            partition = Partition(self._days / f"{key}.json", self.vault)
             self._partitions[key] = partition
             if len(self._partitions) > OPEN_PARTITIONS:
                 _, oldest = self._partitions.popitem(last=False)
@@ -523,7 +546,7 @@ class RecordStore:
                 if not wanted:
                     break
                 for rid in wanted:  # the index named the wrong partition: read again
-                    self._ids.where.pop(rid, None)
+                    self._ids.forget(rid)
                 self._ids.complete = False
             self._repair_doubles()
 
@@ -555,7 +578,7 @@ class RecordStore:
             for _attempt in (1, 2):
                 by_key: dict[str, dict[str, list[dict]]] = {}
                 for rid, versions in known.items():
-                    by_key.setdefault(self._ids.where[rid], {})[rid] = versions
+                    by_key.setdefault(self._ids.get(rid) or "", {})[rid] = versions
                 merged: set[str] = set()
                 for key, these in by_key.items():
                     changed += self._write(key, partial(self._merge_known, these=these, page=page, conflicts=conflicts, merged=merged))
@@ -564,7 +587,7 @@ class RecordStore:
                     break
                 # The index named the wrong partition for these: read the folder again.
                 for rid in known:
-                    self._ids.where.pop(rid, None)
+                    self._ids.forget(rid)
                 self._ids.complete = False
                 self._complete_index()
                 known = {rid: v for rid, v in known.items() if self._ids.get(rid) is not None}
@@ -683,6 +706,51 @@ class RecordStore:
         totals["total"] = sum(totals[s.value] for s in SyncState)
         return totals
 
+    # --- retention -----------------------------------------------------------------------------
+
+    def retention(self) -> Retention | None:
+        policy = self.get_meta(RETENTION)
+        if not isinstance(policy, dict) or not isinstance(policy.get("days"), int):
+            return None
+        return Retention(policy["days"], bool(policy.get("approved_only")))
+
+    def set_retention(self, days: int | None, *, approved_only: bool = False) -> None:
+        self.set_meta(RETENTION, None if days is None else {"days": days, "approved_only": approved_only})
+
+    def apply_retention(self, now: datetime | None = None) -> int:
+        """Remove the records the server holds whose last change is past the retention period.
+
+        Never a record waiting to be sent, refused, or in conflict; never a call
+        while one of its recoveries still waits. Returns how many were removed.
+        """
+        policy = self.retention()
+        if policy is None:
+            return 0
+        cutoff = (now or now_local()) - timedelta(days=policy.days)
+        removed = 0
+        with self._lock:
+            self._refresh()
+            summaries = self._manifest.summaries
+            waiting_calls = {
+                d["record"]["data"].get("call_id")
+                for key, summary in summaries.items()
+                if summary["count"] > summary["states"].get(SyncState.SENT.value, 0)
+                for d in self._docs(key)
+                if d["state"] != SyncState.SENT and d["record"]["type"] == RecordType.RECOVERY
+            }
+            old = [key for key in sorted(summaries) if day_of(key) <= cutoff.date().isoformat()]
+            for key in old:
+                gone = [d for d in self._docs(key) if _past_retention(d, cutoff, policy) and d["id"] not in waiting_calls]
+                if gone:
+                    ids = {d["id"] for d in gone}
+                    self._write(key, partial(_remove_all, ids))
+                    for rid in ids:
+                        self._ids.forget(rid)
+                    removed += len(ids)
+            if removed:
+                self._save_manifest()
+        return removed
+
     # --- small settings ------------------------------------------------------------------------
 
     def get_meta(self, key: str, default: Any = None) -> Any:
@@ -725,8 +793,32 @@ def _plain(obj: Any) -> dict:
     return dict(vars(obj))
 
 
+def _remove_all(record_ids: set[str], partition: Partition, docs: list[Document]) -> None:
+    partition.remove([d.doc_id for d in docs if d["id"] in record_ids])
+
+
 def _remove(record_id: str, partition: Partition, docs: list[Document]) -> None:
     partition.remove([d.doc_id for d in docs if d["id"] == record_id])
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long a record the server holds stays on this device after its last change."""
+
+    days: int
+    approved_only: bool = False  # the team wants a lead's approval before a record leaves the phone
+
+
+RETENTION = "retention"
+
+
+def _past_retention(doc: Mapping[str, Any], cutoff: datetime, policy: Retention) -> bool:
+    if doc["state"] != SyncState.SENT:
+        return False  # waiting, refused or in conflict: someone still needs it here
+    record = doc["record"]
+    if policy.approved_only and (record.get("review") or {}).get("state") != "approved":
+        return False
+    return datetime.fromisoformat(record["updated_at"]) < cutoff
 
 
 def _refused_on_review(doc: Mapping[str, Any]) -> bool:

@@ -16,7 +16,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from fieldapp.store import protect
 from fieldapp.store.durable import atomic_write
+from fieldapp.store.errors import DamagedFile
+from fieldapp.store.vault import is_sealed
 
 from .client import SyncClient
 from .errors import SyncError
@@ -104,6 +107,14 @@ def load(data_dir: Path) -> Enrollment | None:
         return None
     except OSError as exc:
         raise EnrollmentError(f"{path} cannot be read ({exc.strerror}); enroll again") from None
+    vault = protect.unlocked(data_dir)
+    if vault is not None:
+        try:
+            raw = vault.open(raw, FILE, path)
+        except DamagedFile as exc:
+            raise EnrollmentError(f"{path} {exc.reason}; enroll again") from None
+    elif is_sealed(raw):
+        raise EnrollmentError("this device's data is locked with a PIN: unlock it first")
     try:
         data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -118,7 +129,13 @@ def load(data_dir: Path) -> Enrollment | None:
 
 def save(data_dir: Path, enrollment: Enrollment) -> None:
     Path(data_dir).mkdir(parents=True, exist_ok=True)
-    atomic_write(Path(data_dir) / FILE, json.dumps(asdict(enrollment)).encode())  # written 0600
+    payload = json.dumps(asdict(enrollment)).encode()
+    vault = protect.unlocked(data_dir)
+    if vault is not None:
+        payload = vault.seal(payload, FILE)
+    elif protect.has_pin(data_dir):
+        raise EnrollmentError("this device's data is locked with a PIN: unlock it first")
+    atomic_write(Path(data_dir) / FILE, payload)  # written 0600
     os.chmod(Path(data_dir) / FILE, 0o600)
 
 

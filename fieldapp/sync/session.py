@@ -47,6 +47,8 @@ def run_pass(store: RecordStore, data_dir: Path, *, transport: httpx.BaseTranspo
             pulled = pull_team(store, client)
     except SyncError as exc:
         error = exc
+    else:
+        store.apply_retention()  # what the server now holds may leave the phone, past the team's period
     now = datetime.now(UTC).astimezone().isoformat(timespec="seconds")
     last = store.get_meta(LAST_SYNC, {}) or {}
     last.update({"at": now, "ok": error is None, "error": str(error) if error else None, "sent": report.sent})

@@ -1,0 +1,185 @@
+"""Encryption at rest: the data key, the PIN that wraps it, and sealed files.
+
+With a PIN set, every file of the data folder is sealed with AES-256-GCM under
+one random data key (a fresh 96-bit nonce each time; the file's name inside the
+folder is the associated data, so a sealed file cannot be passed off as another).
+The data key is kept only wrapped, in `keys.json`, by a key derived from the PIN
+with scrypt (memory-hard). It lives in memory while the store is open, never on
+disk in the clear. A wrong PIN fails the wrap's authentication: nothing is read.
+
+    keys.json   {"format": 1, "state": "converting" | "sealed",
+                 "kdf": {"name": "scrypt", "n", "r", "p", "salt"},
+                 "wrapped": sealed data key,
+                 "duress": {"salt", "check"} or absent}
+
+`state` is "converting" while a plain store is being sealed in place (files of
+both kinds are read then); "sealed" once every file is. The id index is not
+sealed line by line: its lines name records by a keyed hash (`index_name`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from .durable import atomic_write
+from .errors import DamagedFile, StoreError
+
+KEYS = "keys.json"
+MAGIC = b"FAv1"  # a sealed file starts with this, then the nonce, then the ciphertext
+NONCE = 12
+
+# scrypt at 64 MiB: about 0.15 s on the bench machine (docs/performance.md), a
+# few times that on a cheap phone; every guess at a 4-digit PIN costs the same.
+KDF_N, KDF_R, KDF_P = 2**16, 8, 1
+
+CONVERTING, SEALED = "converting", "sealed"
+
+
+class WrongPin(StoreError):
+    """The PIN does not open this store. Nothing was read."""
+
+    def __str__(self) -> str:
+        return "wrong PIN: nothing was read"
+
+
+class PinRequired(StoreError):
+    """The store is sealed with a PIN and none was given."""
+
+    def __str__(self) -> str:
+        return "this device's data is locked with a PIN: give it (FIELDAPP_PIN, or when asked)"
+
+
+class Duress(StoreError):
+    """The duress PIN was given: the caller wipes the store."""
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"), validate=True)
+
+
+def derive(pin: str, salt: bytes, n: int = KDF_N, r: int = KDF_R, p: int = KDF_P) -> bytes:
+    return Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(pin.encode("utf-8"))
+
+
+class Vault:
+    """The data key, in memory: seals and opens the folder's files."""
+
+    def __init__(self, key: bytes, *, converting: bool = False):
+        self._aead = AESGCM(key)
+        self._mac = hmac.new(key, b"fieldapp index names", hashlib.sha256).digest()
+        self.converting = converting  # plain files are still read while sealing in place
+
+    def seal(self, plaintext: bytes, name: str) -> bytes:
+        nonce = os.urandom(NONCE)
+        return MAGIC + nonce + self._aead.encrypt(nonce, plaintext, name.encode("utf-8"))
+
+    def open(self, blob: bytes, name: str, path: Path) -> bytes:
+        if not blob.startswith(MAGIC):
+            if self.converting:
+                return blob
+            raise DamagedFile(path, "is not sealed, though this store has a PIN (written by something else?)")
+        nonce = blob[len(MAGIC):len(MAGIC) + NONCE]
+        try:
+            return self._aead.decrypt(nonce, blob[len(MAGIC) + NONCE:], name.encode("utf-8"))
+        except InvalidTag:
+            raise DamagedFile(path, "fails its authentication (damaged, or not this store's)") from None
+
+    def index_name(self, record_id: str) -> str:
+        """What the id index says for a record id: a keyed hash, not the id."""
+        return hmac.new(self._mac, record_id.encode("ascii", "replace"), hashlib.sha256).hexdigest()[:32]
+
+
+def is_sealed(raw: bytes) -> bool:
+    return raw.startswith(MAGIC)
+
+
+@dataclass
+class KeyFile:
+    """`keys.json`: the wrapped data key and how to derive the key that unwraps it."""
+
+    path: Path
+    data: dict[str, Any]
+
+    @classmethod
+    def load(cls, folder: Path) -> KeyFile | None:
+        path = Path(folder) / KEYS
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        try:
+            data = json.loads(raw)
+            if not isinstance(data, dict) or data.get("format") != 1:
+                raise ValueError
+        except ValueError:
+            raise DamagedFile(path, "is not a key file this version reads") from None
+        return cls(path, data)
+
+    @property
+    def state(self) -> str:
+        return str(self.data.get("state", SEALED))
+
+    @classmethod
+    def create(cls, folder: Path, pin: str) -> tuple[KeyFile, bytes]:
+        key = secrets.token_bytes(32)
+        keys = cls(Path(folder) / KEYS, {"format": 1, "state": CONVERTING})
+        keys._wrap(key, pin)
+        keys.save()
+        return keys, key
+
+    def _wrap(self, key: bytes, pin: str) -> None:
+        salt = secrets.token_bytes(16)
+        wrapping = derive(pin, salt)
+        self.data["kdf"] = {"name": "scrypt", "n": KDF_N, "r": KDF_R, "p": KDF_P, "salt": _b64(salt)}
+        nonce = os.urandom(NONCE)
+        self.data["wrapped"] = _b64(nonce + AESGCM(wrapping).encrypt(nonce, key, b"fieldapp data key"))
+
+    def unwrap(self, pin: str) -> bytes:
+        """The data key; raises Duress for the duress PIN, WrongPin for any other wrong one."""
+        kdf = self.data["kdf"]
+        wrapping = derive(pin, _unb64(kdf["salt"]), kdf["n"], kdf["r"], kdf["p"])
+        blob = _unb64(self.data["wrapped"])
+        try:
+            return AESGCM(wrapping).decrypt(blob[:NONCE], blob[NONCE:], b"fieldapp data key")
+        except InvalidTag:
+            pass
+        duress = self.data.get("duress")
+        if duress and hmac.compare_digest(_duress_check(pin, _unb64(duress["salt"]), kdf), duress["check"]):
+            raise Duress()
+        raise WrongPin()
+
+    def rewrap(self, key: bytes, pin: str) -> None:
+        self._wrap(key, pin)
+        self.save()
+
+    def set_duress(self, pin: str) -> None:
+        salt = secrets.token_bytes(16)
+        self.data["duress"] = {"salt": _b64(salt), "check": _duress_check(pin, salt, self.data["kdf"])}
+        self.save()
+
+    def mark(self, state: str) -> None:
+        self.data["state"] = state
+        self.save()
+
+    def save(self) -> None:
+        atomic_write(self.path, json.dumps(self.data, sort_keys=True).encode("ascii"))
+
+
+def _duress_check(pin: str, salt: bytes, kdf: dict[str, Any]) -> str:
+    return hashlib.sha256(derive(pin, salt, kdf["n"], kdf["r"], kdf["p"])).hexdigest()
