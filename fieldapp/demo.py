@@ -211,12 +211,17 @@ def populate(
 ) -> int:
     """Save a demo plan through the store; `echo(id)` right after each save returns. Returns records saved."""
     saved = 0
+    # Tags are unique within a team: a plan's own numbering, marked with this device and this run,
+    # so two phones of one team, or two runs on one phone, never use the same tag.
+    run = f"{getattr(store, 'device_id', '')[-4:]}{store.counts()['total']:x}" if hasattr(store, "counts") else ""
     for item in demo_plan(calls, seed=seed, now=now):
         call = store.create_call(item.data, recorded_by=item.recorded_by, now=item.at)
         saved += 1
         if echo:
             echo(call["id"])
         for rdata, at in item.recoveries:
+            if run and rdata.get("tag"):
+                rdata = {**rdata, "tag": f"{rdata['tag']}-{run}"}
             recovery = store.create_recovery({**rdata, "call_id": call["id"]}, recorded_by=item.recorded_by, now=at)
             saved += 1
             if echo:
