@@ -17,6 +17,7 @@ from fieldapp.i18n import Translator, device_language
 from fieldapp.core.records import AgeGroup, CallStatus, IncidentType, InvalidRecord, Outcome, Sex
 from fieldapp.store import RecordStore, StoredRecord
 from fieldapp.store.store import now_local, timestamp
+from fieldapp.store.tags import tag_holder
 from fieldapp.ui import messages
 from fieldapp.ui.messages import ascii_digits
 
@@ -549,6 +550,23 @@ class AppState:
             self.notice = self.t("recovery.corrected")
         return record
 
+    def _tag_held(self, text: str) -> bool:
+        """A tag another recovery on this phone holds is said once, beside the tag; saving again keeps it.
+
+        A warning, not a refusal: the server's verdict on a team's tags is the one that counts.
+        """
+        holder_id = tag_holder(self.store, text, editing=self.recovery_id)
+        if holder_id is None:
+            return False
+        holder = self.store.get(holder_id)
+        data = holder.record["data"] if holder is not None else {}
+        about = f"{self.t('outcome.' + data['outcome'])} · {data['recovered_at'][11:16]}" if data else holder_id
+        warning = self.t("warning.tag_held", tag=text.strip(), holder=about)
+        if self.warnings.get("tag") == warning:
+            return False  # said before, and the volunteer saved again: keep it
+        self.warnings["tag"] = warning
+        return True
+
     def save_recovery(self) -> dict | None:
         form, t = self.recovery_form, self.t
         errors: dict[str, str] = {}
@@ -564,7 +582,8 @@ class AppState:
             self.errors = errors
             return None
         self.errors = {}
-        if self._future("recovered_at", form.recovered_at, recovered):
+        future = self._future("recovered_at", form.recovered_at, recovered)
+        if self._tag_held(form.tag) or future:  # each said once, together
             return None
         data: dict[str, Any] = {
             "call_id": self.call_id, "outcome": form.outcome, "count": int(count),

@@ -309,3 +309,80 @@ def test_the_device_language_is_used_unless_the_volunteer_chose(state, data_dir)
     again = AppState(state.store, data_dir, now=lambda: NOW)
     again.use_device_locales(["ar"])
     assert again.language == "en"
+
+
+# --- a tag already held: said once before saving (the server's verdict is the one that counts) ---------
+
+
+def _recovery_with_tag(state: AppState, call_id: str, tag: str, outcome: str = "deceased") -> dict | None:
+    state.go("recovery", call_id)
+    state.recovery_form.outcome, state.recovery_form.tag = outcome, tag
+    return state.save_recovery()
+
+
+def test_a_tag_already_held_on_this_phone_is_said_once_before_saving(state):
+    call = new_call(state)
+    first = _recovery_with_tag(state, call["id"], "JBL-2026-0142")
+    assert first["data"]["tag"] == "JBL-2026-0142" and state.warnings == {}
+
+    assert _recovery_with_tag(state, call["id"], " JBL-2026-0142 ") is None  # the same tag, as stored
+    warning = state.warnings["tag"]
+    assert "JBL-2026-0142" in warning and "Deceased · 14:05" in warning and "Save again" in warning
+    assert state.errors == {} and state.screen == "recovery"  # a warning, not a refusal
+    assert state.store.counts()["total"] == 2  # the call and the first recovery: nothing saved yet
+
+    second = state.save_recovery()  # saved again: kept as typed; the server decides
+    assert second is not None and second["data"]["tag"] == "JBL-2026-0142"
+    assert state.store.counts()["total"] == 3 and state.screen == "call"
+
+
+def test_another_tag_or_the_record_holding_it_saves_at_once(state):
+    call = new_call(state)
+    first = _recovery_with_tag(state, call["id"], "JBL-2026-0142")
+    assert _recovery_with_tag(state, call["id"], "JBL-2026-0143") is not None  # a different tag
+    assert _recovery_with_tag(state, call["id"], "jbl-2026-0142") is not None  # case kept, as the server compares
+    state.edit_recovery(first["id"])  # the holder corrected: it keeps its own tag without a word
+    state.recovery_form.count = "2"
+    fixed = state.save_recovery()
+    assert fixed["version"] == 2 and fixed["data"]["tag"] == "JBL-2026-0142" and state.warnings == {}
+
+
+def test_a_tag_held_warns_in_arabic_too(state):
+    state.set_language("ar")
+    call = new_call(state)
+    _recovery_with_tag(state, call["id"], "G-1", outcome="injured")
+    assert _recovery_with_tag(state, call["id"], "G-1") is None
+    assert "G-1" in state.warnings["tag"] and "مصاب" in state.warnings["tag"] and "الخادم" in state.warnings["tag"]
+
+
+def test_tag_holder_scans_the_phones_current_records(state):
+    from fieldapp.store.tags import tag_holder
+
+    call = new_call(state)
+    assert tag_holder(state.store, "T-1") is None and tag_holder(state.store, "  ") is None
+    held = _recovery_with_tag(state, call["id"], "T-1")
+    assert tag_holder(state.store, "T-1") == held["id"]
+    assert tag_holder(state.store, "T-1", editing=held["id"]) is None
+    # a teammate's recovery, brought by a pull, holds its tag too
+    theirs = {**held, "id": "5b0c6f0e-0a55-4a43-9a41-6a0c1f0f0e12", "device_id": "dev-b",
+              "data": {**held["data"], "tag": "T-2"}}
+    state.store.save_pulled([theirs])
+    assert tag_holder(state.store, "T-2") == theirs["id"]
+    # a call never holds a tag, and a changed tag frees the old one
+    state.edit_recovery(held["id"])
+    state.recovery_form.tag = "T-3"
+    state.save_recovery()
+    assert tag_holder(state.store, "T-1") is None and tag_holder(state.store, "T-3") == held["id"]
+
+
+def test_the_evidence_vocabularies_are_translated():
+    import json
+    from fieldapp.core.records import Condition, HandoverTarget
+    from fieldapp.i18n import FOLDER
+
+    for language in ("en", "ar"):
+        table = json.loads((FOLDER / f"{language}.json").read_text(encoding="utf-8"))
+        assert all(table.get(f"condition.{c.value}", "").strip() for c in Condition), language
+        assert all(table.get(f"handover.{h.value}", "").strip() for h in HandoverTarget), language
+    arabic = json.loads((FOLDER / "ar.json").read_text(encoding="utf-8"))
+    assert all(any("\u0600" <= ch <= "\u06ff" for ch in arabic[f"condition.{c.value}"]) for c in Condition)
