@@ -70,6 +70,8 @@ class PullResponse(BaseModel):
     # The team of the token: every record of the page is this team's.
     # (Empty from a server older than this field.)
     team: str = ""
+    # What the token may do ("volunteer" or "lead"): the app shows a lead's tools to a lead only.
+    role: str = ""
     records: list[dict[str, Any]]
     # The enrolled device that delivered each version, one-to-one with `records`
     # (empty from a server older than this field).

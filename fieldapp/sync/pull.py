@@ -9,6 +9,7 @@ from .client import SyncClient
 PAGE = 500
 CURSOR = "pull_cursor"
 TEAM = "team"  # the token's team, as the server names it: exports say which team a record is
+ROLE = "role"  # what the token may do: the app shows a lead's tools to a lead only
 
 
 def pull_team(store: RecordStore, client: SyncClient) -> int:
@@ -18,8 +19,9 @@ def pull_team(store: RecordStore, client: SyncClient) -> int:
     while True:
         page = client.pull(cursor, PAGE)
         changed += store.save_pulled(page.records, page.conflicts)
-        if page.team and page.team != store.get_meta(TEAM):
-            store.set_meta(TEAM, page.team)
+        for key, value in ((TEAM, page.team), (ROLE, page.role)):
+            if value and value != store.get_meta(key):
+                store.set_meta(key, value)
         store.set_meta(CURSOR, page.cursor)
         cursor = page.cursor
         if not page.more:

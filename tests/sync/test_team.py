@@ -17,6 +17,7 @@ def test_the_team_learnt_at_the_pull_is_named_in_the_devices_export(link, tmp_pa
     assert store.get_meta("team") is None
     assert run_pass(store, folder).error is None
     assert store.get_meta("team") == link.team
+    assert store.get_meta("role") == "volunteer"
     store.close()
     out = io.StringIO()
     assert fieldapp(["export", "--data", str(folder)], out=out) == 0

@@ -61,7 +61,7 @@ def pull(
     from_start = since.startswith("0")
     page = db.pull(device.team, _cursor(since), limit, leave_out_sent_by=None if from_start else device.device_id)
     return PullResponse(
-        team=device.team, records=page.records, delivered_by=page.delivered_by,
+        team=device.team, role=device.role, records=page.records, delivered_by=page.delivered_by,
         cursor=_next_cursor(page.cursor, from_start=from_start, more=page.more), more=page.more,
         conflicts=[ServerConflict(id=rid, server_record=rec) for rid, rec in page.conflicts.items()],
     )
