@@ -116,3 +116,18 @@ def installation_refusal(*, sender: str, bound_to: str | None) -> Refusal | None
         return None
     return Refusal("device_id", "this installation sends through another enrolled device of the team; "
                                 "a device may send only the records of its own installation")
+
+
+def tag_refusal(*, record_id: str, tag: str | None, holder: str | None) -> Refusal | None:
+    """A recovery's `data.tag` is unique among the team's recoveries.
+
+    `tag`: the tag this version carries (None: none); `holder`: the record that holds
+    that tag now, as the push found it under the team's lock (the stored holder, or an
+    earlier record of the same push), None if it is free. A new version of the record
+    holding it keeps it; a record that drops or changes its tag frees the old one (the
+    push updates the holders as it goes). Tags compare exactly as stored.
+    """
+    if tag is None or holder is None or holder == record_id:
+        return None
+    return Refusal("data.tag", f"tag {tag!r} is already used by record {holder} of this team; "
+                               f"each body or casualty tag may be used by one recovery only")

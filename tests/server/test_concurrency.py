@@ -65,6 +65,10 @@ def test_fifty_clients_two_servers_overlapping_batches_store_each_version_once(p
         records, _ = first.pull_all(tokens[0], limit=97)
         assert sorted(r["id"] for r in records) == sorted(pushed)
         print(f"{sum(statuses.values())} verdicts: {dict(statuses)}; {len(keys)} versions stored once each")
+        # the team's hash chain, built by both processes in commit order, is whole
+        verified = first.cli("verify", "--team", "team-load")
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+        assert f"whole: team team-load: {len(keys)} versions, head seq {len(keys)}" in verified.stdout
     finally:
         first.kill(signal.SIGTERM)
         second.kill(signal.SIGTERM)

@@ -8,6 +8,12 @@ Tables (see migrations.py):
     records    the current version of each record and whether it is in conflict
     installations  which enrolled device each installation `device_id` of a team
                sends through: the first to send it (a device speaks only for itself)
+    tags       which record of a team holds each recovery `data.tag`
+
+Tamper evidence (sync/server/chain.py): each revision carries its `link` in its
+team's hash chain (and the `salt` of its personal digest); the team's row keeps
+the last link as `head`. A push reads the head under the team's lock and writes
+the new head with the revisions, so the chain follows commit order like `seq`.
 
 A push runs in one transaction that first locks its team's row (PostgreSQL:
 FOR UPDATE; SQLite has one writer anyway). So one team's pushes take turns
@@ -27,7 +33,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterator, Sequence
 
-from ..verdicts import Current, Outcome, Refusal, Role, decide, installation_refusal, review_refusal
+from .. import chain
+from ..verdicts import Current, Outcome, Refusal, Role, decide, installation_refusal, review_refusal, tag_refusal
 
 
 @dataclass(frozen=True)
@@ -57,8 +64,10 @@ class Page:
 
 # Columns as the inserts write them.
 RECORD_COLUMNS = ("team", "id", "version", "hash", "type", "record", "in_conflict", "seq")
-REVISION_COLUMNS = ("team", "id", "version", "hash", "seq", "losing", "device_id", "sent_by", "received_at", "record")
+REVISION_COLUMNS = ("team", "id", "version", "hash", "seq", "losing", "device_id", "sent_by", "received_at", "record",
+                    "salt", "link")
 INSTALLATION_COLUMNS = ("team", "device_id", "enrolled_device", "bound_at")
+TAG_COLUMNS = ("team", "tag", "record_id")
 
 
 def canonical_json(record: dict) -> str:
@@ -83,6 +92,9 @@ class Database(ABC):
 
     placeholder = "?"
     lock_rows = ""  # " FOR UPDATE" where the database has row locks
+    # The hash chain on every push. Off only for bench/bench_chain.py's baseline (the
+    # same push without the chain, to measure what it costs): never off in a server.
+    chained = True
 
     # --- what a subclass provides -------------------------------------------------------
 
@@ -151,10 +163,19 @@ class Database(ABC):
         hashes = [_sha256(body) for body in bodies]
         ids = sorted({r["id"] for r in records})
         received = now_utc()
+        # What a link covers but the previous link: all but one SHA-256 per version
+        # is done here, before the lock (a version without personal fields is its hash).
+        chained = self.chained
+        salts = [chain.new_salt() for _ in records] if chained else [None] * len(records)
+        digests = [(h, chain.personal_digest(salt, {})) if not chain.has_personal(r) else chain.digests(r, salt)
+                   for r, h, salt in zip(records, hashes, salts)] if chained else []
+        tags = {n: r["data"]["tag"] for n, r in enumerate(records)
+                if r.get("type") == "recovery" and isinstance(r.get("data", {}).get("tag"), str)}
         with self.transaction(write=True) as cur:
             # The team row first: one team's pushes take turns from here to commit,
-            # so each version is stored once and sequence numbers follow commit order.
-            seq = self._lock_team(cur, team)
+            # so each version is stored once, sequence numbers follow commit order,
+            # and so do the links of the team's chain.
+            seq, head = self._lock_team(cur, team)
             current: dict[str, Current | None] = {}
             for rid, version, h, in_conflict in self.rows_for_ids(cur, "records", "id, version, hash, in_conflict", team, ids):
                 # Version 0: a placeholder row an earlier server wrote as a lock.
@@ -166,6 +187,9 @@ class Database(ABC):
                 stored.setdefault((rid, version), {})[h] = bool(losing)
             bound = self._installations(cur, team, sorted({r["device_id"] for r in records}))
             reviews = self._base_reviews(cur, device, team, records)
+            # Tags: tag -> the record holding it, for the tags of this push and those its records hold.
+            held, tag_of = self._tags(cur, team, sorted(set(tags.values())), ids)
+            held_before = dict(held)
 
             outcomes: list[Outcome] = []
             accepted_body: dict[str, int] = {}  # id -> index of the version accepted in this push
@@ -188,6 +212,7 @@ class Database(ABC):
                         installation_refusal(sender=device.device_id, bound_to=bound.get(record["device_id"])),
                         review_refusal(role=device.role, review=record.get("review"),
                                        base_reviews=reviews.get((rid, record["base_version"]), ())),
+                        tag_refusal(record_id=rid, tag=tags.get(n), holder=held.get(tags[n]) if n in tags else None),
                     ) if r is not None)
                     if found:
                         refusals[n] = found
@@ -198,6 +223,14 @@ class Database(ABC):
                             new_bindings.append(record["device_id"])
                         reviews.setdefault((rid, version), []).append(record.get("review"))
                 if outcome is Outcome.ACCEPTED:
+                    # The record's current version now: it holds its tag, and frees one it dropped.
+                    old, new = tag_of.get(rid), tags.get(n)
+                    if old != new:
+                        if old is not None and held.get(old) == rid:
+                            del held[old]
+                        if new is not None:
+                            held[new] = rid
+                        tag_of[rid] = new
                     same[h] = False
                     current[rid] = Current(version, h, False)
                     accepted_body[rid] = n
@@ -219,16 +252,31 @@ class Database(ABC):
                 # since it was read; if one ever did, this push fails rather than both win.
                 self.insert_rows(cur, "installations", INSTALLATION_COLUMNS,
                                  [(team, inst, device.device_id, received) for inst in new_bindings])
+            if held != held_before:
+                freed = [(team, tag) for tag, rid in held_before.items() if held.get(tag) != rid]
+                taken = [(team, tag, rid) for tag, rid in held.items() if held_before.get(tag) != rid]
+                if freed:
+                    cur.executemany(self.sql("DELETE FROM tags WHERE team = ? AND tag = ?"), freed)
+                if taken:
+                    self.insert_rows(cur, "tags", TAG_COLUMNS, taken)
             if new_revisions:
                 first = seq + 1
                 last = seq + len(new_revisions)
-                cur.execute(self.sql("UPDATE teams SET seq = ? WHERE team = ?"), (last, team))
                 made = device.device_id
-                self.insert_rows(cur, "revisions", REVISION_COLUMNS, [
-                    (team, records[n]["id"], records[n]["version"], hashes[n], first + k, lost,
-                     records[n]["device_id"], made, received, bodies[n])
-                    for k, (n, lost) in enumerate(new_revisions)
-                ])
+                rows = []
+                for k, (n, lost) in enumerate(new_revisions):
+                    if chained:  # the chain: one SHA-256 per version, over the previous link
+                        head = chain.link_from_digests(
+                            head, team=team, seq=first + k, record_id=records[n]["id"], version=records[n]["version"],
+                            sent_by=made, received_at=received, public_digest=digests[n][0], personal_digest=digests[n][1])
+                    rows.append((team, records[n]["id"], records[n]["version"], hashes[n], first + k, lost,
+                                 records[n]["device_id"], made, received, bodies[n], salts[n],
+                                 head if chained else None))
+                if chained:
+                    cur.execute(self.sql("UPDATE teams SET seq = ?, head = ? WHERE team = ?"), (last, head, team))
+                else:
+                    cur.execute(self.sql("UPDATE teams SET seq = ? WHERE team = ?"), (last, team))
+                self.insert_rows(cur, "revisions", REVISION_COLUMNS, rows)
                 fresh = [(team, rid, records[n]["version"], hashes[n], records[n]["type"], bodies[n], conflict, last)
                          for rid, (n, conflict) in changed.items() if rid not in existing]
                 self.insert_rows(cur, "records", RECORD_COLUMNS, fresh)
@@ -279,13 +327,26 @@ class Database(ABC):
                 reviews.setdefault((rid, version), []).append(json.loads(body).get("review"))
         return reviews
 
-    def _lock_team(self, cur, team: str) -> int:
-        """Lock the team's row until commit; return its last sequence number."""
+    def _tags(self, cur, team: str, tags: list[str], ids: list[str]) -> tuple[dict[str, str], dict[str, str | None]]:
+        """(tag -> record holding it, record id -> tag it holds), for these tags and these records."""
+        held: dict[str, str] = {}
+        tag_of: dict[str, str | None] = {}
+        for column, keys in (("tag", tags), ("record_id", ids)):
+            for chunk in _chunks(keys, 500):
+                cur.execute(self.sql(f"SELECT tag, record_id FROM tags WHERE team = ? AND {column} IN "
+                                     f"({','.join('?' * len(chunk))})"), (team, *chunk))
+                for tag, rid in cur.fetchall():
+                    held[tag] = rid
+                    tag_of[rid] = tag
+        return held, tag_of
+
+    def _lock_team(self, cur, team: str) -> tuple[int, str]:
+        """Lock the team's row until commit; return its last sequence number and chain head."""
         for _ in range(2):
-            cur.execute(self.sql(f"SELECT seq FROM teams WHERE team = ?{self.lock_rows}"), (team,))
+            cur.execute(self.sql(f"SELECT seq, head FROM teams WHERE team = ?{self.lock_rows}"), (team,))
             row = cur.fetchone()
             if row is not None:
-                return row[0]
+                return row[0], row[1]
             # A team's first push. Two at once: one inserts, both then lock the row.
             cur.execute(self.sql("INSERT INTO teams (team, seq) VALUES (?, 0) ON CONFLICT DO NOTHING"), (team,))
         raise RuntimeError(f"the row of team {team!r} could not be locked")
@@ -390,6 +451,77 @@ class Database(ABC):
         with self.transaction(write=False) as cur:
             cur.execute(self.sql(query), params)
             return [tuple(row) for row in cur.fetchall()]
+
+
+    # --- the chains -------------------------------------------------------------------------
+
+    def chain_head(self, team: str) -> dict:
+        """The team's current chain head: {"seq", "link"} (seq 0 and GENESIS before any version)."""
+        heads = self.chain_heads(team)
+        seq, link = heads.get(team, (0, chain.GENESIS))
+        return {"seq": seq, "link": link}
+
+    def chain_heads(self, team: str | None = None) -> dict[str, tuple[int, str]]:
+        """team -> (seq, head) as the teams rows hold them; a team with revisions but no row gets (0, "")."""
+        where, params = (" WHERE team = ?", (team,)) if team is not None else ("", ())
+        with self.transaction(write=False) as cur:
+            cur.execute(self.sql(f"SELECT team, seq, head FROM teams{where}"), params)
+            heads = {t: (seq, head) for t, seq, head in cur.fetchall()}
+            cur.execute(self.sql(f"SELECT DISTINCT team FROM revisions{where}"), params)
+            for (t,) in cur.fetchall():
+                heads.setdefault(t, (0, ""))
+        return dict(sorted(heads.items()))
+
+    REVISION_READ = "seq, id, version, sent_by, received_at, record, salt, link, hash"
+
+    def revision_rows(self, team: str, *, after: int = 0, upto: int | None = None,
+                      batch: int = 5000) -> Iterator[tuple]:
+        """The team's revisions in seq order, as (seq, id, version, sent_by, received_at, record, salt, link, hash).
+
+        Read in batches by seq, each in a short read transaction: memory stays flat
+        and no long transaction holds back writers or SQLite's checkpoints. `upto`:
+        the last seq to read (a head read first: later pushes are not walked).
+        """
+        bound = "" if upto is None else " AND seq <= ?"
+        while True:
+            params: tuple = (team, after) + (() if upto is None else (upto,)) + (batch,)
+            with self.transaction(write=False) as cur:
+                cur.execute(self.sql(f"SELECT {self.REVISION_READ} FROM revisions WHERE team = ? AND seq > ?{bound} "
+                                     f"ORDER BY seq LIMIT ?"), params)
+                rows = cur.fetchall()
+            yield from rows
+            if len(rows) < batch:
+                return
+            after = rows[-1][0]
+
+    def chain_rows(self, team: str, *, upto: int | None = None) -> Iterator[chain.Row]:
+        """The team's revisions as a chain walk sees them (sync/server/chain.py)."""
+        for seq, rid, version, sent_by, received_at, record, salt, link, stored_hash in self.revision_rows(team, upto=upto):
+            public, personal = chain.digests(record, salt or "")
+            note = "" if _sha256(record) == stored_hash else "its record no longer matches the hash stored beside it"
+            yield chain.Row(seq, rid, version, sent_by, received_at, public, personal, link, note)
+
+    def verify_chains(self, team: str | None = None) -> Iterator[chain.Walked | chain.Break]:
+        """Walk each team's chain (or one team's) up to the head its row holds; one result per team."""
+        heads = self.chain_heads(team)
+        if team is not None and team not in heads:
+            heads[team] = (0, chain.GENESIS)
+        for name, (seq, head) in heads.items():
+            if not head:
+                yield chain.Break(name, 0, None, None, "head mismatch", "the team has stored versions but no teams row")
+                continue
+            # Up to the head read first: a push committing meanwhile is not a break.
+            walked = chain.walk(name, self.chain_rows(name, upto=seq), head=(seq, head))
+            if isinstance(walked, chain.Walked):
+                with self.transaction(write=False) as cur:
+                    cur.execute(self.sql("SELECT seq FROM teams WHERE team = ?"), (name,))
+                    now = cur.fetchone()[0]
+                    cur.execute(self.sql("SELECT MAX(seq) FROM revisions WHERE team = ?"), (name,))
+                    stored = cur.fetchone()[0] or 0
+                if stored > now:
+                    walked = chain.Break(name, now + 1, None, None, "head mismatch",
+                                         f"rows up to seq {stored} are stored past the head on the teams row (seq {now})")
+            yield walked
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

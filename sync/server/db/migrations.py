@@ -2,14 +2,80 @@
 
 A tiny runner rather than Alembic: the schema is a few tables written in SQL
 both databases speak, and the server has no ORM for Alembic to build on.
-Add a migration by appending to MIGRATIONS; never edit an applied one.
+Add a migration by appending to MIGRATIONS; never edit an applied one. A step is
+an SQL statement, or a Python callable given the migration's cursor and the
+database (`step(cur, db)`): for work SQL alone cannot do both dialects' way, such
+as hashing what is stored. A step works in batches: a migration may meet a
+million rows.
 """
 
 from __future__ import annotations
 
+from typing import Any, Callable, Union
+
+from .. import chain
 from .base import Database, now_utc
 
-MIGRATIONS: list[tuple[int, str, list[str]]] = [
+Step = Union[str, Callable[[Any, Database], None]]
+
+BATCH = 5000  # rows a Python step reads and writes at a time
+
+
+def link_existing(cur, db: Database) -> None:
+    """Each team's stored versions, in seq order, linked into its chain; the head on its row.
+
+    Batches of BATCH rows by seq (keyset), so memory stays flat whatever the team holds.
+    """
+    cur.execute("SELECT team FROM teams UNION SELECT DISTINCT team FROM revisions ORDER BY 1")
+    teams = [team for (team,) in cur.fetchall()]
+    for team in teams:
+        cur.execute(db.sql("INSERT INTO teams (team, seq) VALUES (?, 0) ON CONFLICT DO NOTHING"), (team,))
+        previous, last = chain.GENESIS, 0
+        while True:
+            cur.execute(db.sql("SELECT seq, id, version, sent_by, received_at, record FROM revisions "
+                               "WHERE team = ? AND seq > ? ORDER BY seq LIMIT ?"), (team, last, BATCH))
+            rows = cur.fetchall()
+            if not rows:
+                break
+            updates = []
+            for seq, rid, version, sent_by, received_at, record in rows:
+                salt = chain.new_salt()
+                public, personal = chain.digests(record, salt)
+                previous = chain.link_from_digests(previous, team=team, seq=seq, record_id=rid, version=version,
+                                                   sent_by=sent_by, received_at=received_at,
+                                                   public_digest=public, personal_digest=personal)
+                updates.append((salt, previous, team, seq))
+            cur.executemany(db.sql("UPDATE revisions SET salt = ?, link = ? WHERE team = ? AND seq = ?"), updates)
+            last = rows[-1][0]
+        cur.execute(db.sql("UPDATE teams SET head = ? WHERE team = ?"), (previous, team))
+
+
+def fill_tags(cur, db: Database) -> None:
+    """The tags the current recoveries hold; of two records holding one, the first by (seq, id) keeps it."""
+    import json
+
+    cur.execute("SELECT DISTINCT team FROM records ORDER BY team")
+    for (team,) in cur.fetchall():
+        after: tuple[int, str] = (-1, "")
+        while True:
+            cur.execute(db.sql("SELECT seq, id, record FROM records WHERE team = ? AND type = 'recovery' AND version > 0 "
+                               "AND (seq > ? OR (seq = ? AND id > ?)) ORDER BY seq, id LIMIT ?"),
+                        (team, after[0], after[0], after[1], BATCH))
+            rows = cur.fetchall()
+            if not rows:
+                break
+            held = []
+            for _, rid, record in rows:
+                tag = (json.loads(record).get("data") or {}).get("tag")
+                if isinstance(tag, str):
+                    held.append((team, tag, rid))
+            if held:
+                cur.executemany(db.sql("INSERT INTO tags (team, tag, record_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"),
+                                held)
+            after = (rows[-1][0], rows[-1][1])
+
+
+MIGRATIONS: list[tuple[int, str, list[Step]]] = [
     (1, "devices, teams, revisions, records", [
         """CREATE TABLE devices (
             device_id TEXT PRIMARY KEY,
@@ -66,6 +132,24 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         JOIN (SELECT team, device_id, MIN(seq) AS seq FROM revisions GROUP BY team, device_id) earliest
           ON earliest.team = r.team AND earliest.seq = r.seq""",
     ]),
+    (3, "tamper evidence: each team's hash chain over its stored versions", [
+        # salt: 32 random hex digits per version, in its personal digest (sync/server/chain.py);
+        # link: the version's link; teams.head: the team's last link, GENESIS before any.
+        "ALTER TABLE revisions ADD COLUMN salt TEXT",
+        "ALTER TABLE revisions ADD COLUMN link TEXT",
+        f"ALTER TABLE teams ADD COLUMN head TEXT NOT NULL DEFAULT '{chain.GENESIS}'",
+        link_existing,
+    ]),
+    (4, "tags: which record of a team holds each recovery tag", [
+        """CREATE TABLE tags (
+            team TEXT NOT NULL,
+            tag TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            PRIMARY KEY (team, tag)
+        )""",
+        "CREATE INDEX tags_by_record ON tags (team, record_id)",
+        fill_tags,
+    ]),
 ]
 
 
@@ -83,7 +167,10 @@ def apply(db: Database) -> list[int]:
                         (number, name, now_utc()))
             if cur.rowcount == 0:
                 continue
-            for statement in statements:
-                cur.execute(statement)
+            for step in statements:
+                if callable(step):
+                    step(cur, db)
+                else:
+                    cur.execute(step)
             applied.append(number)
     return applied

@@ -48,14 +48,18 @@ def _day(day: str | None) -> str | None:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="day must be YYYY-MM-DD") from None
 
 
-@router.get("/summary", summary="The day's figures for the lead's team",
+@router.get("/summary", summary="The day's figures for the lead's team, and its chain head (seq, link)",
             responses={**bad_request("day is not a date YYYY-MM-DD"), **LEAD_ONLY})
 def summary(
     day: str = Query(..., description="YYYY-MM-DD", json_schema_extra={"format": "date", "pattern": DAY}),
     lead: Device = Depends(team_lead),
     db: Database = Depends(database),
 ) -> dict:
-    return day_figures(db.current_records(lead.team), _day(day))
+    figures = day_figures(db.current_records(lead.team), _day(day))
+    # The team's chain head now (docs/evidence.md): the lead writes it down, so that
+    # what is stored up to it can be shown unchanged later.
+    figures["chain_head"] = db.chain_head(lead.team)
+    return figures
 
 
 @router.get("/export", summary="The team's records as CSV (with an HXL row), GeoJSON or JSON lines",

@@ -1,0 +1,316 @@
+"""An investigator's bundle: one team's chain, the versions asked for, and a manifest, in a zip.
+
+    fieldapp-server export --format bundle --team T [--day D] [--include-personal] --output FILE
+    fieldapp-server verify-bundle FILE [--head LINK]
+
+The zip (format `fieldapp-evidence-bundle/1`) holds, stored uncompressed and in this order:
+
+- `manifest.json`: format, chain format, team, export time, day (or null), whether
+  personal fields are in, the chain's count, first and last seq, its head (seq, link),
+  how many versions `records.jsonl` carries (and their first and last seq), and the
+  SHA-256 and size of the two other files.
+- `chain.jsonl`: one line per version of the team's chain, seq 1 to the head, whatever
+  the day: seq, id, version, sent_by, received_at, public_digest, personal_digest, link
+  (what the link covers but the previous link: see sync/server/chain.py). So the chain
+  recomputes from GENESIS to the head with no record body at all.
+- `records.jsonl`: the versions asked for (every version, or those of `--day`: a
+  call's received_at day, a recovery's recovered_at day, as in the exports), one line
+  each in seq order: seq, team, sent_by, received_at, the version whole as stored
+  (`record`), and with --include-personal the version's `salt`. Without it the personal
+  fields (chain.PERSONAL_PATHS) are left out of `record` and no salt is given: the
+  version's public part still matches its chain line's public_digest, and its
+  personal_digest cannot confirm a guessed name.
+
+Every line is canonical JSON (chain.canonical_json) ending in a newline. The writer is
+deterministic given the contents (fixed times and attributes in the zip), so
+verify-bundle also rebuilds the zip from its members and requires the same bytes: a
+byte changed anywhere in the file, not only in a member, is found.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any, Iterable, Iterator
+
+from . import chain
+
+FORMAT = "fieldapp-evidence-bundle/1"
+MANIFEST, CHAIN, RECORDS = "manifest.json", "chain.jsonl", "records.jsonl"
+MEMBERS = (MANIFEST, CHAIN, RECORDS)
+_CHUNK = 1 << 20
+
+
+def _line(value: Any) -> bytes:
+    return (chain.canonical_json(value) + "\n").encode("utf-8")
+
+
+def _info(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_STORED
+    info.create_system = 3
+    info.external_attr = 0o100644 << 16
+    return info
+
+
+def _write_zip(target: IO[bytes], members: Iterable[tuple[str, IO[bytes]]]) -> None:
+    """The one way a bundle's zip is laid out: the writer and the verifier's rebuild both use it."""
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for name, source in members:
+            with zf.open(_info(name), "w", force_zip64=False) as dest:
+                shutil.copyfileobj(source, dest, _CHUNK)
+
+
+def _record_day(record: dict) -> str | None:
+    from fieldapp.core.exports import record_day
+
+    try:
+        return record_day(record)
+    except Exception:  # a record the day rule cannot read is not of any day
+        return None
+
+
+@dataclass
+class Written:
+    path: Path
+    manifest: dict
+
+
+def write_bundle(rows: Iterable[tuple], *, team: str, head: tuple[int, str], output: Path, day: str | None = None,
+                 include_personal: bool = False, exported_at: str | None = None) -> Written:
+    """Write a bundle from the team's revisions in seq order, up to `head` (seq, link) read before them.
+
+    `rows`: (seq, id, version, sent_by, received_at, record text, salt, link, ...) as
+    Database.revision_rows gives them. Written to a temporary file beside `output`, then renamed.
+    """
+    output = Path(output)
+    exported_at = exported_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
+    with tempfile.TemporaryDirectory(prefix="bundle-") as tmp:
+        chain_path, records_path = Path(tmp) / CHAIN, Path(tmp) / RECORDS
+        chain_hash, records_hash = hashlib.sha256(), hashlib.sha256()
+        count, carried, first_carried, last_carried = 0, 0, None, None
+        with open(chain_path, "wb") as chain_file, open(records_path, "wb") as records_file:
+            for seq, rid, version, sent_by, received_at, text, salt, link, *_ in rows:
+                if seq > head[0]:
+                    break
+                public, personal = chain.digests(text, salt or "")
+                data = _line({"seq": seq, "id": rid, "version": version, "sent_by": sent_by,
+                              "received_at": received_at, "public_digest": public, "personal_digest": personal,
+                              "link": link})
+                chain_file.write(data)
+                chain_hash.update(data)
+                count += 1
+                record = json.loads(text)
+                if day is not None and _record_day(record) != day:
+                    continue
+                entry: dict[str, Any] = {"seq": seq, "team": team, "sent_by": sent_by, "received_at": received_at}
+                if include_personal:
+                    entry["record"], entry["salt"] = record, salt
+                else:
+                    entry["record"] = chain.without_personal(record)
+                data = _line(entry)
+                records_file.write(data)
+                records_hash.update(data)
+                carried += 1
+                first_carried = seq if first_carried is None else first_carried
+                last_carried = seq
+        manifest = {
+            "format": FORMAT, "chain_format": chain.FORMAT, "team": team, "exported_at": exported_at,
+            "day": day, "include_personal": include_personal,
+            "count": count, "first_seq": 1 if count else 0, "last_seq": head[0],
+            "head": {"seq": head[0], "link": head[1]},
+            "records": {"count": carried, "first_seq": first_carried, "last_seq": last_carried},
+            "files": {CHAIN: {"sha256": chain_hash.hexdigest(), "bytes": chain_path.stat().st_size},
+                      RECORDS: {"sha256": records_hash.hexdigest(), "bytes": records_path.stat().st_size}},
+            "check": "fieldapp-server verify-bundle FILE (docs/evidence.md, Tamper evidence)",
+        }
+        manifest_path = Path(tmp) / MANIFEST
+        manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+                                 encoding="utf-8")
+        partial = output.with_name(output.name + ".partial")
+        with open(partial, "wb") as target, open(manifest_path, "rb") as m, open(chain_path, "rb") as c, \
+                open(records_path, "rb") as r:
+            _write_zip(target, [(MANIFEST, m), (CHAIN, c), (RECORDS, r)])
+            target.flush()
+            os.fsync(target.fileno())
+        os.replace(partial, output)
+    return Written(output, manifest)
+
+
+# --- checking a bundle, with no database ----------------------------------------------------------
+
+
+@dataclass
+class Checked:
+    ok: bool
+    problem: str = ""
+    manifest: dict = field(default_factory=dict)
+    head_found_at: int | None = None  # the seq of the published head given with --head
+
+
+class _Bad(Exception):
+    pass
+
+
+def _lines(zf: zipfile.ZipFile, name: str) -> Iterator[tuple[int, dict]]:
+    """(line number, parsed object) of a member, each line canonical JSON."""
+    with zf.open(name) as member:
+        for number, raw in enumerate(member, 1):
+            try:
+                value = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError):
+                raise _Bad(f"{name} line {number} is not JSON") from None
+            if not isinstance(value, dict) or raw != _line(value):
+                raise _Bad(f"{name} line {number} is not a canonical JSON object")
+            yield number, value
+
+
+def verify_bundle(path: str | Path, *, published_head: str | None = None) -> Checked:
+    """Check a bundle file: its members, their hashes, the chain from GENESIS to the head,
+    every record against its chain line, and the zip's own bytes. The first problem, named."""
+    try:
+        return _verify(Path(path), published_head)
+    except _Bad as bad:
+        return Checked(False, str(bad))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
+        return Checked(False, f"the zip is damaged: {exc}")
+    except OSError as exc:
+        return Checked(False, f"the bundle cannot be read: {exc.strerror or exc}")
+    except Exception as exc:  # a damaged zip can fail zipfile in many ways
+        return Checked(False, f"the zip is damaged: {type(exc).__name__}: {exc}")
+
+
+def _verify(path: Path, published_head: str | None) -> Checked:
+    with zipfile.ZipFile(path) as zf:
+        names = tuple(zf.namelist())
+        if names != MEMBERS:
+            raise _Bad(f"the bundle holds {list(names)}, not {list(MEMBERS)}")
+        try:
+            manifest = json.loads(zf.read(MANIFEST).decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise _Bad("manifest.json is not JSON") from None
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or manifest.get("chain_format") != chain.FORMAT:
+            raise _Bad(f"manifest.json does not say format {FORMAT} with chain format {chain.FORMAT}")
+        try:
+            team = str(manifest["team"])
+            head = (int(manifest["head"]["seq"]), str(manifest["head"]["link"]))
+            files = {name: str(manifest["files"][name]["sha256"]) for name in (CHAIN, RECORDS)}
+            day = manifest.get("day")
+        except (KeyError, TypeError, ValueError):
+            raise _Bad("manifest.json lacks the team, the head or the files' hashes") from None
+
+        # Each member whole first: its bytes against the manifest (and zip's CRC-32 checked on the way).
+        for name, expected in files.items():
+            digest = hashlib.sha256()
+            with zf.open(name) as member:
+                for block in iter(lambda: member.read(_CHUNK), b""):
+                    digest.update(block)
+            if digest.hexdigest() != expected:
+                raise _Bad(f"{name}: its SHA-256 is not the one manifest.json gives (the file was changed)")
+        records = _lines(zf, RECORDS)
+        pending = next(records, None)
+        problem: list[str] = []
+        found_at: list[int] = []
+        carried = [0]
+
+        def rows() -> Iterator[chain.Row]:
+            nonlocal pending
+            for number, line in _lines(zf, CHAIN):
+                try:
+                    row = chain.Row(int(line["seq"]), str(line["id"]), int(line["version"]), str(line["sent_by"]),
+                                    str(line["received_at"]), str(line["public_digest"]), str(line["personal_digest"]),
+                                    line["link"])
+                except (KeyError, TypeError, ValueError):
+                    raise _Bad(f"{CHAIN} line {number} lacks a field of a chain line") from None
+                if published_head and row.link and row.link.startswith(published_head):
+                    found_at.append(row.seq)
+                while pending is not None and _seq(pending[1]) < row.seq:
+                    problem.append(f"{RECORDS} line {pending[0]}: seq {_seq(pending[1])} is not in the chain "
+                                   f"(or the records are out of order)")
+                    return
+                if pending is not None and _seq(pending[1]) == row.seq:
+                    wrong = _record_problem(pending[1], row, team, day)
+                    if wrong:
+                        problem.append(f"{RECORDS} line {pending[0]} (seq {row.seq}, record {row.record_id} "
+                                       f"version {row.version}): {wrong}")
+                        return
+                    carried[0] += 1
+                    pending = next(records, None)
+                yield row
+
+        walked = chain.walk(team, rows(), head=head)
+        if problem:
+            raise _Bad(problem[0])
+        if pending is not None:
+            raise _Bad(f"{RECORDS} line {pending[0]}: seq {_seq(pending[1])} is not in the chain")
+        if isinstance(walked, chain.Break):
+            raise _Bad(f"the chain is broken at {walked}")
+        if manifest.get("count") != walked.count or manifest.get("last_seq") != walked.last_seq:
+            raise _Bad(f"manifest.json says {manifest.get('count')} versions to seq {manifest.get('last_seq')}, "
+                       f"the chain has {walked.count} to seq {walked.last_seq}")
+        if (manifest.get("records") or {}).get("count") != carried[0]:
+            raise _Bad(f"manifest.json says {(manifest.get('records') or {}).get('count')} records, "
+                       f"{RECORDS} holds {carried[0]}")
+        _same_bytes(path, zf)
+    if published_head and not found_at:
+        return Checked(False, f"the published head {published_head} is not a link of this chain "
+                              f"(the chain was rewritten, or it is another team's)", manifest)
+    return Checked(True, "", manifest, found_at[0] if found_at else None)
+
+
+def _seq(entry: dict) -> int:
+    try:
+        return int(entry["seq"])
+    except (KeyError, TypeError, ValueError):
+        raise _Bad(f"a line of {RECORDS} has no seq") from None
+
+
+def _record_problem(entry: dict, row: chain.Row, team: str, day: str | None) -> str:
+    record = entry.get("record")
+    if not isinstance(record, dict):
+        return "no record"
+    if entry.get("team") != team:
+        return f"its team is {entry.get('team')!r}, the bundle's is {team!r}"
+    if (str(record.get("id")), record.get("version")) != (row.record_id, row.version):
+        return f"it holds record {record.get('id')} version {record.get('version')}: rows swapped"
+    if (entry.get("sent_by"), entry.get("received_at")) != (row.sent_by, row.received_at):
+        return "its sender or arrival is not the one its chain line gives"
+    public, personal = chain.split_personal(record)
+    if chain.sha256_hex(chain.canonical_json(public)) != row.public_digest:
+        return "content edited: the version does not give its chain line's public_digest"
+    salt = entry.get("salt")
+    if salt is not None:
+        if chain.personal_digest(str(salt), personal) != row.personal_digest:
+            return "personal fields or salt edited: they do not give the chain line's personal_digest"
+    elif personal:
+        return "personal fields without the salt that checks them"
+    if day is not None and _record_day(record) != day:
+        return f"not of the bundle's day {day}"
+    return ""
+
+
+def _same_bytes(path: Path, zf: zipfile.ZipFile) -> None:
+    """Rebuild the zip from its members as the writer lays it out: the same bytes, or the framing was changed."""
+    with tempfile.TemporaryFile() as rebuilt:
+        opened = [zf.open(name) for name in MEMBERS]
+        try:
+            _write_zip(rebuilt, zip(MEMBERS, opened))
+        finally:
+            for member in opened:
+                member.close()
+        rebuilt.seek(0)
+        with open(path, "rb") as original:
+            while True:
+                a, b = original.read(_CHUNK), rebuilt.read(_CHUNK)
+                if a != b:
+                    raise _Bad("the zip's own bytes (headers or directory) are not as the bundle writer lays them out: "
+                               "the file was changed")
+                if not a:
+                    return

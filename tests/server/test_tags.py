@@ -1,0 +1,136 @@
+"""A recovery's tag is unique among its team's recoveries, over HTTP on SQLite and PostgreSQL.
+
+A second use is `rejected` on `data.tag`, naming the record that holds it; a new
+version of the holder keeps it; a record that changes or drops its tag frees it;
+two pushes at once cannot both take one tag (the check runs under the team's lock).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from sync.server.db import Device, migrations, open_database
+from sync.server.verdicts import Refusal, tag_refusal
+from tests.records_factory import call_record, recovery_record
+
+
+def tagged(tag: str | None, call_id: str | None = None, **changes) -> dict:
+    record = recovery_record(call_id, **changes)
+    if tag is not None:
+        record["data"]["tag"] = tag
+    return record
+
+
+def edit(record: dict, **data) -> dict:
+    return {**record, "version": record["version"] + 1, "base_version": record["version"],
+            "data": {k: v for k, v in {**record["data"], **data}.items() if v is not None}}
+
+
+def test_the_rule_alone():
+    assert tag_refusal(record_id="a", tag=None, holder="b") is None
+    assert tag_refusal(record_id="a", tag="T1", holder=None) is None
+    assert tag_refusal(record_id="a", tag="T1", holder="a") is None
+    refusal = tag_refusal(record_id="a", tag="T1", holder="b")
+    assert isinstance(refusal, Refusal) and refusal.field == "data.tag" and "record b" in refusal.message
+
+
+def test_a_second_use_of_a_tag_is_rejected_naming_the_record_that_holds_it(server, team):
+    token = server.enroll(team)
+    first, second = tagged("JBL-001"), tagged("JBL-001")
+    assert server.statuses(token, [first]) == ["accepted"]
+    [result] = server.push(token, [second]).json()["results"]
+    assert result["status"] == "rejected" and result["id"] == second["id"]
+    [error] = result["errors"]
+    assert error["field"] == "data.tag" and first["id"] in error["message"] and "JBL-001" in error["message"]
+    # another team may use the same tag
+    other = server.enroll(f"{team}-other")
+    assert server.statuses(other, [tagged("JBL-001")]) == ["accepted"]
+
+
+def test_within_one_push_the_second_record_with_a_tag_is_rejected_and_the_rest_stored(server, team):
+    token = server.enroll(team)
+    a, b, c = tagged("JBL-002"), tagged("JBL-002"), tagged("JBL-003")
+    results = server.push(token, [a, b, c]).json()["results"]
+    assert [r["status"] for r in results] == ["accepted", "rejected", "accepted"]
+    assert a["id"] in results[1]["errors"][0]["message"]
+
+
+def test_a_new_version_keeps_its_tag_and_a_changed_tag_frees_the_old_one(server, team):
+    token = server.enroll(team)
+    holder = tagged("JBL-010")
+    assert server.statuses(token, [holder]) == ["accepted"]
+    kept = edit(holder, outcome="injured")
+    assert server.statuses(token, [kept]) == ["accepted"]  # the same record may keep its tag
+    moved = edit(kept, tag="JBL-011")
+    # in one push: the holder moves to a new tag, then another record takes the freed one
+    taker = tagged("JBL-010")
+    assert server.statuses(token, [moved, taker]) == ["accepted", "accepted"]
+    [late] = server.push(token, [tagged("JBL-011")]).json()["results"]
+    assert late["status"] == "rejected" and holder["id"] in late["errors"][0]["message"]
+    dropped = edit(moved, tag=None)
+    assert server.statuses(token, [dropped, tagged("JBL-011")]) == ["accepted", "accepted"]
+
+
+def test_a_conflicting_version_may_not_take_another_records_tag(server, team):
+    token = server.enroll(team)
+    holder, other = tagged("JBL-020"), tagged("JBL-021")
+    assert server.statuses(token, [holder, other]) == ["accepted", "accepted"]
+    assert server.statuses(token, [edit(other, outcome="injured")]) == ["accepted"]
+    stale = edit(other, tag="JBL-020")  # built on version 1: a conflict, were its tag free
+    [result] = server.push(token, [stale]).json()["results"]
+    assert result["status"] == "rejected" and result["errors"][0]["field"] == "data.tag"
+    assert server.statuses(token, [edit(other, notes="seen")]) == ["conflict"]
+
+
+def test_two_pushes_at_once_cannot_both_take_one_tag(server, team):
+    tokens = [server.enroll(team) for _ in range(6)]
+    records = [tagged("JBL-RACE", device_id=f"inst-race-{n}") for n in range(6)]
+    barrier = threading.Barrier(len(tokens))
+    outcomes: list[str] = []
+
+    def push(n: int) -> None:
+        barrier.wait()
+        outcomes.extend(server.statuses(tokens[n], [records[n]]))
+
+    threads = [threading.Thread(target=push, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["accepted"] + ["rejected"] * 5
+
+
+@pytest.fixture
+def fresh_url(request, tmp_path, database_url):
+    if database_url.startswith("sqlite"):
+        return f"sqlite:///{tmp_path / 'fresh.db'}"
+    return request.getfixturevalue("postgres_database")()
+
+
+def test_the_migration_fills_the_tags_of_current_recoveries(fresh_url, monkeypatch):
+    with monkeypatch.context() as m:
+        m.setattr(migrations, "MIGRATIONS", [m_ for m_ in migrations.MIGRATIONS if m_[0] < 4])
+        db = open_database(fresh_url)
+    try:
+        # Before the rule a tag could be used twice: the first stored (by seq) keeps it.
+        first, twice, changed, call = tagged("M-1"), tagged("M-1"), edit(tagged("M-2"), tag="M-3"), call_record()
+        with db.transaction(write=True) as cur:
+            for seq, record in ((2, twice), (1, first), (3, changed), (3, call)):
+                cur.execute(db.sql("INSERT INTO records (team, id, version, hash, type, record, in_conflict, seq) "
+                                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+                            ("t-m", record["id"], record["version"], f"h{seq}", record["type"], json.dumps(record), False, seq))
+        monkeypatch.setattr(migrations, "BATCH", 1)
+        assert db.migrate() == [4]
+        with db.transaction(write=False) as cur:
+            cur.execute("SELECT tag, record_id FROM tags ORDER BY tag")
+            assert [tuple(r) for r in cur.fetchall()] == [("M-1", first["id"]), ("M-3", changed["id"])]
+        who = Device("dev-m", "t-m", "volunteer")
+        db.enroll(team="t-m", device_id="dev-m", role="volunteer", token_hash="hash-t-m")
+        results = db.push(who, [tagged("M-2"), tagged("M-3")])
+        assert [s.outcome.value for s in results] == ["accepted", "rejected"]
+        assert changed["id"] in results[1].refusals[0].message
+    finally:
+        db.close()
