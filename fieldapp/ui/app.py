@@ -151,6 +151,10 @@ class Shell:
 
 def apply_look(page: ft.Page, state: AppState) -> None:
     page.theme_mode = ft.ThemeMode.DARK if state.dark else ft.ThemeMode.LIGHT
+    # The app's locale sets Flutter's text direction (Arabic mirrors the whole screen, bars included)
+    # and the words of Material's own controls.
+    page.locale_configuration = ft.LocaleConfiguration(
+        supported_locales=[ft.Locale("ar"), ft.Locale("en")], current_locale=ft.Locale(state.language))
     page.title = state.t("app.title")
 
 

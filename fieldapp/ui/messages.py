@@ -28,10 +28,11 @@ def ascii_digits(text: str) -> str:
 
 
 def local_digits(text: str, language: str) -> str:
-    """0-9 written as Arabic-Indic digits for Arabic, as they are for English."""
-    if language != "ar":
-        return text
-    return text.translate({ord(str(i)): c for i, c in enumerate("٠١٢٣٤٥٦٧٨٩")})
+    """Numbers as the app writes them in either language: 0-9, as the times, tags and phone numbers beside them.
+
+    (Arabic-Indic digits are read everywhere, see `ascii_digits`; one set of digits on a screen is easier.)
+    """
+    return text
 
 
 # The record field each refusal names -> the translation key of the label the form shows.
@@ -104,7 +105,7 @@ MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", 
 
 
 def long_date(day: str, t: Callable[..., str]) -> str:
-    """2026-11-25 -> '25 November 2026' / '٢٥ تشرين الثاني ٢٠٢٦'."""
+    """2026-11-25 -> '25 November 2026' / '25 تشرين الثاني 2026'."""
     try:
         d = date.fromisoformat(day)
     except ValueError:

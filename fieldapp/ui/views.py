@@ -105,8 +105,12 @@ def notice(state: AppState) -> list[ft.Control]:
 
 
 def frame(state: AppState, ui: Shell, route: str, title: str, controls: list[ft.Control], *,
-          back: bool = False, fab: bool = False) -> ft.View:
-    """One screen: title bar, the fixed badge, its own scrolling list, the bottom navigation."""
+          back: bool = False, fab: bool = False, lazy: bool = False) -> ft.View:
+    """One screen: title bar, the fixed badge, its own scrolling list, the bottom navigation.
+
+    A long list (`lazy`: home's calls, the queue) is built as it scrolls; a form is built whole,
+    so its Save button is there to reach however far down it is.
+    """
     t = state.t
     tab = 1 if route.startswith(("/queue", "/conflict")) else 2 if route == "/settings" else 0
     tabs = [("/", ft.Icons.LIST_ALT, t("nav.home")), ("/queue", ft.Icons.FACT_CHECK, t("nav.queue")),
@@ -125,21 +129,26 @@ def frame(state: AppState, ui: Shell, route: str, title: str, controls: list[ft.
         bgcolor=ft.Colors.SECONDARY_CONTAINER, on_click=lambda _: ui.go("/sync"),
     ))
     problems = [ft.Text(p, color=ft.Colors.ERROR, size=14) for p in state.problems]
+    rtl = state.t.rtl  # each part mirrors for Arabic: a View's own rtl does not reach its bars
     return ft.View(
-        route=route, rtl=state.t.rtl, padding=0, spacing=0,
-        appbar=ft.AppBar(title=ft.Text(title, size=20, weight=ft.FontWeight.BOLD), leading=leading,
+        route=route, rtl=rtl, padding=0, spacing=0,
+        appbar=ft.AppBar(title=ft.Text(title, size=20, weight=ft.FontWeight.BOLD), leading=leading, rtl=rtl,
                          automatically_imply_leading=False, bgcolor=ft.Colors.SURFACE_CONTAINER),
+        floating_action_button_location=ft.FloatingActionButtonLocation.START_FLOAT if rtl else None,
         navigation_bar=ft.NavigationBar(
-            selected_index=tab, on_change=change_tab,
+            selected_index=tab, on_change=change_tab, rtl=rtl,
             destinations=[ft.NavigationBarDestination(icon=icon, label=label) for _, icon, label in tabs],
         ),
         floating_action_button=tagged("new-call", ft.FloatingActionButton(
             icon=ft.Icons.ADD_ALERT, content=t("home.new_call"), on_click=lambda _: ui.go("/new"), height=PRIMARY,
         )) if fab else None,
         controls=[
-            ft.Container(padding=ft.Padding.only(left=12, right=12, top=8, bottom=4), content=badge),
+            ft.Container(padding=ft.Padding.only(left=12, right=12, top=8, bottom=4), content=badge, rtl=rtl),
             ft.ListView(expand=True, spacing=10, padding=ft.Padding.only(left=12, right=12, top=4, bottom=96),
-                        controls=[*problems, *controls]),
+                        controls=[*problems, *controls], rtl=rtl) if lazy else
+            ft.Column(expand=True, spacing=10, scroll=ft.ScrollMode.AUTO, rtl=rtl, controls=[ft.Container(
+                padding=ft.Padding.only(left=12, right=12, top=4, bottom=96),
+                content=ft.Column(spacing=10, controls=[*problems, *controls]))]),
         ],
     )
 
@@ -172,7 +181,7 @@ def home(state: AppState, ui: Shell) -> ft.View:
     return frame(state, ui, "/", t("home.today"), [
         *notice(state),
         *(cards or [ft.Text(t("home.empty"), size=16)]),
-    ], fab=True)
+    ], fab=True, lazy=True)
 
 
 def outbox(state: AppState, ui: Shell) -> ft.View:
@@ -198,7 +207,7 @@ def outbox(state: AppState, ui: Shell) -> ft.View:
         *notice(state),
         big_button(t("settings.send_now"), send, identifier="send-now", icon=ft.Icons.SYNC),
         *(cards or [ft.Text(t("outbox.empty"), size=16)]),
-    ], back=True)
+    ], back=True, lazy=True)
 
 
 # --- new call ------------------------------------------------------------------------------------

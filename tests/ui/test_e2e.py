@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -21,6 +22,7 @@ import pytest
 
 from fieldapp.sync import enrollment
 from tests.conftest import free_port
+from tests.sync.conftest import link  # noqa: F401  (fixture: a real server on loopback)
 
 ROOT = Path(__file__).resolve().parents[2]
 # Where the screenshots go: a scratch folder, unless FIELDAPP_SCREENSHOTS names
@@ -31,15 +33,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-@pytest.fixture
-def app(tmp_path):
-    data = tmp_path / "device"
-    from fieldapp.store import RecordStore
-
-    RecordStore.open(data).close()
-    enrollment.save(data, enrollment.Enrollment(f"http://127.0.0.1:{free_port()}", "token-of-a-missing-server"))
+def start_app(data: Path, env: dict | None = None):
+    """`fieldapp ui --web` on a free port, in its own session; returns (url, process)."""
     port = free_port()
-    env = {**os.environ, "FIELDAPP_LANG": "en"}
+    env = {**os.environ, "FIELDAPP_LANG": "en", **(env or {})}
     proc = subprocess.Popen([sys.executable, "-m", "fieldapp", "ui", "--web", "--port", str(port), "--data", str(data)],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
@@ -51,12 +48,27 @@ def app(tmp_path):
             if proc.poll() is not None:
                 raise RuntimeError(proc.stderr.read().decode(errors="replace")[-2000:])
             time.sleep(0.2)
-    yield url, data
+    return url, proc
+
+
+def stop_app(proc) -> None:
     os.killpg(proc.pid, signal.SIGTERM)
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def app(tmp_path):
+    data = tmp_path / "device"
+    from fieldapp.store import RecordStore
+
+    RecordStore.open(data).close()
+    enrollment.save(data, enrollment.Enrollment(f"http://127.0.0.1:{free_port()}", "token-of-a-missing-server"))
+    url, proc = start_app(data)
+    yield url, data
+    stop_app(proc)
 
 
 class Phone:
@@ -96,8 +108,39 @@ class Phone:
 
     def tap(self, identifier: str) -> None:
         self.wait_for(identifier)
+        self.settle(identifier)
         self.node(identifier).click()
         self.page.wait_for_timeout(250)
+
+    def settle(self, identifier: str) -> None:
+        """Scroll a node into view and wait until it stops moving (a list scrolling itself)."""
+        node = self.node(identifier)
+        node.scroll_into_view_if_needed()
+        last = None
+        for _ in range(20):
+            box = node.bounding_box()
+            if box == last:
+                return
+            last = box
+            self.page.wait_for_timeout(100)
+
+    def tab(self, index: int) -> None:
+        """The bottom navigation bar: 0 Calls, 1 Day queue, 2 Settings."""
+        self.page.locator("flt-semantics[role=tab]").nth(index).click()
+        self.page.wait_for_timeout(400)
+
+    def nav_box(self) -> dict:
+        return self.page.locator("flt-semantics[role=tablist]").first.bounding_box()
+
+    def targets(self) -> list[tuple[str, float, float]]:
+        """Every button, tab, chip, checkbox and switch on screen: its name and hit area from the accessibility tree."""
+        return self.page.eval_on_selector_all(
+            "flt-semantics[role=button], flt-semantics[role=tab], flt-semantics[role=checkbox], "
+            "flt-semantics[role=switch], flt-semantics[role=radio], flt-semantics[role=link], "
+            "flt-semantics[role=menuitem], flt-semantics[role=combobox]",
+            """els => els.map(e => { const r = e.getBoundingClientRect();
+                 return [e.getAttribute('role') + ':' + (e.getAttribute('aria-label') || e.innerText || '').slice(0, 40),
+                         r.width, r.height, r.y, r.y + r.height <= window.innerHeight && r.y >= 0] })""")
 
     def type(self, identifier: str, text: str) -> None:
         box = self.node(identifier).locator("input, textarea").first
@@ -117,20 +160,55 @@ class Phone:
 
 
 @pytest.fixture
-def phone(chromium_path):
+def browser(chromium_path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport=PHONE)
-        yield Phone(page)
-        browser.close()
+        launched = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def phone(browser):
+    """A phone whose language is English (the browser's language reaches the app as the device's)."""
+    return Phone(browser.new_page(viewport=PHONE, locale="en-US"))
+
+
+@pytest.fixture
+def arabic_phone(browser):
+    return Phone(browser.new_page(viewport=PHONE, locale="ar-SY"))
 
 
 def export(data: Path) -> list[dict]:
     out = subprocess.run([sys.executable, "-m", "fieldapp", "export", "--data", str(data)],
                          cwd=ROOT, capture_output=True, text=True, timeout=60, check=True).stdout
     return [json.loads(line) for line in out.splitlines()]
+
+
+def busy_day(data: Path, calls: int = 120) -> list[str]:
+    """A day of `calls` calls today, most still open, every third with people brought out: their ids, newest first."""
+    from datetime import datetime
+
+    from fieldapp.store import RecordStore
+    from fieldapp.store.store import timestamp
+
+    store = RecordStore.open(data)
+    start = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+    kinds = ["airstrike", "building_collapse", "fire", "shelling", "bodies_found", "traffic_accident"]
+    ids = []
+    for i in range(calls):
+        at = timestamp(start + timedelta(minutes=7 * i))
+        call = store.create_call({
+            "received_at": at, "incident_type": kinds[i % len(kinds)], "location": {"place": f"Street {i + 1}, Jableh"},
+            "status": ["received", "dispatched", "on_scene", "completed"][i % 4], "status_log": [],
+        })
+        ids.append(call["id"])
+        if i % 3 == 0:
+            store.create_recovery({"call_id": call["id"], "outcome": ["rescued", "injured", "deceased"][i // 3 % 3],
+                                   "count": 1 + i % 4, "recovered_at": at, "tag": f"J-{i:03d}"})
+    store.close()
+    return list(reversed(ids))
 
 
 def test_a_call_a_group_recovery_and_completion_offline_then_arabic(app, phone):
@@ -146,7 +224,7 @@ def test_a_call_a_group_recovery_and_completion_offline_then_arabic(app, phone):
     phone.wait_for("add-recovery")
     phone.tap("add-recovery")
     phone.tap("outcome-deceased")
-    phone.type("field-count", "3")
+    phone.type("field-count", "٣")  # Arabic-Indic digits are numbers too
     phone.tap("save-recovery")
     phone.wait_for("status-completed")
     phone.tap("status-completed")
@@ -174,58 +252,221 @@ def test_a_call_a_group_recovery_and_completion_offline_then_arabic(app, phone):
     # nothing waited on the network: three saves, and the badge still counts them waiting
     phone.tap("back")
     phone.wait_for("new-call")
-    badge = phone.node("sync-badge").inner_text()
-    assert "waiting" in badge and "2" in badge
+    badge = phone.node("sync-badge").inner_text() or phone.node("sync-badge").get_attribute("aria-label")
+    assert "waiting" in phone.text() and "2 waiting" in phone.text(), badge
+    assert "Waiting to send" in phone.text()  # the card says its own sync state
     print(f"call, group recovery and completion saved offline in {elapsed:.1f} s of browser time")
 
-    # Arabic: Arabic labels, and the layout mirrors
-    ltr_x = phone.node("sync-badge").bounding_box()["x"]
-    phone.tap("nav-settings")
+    # Arabic: Arabic labels, and the layout mirrors (the New call button moves to the left)
+    ltr_x = phone.node("new-call").bounding_box()["x"]
+    phone.tab(2)
     phone.tap("lang-ar")
-    phone.tap("nav-home")
+    phone.tab(0)
     phone.wait_for("new-call")
     assert "بلاغ جديد" in phone.text() and "بلاغات اليوم" in phone.text()
-    badge = phone.node("sync-badge").bounding_box()
-    assert badge["x"] + badge["width"] > PHONE["width"] - 40 and badge["x"] > ltr_x  # now hugs the right edge
+    assert phone.node("new-call").bounding_box()["x"] < ltr_x
     assert phone.outside == [], phone.outside
     print(f"requests refused by the app's Content-Security-Policy: {phone.refused}")
 
 
-SCREENS = ("home", "new_call", "call", "recovery", "settings")
+def _assert_nav_on_screen(phone: Phone, where: str) -> None:
+    """The bottom navigation in full view, and every target on screen at least 48 px each way.
+
+    A node the list cuts at its top or bottom edge shows only its visible part: it is measured
+    when it is scrolled fully into view, so it is left out here.
+    """
+    box = phone.nav_box()
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"] + 0.5, (where, box)
+    badge = phone.node("sync-badge").bounding_box()
+    list_top, list_bottom = badge["y"] + badge["height"], box["y"]
+    cut = [t for t in phone.targets() if abs(t[3] + t[2] - list_bottom) < 1.5 or list_top - 1 <= t[3] <= list_top + 5]
+    small = [t for t in phone.targets() if t[4] and t not in cut and (t[1] < 47.5 or t[2] < 47.5)]
+    assert small == [], (where, small)
 
 
-def _go(phone: Phone, screen: str) -> None:
-    phone.tap("nav-home")
+def test_a_day_of_120_calls_navigation_on_screen_back_returns_and_targets_at_least_48_px(app, phone):
+    url, data = app
+    ids = busy_day(data, 120)
+    phone.open(url)
+    seen = {}
+    # home, scrolled far down: the navigation stays on screen
+    _assert_nav_on_screen(phone, "home")
+    phone.page.mouse.move(200, 500)
+    for _ in range(10):
+        phone.page.mouse.wheel(0, 2000)
+        phone.page.wait_for_timeout(100)
+    phone.page.wait_for_timeout(500)
+    _assert_nav_on_screen(phone, "home scrolled")
+    seen["home"] = True
+    # a call opens at its top, with its own route; Back returns home
+    first = phone.page.locator('[flt-semantics-identifier^="call-"]').first
+    first.click()
+    phone.wait_for("add-recovery")
+    phone.page.wait_for_url("**/call/*")
+    call_id = phone.page.url.rsplit("/", 1)[1]
+    assert phone.node("status-dispatched").bounding_box()["y"] < 300  # it opens at its top, not home's scroll
+    _assert_nav_on_screen(phone, "call")
+    phone.page.go_back()
     phone.wait_for("new-call")
-    if screen == "new_call":
+    assert phone.page.url.rstrip("/") == url.rstrip("/")
+    # a recovery: its own route; Back returns to its call
+    for _ in range(10):  # home kept its place in the list; back to its top
+        phone.page.mouse.wheel(0, -2000)
+        phone.page.wait_for_timeout(100)
+    with_people = ids[2]  # every third call has people brought out, the oldest first
+    phone.tap(f"call-{with_people}")
+    phone.wait_for("add-recovery")
+    phone.page.locator('[flt-semantics-identifier^="recovery-"]').first.click()
+    phone.wait_for("withdraw-recovery")
+    phone.page.wait_for_url("**/recovery/*")
+    _assert_nav_on_screen(phone, "recovery")
+    phone.page.go_back()
+    phone.wait_for("add-recovery")
+    assert phone.page.url.endswith(f"/call/{with_people}")
+    phone.page.go_back()  # back to home, where this visit started: still in the app
+    phone.wait_for("new-call")
+    # every other screen: the navigation on screen, every target at least 48 px
+    for tab, screen, ready in ((0, "new call", "save-call"), (1, "queue", "filter-refused"), (2, "settings", "send-now")):
+        phone.tab(tab)
+        if screen == "new call":
+            phone.tap("new-call")
+        phone.wait_for(ready)
+        _assert_nav_on_screen(phone, screen)
+        seen[screen] = True
+    phone.tab(1)
+    phone.tap("open-figures")
+    phone.wait_for("hour-chart")
+    _assert_nav_on_screen(phone, "figures")
+    phone.tab(0)
+    phone.tap("sync-badge")
+    phone.wait_for("send-now")
+    phone.page.wait_for_url("**/sync")
+    _assert_nav_on_screen(phone, "outbox")
+    phone.tap("send-now")
+    phone.wait_for("notice")
+    assert "Sending 160 now" in phone.text()  # Send now says what it did (120 calls, 40 recoveries)
+    assert call_id in ids
+
+
+def test_a_browser_set_to_arabic_starts_in_arabic_and_a_refusal_is_said_in_arabic(tmp_path, arabic_phone):
+    from fieldapp.store import RecordStore
+    from tests.records_factory import call_data
+
+    data = tmp_path / "device"
+    store = RecordStore.open(data)
+    call = store.create_call(call_data(location={"place": "Jableh"}))
+    store.record_verdicts([{"id": call["id"], "version": 1, "status": "rejected", "errors": [
+        {"field": "data.location.place", "message": "String should have at most 200 characters"}]}])
+    store.close()
+    url, proc = start_app(data, {"FIELDAPP_LANG": ""})  # no language chosen: the device's (the browser's) is used
+    try:
+        phone = arabic_phone
+        phone.open(url)
+        assert "بلاغ جديد" in phone.text() and "New call" not in phone.text()
+        phone.page.goto(f"{url}/call/{call['id']}")
+        phone.page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
+        phone.page.locator("flt-semantics-placeholder").evaluate("e => e.click()")
+        phone.wait_for("edit-call")
+        assert "المكان: يجب ألّا يزيد عن 200 حرفًا" in phone.text()
+        assert "String should have" not in phone.text()
+        phone.shot("refused-ar-light")
+        phone.tap("edit-call")
+        phone.wait_for("save-call")
+        assert "يجب ألّا يزيد عن 200 حرفًا" in phone.text()  # beside the place field
+    finally:
+        stop_app(proc)
+
+
+def test_a_recovery_is_corrected_in_the_app_and_its_new_version_syncs(tmp_path, link, phone):
+    data = tmp_path / "device"
+    link.device(data, direct=True).close()
+    url, proc = start_app(data)
+    try:
+        phone.open(url)
         phone.tap("new-call")
-    elif screen in ("call", "recovery"):
-        phone.page.locator('[flt-semantics-identifier^="call-"]').first.click()
+        phone.tap("type-fire")
+        phone.type("field-place", "Baniyas port")
+        phone.tap("save-call")
+        phone.tap("add-recovery")
+        phone.tap("outcome-injured")
+        phone.type("field-count", "2")
+        phone.tap("save-recovery")
         phone.wait_for("add-recovery")
-        if screen == "recovery":
-            phone.tap("add-recovery")
-    elif screen == "settings":
-        phone.tap("nav-settings")
+        phone.page.locator('[flt-semantics-identifier^="recovery-"]').first.click()
+        phone.wait_for("save-recovery")
+        phone.page.wait_for_url("**/recovery/*")
+        recovery_id = phone.page.url.rsplit("/", 1)[1]
+        phone.tap("outcome-deceased")
+        phone.type("field-count", "3")
+        phone.tap("save-recovery")
+        phone.wait_for("add-recovery")
+        assert "Correction saved" in phone.text() and "Deceased × 3" in phone.text()
+        phone.tap("sync-badge")
+        phone.tap("send-now")
+        for _ in range(150):
+            if (recovery_id, 2) in link.stored_versions():
+                break
+            phone.page.wait_for_timeout(200)
+        assert (recovery_id, 2) in link.stored_versions()
+        [stored] = [r for r in export(data) if r["id"] == recovery_id]
+        assert stored["version"] == 2 and stored["data"]["outcome"] == "deceased" and stored["data"]["count"] == 3
+    finally:
+        stop_app(proc)
+
+
+SCREENS = ("home", "new_call", "call", "recovery", "outbox", "settings", "queue", "figures", "conflict")
+
+
+def _go(phone: Phone, screen: str, url: str, ids: dict) -> None:
+    routes = {"home": "/", "new_call": "/new", "call": f"/call/{ids['call']}", "recovery": f"/recovery/{ids['recovery']}",
+              "outbox": "/sync", "settings": "/settings", "queue": "/queue", "figures": "/queue/figures",
+              "conflict": f"/conflict/{ids['conflict']}"}
+    ready = {"home": "new-call", "new_call": "save-call", "call": "add-recovery", "recovery": "save-recovery",
+             "outbox": "send-now", "settings": "send-now", "queue": "filter-refused", "figures": "hour-chart",
+             "conflict": "keep-ours"}
+    phone.page.goto(url + routes[screen])
+    phone.page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
+    phone.page.locator("flt-semantics-placeholder").evaluate("e => e.click()")
+    phone.wait_for(ready[screen])
 
 
 def test_screenshots_of_every_screen_english_and_arabic_light_and_dark(app, phone):
+    from fieldapp.store import RecordStore
+
     url, data = app
     subprocess.run([sys.executable, "-m", "fieldapp", "demo", "--calls", "12", "--seed", "4", "--data", str(data)],
                    cwd=ROOT, capture_output=True, check=True, timeout=120)
+    busy_day(data, 6)
+    store = RecordStore.open(data)
+    today = [r for r in store.iter_current() if r.record["data"].get("received_at", "")[:10] == date.today().isoformat()]
+    calls = [r for r in today if r.type == "call"]
+    with_people = next(c for c in calls if store.recoveries_of(c.id))
+    recovery = store.recoveries_of(with_people.id)[0]
+    refused, conflicted = calls[0], calls[1]
+    store.record_verdicts([{"id": refused.id, "version": refused.version, "status": "rejected", "errors": [
+        {"field": "data.location.place", "message": "String should have at most 200 characters"}]}])
+    theirs = {**conflicted.record, "version": conflicted.version + 1, "device_id": "dev-other",
+              "data": {**conflicted.record["data"], "status": "completed", "notes": "closed by team 2"}}
+    store.record_verdicts([{"id": conflicted.id, "version": conflicted.version, "status": "conflict",
+                            "server_record": theirs}])
+    store.edit(with_people.id, review={"state": "flagged", "note": "Check the count with the hospital"})
+    store.close()
+    ids = {"call": with_people.id, "recovery": recovery.id, "conflict": conflicted.id}
     phone.open(url)
     SHOTS.mkdir(parents=True, exist_ok=True)
     taken = []
     dark = False
     for language in ("en", "ar"):
         for look in ("light", "dark"):
-            phone.tap("nav-settings")
+            _go(phone, "settings", url, ids)
             phone.tap(f"lang-{language}")
             if dark != (look == "dark"):
                 phone.tap("dark")
                 dark = not dark
             for screen in SCREENS:
-                _go(phone, screen)
+                _go(phone, screen, url, ids)
+                _assert_nav_on_screen(phone, f"{screen}-{language}-{look}")
                 name = f"{screen}-{language}-{look}"
                 phone.shot(name)
                 taken.append(name)
-    assert len(taken) == 20 and all((SHOTS / f"{n}.png").stat().st_size > 5000 for n in taken)
+    assert len(taken) == 36 and all((SHOTS / f"{n}.png").stat().st_size > 5000 for n in taken)
