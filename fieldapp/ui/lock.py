@@ -1,0 +1,101 @@
+"""The app's lock: the PIN at start, and again after a few minutes in the background.
+
+Plain state and actions (`AppLock`), tested without a client, and one thin
+screen (`lock_view`). The data key stays in this process's memory while the
+app runs, so the background sync goes on while the screen is locked; the lock
+hides the records until the PIN is given again. A store with no PIN never
+locks.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import flet as ft
+
+from fieldapp.i18n import Translator
+from fieldapp.store import protect
+from fieldapp.store.vault import KeyFile
+
+# Minutes in the background before the PIN is asked again; FIELDAPP_LOCK_AFTER_S for tests.
+LOCK_AFTER_S = float(os.environ.get("FIELDAPP_LOCK_AFTER_S", "180"))
+
+
+class AppLock:
+    """Whether the screens are locked, and the PIN that opens them."""
+
+    def __init__(self, data_dir: Path, *, after_s: float = LOCK_AFTER_S, clock: Callable[[], float] = time.monotonic):
+        self.data_dir = Path(data_dir)
+        self.after_s = after_s
+        self.clock = clock
+        self.locked = protect.has_pin(self.data_dir) and protect.unlocked(self.data_dir) is None
+        self.error: str | None = None  # a translation key
+        self.wiped = False
+        self._away_since: float | None = None
+
+    def try_pin(self, pin: str) -> bool:
+        """Unlock with the PIN; False with `error` set when it does not open the store."""
+        pin = pin.strip()
+        if not pin:
+            self.error = "lock.empty"
+            return False
+        try:
+            if protect.unlocked(self.data_dir) is None:
+                protect.unlock(self.data_dir, pin)  # the data key, into memory
+            else:
+                keys = KeyFile.load(self.data_dir)
+                if keys is not None:
+                    keys.unwrap(pin)  # the key is in memory already: only the PIN is checked
+        except protect.WrongPin:
+            self.error = "lock.wrong"
+            return False
+        except protect.Duress:
+            self.wiped = True  # the folder is empty now: the app opens as new
+        self.locked, self.error = False, None
+        return True
+
+    def went_away(self) -> None:
+        if protect.has_pin(self.data_dir):
+            self._away_since = self.clock()
+
+    def came_back(self) -> bool:
+        """True when the app must lock now: it was in the background too long."""
+        away, self._away_since = self._away_since, None
+        if away is not None and self.clock() - away >= self.after_s and protect.has_pin(self.data_dir):
+            self.locked = True
+        return self.locked
+
+
+def lock_view(t: Translator, lock: AppLock, on_open: Callable[[], None]) -> ft.View:
+    pin = ft.TextField(label=t("lock.pin"), password=True, can_reveal_password=False, autofocus=True,
+                       keyboard_type=ft.KeyboardType.NUMBER, text_align=ft.TextAlign.CENTER, width=260)
+    error = ft.Text(t(lock.error) if lock.error else "", color=ft.Colors.ERROR)
+
+    def submit(_=None) -> None:
+        if lock.try_pin(pin.value or ""):
+            on_open()
+        else:
+            error.value = t(lock.error or "lock.wrong")
+            pin.value = ""
+            error.update()
+            pin.update()
+
+    pin.on_submit = submit
+    button = ft.FilledButton(t("lock.open"), on_click=submit, height=56, width=260)
+    return ft.View(
+        route="/lock",
+        vertical_alignment=ft.MainAxisAlignment.CENTER,
+        horizontal_alignment=ft.CrossAxisAlignment.CENTER,
+        rtl=t.rtl,
+        controls=[
+            ft.Icon(ft.Icons.LOCK_OUTLINE, size=48),
+            ft.Text(t("lock.title"), size=22, weight=ft.FontWeight.BOLD),
+            ft.Text(t("lock.hint"), text_align=ft.TextAlign.CENTER),
+            pin,
+            error,
+            button,
+        ],
+    )

@@ -1,0 +1,66 @@
+"""The app's lock, without a client: the PIN at start, after time in the background, the duress PIN."""
+
+from __future__ import annotations
+
+import pytest
+
+from fieldapp.store import RecordStore, protect
+from fieldapp.ui.lock import AppLock
+from tests.records_factory import call_data
+
+PIN = "482916"
+
+
+@pytest.fixture
+def sealed(data_dir):
+    store = RecordStore.open(data_dir)
+    store.create_call(call_data())
+    store.close()
+    protect.set_pin(data_dir, PIN)
+    protect.forget(data_dir)
+    yield data_dir
+    protect.forget(data_dir)
+
+
+def test_a_store_without_a_pin_never_locks(data_dir):
+    lock = AppLock(data_dir, after_s=0)
+    assert not lock.locked
+    lock.went_away()
+    assert not lock.came_back()
+
+
+def test_the_pin_opens_the_store_and_a_wrong_one_does_not(sealed):
+    lock = AppLock(sealed)
+    assert lock.locked
+    assert not lock.try_pin("111111") and lock.error == "lock.wrong" and lock.locked
+    assert protect.unlocked(sealed) is None  # nothing was read
+    assert not lock.try_pin("  ") and lock.error == "lock.empty"
+    assert lock.try_pin(PIN) and not lock.locked
+    store = RecordStore.open(sealed)  # the key is in memory now: the app's store opens
+    assert store.counts()["total"] == 1
+    store.close()
+
+
+def test_after_time_in_the_background_the_pin_is_asked_again_and_the_key_stays(sealed):
+    now = [1000.0]
+    lock = AppLock(sealed, after_s=180, clock=lambda: now[0])
+    lock.try_pin(PIN)
+    lock.went_away()
+    now[0] += 60
+    assert not lock.came_back()  # a minute: still open
+    lock.went_away()
+    now[0] += 181
+    assert lock.came_back() and lock.locked
+    assert protect.unlocked(sealed) is not None  # the background sync keeps its key
+    assert not lock.try_pin("000000") and lock.locked
+    assert lock.try_pin(PIN) and not lock.locked
+
+
+def test_the_duress_pin_wipes_and_opens_an_empty_app(sealed):
+    protect.set_duress(sealed, PIN, "999000")
+    protect.forget(sealed)
+    lock = AppLock(sealed)
+    assert lock.try_pin("999000") and lock.wiped and not lock.locked
+    store = RecordStore.open(sealed)
+    assert store.counts()["total"] == 0
+    store.close()
