@@ -249,7 +249,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     for logger in loggers:
         logger.addHandler(_warnings)
     try:
-        if protect.has_pin(folder) and args.command not in ("pin", "wipe"):
+        if protect.has_pin(folder) and args.command not in ("pin", "wipe", "ui"):  # the app asks on its own screen
             protect.unlock(folder, _read_pin(os.environ.get("FIELDAPP_PIN"), "PIN: "))
         code = handler(args, folder, output, err)
         _warnings.flush_pending()
