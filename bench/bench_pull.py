@@ -31,8 +31,12 @@ GOALS = {"rate_ratio": 1.2, "rate": 3_000, "peak_mb": 120}
 
 
 def phones_records(per_phone: int) -> list[list[dict]]:
-    """Each of PHONES phones' year of records (cached stores, one per seed: its own device id)."""
-    return [list(history.stored_records(history.history_store(per_phone, seed=10 + p))) for p in range(PHONES)]
+    """Each of PHONES phones' year of records (cached stores, one per seed: its own device id).
+
+    The phones' tags are numbered on across the team (the server refuses a tag used twice in a team)."""
+    phones = [list(history.stored_records(history.history_store(per_phone, seed=10 + p))) for p in range(PHONES)]
+    history.renumber_tags([r["data"] for records in phones for r in records if r["type"] == "recovery"], {})
+    return phones
 
 
 def largest_chunk(folder: Path) -> int:

@@ -33,6 +33,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -93,7 +94,39 @@ def _plan(n: int, seed: int, end: datetime, weeks_span: int = WEEKS) -> Iterator
     excess = total - n  # fewer than the oldest call's records: trim its last recoveries
     if excess:
         items[0].recoveries = items[0].recoveries[:len(items[0].recoveries) - excess]
+    renumber_tags([rdata for item in items for rdata, _ in item.recoveries], {})
     yield from items
+
+
+_TAG = re.compile(r"^([A-Z]+)-(\d{4}-\d{4})-([DCG])(\d+)$")
+
+
+def renumber_tags(datas: list[dict], seq: dict[tuple[str, str, str], int]) -> None:
+    """Body and casualty tags unique within a team across plans, in demo.py's own form (town-day-kind number).
+
+    Each demo plan numbers its tags from 1 for each town and day; plans of a year
+    (or several phones of one team, or today's saves beside the history) share
+    days at their edges, and the server refuses a tag used twice in a team. So the
+    numbers run on across plans, in the order people were brought out; `seq` holds
+    the last number per (town, day, kind) and is updated.
+    """
+    tagged = [(d["recovered_at"], d) for d in datas if isinstance(d.get("tag"), str) and _TAG.match(d["tag"])]
+    tagged.sort(key=lambda pair: pair[0])
+    for _, data in tagged:
+        code, day, kind, _ = _TAG.match(data["tag"]).groups()
+        seq[code, day, kind] = seq.get((code, day, kind), 0) + 1
+        data["tag"] = f"{code}-{day}-{kind}{seq[code, day, kind]:02d}"
+
+
+def tags_in_use(records: list[dict]) -> dict[tuple[str, str, str], int]:
+    """The last number used per (town, day, kind) among these records' tags."""
+    seq: dict[tuple[str, str, str], int] = {}
+    for record in records:
+        match = _TAG.match(str((record.get("data") or {}).get("tag") or ""))
+        if match:
+            code, day, kind, number = match.groups()
+            seq[code, day, kind] = max(seq.get((code, day, kind), 0), int(number))
+    return seq
 
 
 def _save_all(store: RecordStore, n: int, seed: int, end: datetime, weeks: int = WEEKS) -> int:
@@ -256,7 +289,11 @@ def prove_identical(n: int = 1_200, *, seed: int = 5, weeks: int = 2) -> str:
 
 def save_today(store: RecordStore, n: int, *, seed: int) -> int:
     """n new records of today, saved one by one by create_call / create_recovery (the app's saves)."""
-    plan = demo.demo_plan(max(1, math.ceil(n / RECORDS_PER_CALL)) + 5, seed=seed, now=datetime.now(TZ))
+    now = datetime.now(TZ)
+    plan = demo.demo_plan(max(1, math.ceil(n / RECORDS_PER_CALL)) + 5, seed=seed, now=now)
+    # Tags go on from those already used on the days this plan covers (the history's last days, earlier runs).
+    recent = [r.record for d in range(10) for r in store.day((now - timedelta(days=d)).date().isoformat())]
+    renumber_tags([rdata for item in plan for rdata, _ in item.recoveries], tags_in_use(recent))
     saved = 0
     for item in plan:
         if saved >= n:
