@@ -52,8 +52,12 @@ class Shell:
             return views.call(state, self, route.split("/")[2], top=False)
         return views.queue(state, self) if route == "/queue" else views.home(state, self)
 
-    def render(self) -> None:
-        """Draw the current screen on top of the screens Back returns to."""
+    def render(self, *, arriving: bool = False) -> None:
+        """Draw the current screen on top of the screens Back returns to.
+
+        A screen drawn before is shown again as it was only on arriving at it (Back, a tab);
+        after an action on it, it is drawn anew.
+        """
         routes = self.state.stack()
         key = self.key()
         stack: list[ft.View] = []
@@ -61,7 +65,7 @@ class Shell:
             top = i == len(routes) - 1
             cached = self.cache.get(route)
             reusable = cached is not None and cached[0] == key and (not top or (
-                route in ("/", "/queue") and not self.state.notice))
+                arriving and route in ("/", "/queue") and not self.state.notice))
             if reusable:
                 stack.append(cached[1])
                 continue
@@ -85,13 +89,13 @@ class Shell:
     def go(self, route: str) -> None:
         """Open the screen a route names (a tap): drawn at once, and put in the address bar's history."""
         self.state.open_route(route)
-        self.redraw()
+        self.redraw(arriving=True)
 
-    def redraw(self) -> None:
+    def redraw(self, *, arriving: bool = False) -> None:
         """Draw again after an action; an action that moved to another screen adds it to the history."""
         route = self.state.route()
         moved = route != self.shown_route
-        self.render()
+        self.render(arriving=arriving)
         if moved and self.page.route != route:
             self.page.navigate(route)
 
@@ -104,7 +108,7 @@ class Shell:
         """The browser's Back or Forward, or an address typed: show that route's screen."""
         if e.route != self.shown_route:
             self.state.open_route(e.route)
-            self.render()
+            self.render(arriving=True)
 
     def restyle(self) -> None:
         apply_look(self.page, self.state)

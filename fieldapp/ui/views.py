@@ -378,20 +378,25 @@ def recovery(state: AppState, ui: Shell) -> ft.View:
         form.identified = bool(e.control.value)
         ui.redraw()
 
+    confirm_box = ft.Column(spacing=6, visible=False)
+
     def withdraw(_):
+        """Withdrawing asks first, in place: what it does, then Withdraw or Cancel."""
         def confirm(_):
-            ui.page.pop_dialog()
             state.withdraw_recovery()
             ui.redraw()
 
-        ui.page.show_dialog(ft.AlertDialog(
-            modal=True, title=ft.Text(t("recovery.withdraw")), content=ft.Text(t("recovery.withdraw_confirm"), size=16),
-            actions=[
-                big_button(t("common.cancel"), lambda _: ui.page.pop_dialog(), identifier="withdraw-cancel",
-                           filled=False, primary=False),
+        def cancel(_):
+            confirm_box.visible = False
+
+        confirm_box.controls = [
+            ft.Text(t("recovery.withdraw_confirm"), size=16),
+            ft.Row(wrap=True, controls=[
                 big_button(t("recovery.withdraw"), confirm, identifier="withdraw-confirm", primary=False),
-            ],
-        ))
+                big_button(t("common.cancel"), cancel, identifier="withdraw-cancel", filled=False, primary=False),
+            ]),
+        ]
+        confirm_box.visible = True
 
     status: list[ft.Control] = []
     if stored is not None:
@@ -411,6 +416,7 @@ def recovery(state: AppState, ui: Shell) -> ft.View:
     if stored is not None and editable:
         actions.append(big_button(t("recovery.withdraw"), withdraw, identifier="withdraw-recovery",
                                   icon=ft.Icons.REMOVE_CIRCLE_OUTLINE, filled=False, primary=False))
+        actions.append(confirm_box)
     return frame(state, ui, state.route(), t("recovery.open_title") if stored else t("recovery.title"), [
         *status,
         ft.Text(t("recovery.outcome"), size=17, weight=ft.FontWeight.BOLD),
@@ -514,29 +520,34 @@ def queue(state: AppState, ui: Shell) -> ft.View:
         return act
 
     def flag(record_id, current_note):
+        """Flag opens this record's own note under it; Flag there saves the review with that note."""
         def act(_):
-            note = {"text": current_note}
-
-            def typed(e):
-                note["text"] = e.control.value or ""
-
-            def done(_):
-                ui.page.pop_dialog()
-                lead.review(record_id, "flagged", note["text"])
-                state.saved()
-                ui.redraw()
-
-            ui.page.show_dialog(ft.AlertDialog(
-                modal=True, title=ft.Text(t("queue.flag_for")),
-                content=tagged("field-flag-note", ft.TextField(label=t("queue.flag_note"), value=current_note,
-                                                               on_change=typed, multiline=True, min_lines=2, text_size=16)),
-                actions=[
-                    big_button(t("common.cancel"), lambda _: ui.page.pop_dialog(), identifier="flag-cancel",
-                               filled=False, primary=False),
-                    big_button(t("queue.flag_save"), done, identifier="flag-save", primary=False),
-                ],
-            ))
+            q.flagging, q.note = record_id, current_note
+            ui.redraw()
         return act
+
+    def typed(e):
+        q.note = e.control.value or ""
+
+    def flag_done(_):
+        lead.review(q.flagging, "flagged", q.note)
+        q.flagging, q.note = None, ""
+        state.saved()
+        ui.redraw()
+
+    def flag_cancel(_):
+        q.flagging, q.note = None, ""
+        ui.redraw()
+
+    def flag_form() -> ft.Control:
+        return ft.Column(spacing=6, controls=[
+            tagged("field-flag-note", ft.TextField(label=t("queue.flag_for"), value=q.note, on_change=typed,
+                                                   multiline=True, min_lines=2, text_size=16, autofocus=True)),
+            ft.Row(wrap=True, controls=[
+                big_button(t("queue.flag_save"), flag_done, identifier="flag-save", primary=False),
+                big_button(t("common.cancel"), flag_cancel, identifier="flag-cancel", filled=False, primary=False),
+            ]),
+        ])
 
     def approve_all(_):
         state.notice = t("queue.approved_n", n=lead.approve_all_unflagged(q.day))
@@ -602,6 +613,8 @@ def queue(state: AppState, ui: Shell) -> ft.View:
                                filled=False, selected=review_state == "flagged", primary=False),
                 ]
             lines.append(ft.Row(wrap=True, controls=actions))
+            if q.flagging == stored.id:
+                lines.append(flag_form())
         if item.call is None:
             lines.insert(0, ft.Text(t("queue.no_call"), italic=True))
         cards.append(ft.Card(content=ft.Container(padding=10, content=ft.Column(spacing=4, controls=lines))))

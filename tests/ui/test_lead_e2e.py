@@ -8,7 +8,7 @@ from datetime import date
 
 from fieldapp.core.figures import record_day
 from fieldapp.store import RecordStore
-from tests.ui.test_e2e import ROOT, app, phone  # noqa: F401  (fixtures)
+from tests.ui.test_e2e import ROOT, app, browser, phone  # noqa: F401  (fixtures)
 
 
 def test_a_lead_filters_to_refused_approves_and_opens_the_figures(app, phone):
@@ -24,12 +24,12 @@ def test_a_lead_filters_to_refused_approves_and_opens_the_figures(app, phone):
     store.close()
 
     phone.open(url)
-    phone.tap("nav-queue")
+    phone.tab(1)
     phone.wait_for("filter-refused")
     phone.tap("filter-refused")
     phone.wait_for(f"approve-{refused.id}")
     phone.shot("queue-refused-en-light")
-    assert "outside the team's area" in phone.text()
+    assert "Place: outside the team's area" in phone.text()  # the field by its label
     phone.tap(f"approve-{refused.id}")
     phone.page.wait_for_timeout(500)
 
@@ -40,14 +40,33 @@ def test_a_lead_filters_to_refused_approves_and_opens_the_figures(app, phone):
     assert approved.state.value == "pending"  # an edit of a refused record goes out again
 
     phone.tap("filter-all")
+    # a flag asks for its own note, and the note shows on that record's card
+    from fieldapp.ui.lead import LeadDay
+
+    store = RecordStore.open(data)
+    flagged = next(i.call for i in LeadDay(store, data).queue(today) if i.call and i.call.id != refused.id)
+    store.close()
+    phone.tap(f"flag-{flagged.id}")
+    phone.wait_for("field-flag-note")
+    phone.type("field-flag-note", "Count does not match the hospital's")
+    phone.tap("flag-save")
+    phone.page.wait_for_timeout(500)
+    assert "Flagged: Count does not match the hospital's" in phone.text()
+    store = RecordStore.open(data)
+    assert store.get(flagged.id).record["review"] == {"state": "flagged", "note": "Count does not match the hospital's"}
+    store.close()
+    # the map export says how many calls it leaves out, and offers the file to save off the phone
+    phone.tap("export-geojson")
+    phone.wait_for("notice")
+    assert "not on the map" in phone.text() or "Saved to" in phone.text()
     phone.tap("open-figures")
     phone.wait_for("hour-chart")
     assert "Day figures" in phone.text() and "Median minutes" in phone.text()
     phone.shot("figures-en-light")
 
-    phone.tap("nav-settings")
+    phone.tab(2)
     phone.tap("lang-ar")
-    phone.tap("nav-queue")
+    phone.tab(1)
     phone.wait_for("filter-refused")
     assert "قائمة اليوم" in phone.text()
     phone.shot("queue-ar-light")
