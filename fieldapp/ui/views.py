@@ -121,11 +121,11 @@ def frame(state: AppState, ui: Shell, route: str, title: str, controls: list[ft.
 
     leading = tagged("back", ft.IconButton(icon=ft.Icons.ARROW_BACK, tooltip=t("call.back"), on_click=lambda _: ui.back(),
                                           width=TOUCH, height=TOUCH)) if back else None
-    badge_text = ft.Text(state.badge(), size=15, expand=True)
+    badge_text = ft.Text(state.badge(), size=15, expand=True, max_lines=2)
     ui.badges.append(badge_text)
     badge = tagged("sync-badge", ft.Container(
         content=ft.Row(controls=[ft.Icon(ft.Icons.SYNC, size=20), badge_text, ft.Icon(ft.Icons.CHEVRON_RIGHT, size=20)]),
-        padding=ft.Padding.symmetric(horizontal=12, vertical=6), border_radius=24, height=TOUCH,
+        padding=ft.Padding.symmetric(horizontal=12, vertical=14), border_radius=24,
         bgcolor=ft.Colors.SECONDARY_CONTAINER, on_click=lambda _: ui.go("/sync"),
     ))
     problems = [ft.Text(p, color=ft.Colors.ERROR, size=14) for p in state.problems]
@@ -148,7 +148,8 @@ def frame(state: AppState, ui: Shell, route: str, title: str, controls: list[ft.
                         controls=[*problems, *controls], rtl=rtl) if lazy else
             ft.Column(expand=True, spacing=10, scroll=ft.ScrollMode.AUTO, rtl=rtl, controls=[ft.Container(
                 padding=ft.Padding.only(left=12, right=12, top=4, bottom=96),
-                content=ft.Column(spacing=10, controls=[*problems, *controls]))]),
+                content=ft.Column(spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
+                                  controls=[*problems, *controls]))]),
         ],
     )
 
@@ -701,8 +702,7 @@ def conflict(state: AppState, ui: Shell) -> ft.View:
                          content=ft.Text(f"{t('conflict.this_phone')}: {_value(t, d.field, d.ours)}", size=15)),
             ft.Container(bgcolor=ft.Colors.SECONDARY_CONTAINER, padding=8, border_radius=6,
                          content=ft.Text(f"{t('conflict.other_device')}: {_value(t, d.field, d.theirs)}", size=15)),
-            tagged(f"take-{d.field}", ft.Checkbox(label=t("conflict.take"), on_change=tick(d.field),
-                                                  label_style=ft.TextStyle(size=15)), label=f"{t('conflict.take')}: {name}"),
+            switch(t("conflict.take"), False, tick(d.field), identifier=f"take-{d.field}"),
         ])))
     if ours_review != theirs_review:
         rows.append(ft.Text(f"{t('conflict.review')}: {t('conflict.this_phone')} "

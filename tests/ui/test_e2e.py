@@ -96,6 +96,11 @@ class Phone:
         self.page.locator("flt-semantics-placeholder").evaluate("e => e.click()")
         self.wait_for("new-call")
 
+    def visit(self, route: str) -> None:
+        """Go to a route as a link in the page would: the address changes, the app is not loaded again."""
+        self.page.evaluate("r => { history.pushState(null, '', r); dispatchEvent(new PopStateEvent('popstate')); }", route)
+        self.page.wait_for_timeout(300)
+
     def node(self, identifier: str):
         return self.page.locator(f'[flt-semantics-identifier="{identifier}"]').first
 
@@ -424,9 +429,7 @@ def _go(phone: Phone, screen: str, url: str, ids: dict) -> None:
     ready = {"home": "new-call", "new_call": "save-call", "call": "add-recovery", "recovery": "save-recovery",
              "outbox": "send-now", "settings": "send-now", "queue": "filter-refused", "figures": "hour-chart",
              "conflict": "keep-ours"}
-    phone.page.goto(url + routes[screen])
-    phone.page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
-    phone.page.locator("flt-semantics-placeholder").evaluate("e => e.click()")
+    phone.visit(routes[screen])
     phone.wait_for(ready[screen])
 
 
