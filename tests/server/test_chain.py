@@ -123,6 +123,19 @@ def test_the_written_out_link_message_is_the_canonical_json_array(odd):
             json.dumps([salt, {}], separators=(",", ":"), ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
+@pytest.mark.parametrize("name", ["Ahmad K.", '"name":"x"', 'a,"notes":"b"', "", "أحمد"])
+def test_the_push_cuts_personal_fields_out_of_the_stored_text_as_the_long_way_does(name):
+    call = call_record(review={"state": "flagged", "note": f'see "notes": {name}'})
+    call["data"].update(caller_phone="+963 933", notes=name or "n")
+    recovery = recovery_record()
+    recovery["data"].update(name=name, handover={"to": "morgue", "receiver": name, "at": "2026-11-25T12:00:00+03:00"})
+    only = recovery_record()
+    only["data"] = {"notes": name}
+    for record in (call, recovery, only, call_record()):
+        text = chain.canonical_json(record)
+        assert chain.digests_of_stored(record, text, "ab" * 16) == chain.digests(record, "ab" * 16) == chain.digests(text, "ab" * 16)
+
+
 def test_the_chains_personal_fields_cover_the_exports_personal_fields():
     # A personal field the exports leave out must be one a bundle can leave out and still check.
     assert {f"data.{path}" for path in PERSONAL_DATA_FIELDS} <= set(chain.PERSONAL_PATHS)

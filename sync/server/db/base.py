@@ -166,9 +166,8 @@ class Database(ABC):
         # What a link covers but the previous link: all but one SHA-256 per version
         # is done here, before the lock (a version without personal fields is its hash).
         chained = self.chained
-        salts = [chain.new_salt() for _ in records] if chained else [None] * len(records)
-        digests = [(h, chain.personal_digest(salt, {})) if not chain.has_personal(r) else chain.digests(r, salt)
-                   for r, h, salt in zip(records, hashes, salts)] if chained else []
+        salts: list = chain.new_salts(len(records)) if chained else [None] * len(records)
+        digests = [chain.digests_of_stored(r, body, salt) for r, body, salt in zip(records, bodies, salts)] if chained else []
         tags = {n: r["data"]["tag"] for n, r in enumerate(records)
                 if r.get("type") == "recovery" and isinstance(r.get("data", {}).get("tag"), str)}
         with self.transaction(write=True) as cur:
