@@ -48,7 +48,11 @@ class AppLock:
             else:
                 keys = KeyFile.load(self.data_dir)
                 if keys is not None:
-                    keys.unwrap(pin)  # the key is in memory already: only the PIN is checked
+                    try:
+                        keys.unwrap(pin)  # the key is in memory already: only the PIN is checked
+                    except protect.Duress:
+                        protect.wipe(self.data_dir)
+                        raise
         except protect.WrongPin:
             self.error = "lock.wrong"
             return False

@@ -64,3 +64,14 @@ def test_the_duress_pin_wipes_and_opens_an_empty_app(sealed):
     store = RecordStore.open(sealed)
     assert store.counts()["total"] == 0
     store.close()
+
+
+def test_the_duress_pin_at_a_later_lock_wipes_too(sealed):
+    protect.set_duress(sealed, PIN, "999000")
+    protect.forget(sealed)
+    lock = AppLock(sealed, after_s=0)
+    assert lock.try_pin(PIN)
+    lock.went_away()
+    assert lock.came_back()
+    assert lock.try_pin("999000") and lock.wiped
+    assert not protect.has_pin(sealed) and protect.unlocked(sealed) is None
