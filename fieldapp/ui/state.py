@@ -262,13 +262,15 @@ class AppState:
 
     def stack(self) -> list[str]:
         """The routes under the current screen, the current one last: what Back steps down through."""
+        # Home is under every screen: Back from a tab returns to it, as on Android, and going back to
+        # it shows the list as it was, without drawing it again.
         here = self.route()
         screen = self.screen
-        if screen in ("settings", "queue", "home"):
+        if screen == "home":
             return [here]
         if screen in ("figures", "conflict"):
-            return ["/queue", here]
-        if screen in ("call", "outbox") or (screen == "new_call" and not self.editing):
+            return ["/", "/queue", here]
+        if screen in ("call", "outbox", "settings", "queue") or (screen == "new_call" and not self.editing):
             return ["/", here]
         return ["/", f"/call/{self.call_id}", here]  # a call's correction, a recovery
 
