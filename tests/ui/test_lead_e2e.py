@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import date
+from pathlib import Path
 
 from fieldapp.core.figures import record_day
 from fieldapp.store import RecordStore
@@ -56,9 +58,16 @@ def test_a_lead_filters_to_refused_approves_and_opens_the_figures(app, phone):
     assert store.get(flagged.id).record["review"] == {"state": "flagged", "note": "Count does not match the hospital's"}
     store.close()
     # the map export says how many calls it leaves out, and offers the file to save off the phone
-    phone.tap("export-geojson")
+    with phone.page.expect_download(timeout=30_000) as download:
+        phone.tap("export-geojson")
     phone.wait_for("notice")
-    assert "not on the map" in phone.text() or "Saved to" in phone.text()
+    assert download.value.suggested_filename.endswith(".geojson")  # the save dialog's file, off the phone
+    exported = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    store = RecordStore.open(data)
+    without = LeadDay(store, data).calls_without_coordinates(today)
+    store.close()
+    assert without > 0 and f"{without} calls have no coordinates and are not on the map" in phone.text()
+    assert len(exported["features"]) >= 1
     phone.tap("open-figures")
     phone.wait_for("hour-chart")
     assert "Day figures" in phone.text() and "Median minutes" in phone.text()
