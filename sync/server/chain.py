@@ -133,7 +133,8 @@ def digests(record_json: str | Mapping[str, Any], salt: str) -> tuple[str, str]:
     if isinstance(record_json, str):
         if not any(marker in record_json for marker in _MARKERS):
             return sha256_hex(record_json), personal_digest(salt, {})
-        record_json = json.loads(record_json)
+        # The stored text is canonical JSON: cut the personal members out of it.
+        return digests_of_stored(json.loads(record_json), record_json, salt)
     public, personal = split_personal(record_json)
     return sha256_hex(canonical_json(public)), personal_digest(salt, personal)
 

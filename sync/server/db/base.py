@@ -25,6 +25,7 @@ no lock (validation, encoding, hashing) is done before the transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from abc import ABC, abstractmethod
@@ -496,9 +497,20 @@ class Database(ABC):
     def chain_rows(self, team: str, *, upto: int | None = None) -> Iterator[chain.Row]:
         """The team's revisions as a chain walk sees them (sync/server/chain.py)."""
         for seq, rid, version, sent_by, received_at, record, salt, link, stored_hash in self.revision_rows(team, upto=upto):
-            public, personal = chain.digests(record, salt or "")
-            note = "" if _sha256(record) == stored_hash else "its record no longer matches the hash stored beside it"
-            yield chain.Row(seq, rid, version, sent_by, received_at, public, personal, link, note)
+            try:
+                public, personal = chain.digests(record, salt or "")
+            except (ValueError, TypeError, AttributeError):  # not JSON any more: its digest is of the text
+                public, personal = _sha256(record), ""
+            yield chain.Row(seq, rid, version, sent_by, received_at, public, personal, link)
+
+    def _hash_note(self, team: str, seq: int) -> str:
+        """For a broken row: whether its record still matches the content hash stored beside it."""
+        with self.transaction(write=False) as cur:
+            cur.execute(self.sql("SELECT record, hash FROM revisions WHERE team = ? AND seq = ?"), (team, seq))
+            row = cur.fetchone()
+        if row is None or _sha256(row[0]) == row[1]:
+            return ""
+        return " (its record no longer matches the hash stored beside it)"
 
     def verify_chains(self, team: str | None = None) -> Iterator[chain.Walked | chain.Break]:
         """Walk each team's chain (or one team's) up to the head its row holds; one result per team."""
@@ -511,6 +523,8 @@ class Database(ABC):
                 continue
             # Up to the head read first: a push committing meanwhile is not a break.
             walked = chain.walk(name, self.chain_rows(name, upto=seq), head=(seq, head))
+            if isinstance(walked, chain.Break) and walked.record_id is not None:
+                walked = dataclasses.replace(walked, detail=walked.detail + self._hash_note(name, walked.seq))
             if isinstance(walked, chain.Walked):
                 with self.transaction(write=False) as cur:
                     cur.execute(self.sql("SELECT seq FROM teams WHERE team = ?"), (name,))
