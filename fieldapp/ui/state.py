@@ -192,6 +192,10 @@ class AppState:
         self.queue = QueueState(day=self.today())
         self.generation = 0  # +1 on every change of the records: a drawn screen older than this is stale
 
+    def shows_queue(self) -> bool:
+        """The Day queue is a team lead's: hidden once the server has said this phone's token is a volunteer's."""
+        return self.store.get_meta("role") != "volunteer"
+
     def use_device_locales(self, codes: list[str]) -> None:
         """The platform's locales, best first: Arabic for an Arabic one, unless the volunteer chose."""
         if self.language_chosen or not codes:

@@ -112,9 +112,12 @@ def frame(state: AppState, ui: Shell, route: str, title: str, controls: list[ft.
     so its Save button is there to reach however far down it is.
     """
     t = state.t
-    tab = 1 if route.startswith(("/queue", "/conflict")) else 2 if route == "/settings" else 0
     tabs = [("/", ft.Icons.LIST_ALT, t("nav.home")), ("/queue", ft.Icons.FACT_CHECK, t("nav.queue")),
             ("/settings", ft.Icons.SETTINGS, t("nav.settings"))]
+    if not state.shows_queue():
+        tabs.pop(1)
+    section = "/queue" if route.startswith(("/queue", "/conflict")) else "/settings" if route == "/settings" else "/"
+    tab = next((i for i, (r, _, _) in enumerate(tabs) if r == section), 0)
 
     def change_tab(e):
         ui.go(tabs[e.control.selected_index][0])
@@ -328,11 +331,15 @@ def call(state: AppState, ui: Shell, call_id: str, *, top: bool = True) -> ft.Vi
                 ft.Icon(ft.Icons.CHEVRON_RIGHT),
             ]),
         )), label=title))
-    place = (data.get("location") or {}).get("place") or ""
-    return frame(state, ui, f"/call/{call_id}", f"{t('incident.' + data['incident_type'])} · {place}", [
+    location = data.get("location") or {}
+    place = location.get("place") or (f"{location['lat']:.4f}, {location['lon']:.4f}" if "lat" in location else "")
+    day = data["received_at"][:10]
+    when = data["received_at"][11:16] if day == state.today() else f"{messages.long_date(day, t)} {data['received_at'][11:16]}"
+    return frame(state, ui, f"/call/{call_id}", t("incident." + data["incident_type"]), [
         *(notice(state) if top else []),
-        ft.Text(f"{data['received_at'][11:16]} · {t('status.' + data['status'])} · "
-                + t("home.people", **page.people), size=16),
+        ft.Text(place, size=18, weight=ft.FontWeight.BOLD),
+        ft.Text(f"{when} · {t('status.' + data['status'])}", size=16),
+        ft.Text(t("home.people", **page.people), size=16),
         *sync_note,
         *([ft.Text(t("call.read_only"), italic=True)] if not page.editable else []),
         ft.Text(t("call.status"), size=17, weight=ft.FontWeight.BOLD),

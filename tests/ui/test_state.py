@@ -386,3 +386,11 @@ def test_the_evidence_vocabularies_are_translated():
         assert all(table.get(f"handover.{h.value}", "").strip() for h in HandoverTarget), language
     arabic = json.loads((FOLDER / "ar.json").read_text(encoding="utf-8"))
     assert all(any("\u0600" <= ch <= "\u06ff" for ch in arabic[f"condition.{c.value}"]) for c in Condition)
+
+
+def test_the_day_queue_is_offered_unless_the_server_said_this_is_a_volunteers_phone(state):
+    assert state.shows_queue()
+    state.store.set_meta("role", "volunteer")
+    assert not state.shows_queue()
+    state.store.set_meta("role", "lead")
+    assert state.shows_queue()
