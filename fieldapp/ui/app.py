@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import flet as ft
 
+from fieldapp.i18n import LANGUAGES, Translator, device_language
 from fieldapp.store import RecordStore
 from fieldapp.ui import views
 from fieldapp.ui.lead import LeadDay
+from fieldapp.ui.lock import AppLock, lock_view
 from fieldapp.ui.state import AppState
 from fieldapp.sync.worker import SyncWorker
 
@@ -206,22 +209,64 @@ def watch_network(worker: SyncWorker) -> None:
 
 
 def run(data_dir: Path, *, web: bool, port: int | None = None, host: str = "127.0.0.1") -> None:
-    store = RecordStore.open(data_dir)
-    worker = SyncWorker(store, data_dir)
+    opened: dict[str, Any] = {}  # the store and its worker: opened once, when the PIN (if any) is given
     started = []
+
+    def open_store(*, again: bool = False) -> tuple[RecordStore, SyncWorker]:
+        if again and "store" in opened:  # the duress PIN wiped the folder: an empty store, as new
+            opened.pop("store").close()
+        if "store" not in opened:
+            opened["store"] = RecordStore.open(data_dir)
+            opened["worker"] = SyncWorker(opened["store"], data_dir)
+        return opened["store"], opened["worker"]
 
     async def main(page: ft.Page) -> None:
         page.fonts = {ARABIC_FONT: "fonts/NotoSansArabic-Regular.ttf"}
         page.theme = ft.Theme(color_scheme_seed=ft.Colors.ORANGE, font_family=ARABIC_FONT)
         page.dark_theme = ft.Theme(color_scheme_seed=ft.Colors.ORANGE, font_family=ARABIC_FONT)
-        state = AppState(store, data_dir, worker=worker)
-        state.use_device_locales(await device_locales(page))
-        build(page, state, worker)
-        page.on_app_lifecycle_state_change = lambda e: worker.on_foreground() if str(e.state).endswith(("RESUME", "SHOW")) else None
-        watch_network(worker)
-        if not started:  # one worker for every open page
-            started.append(True)
-            page.run_task(worker.run)
+        locales = await device_locales(page)
+        lock = AppLock(data_dir)
+        shown: dict[str, Any] = {}
+
+        def locked_screen() -> None:
+            state = shown.get("state")
+            language = state.language if state else next((code for code in locales if code in LANGUAGES), device_language())
+            view = lock_view(Translator(language), lock, on_open=unlocked)
+            page.views[:] = [*page.views, view] if state else [view]
+            page.update()
+
+        def unlocked() -> None:
+            if lock.wiped or "shell" not in shown:
+                start(again=lock.wiped)
+                lock.wiped = False
+            else:
+                shown["shell"].render()
+
+        def lifecycle(e) -> None:
+            name = str(e.state)
+            if name.endswith(("HIDE", "PAUSE", "INACTIVE")):
+                lock.went_away()
+            elif name.endswith(("RESUME", "SHOW")):
+                if lock.came_back():
+                    locked_screen()  # the records are hidden; the sync goes on with the key in memory
+                elif "worker" in opened:
+                    opened["worker"].on_foreground()
+
+        def start(*, again: bool = False) -> None:
+            store, worker = open_store(again=again)
+            state = AppState(store, data_dir, worker=worker)
+            state.use_device_locales(locales)
+            shown["state"], shown["shell"] = state, build(page, state, worker)
+            watch_network(worker)
+            if not started or again:  # one worker for every open page
+                started.append(True)
+                page.run_task(worker.run)
+
+        page.on_app_lifecycle_state_change = lifecycle
+        if lock.locked:
+            locked_screen()
+        else:
+            start()
 
     if web:
         from fieldapp.ui.web import serve

@@ -98,8 +98,8 @@ def lock_view(t: Translator, lock: AppLock, on_open: Callable[[], None]) -> ft.V
             ft.Icon(ft.Icons.LOCK_OUTLINE, size=48),
             ft.Text(t("lock.title"), size=22, weight=ft.FontWeight.BOLD),
             ft.Text(t("lock.hint"), text_align=ft.TextAlign.CENTER),
-            pin,
-            error,
-            button,
+            ft.Semantics(identifier="lock-pin", content=pin),
+            ft.Semantics(identifier="lock-error", content=error),
+            ft.Semantics(identifier="lock-open", content=button),
         ],
     )
