@@ -188,7 +188,9 @@ class Database(ABC):
             bound = self._installations(cur, team, sorted({r["device_id"] for r in records}))
             reviews = self._base_reviews(cur, device, team, records)
             # Tags: tag -> the record holding it, for the tags of this push and those its records hold.
-            held, tag_of = self._tags(cur, team, sorted(set(tags.values())), ids)
+            # Only recoveries hold tags: a push of calls reads nothing here.
+            held, tag_of = self._tags(cur, team, sorted(set(tags.values())),
+                                      sorted({r["id"] for r in records if r.get("type") == "recovery"}))
             held_before = dict(held)
 
             outcomes: list[Outcome] = []
@@ -496,7 +498,7 @@ class Database(ABC):
 
     def chain_rows(self, team: str, *, upto: int | None = None) -> Iterator[chain.Row]:
         """The team's revisions as a chain walk sees them (sync/server/chain.py)."""
-        for seq, rid, version, sent_by, received_at, record, salt, link, stored_hash in self.revision_rows(team, upto=upto):
+        for seq, rid, version, sent_by, received_at, record, salt, link, _hash in self.revision_rows(team, upto=upto):
             try:
                 public, personal = chain.digests(record, salt or "")
             except (ValueError, TypeError, AttributeError):  # not JSON any more: its digest is of the text
