@@ -182,7 +182,8 @@ def main() -> None:
         print(f"{LOOKUP_BASE:>9} {statistics.median(little) * 1e3:>10.1f} {max(little) * 1e3:>8.1f}")
         print(f"{OPEN_SIZE:>9} {statistics.median(big) * 1e3:>10.1f} {max(big) * 1e3:>8.1f}")
         print(f"{'ratio':>9} {statistics.median(big) / statistics.median(little):>9.2f}x   "
-              f"(goal: under 50 ms at {OPEN_SIZE}: {'met' if max(big) < 0.05 else 'NOT met'}, by the slowest)")
+              f"(goal: under 50 ms at {OPEN_SIZE}: by the median {'met' if statistics.median(big) < 0.05 else 'NOT met'}, "
+              f"by the slowest {'met' if max(big) < 0.05 else 'NOT met'})")
 
 
 if __name__ == "__main__":
