@@ -35,6 +35,7 @@ FORM_FIELD = {
 # A call still open: shown on home whatever its day, until it is completed or cancelled.
 OPEN_STATUSES = frozenset({CallStatus.RECEIVED.value, CallStatus.DISPATCHED.value, CallStatus.ON_SCENE.value})
 FUTURE_SLACK = timedelta(minutes=2)  # a phone's clock and a volunteer's watch differ a little
+HOME_PAGE = 20  # calls home draws at a time (four screens); "Show more" adds as many
 
 
 @dataclass
@@ -191,6 +192,7 @@ class AppState:
         self.problems = [p.describe() for p in store.problems]
         self.queue = QueueState(day=self.today())
         self.generation = 0  # +1 on every change of the records: a drawn screen older than this is stale
+        self.home_limit = HOME_PAGE  # how many of home's calls are drawn
 
     def shows_queue(self) -> bool:
         """The Day queue is a team lead's: hidden once the server has said this phone's token is a volunteer's."""

@@ -18,7 +18,8 @@ import flet as ft
 
 from fieldapp.core.records import CallStatus
 from fieldapp.ui import messages
-from fieldapp.ui.state import AGE_GROUPS, INCIDENT_TYPES, OUTCOMES, SEXES, STATUS_STEPS, AppState, refusal_lines
+from fieldapp.ui.state import (AGE_GROUPS, HOME_PAGE, INCIDENT_TYPES, OUTCOMES, SEXES, STATUS_STEPS, AppState,
+                               refusal_lines)
 
 if TYPE_CHECKING:
     from fieldapp.ui.app import Shell
@@ -41,7 +42,7 @@ SYNC_LOOK = {
     "rejected": (ft.Icons.ERROR, ft.Colors.ERROR),
     "conflict": (ft.Icons.SYNC_PROBLEM, ft.Colors.TERTIARY),
 }
-TABS = ("/", "/queue", "/settings")
+
 
 
 def tagged(identifier: str, control: ft.Control, label: str | None = None) -> ft.Control:
@@ -157,6 +158,24 @@ def frame(state: AppState, ui: Shell, route: str, title: str, controls: list[ft.
     )
 
 
+def patch(old: ft.View, new: ft.View) -> bool:
+    """Give a drawn screen the parts of its new drawing, keeping its scrolling list (and its position)."""
+    if len(old.controls) != 2 or len(new.controls) != 2 or type(old.controls[1]) is not type(new.controls[1]):
+        return False
+    old.appbar, old.navigation_bar = new.appbar, new.navigation_bar
+    old.floating_action_button = new.floating_action_button
+    old.floating_action_button_location = new.floating_action_button_location
+    old.rtl = new.rtl
+    old.controls[0] = new.controls[0]
+    before, after = old.controls[1], new.controls[1]
+    before.rtl = after.rtl
+    if isinstance(before, ft.ListView):
+        before.controls = after.controls
+    else:
+        before.controls[0].content = after.controls[0].content
+    return True
+
+
 # --- home ---------------------------------------------------------------------------------------
 
 
@@ -164,13 +183,13 @@ def home(state: AppState, ui: Shell) -> ft.View:
     t = state.t
     today = state.today()
     cards = []
-    for row in state.home_rows():
+    rows = state.home_rows()
+    for row in rows[:state.home_limit]:
         what = f"{t('incident.' + row.incident_type)} · {row.place}"
         when = row.time if row.day == today else f"{t('home.still_open', day=messages.long_date(row.day, t))} · {row.time}"
         lines = [
             ft.Text(what, size=17, weight=ft.FontWeight.BOLD),
-            ft.Text(f"{when} · {t('status.' + row.status)}", size=15),
-            ft.Text(t("home.people", **row.people), size=15),
+            ft.Text(f"{when} · {t('status.' + row.status)}\n{t('home.people', **row.people)}", size=15),
             sync_line(state, row.state),
         ]
         if row.review == "flagged":
@@ -182,6 +201,13 @@ def home(state: AppState, ui: Shell) -> ft.View:
                 ft.Column(spacing=2, expand=True, controls=lines),
             ]),
         )), label=what))
+    def more(_):
+        state.home_limit += HOME_PAGE
+        ui.redraw()
+
+    if len(rows) > state.home_limit:  # a long day comes a page at a time: the first page is drawn at once
+        cards.append(big_button(t("home.more", n=min(HOME_PAGE, len(rows) - state.home_limit), m=len(rows)), more,
+                                identifier="home-more", icon=ft.Icons.EXPAND_MORE, filled=False, primary=False))
     return frame(state, ui, "/", t("home.today"), [
         *notice(state),
         *(cards or [ft.Text(t("home.empty"), size=16)]),

@@ -302,6 +302,12 @@ def test_a_day_of_120_calls_navigation_on_screen_back_returns_and_targets_at_lea
         phone.page.wait_for_timeout(100)
     phone.page.wait_for_timeout(500)
     _assert_nav_on_screen(phone, "home scrolled")
+    phone.wait_for("home-more")  # a long day comes 20 calls at a time
+    assert "Show 20 more (of 120 calls)" in phone.text()
+    phone.tap("home-more")
+    phone.wait_for(f"call-{ids[19]}")  # the list kept its place: the next calls come below it
+    phone.page.mouse.wheel(0, 1200)
+    phone.wait_for(f"call-{ids[25]}")
     seen["home"] = True
     # a call opens at its top, with its own route; Back returns home
     first = phone.page.locator('[flt-semantics-identifier^="call-"]').first
