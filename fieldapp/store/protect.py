@@ -21,6 +21,7 @@ from pathlib import Path
 
 from .durable import atomic_write, fsync_dir
 from .errors import StoreError
+from .index import Generation
 from .lock import StoreLock
 from .vault import CONVERTING, KEYS, SEALED, Duress, KeyFile, PinRequired, Vault, WrongPin, is_sealed
 
@@ -114,6 +115,7 @@ def _names(folder: Path) -> list[tuple[Path, str]]:
 
 
 def seal_folder(folder: Path, vault: Vault) -> None:
+    Generation(folder / "index" / "generation").bump()  # every partition file changes: others list again
     for path, name in _names(folder):
         try:
             raw = path.read_bytes()

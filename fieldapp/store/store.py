@@ -43,7 +43,7 @@ from . import protect, reconcile
 from .document import StoredRecord, SyncState, copy_json, new_document
 from .durable import DurableJSONStorage, atomic_write, backup_of, decode, restore_missing
 from .errors import DamagedFile, NotInConflict, RecordNotFound, StoreError
-from .index import FORMAT, IdIndex, Manifest, stat_key, summarize
+from .index import FORMAT, Generation, IdIndex, Manifest, stat_key, summarize
 from .lock import StoreLock
 from .partition import CHUNK_RECORDS, Partition, chunk_of, day_of, make_key
 from .problems import StoreProblem
@@ -83,6 +83,8 @@ class RecordStore:
         self._partitions: OrderedDict[str, Partition] = OrderedDict()
         self._manifest = Manifest(self._index / "manifest.json", vault)
         self._ids = IdIndex(self._index / "ids.log", vault)
+        self._generation = Generation(self._index / "generation")
+        self._seen: int | None = None  # the folder's write count when these caches were last in step
         self._doubles: dict[str, set[str]] = {}  # id -> partitions found holding it
         self._manifest_saved = 0.0
         self._manifest_dirty = False
@@ -123,7 +125,7 @@ class RecordStore:
                 protect.finish_sealing(self.folder, self.vault)  # a kill cut the sealing short
             self._open_meta()
             self._manifest.load()
-            self._refresh()
+            self._refresh(force=True)
             if self._manifest.format < FORMAT:
                 # Written before this version's rules: read it whole once and fold any
                 # doubles; marked checked only after the last fold, so a kill before it
@@ -152,7 +154,8 @@ class RecordStore:
 
     def _readable_or_restored(self, path: Path) -> None:
         """Check a truth file opens; if not, move it aside and bring back its last good copy."""
-        restore_missing(path)
+        if restore_missing(path):
+            self._written()
         name = path.relative_to(self.folder).as_posix()
         try:
             with open(path, "rb") as f:
@@ -171,6 +174,7 @@ class RecordStore:
             with open(backup, "rb") as f:
                 raw = f.read()
             decode(backup, self._unseal(raw, name, backup))
+            self._written()
             atomic_write(path, raw)
             restored = backup
         except FileNotFoundError:
@@ -205,8 +209,15 @@ class RecordStore:
         self._manifest_dirty = False
         self._manifest.save()
 
-    def _refresh(self) -> None:
-        """Bring the counts in line with the partition files on disk: one listing, no reads of unchanged files."""
+    def _refresh(self, *, force: bool = False) -> None:
+        """Bring the counts in line with the partition files on disk: one listing, no reads of unchanged files.
+
+        Skipped when no process has written a partition since the caches were last
+        in step (`Generation`); `force` at open, where damage from outside is looked for too.
+        """
+        generation = self._generation.value()
+        if not force and generation == self._seen:
+            return
         found: dict[str, list[int]] = {}
         backups: list[str] = []
         with os.scandir(self._days) as entries:
@@ -235,6 +246,13 @@ class RecordStore:
                 changed = True
         if changed:
             self._save_manifest()
+        self._seen = generation
+
+    def _written(self) -> None:
+        """Count a partition write (before it happens); the caches stay in step if they were."""
+        before = self._generation.bump()
+        if self._seen == before:
+            self._seen = before + 1
 
     def _summarize(self, key: str) -> None:
         docs = self._docs(key)
@@ -340,6 +358,7 @@ class RecordStore:
         """Run `change(partition, docs)` as one durable write; keep the caches in step."""
         docs = self._docs(key)  # recovers a damaged file first, which replaces its Partition
         partition = self._partition(key)
+        self._written()
         with partition.batch():
             result = change(partition, docs)
         docs = partition.docs()
@@ -581,6 +600,10 @@ class RecordStore:
                     by_key.setdefault(self._ids.get(rid) or "", {})[rid] = versions
                 merged: set[str] = set()
                 for key, these in by_key.items():
+                    held = [d for d in self._docs(key) if d["id"] in these]
+                    if len(held) == len(these) and not any(self._would_change(d, these, page, conflicts) for d in held):
+                        merged.update(these)  # all known as they are: no write (a pull of its own records back)
+                        continue
                     changed += self._write(key, partial(self._merge_known, these=these, page=page, conflicts=conflicts, merged=merged))
                 known = {rid: v for rid, v in known.items() if rid not in merged}
                 if not known:
@@ -606,6 +629,15 @@ class RecordStore:
                 changed += len(docs)
             self._repair_doubles()
         return changed
+
+    @staticmethod
+    def _would_change(doc: Mapping[str, Any], these: dict[str, list[dict]], page: list[dict], conflicts: Mapping[str, Mapping]) -> bool:
+        trial = copy_json(dict(doc))
+        for record in these[trial["id"]]:
+            reconcile.merge_pulled(trial, record)
+        if trial["id"] in conflicts:
+            reconcile.mark_conflict(trial, dict(conflicts[trial["id"]]), reconcile.other_side(page, trial["id"], conflicts[trial["id"]]))
+        return trial != dict(doc)
 
     def _merge_known(self, partition: Partition, docs: list[Document], *, these: dict[str, list[dict]],
                      page: list[dict], conflicts: Mapping[str, Mapping], merged: set[str]) -> int:

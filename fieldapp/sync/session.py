@@ -14,7 +14,7 @@ from fieldapp.store import RecordStore
 from . import enrollment
 from .client import SyncClient
 from .errors import NotEnrolled, SyncError
-from .pull import pull_team
+from .pull import CURSOR, pull_team
 from .push import PushReport, push_outbox
 
 LAST_SYNC = "last_sync"
@@ -43,8 +43,13 @@ def run_pass(store: RecordStore, data_dir: Path, *, transport: httpx.BaseTranspo
             raise NotEnrolled("this device is not enrolled with a server yet")
         kwargs = {"timeout": timeout} if timeout is not None else {}
         with SyncClient(linked.server_url, linked.token, transport=transport, **kwargs) as client:
+            if store.get_meta(CURSOR, "0") == "0":
+                # A phone that never pulled learns its team first: a pull from the start
+                # brings back everything, this device's own versions too, so after the
+                # push they would all come back again.
+                pulled += pull_team(store, client)
             push_outbox(store, client, progress=progress, report=report)
-            pulled = pull_team(store, client)
+            pulled += pull_team(store, client)
     except SyncError as exc:
         error = exc
     else:

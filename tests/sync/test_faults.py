@@ -115,11 +115,11 @@ def test_a_failed_batch_ends_the_pass_and_what_landed_before_it_is_kept(link, tm
     store = link.device(folder)
     saved = populate(store, 250, seed=5)
     assert BATCH_RECORDS < saved <= 2 * BATCH_RECORDS
-    link.proxy.plan("pass", "status_500", "pass")
+    link.proxy.plan("pass", "pass", "status_500", "pass")  # a new phone's first pull, then the batches
 
     first = run_pass(store, folder)
     assert isinstance(first.error, ServerError)
-    assert link.proxy.seen == ["pass", "status_500"]  # nothing sent after the failure
+    assert link.proxy.seen == ["pass", "pass", "status_500"]  # nothing sent after the failure
     assert first.counts["sent"] == BATCH_RECORDS and first.counts["pending"] == saved - BATCH_RECORDS
     assert first.push.sent == BATCH_RECORDS  # the pass still says what got through
 
