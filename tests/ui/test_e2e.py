@@ -388,7 +388,7 @@ def test_a_browser_set_to_arabic_starts_in_arabic_and_a_refusal_is_said_in_arabi
         stop_app(proc)
 
 
-def test_a_recovery_is_corrected_in_the_app_and_its_new_version_syncs(tmp_path, link, phone):
+def test_a_recovery_is_corrected_then_withdrawn_in_the_app_and_each_version_syncs(tmp_path, link, phone):
     data = tmp_path / "device"
     link.device(data, direct=True).close()
     url, proc = start_app(data)
@@ -421,6 +421,23 @@ def test_a_recovery_is_corrected_in_the_app_and_its_new_version_syncs(tmp_path, 
         assert (recovery_id, 2) in link.stored_versions()
         [stored] = [r for r in export(data) if r["id"] == recovery_id]
         assert stored["version"] == 2 and stored["data"]["outcome"] == "deceased" and stored["data"]["count"] == 3
+        # withdrawn as entered in error: asked first, then a version 3 marked so, which syncs too
+        phone.page.go_back()  # from what the badge opened, back to the call
+        phone.tap(f"recovery-{recovery_id}")
+        phone.tap("withdraw-recovery")
+        assert "no longer counted" in phone.text()
+        phone.tap("withdraw-confirm")
+        phone.wait_for("add-recovery")
+        assert "Recovery withdrawn as entered in error" in phone.text() and "Deceased 0" in phone.text()
+        phone.tap("sync-badge")
+        phone.tap("send-now")
+        for _ in range(150):
+            if (recovery_id, 3) in link.stored_versions():
+                break
+            phone.page.wait_for_timeout(200)
+        assert (recovery_id, 3) in link.stored_versions()
+        [stored] = [r for r in export(data) if r["id"] == recovery_id]
+        assert stored["version"] == 3 and stored["data"]["withdrawn"] is True
     finally:
         stop_app(proc)
 
