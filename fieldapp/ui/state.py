@@ -652,12 +652,29 @@ class AppState:
         try:
             linked = enrollment.enroll(self.data_dir, server_url, token)
         except SyncError as exc:
-            self.errors = {"server": str(exc)}
+            self.errors = {"server": self._enroll_problem(exc)}
             return False
         self.errors = {}
         self.notice = self.t("settings.enrolled", server=linked.server_url)
         self.send_now()
         return True
+
+    def _enroll_problem(self, exc: Exception) -> str:
+        """Why linking failed, in the user's language (a reason the app does not know, as it came)."""
+        from fieldapp.sync.errors import AuthError, ServerError, Unreachable
+
+        text = str(exc)
+        if isinstance(exc, Unreachable):
+            return self.t("enroll.unreachable")
+        if isinstance(exc, AuthError):
+            return self.t("enroll.token_refused")
+        if isinstance(exc, ServerError):
+            return self.t("enroll.server_error")
+        for start, key in (("the server address is not", "enroll.address"), ("plain http", "enroll.http"),
+                           ("the token is empty", "enroll.token_empty"), ("this device's data is locked", "enroll.locked")):
+            if text.startswith(start):
+                return self.t(key)
+        return text
 
     # --- the lead's export ------------------------------------------------------------------
 

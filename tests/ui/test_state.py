@@ -394,3 +394,10 @@ def test_the_day_queue_is_offered_unless_the_server_said_this_is_a_volunteers_ph
     assert not state.shows_queue()
     state.store.set_meta("role", "lead")
     assert state.shows_queue()
+
+
+def test_linking_problems_are_said_in_the_users_language(state):
+    state.set_language("ar")
+    assert state.enroll("http://10.1.2.3:8000", "token") is False
+    assert state.errors["server"] == "عنوان http العادي يكشف رمز الجهاز: استخدم https."
+    assert state.enroll("not an address", "token") is False and "https://sync.example.org" in state.errors["server"]
