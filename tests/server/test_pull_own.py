@@ -120,7 +120,7 @@ def test_long_runs_of_own_versions_are_stepped_over_page_by_page_and_nothing_els
         got, _, cursor, empty_but_more = pull_from(server, a, start, limit)
         assert got == others, limit
         assert cursor == end, limit  # at the end: the next pull starts after everything
-        if limit < 40:
+        if limit * 20 < 40:  # a run of a's own longer than one answer reads (20 pages' worth)
             assert empty_but_more > 0, limit  # a page of only a's own versions: empty, and more to come
     # b sees all of a's, none of its own
     got_b, _, _, _ = pull_from(server, b, start, 4)
@@ -184,3 +184,13 @@ def test_a_sync_once_pass_pulls_back_none_of_the_300_records_it_pushed(server, t
     assert "all sent (300 now" in out.getvalue()
     assert received.count(store.device_id) == 0
     assert received == ["other-" + team] * 5
+
+
+def test_a_run_of_own_versions_is_stepped_over_in_one_answer(server, team):
+    a, b = server.enroll(team, "step-a-" + team), server.enroll(team, "step-b-" + team)
+    server.statuses(b, [call_record(device_id="inst-b")])
+    start = pull(server, a, "0", 1)["cursor"]
+    server.statuses(a, [call_record(device_id="inst-a") for _ in range(600)])
+    server.statuses(b, [call_record(device_id="inst-b")])
+    page = pull(server, a, start, 500)
+    assert [r["device_id"] for r in page["records"]] == ["inst-b"] and page["more"] is False

@@ -67,6 +67,9 @@ class Page:
 RECORD_COLUMNS = ("team", "id", "version", "hash", "type", "record", "in_conflict", "seq")
 REVISION_COLUMNS = ("team", "id", "version", "hash", "seq", "losing", "device_id", "sent_by", "received_at", "record",
                     "salt", "link")
+# A pull that leaves a device's own versions out reads at most this many rows an answer.
+PULL_SCAN_ROWS = 20_000
+
 INSTALLATION_COLUMNS = ("team", "device_id", "enrolled_device", "bound_at")
 TAG_COLUMNS = ("team", "tag", "record_id")
 
@@ -391,22 +394,31 @@ class Database(ABC):
         device still learns that a record it delivered is in conflict.
         """
         leave_out = leave_out_sent_by if since > 0 else None
+        # Rows read at most: `limit`, or, where a device's own are left out, enough of
+        # them that a long run of its own pushes is stepped over in one answer.
+        cap = limit if leave_out is None else max(limit, min(limit * 20, PULL_SCAN_ROWS))
         with self.transaction(write=False) as cur:
             if leave_out is None:
                 cur.execute(
                     self.sql("SELECT seq, id, record, sent_by FROM revisions WHERE team = ? AND seq > ? ORDER BY seq LIMIT ?"),
-                    (team, since, limit + 1),
+                    (team, since, cap + 1),
                 )
             else:
                 # The rows left out are still read (the cursor steps over them), not their bodies.
                 cur.execute(
                     self.sql("SELECT seq, id, CASE WHEN sent_by = ? THEN NULL ELSE record END, sent_by FROM revisions "
                              "WHERE team = ? AND seq > ? ORDER BY seq LIMIT ?"),
-                    (leave_out, team, since, limit + 1),
+                    (leave_out, team, since, cap + 1),
                 )
-            rows = cur.fetchall()
-            more = len(rows) > limit
-            rows = rows[:limit]
+            fetched = cur.fetchall()
+            rows, kept = [], 0
+            for row in fetched[:cap]:
+                if row[3] != leave_out:
+                    if kept == limit:
+                        break
+                    kept += 1
+                rows.append(row)
+            more = len(rows) < len(fetched)
             ids = sorted({rid for _, rid, _, _ in rows})
             conflicts = {rid: json.loads(body)
                          for rid, body in self.rows_for_ids(cur, "records", "id, record", team, ids, " AND in_conflict")}
