@@ -35,7 +35,6 @@ class Shell:
     def __init__(self, page: ft.Page, state: AppState, worker: SyncWorker | None):
         self.page, self.state, self.worker = page, state, worker
         self.lead = LeadDay(state.store, state.data_dir)
-        self.badges: list[ft.Text] = []
         self.cache: dict[str, tuple[tuple, ft.View]] = {}
         self.shown_route: str | None = None
         self.serial = 0  # names a screen returned to anew (see render)
@@ -101,9 +100,11 @@ class Shell:
         self.page.update()
 
     def refresh_badges(self) -> None:
+        """Each drawn screen's badge (a view keeps its badge's text in `data`) says the current state."""
         text = self.state.badge()
-        for badge in self.badges:
-            badge.value = text
+        for view in self.page.views:
+            if isinstance(view.data, ft.Text):
+                view.data.value = text
 
     # --- moving between screens ---------------------------------------------------------------------
 

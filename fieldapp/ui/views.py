@@ -126,7 +126,6 @@ def frame(state: AppState, ui: Shell, route: str, title: str, controls: list[ft.
     leading = tagged("back", ft.IconButton(icon=ft.Icons.ARROW_BACK, tooltip=t("call.back"), on_click=lambda _: ui.back(),
                                           width=TOUCH, height=TOUCH)) if back else None
     badge_text = ft.Text(state.badge(), size=15, expand=True, max_lines=2)
-    ui.badges.append(badge_text)
     badge = tagged("sync-badge", ft.Container(
         content=ft.Row(controls=[ft.Icon(ft.Icons.SYNC, size=20), badge_text, ft.Icon(ft.Icons.CHEVRON_RIGHT, size=20)]),
         padding=ft.Padding.symmetric(horizontal=12, vertical=14), border_radius=24,
@@ -135,7 +134,7 @@ def frame(state: AppState, ui: Shell, route: str, title: str, controls: list[ft.
     problems = [ft.Text(p, color=ft.Colors.ERROR, size=14) for p in state.problems]
     rtl = state.t.rtl  # each part mirrors for Arabic: a View's own rtl does not reach its bars
     return ft.View(
-        route=route, rtl=rtl, padding=0, spacing=0,
+        route=route, rtl=rtl, padding=0, spacing=0, data=badge_text,
         appbar=ft.AppBar(title=ft.Text(title, size=20, weight=ft.FontWeight.BOLD), leading=leading, rtl=rtl,
                          automatically_imply_leading=False, bgcolor=ft.Colors.SURFACE_CONTAINER),
         floating_action_button_location=ft.FloatingActionButtonLocation.START_FLOAT if rtl else None,
@@ -167,6 +166,7 @@ def patch(old: ft.View, new: ft.View) -> bool:
     old.floating_action_button_location = new.floating_action_button_location
     old.rtl = new.rtl
     old.controls[0] = new.controls[0]
+    old.data = new.data  # its badge
     before, after = old.controls[1], new.controls[1]
     before.rtl = after.rtl
     if isinstance(before, ft.ListView):
