@@ -92,8 +92,12 @@ class SyncClient:
             raise ServerError("the server's verdicts do not match the records sent")
         return verdicts
 
-    def pull(self, since: str, limit: int) -> PullResponse:
-        answer = self._request("GET", "/pull", params={"since": since, "limit": limit})
+    def pull(self, since: str, limit: int, *, own: bool = True) -> PullResponse:
+        """A page after `since`; `own=False`: leave this device's deliveries out even from cursor 0."""
+        params: dict[str, str | int] = {"since": since, "limit": limit}
+        if not own:
+            params["own"] = "false"
+        answer = self._request("GET", "/pull", params=params)
         try:
             return PullResponse.model_validate(_json(answer))
         except ValidationError:

@@ -10,14 +10,18 @@ PAGE = 500
 CURSOR = "pull_cursor"
 TEAM = "team"  # the token's team, as the server names it: exports say which team a record is
 ROLE = "role"  # what the token may do: the app shows a lead's tools to a lead only
+WHOLE = "pulled_whole"  # a pull from cursor 0 ended here once: this device's own versions are all here
 
 
 def pull_team(store: RecordStore, client: SyncClient) -> int:
     """Pull every page; return how many records changed here. Raises SyncError when the link fails."""
     changed = 0
     cursor = store.get_meta(CURSOR, "0")
+    # Still at cursor 0 after a whole pull (a team that was empty): what this device
+    # pushed since is here already, so the server need not send it back.
+    own = not (cursor == "0" and store.get_meta(WHOLE))
     while True:
-        page = client.pull(cursor, PAGE)
+        page = client.pull(cursor, PAGE, own=own)
         changed += store.save_pulled(page.records, page.conflicts)
         for key, value in ((TEAM, page.team), (ROLE, page.role)):
             if value and value != store.get_meta(key):
@@ -25,4 +29,6 @@ def pull_team(store: RecordStore, client: SyncClient) -> int:
         store.set_meta(CURSOR, page.cursor)
         cursor = page.cursor
         if not page.more:
+            if not store.get_meta(WHOLE):
+                store.set_meta(WHOLE, True)
             return changed

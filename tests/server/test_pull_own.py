@@ -173,8 +173,8 @@ def test_a_sync_once_pass_pulls_back_none_of_the_300_records_it_pushed(server, t
     received: list[str] = []
     real_pull = SyncClient.pull
 
-    def counting_pull(self, since, limit):
-        page = real_pull(self, since, limit)
+    def counting_pull(self, since, limit, **kwargs):
+        page = real_pull(self, since, limit, **kwargs)
         received.extend(page.delivered_by)
         return page
 
@@ -194,3 +194,14 @@ def test_a_run_of_own_versions_is_stepped_over_in_one_answer(server, team):
     server.statuses(b, [call_record(device_id="inst-b")])
     page = pull(server, a, start, 500)
     assert [r["device_id"] for r in page["records"]] == ["inst-b"] and page["more"] is False
+
+
+def test_own_false_leaves_a_devices_own_out_even_from_cursor_0(server, team):
+    a, b = server.enroll(team, "ownf-a-" + team), server.enroll(team, "ownf-b-" + team)
+    server.statuses(a, [call_record(device_id="inst-a") for _ in range(3)])
+    server.statuses(b, [call_record(device_id="inst-b")])
+    headers = {"Authorization": f"Bearer {a}"}
+    whole = httpx.get(server.url + "/api/v1/pull", params={"since": "0"}, headers=headers).json()
+    mine_out = httpx.get(server.url + "/api/v1/pull", params={"since": "0", "own": "false"}, headers=headers).json()
+    assert len(whole["records"]) == 4  # a phone installed again gets its own back
+    assert [r["device_id"] for r in mine_out["records"]] == ["inst-b"] and mine_out["cursor"] == whole["cursor"]

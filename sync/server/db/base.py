@@ -387,13 +387,13 @@ class Database(ABC):
         """The team's versions after `since`, at most `limit` of them, in sequence order.
 
         `leave_out_sent_by`: an enrolled device whose own deliveries are left out
-        (it has them already). Never from cursor 0, where a phone installed again
-        recovers its own records. The cursor and `more` follow the rows read, not
+        (it has them already; the route passes none on a pull from cursor 0,
+        where a phone installed again recovers its own records). The cursor and `more` follow the rows read, not
         those returned, so no version is skipped (a page may come back empty with
         more=true). `conflicts` covers every record read, left out or not: a
         device still learns that a record it delivered is in conflict.
         """
-        leave_out = leave_out_sent_by if since > 0 else None
+        leave_out = leave_out_sent_by
         # Rows read at most: `limit`, or, where a device's own are left out, enough of
         # them that a long run of its own pushes is stepped over in one answer.
         cap = limit if leave_out is None else max(limit, min(limit * 20, PULL_SCAN_ROWS))

@@ -1,6 +1,7 @@
 """GET /pull: every version stored for the device's team after the cursor.
 
-A device's own deliveries are left out, except on a pull from cursor 0 (to its last page).
+A device's own deliveries are left out, except on a pull from cursor 0 (to its last page)
+unless the device says it holds them (`own=false`).
 """
 
 from __future__ import annotations
@@ -53,12 +54,14 @@ def pull(
     since: str = Query("0", max_length=MAX_CURSOR_DIGITS, description="the cursor of the previous page; 0 for the start",
                        json_schema_extra={"pattern": "^[0-9]{1,18}$"}),
     limit: int = Query(DEFAULT_PULL_LIMIT, ge=1, le=MAX_PULL_LIMIT),
+    own: bool = Query(True, description="false: leave out this device's own deliveries even on a pull from cursor 0 "
+                                        "(a phone that holds them already; a phone installed again asks with true)"),
     device: Device = Depends(current_device),
     db: Database = Depends(database),
 ) -> PullResponse:
     # What this device delivered itself it has already: left out, but on a pull
     # from cursor 0, where a phone installed again recovers its own records.
-    from_start = since.startswith("0")
+    from_start = since.startswith("0") and own
     page = db.pull(device.team, _cursor(since), limit, leave_out_sent_by=None if from_start else device.device_id)
     return PullResponse(
         team=device.team, role=device.role, records=page.records, delivered_by=page.delivered_by,
