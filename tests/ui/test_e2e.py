@@ -274,6 +274,17 @@ def test_a_call_a_group_recovery_and_completion_offline_then_arabic(app, phone):
     print(f"requests refused by the app's Content-Security-Policy: {phone.refused}")
 
 
+def _assert_whole_screen(phone: Phone, where: str) -> None:
+    """The checks below at the screen's top and again scrolled to its end (its last buttons)."""
+    _assert_nav_on_screen(phone, where)
+    phone.page.mouse.move(200, 500)
+    phone.page.mouse.wheel(0, 5000)
+    phone.page.wait_for_timeout(600)
+    _assert_nav_on_screen(phone, f"{where}, scrolled to its end")
+    phone.page.mouse.wheel(0, -5000)
+    phone.page.wait_for_timeout(300)
+
+
 def _assert_nav_on_screen(phone: Phone, where: str) -> None:
     """The bottom navigation in full view, and every target on screen at least 48 px each way.
 
@@ -491,8 +502,11 @@ def test_screenshots_of_every_screen_english_and_arabic_light_and_dark(app, phon
                 dark = not dark
             for screen in SCREENS:
                 _go(phone, screen, url, ids)
-                _assert_nav_on_screen(phone, f"{screen}-{language}-{look}")
                 name = f"{screen}-{language}-{look}"
+                if look == "light":
+                    _assert_whole_screen(phone, name)
+                else:
+                    _assert_nav_on_screen(phone, name)
                 phone.shot(name)
                 taken.append(name)
     assert len(taken) == 36 and all((SHOTS / f"{n}.png").stat().st_size > 5000 for n in taken)
