@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ class Shell:
         self.shown_route: str | None = None
         self.serial = 0  # names a screen returned to anew (see render)
         self.counts = state.store.counts()
+        self.restart: Callable[[], None] = lambda: None  # set by run(): the app again, on an empty store
 
     # --- drawing ------------------------------------------------------------------------------
 
@@ -272,10 +274,13 @@ def run(data_dir: Path, *, web: bool, port: int | None = None, host: str = "127.
                     opened["worker"].on_foreground()
 
         def start(*, again: bool = False) -> None:
+            if again and "worker" in opened:
+                opened["worker"].stop()
             store, worker = open_store(again=again)
             state = AppState(store, data_dir, worker=worker)
             state.use_device_locales(locales)
             shown["state"], shown["shell"] = state, build(page, state, worker)
+            shown["shell"].restart = lambda: start(again=True)  # after a wipe: an empty store, as new
             watch_network(worker)
             if not started or again:  # one worker for every open page
                 started.append(True)

@@ -189,6 +189,7 @@ class AppState:
         self.errors: dict[str, str] = {}
         self.warnings: dict[str, str] = {}  # said once before a save; a second Save keeps the value
         self.notice: str | None = None
+        self.wipe_armed = False  # Wipe was tapped once: a second tap removes everything
         self.problems = [p.describe() for p in store.problems]
         self.queue = QueueState(day=self.today())
         self.generation = 0  # +1 on every change of the records: a drawn screen older than this is stale
@@ -633,6 +634,24 @@ class AppState:
     def set_dark(self, dark: bool) -> None:
         self.dark = dark
         self._save_settings()
+
+    def wipe(self) -> bool:
+        """Remove every record and key from this phone: the first tap asks, the second wipes.
+
+        Returns True once wiped; the app then starts again on an empty store.
+        """
+        if not self.wipe_armed:
+            self.wipe_armed = True
+            self.notice = self.t("settings.wipe_sure")
+            return False
+        from fieldapp.store import protect
+
+        if self.worker is not None:
+            self.worker.stop()
+        self.store.close()
+        protect.wipe(self.data_dir)
+        self.wipe_armed = False
+        return True
 
     def enrolled_server(self) -> str | None:
         from fieldapp.sync import enrollment

@@ -505,6 +505,12 @@ def settings(state: AppState, ui: Shell) -> ft.View:
         state.send_now()
         ui.redraw()
 
+    def wipe(_):
+        if state.wipe():
+            ui.restart()
+        else:
+            ui.redraw()
+
     linked = state.enrolled_server()
     return frame(state, ui, "/settings", t("settings.title"), [
         *notice(state),
@@ -524,6 +530,9 @@ def settings(state: AppState, ui: Shell) -> ft.View:
         tagged("field-token", ft.TextField(label=t("settings.token"), password=True, on_change=token, text_size=18)),
         big_button(t("settings.enroll"), enroll, identifier="enroll", icon=ft.Icons.LINK, filled=False, primary=False),
         big_button(t("settings.send_now"), send_now, identifier="send-now", icon=ft.Icons.SYNC),
+        ft.Divider(),
+        big_button(t("settings.wipe_sure_button") if state.wipe_armed else t("settings.wipe"), wipe, identifier="wipe",
+                   icon=ft.Icons.DELETE_FOREVER, filled=state.wipe_armed, primary=False),
     ])
 
 

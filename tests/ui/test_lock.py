@@ -75,3 +75,18 @@ def test_the_duress_pin_at_a_later_lock_wipes_too(sealed):
     assert lock.came_back()
     assert lock.try_pin("999000") and lock.wiped
     assert not protect.has_pin(sealed) and protect.unlocked(sealed) is None
+
+
+def test_wipe_in_the_app_asks_once_then_removes_every_record_and_key(sealed):
+    from fieldapp.ui.state import AppState
+
+    protect.unlock(sealed, PIN)
+    store = RecordStore.open(sealed)
+    state = AppState(store, sealed)
+    assert not state.wipe() and state.wipe_armed  # the first tap only asks
+    assert store.counts()["total"] == 1
+    assert state.wipe()
+    assert not protect.has_pin(sealed) and [p for p in sealed.rglob("*") if p.is_file() and p.name != ".lock"] == []
+    fresh = RecordStore.open(sealed)
+    assert fresh.counts()["total"] == 0
+    fresh.close()
