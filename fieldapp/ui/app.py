@@ -129,9 +129,13 @@ class Shell:
         self.go(routes[-2] if len(routes) > 1 else "/")
 
     def route_changed(self, e) -> None:
-        """The browser's Back or Forward, or an address typed: show that route's screen."""
+        """The browser's Back or Forward, or an address typed: show that route's screen.
+
+        A form a save has left shows the screen under it instead (AppState.open_route): Back after
+        saving a new call returns to the screen before the form, not to an empty form.
+        """
         if e.route != self.shown_route:
-            self.state.open_route(e.route)
+            self.state.open_route(e.route, history=True)
             self.render(arriving=True)
 
     def restyle(self) -> None:

@@ -35,6 +35,24 @@ class Difference:
     theirs: Any
 
 
+@dataclass
+class Change:
+    """One field the lead's resolution sets to other than the server's current version (the one it builds on)."""
+    field: str  # dotted path, e.g. data.notes; "review" for the approval or flag
+    server: Any  # the server's value now
+    result: Any  # what the resolution saves
+    phone: Any  # this phone's value
+
+
+@dataclass
+class Resolution:
+    """What saving a conflict's resolution would write, and the lead's own change in it, in plain terms."""
+    data: dict
+    review: dict | None
+    changes: list[Change]  # against the server's version: empty when it is kept as it is
+    dropped: list[str]  # fields whose value on this phone the resolution does not keep
+
+
 def _review_state(stored: StoredRecord) -> str:
     return (stored.record.get("review") or {}).get("state", "unreviewed")
 
@@ -123,9 +141,11 @@ class LeadDay:
         fields = sorted(set(ours) | set(theirs))
         return [Difference(f"data.{f}", ours.get(f), theirs.get(f)) for f in fields if ours.get(f) != theirs.get(f)]
 
-    def resolve(self, record_id: str, *, keep: str = "theirs", take_ours: set[str] | None = None) -> dict:
-        """Keep one side, or combine: the server's data with the fields named in `take_ours`."""
+    def plan(self, record_id: str, *, keep: str = "theirs", take_ours: set[str] | None = None) -> Resolution | None:
+        """What `resolve` with these choices saves, and how that differs from the server's and this phone's sides."""
         stored = self.store.get(record_id)
+        if stored is None or stored.server_record is None:
+            return None
         base = dict(stored.server_record["data"] if keep == "theirs" else stored.record["data"])
         for path in take_ours or ():
             key = path.split(".")[1]
@@ -134,7 +154,23 @@ class LeadDay:
             else:
                 base.pop(key, None)
         review = stored.record.get("review") if keep == "ours" else stored.server_record.get("review")
-        return self.store.resolve_conflict(record_id, data=base, review=review)
+        if review is None:  # the store then keeps this phone's review: say so
+            review = stored.record.get("review")
+        result, server, phone = _flatten(base), _flatten(stored.server_record["data"]), _flatten(stored.record["data"])
+        changes = [Change(f"data.{f}", server.get(f), result.get(f), phone.get(f))
+                   for f in sorted(set(result) | set(server)) if result.get(f) != server.get(f)]
+        server_review, phone_review = stored.server_record.get("review") or {}, stored.record.get("review") or {}
+        if (review or {}) != server_review:
+            changes.append(Change("review", server_review, review or {}, phone_review))
+        dropped = [f"data.{f}" for f in sorted(set(result) | set(phone)) if result.get(f) != phone.get(f)]
+        if (review or {}) != phone_review:
+            dropped.append("review")
+        return Resolution(base, review, changes, dropped)
+
+    def resolve(self, record_id: str, *, keep: str = "theirs", take_ours: set[str] | None = None) -> dict:
+        """Keep one side, or combine: the server's data with the fields named in `take_ours`."""
+        plan = self.plan(record_id, keep=keep, take_ours=take_ours)
+        return self.store.resolve_conflict(record_id, data=plan.data, review=plan.review)
 
     def calls_without_coordinates(self, day: str) -> int:
         """How many of the day's calls a map leaves out: they have a place name but no lat and lon."""

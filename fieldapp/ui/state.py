@@ -194,6 +194,9 @@ class AppState:
         self.queue = QueueState(day=self.today())
         self.generation = 0  # +1 on every change of the records: a drawn screen older than this is stale
         self.home_limit = HOME_PAGE  # how many of home's calls are drawn
+        # Forms a save has left, each with the screen under it: the browser's Back steps over them.
+        self.left_forms: dict[str, str] = {}
+        self.conflict_keep: set[str] = set()  # the conflict's fields whose value on this phone the lead keeps
 
     def shows_queue(self) -> bool:
         """The Day queue is a team lead's: hidden once the server has said this phone's token is a volunteer's."""
@@ -219,6 +222,7 @@ class AppState:
             self.call_id = call_id
         self.editing = None
         self.recovery_id = None
+        self.conflict_keep = set()
         if screen == "new_call":
             self.call_form = CallForm()
         if screen == "recovery":
@@ -240,8 +244,16 @@ class AppState:
             return f"/conflict/{call_id}"
         return {"settings": "/settings", "queue": "/queue", "figures": "/queue/figures", "outbox": "/sync"}.get(screen, "/")
 
-    def open_route(self, route: str) -> None:
-        """Show the screen a route names (the browser's Back, a link, a tab); an unknown one goes home."""
+    def open_route(self, route: str, *, history: bool = False) -> None:
+        """Show the screen a route names (the browser's Back, a link, a tab); an unknown one goes home.
+
+        A form a save has left is stepped over when the browser's history (`history`) comes back to
+        it: its screen under it is shown, not an empty form. Opened afresh (a tap), it is a form again.
+        """
+        if history and route in self.left_forms:
+            route = self.left_forms[route]
+        else:
+            self.left_forms.pop(route, None)
         if route == self.route():
             return
         parts = [p for p in (route or "/").split("?")[0].split("/") if p]
@@ -731,7 +743,10 @@ class AppState:
         return self.notice
 
     def saved(self) -> None:
-        """A record was saved: the worker sends it soon."""
+        """A record was saved: the worker sends it soon. A form saved is left for good (see open_route)."""
+        if self.screen in ("new_call", "recovery"):
+            routes = self.stack()
+            self.left_forms[routes[-1]] = routes[-2]
         self.generation += 1
         if self.worker is not None:
             self.worker.nudge()

@@ -689,6 +689,9 @@ def queue(state: AppState, ui: Shell) -> ft.View:
 
 def _value(t, path: str, value) -> str:
     """A conflict's value as a person reads it: a status or type by its name, empty as (empty)."""
+    if path == "review" and isinstance(value, dict):
+        state = t("review." + value.get("state", "unreviewed"))
+        return f"{state}: {value['note']}" if value.get("note") else state
     if value is None or value == "" or value == []:
         return t("conflict.not_set")
     key = path.split(".")[-1]
@@ -705,16 +708,40 @@ def _value(t, path: str, value) -> str:
     return str(value)
 
 
+def your_change(t, plan) -> list[ft.Control]:
+    """The lead's own change: what the Save button writes over the server's version, field by field."""
+    if plan is None:
+        return []
+    lines: list[ft.Control] = []
+    for c in plan.changes:
+        lines.append(ft.Text(t("conflict.change_line", label=messages.label(c.field, t), was=_value(t, c.field, c.server),
+                               now=_value(t, c.field, c.result)), size=15))
+    if not lines:
+        lines.append(ft.Text(t("conflict.change_none"), size=15))
+    dropped = list(dict.fromkeys(messages.label(f, t) for f in plan.dropped))
+    if dropped:
+        lines.append(ft.Text(t("conflict.change_dropped", labels=t("list.sep").join(dropped)), size=15))
+    return [tagged("your-change", ft.Container(
+        padding=10, border_radius=8, bgcolor=ft.Colors.PRIMARY_CONTAINER,
+        content=ft.Column(spacing=4, controls=[
+            ft.Text(t("conflict.your_change"), weight=ft.FontWeight.BOLD, size=16, color=ft.Colors.ON_PRIMARY_CONTAINER),
+            *lines,
+        ]),
+    ))]
+
+
 def conflict(state: AppState, ui: Shell) -> ft.View:
     t, lead = state.t, ui.lead
     record_id = state.call_id
     stored = state.store.get(record_id)
     differences = lead.differences(record_id)
-    ticked: set[str] = set()
+    ticked = state.conflict_keep
+    plan = lead.plan(record_id, take_ours=ticked)
 
     def tick(path):
         def toggle(e):
             (ticked.add if e.control.value else ticked.discard)(path)
+            ui.redraw()  # the lead's own change, listed below, follows each switch
         return toggle
 
     def done(keep):
@@ -744,7 +771,7 @@ def conflict(state: AppState, ui: Shell) -> ft.View:
                          content=ft.Text(f"{t('conflict.this_phone')}: {_value(t, d.field, d.ours)}", size=15)),
             ft.Container(bgcolor=ft.Colors.SECONDARY_CONTAINER, padding=8, border_radius=6,
                          content=ft.Text(f"{t('conflict.other_device')}: {_value(t, d.field, d.theirs)}", size=15)),
-            switch(t("conflict.take"), False, tick(d.field), identifier=f"take-{d.field}"),
+            switch(t("conflict.take"), d.field in ticked, tick(d.field), identifier=f"take-{d.field}"),
         ])))
     if ours_review != theirs_review:
         rows.append(ft.Text(f"{t('conflict.review')}: {t('conflict.this_phone')} "
@@ -754,6 +781,7 @@ def conflict(state: AppState, ui: Shell) -> ft.View:
         ft.Text(t("conflict.which", what=what), size=17, weight=ft.FontWeight.BOLD),
         ft.Text(t("conflict.intro"), size=15),
         *(rows or [ft.Text(t("conflict.none"), size=15)]),
+        *your_change(t, plan),
         big_button(t("conflict.save_combined"), done("theirs"), identifier="keep-theirs", icon=ft.Icons.MERGE,
                    expand=True),
         big_button(t("conflict.keep_all_ours"), done("ours"), identifier="keep-ours", filled=False, expand=True),

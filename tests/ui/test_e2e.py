@@ -370,6 +370,32 @@ def test_a_day_of_120_calls_navigation_on_screen_back_returns_and_targets_at_lea
     assert call_id in ids
 
 
+def test_browser_back_after_saving_a_new_call_returns_home_not_to_an_empty_form(app, phone):
+    url, data = app
+    phone.open(url)
+    phone.tap("new-call")
+    phone.page.wait_for_url("**/new")
+    phone.tap("type-fire")
+    phone.type("field-place", "Jableh port")
+    phone.tap("save-call")
+    phone.wait_for("add-recovery")
+    phone.page.wait_for_url("**/call/*")
+    phone.page.go_back()  # the form's history entry: a save left it, so the screen before it shows
+    phone.wait_for("new-call")
+    phone.page.wait_for_timeout(500)
+    assert phone.page.locator('[flt-semantics-identifier="save-call"]').count() == 0  # not the form
+    assert "Jableh port" in phone.text()  # home, with the call just saved
+    phone.page.go_back()  # where the app started: still in the app, on home
+    phone.page.wait_for_timeout(500)
+    assert phone.page.url.rstrip("/") == url.rstrip("/")
+    phone.wait_for("new-call")
+    assert phone.page.locator('[flt-semantics-identifier="save-call"]').count() == 0
+    # the New call button still opens a new, empty form
+    phone.tap("new-call")
+    phone.wait_for("save-call")
+    assert phone.page.locator('[flt-semantics-identifier="add-recovery"]').count() == 0
+
+
 def test_a_browser_set_to_arabic_starts_in_arabic_and_a_refusal_is_said_in_arabic(tmp_path, arabic_phone):
     from fieldapp.store import RecordStore
     from tests.records_factory import call_data

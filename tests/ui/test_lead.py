@@ -194,9 +194,41 @@ def test_conflict_side_by_side_and_a_combined_resolution(lead):
     store.record_verdicts([{"id": call["id"], "version": 2, "status": "conflict", "server_record": theirs}])
     fields = {d.field: (d.ours, d.theirs) for d in lead.differences(call["id"])}
     assert fields == {"data.status": ("cancelled", "completed"), "data.notes": ("false alarm", "all out")}
+    assert lead.plan(call["id"]).changes == []  # nothing kept: the server's version as it is
     resolved = lead.resolve(call["id"], keep="theirs", take_ours={"data.notes"})
     assert resolved["data"]["status"] == "completed" and resolved["data"]["notes"] == "false alarm"
     assert (resolved["version"], resolved["base_version"]) == (3, 2)
+
+
+def test_the_leads_own_change_is_listed_against_the_servers_version_and_is_what_is_saved(lead):
+    store = lead.store
+    call = store.create_call(call_data(notes="ours"))
+    store.record_verdicts([{"id": call["id"], "version": 1, "status": "accepted"}])
+    store.edit(call["id"], data=call_data(status="cancelled", notes="false alarm"), review={"state": "flagged", "note": "check"})
+    theirs = {**call, "version": 2, "base_version": 1, "device_id": "dev-b",
+              "data": {**call["data"], "status": "completed", "notes": "all out"}}
+    store.record_verdicts([{"id": call["id"], "version": 2, "status": "conflict", "server_record": theirs}])
+    # nothing kept from this phone: the server's data as it is, and this phone's values that go
+    # (the server's version has no review: the lead's flag on this phone stays, and is listed)
+    flag = ("review", {}, {"state": "flagged", "note": "check"}, {"state": "flagged", "note": "check"})
+    plan = lead.plan(call["id"])
+    assert [(c.field, c.server, c.result, c.phone) for c in plan.changes] == [flag]
+    assert plan.dropped == ["data.notes", "data.status"]
+    # one field kept: that field is the lead's change, server's value beside the one saved
+    plan = lead.plan(call["id"], take_ours={"data.notes"})
+    assert [(c.field, c.server, c.result, c.phone) for c in plan.changes] == [
+        ("data.notes", "all out", "false alarm", "false alarm"), flag]
+    assert plan.dropped == ["data.status"]
+    # all of this phone's: every difference, the review included
+    everything = lead.plan(call["id"], keep="ours")
+    assert {c.field: (c.server, c.result) for c in everything.changes} == {
+        "data.notes": ("all out", "false alarm"), "data.status": ("completed", "cancelled"),
+        "review": ({}, {"state": "flagged", "note": "check"})}
+    assert everything.dropped == []
+    # what is listed is what is saved
+    resolved = lead.resolve(call["id"], take_ours={"data.notes"})
+    assert resolved["data"] == plan.data and resolved.get("review") == plan.review
+    assert lead.plan(call["id"]) is None  # no conflict left to list
 
 
 def test_phone_and_server_figures_agree_and_reviews_and_resolutions_reach_the_server(link, tmp_path):

@@ -83,3 +83,47 @@ def test_a_lead_filters_to_refused_approves_and_opens_the_figures(app, phone):
     phone.wait_for("hour-chart")
     assert "أرقام اليوم" in phone.text()
     phone.shot("figures-ar-light")
+
+
+def test_the_conflict_screen_lists_the_leads_own_change_in_english_and_arabic(app, phone):
+    from tests.records_factory import call_data
+
+    url, data = app
+    store = RecordStore.open(data)
+    call = store.create_call(call_data(notes="two trapped on the 3rd floor"))
+    store.record_verdicts([{"id": call["id"], "version": 1, "status": "accepted"}])
+    store.edit(call["id"], data=call_data(status="cancelled", notes="false alarm"))
+    theirs = {**call, "version": 2, "base_version": 1, "device_id": "dev-other",
+              "data": {**call["data"], "status": "completed", "notes": "closed by team 2"}}
+    store.record_verdicts([{"id": call["id"], "version": 2, "status": "conflict", "server_record": theirs}])
+    store.close()
+
+    phone.open(url)
+    phone.visit(f"/conflict/{call['id']}")
+    phone.wait_for("your-change")
+    text = phone.text()
+    assert "Your change" in text and "keeps the other device's version as it is" in text
+    assert "This phone's values not kept: Notes, Status" in text
+    phone.tap("take-data.notes")
+    phone.page.wait_for_timeout(500)
+    text = phone.text()
+    assert "Notes: false alarm instead of closed by team 2" in text  # the lead's change, by the field's label
+    assert "This phone's values not kept: Status" in text and "as it is" not in text
+    phone.shot("conflict-your-change-en-light")
+
+    phone.tab(2)
+    phone.tap("lang-ar")
+    phone.visit(f"/conflict/{call['id']}")
+    phone.wait_for("your-change")
+    text = phone.text()
+    assert "تغييرك" in text and "كما هي" in text  # the switches start again off on a screen opened anew
+    phone.tap("take-data.notes")
+    phone.page.wait_for_timeout(500)
+    assert "false alarm بدلًا من closed by team 2" in phone.text()
+    phone.shot("conflict-your-change-ar-light")
+    phone.tap("keep-theirs")
+    phone.wait_for("filter-refused")
+    store = RecordStore.open(data)
+    saved = store.get(call["id"])
+    store.close()
+    assert saved.record["data"]["notes"] == "false alarm" and saved.record["data"]["status"] == "completed"

@@ -228,6 +228,46 @@ def test_every_screen_has_a_route_and_back_steps_down_its_stack(state):
         assert state.screen == screen, route
 
 
+def test_the_browsers_back_after_a_save_steps_over_the_form_it_left(state):
+    # The browser's history after a new call is saved: /, /new, /call/<id>; its Back lands on /new.
+    state.open_route("/new")
+    assert state.stack() == ["/", "/new"]
+    state.call_form.incident_type, state.call_form.place = "fire", "Jableh"
+    call = state.save_call()
+    here = f"/call/{call['id']}"
+    assert state.stack() == ["/", here]
+    state.open_route("/new", history=True)  # Back: the screen before the form, not an empty form
+    assert state.screen == "home" and state.stack() == ["/"]
+    state.open_route(here, history=True)  # Forward
+    assert state.screen == "call" and state.stack() == ["/", here]
+    # a recovery saved: Back from the call steps over its form to the call itself
+    state.open_route(f"{here}/recovery")
+    state.recovery_form.outcome = "rescued"
+    assert state.save_recovery() is not None and state.stack() == ["/", here]
+    state.open_route(f"{here}/recovery", history=True)
+    assert state.route() == here
+    # opened afresh (the New call button), a form a save left is a form again, and stays one
+    state.open_route("/new")
+    assert state.screen == "new_call" and state.call_form.place == ""
+    state.go("home")
+    state.open_route("/new", history=True)
+    assert state.screen == "new_call"
+    # a save refused in the form leaves it: Back comes back to the form as it was
+    assert state.save_call() is None and state.stack() == ["/", "/new"]
+    state.go("home")
+    state.open_route("/new", history=True)
+    assert state.screen == "new_call"
+
+
+def test_the_conflict_screens_kept_fields_are_its_own(state):
+    call = new_call(state)
+    state.open_route(f"/conflict/{call['id']}")
+    state.conflict_keep.add("data.notes")
+    state.open_route("/queue")
+    state.open_route(f"/conflict/{call['id']}")
+    assert state.conflict_keep == set()
+
+
 def test_a_recovery_is_corrected_as_a_new_version_with_its_own_time(state):
     call = new_call(state)
     state.go("recovery", call["id"])
