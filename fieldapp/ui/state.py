@@ -9,7 +9,7 @@ background worker.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
@@ -33,6 +33,7 @@ FORM_FIELD = {
     "data.recovered_at": "recovered_at", "data.sex": "sex", "data.age_group": "age_group",
 }
 # A call still open: shown on home whatever its day, until it is completed or cancelled.
+OPEN_CALLS_DAYS = 7  # home lists the calls still open from this many days back
 OPEN_STATUSES = frozenset({CallStatus.RECEIVED.value, CallStatus.DISPATCHED.value, CallStatus.ON_SCENE.value})
 FUTURE_SLACK = timedelta(minutes=2)  # a phone's clock and a volunteer's watch differ a little
 HOME_PAGE = 20  # calls home draws at a time (four screens); "Show more" adds as many
@@ -299,12 +300,17 @@ class AppState:
         return self._now().date().isoformat()
 
     def home_rows(self) -> list[CallRow]:
-        """Today's calls and every call still open from an earlier day, newest first, with the people so far."""
+        """Today's calls and every call still open from the week before, newest first, with the people so far.
+
+        A week, not the whole history: home opens at once on a year of records (a call
+        left open for longer is in the lead's day queue, under its own day).
+        """
         today = self.today()
         records = list(self.store.day(today))
         seen = {r.id for r in records}
+        since = (date.fromisoformat(today) - timedelta(days=OPEN_CALLS_DAYS)).isoformat()
         for day in self.store.days():
-            if day < today:
+            if since <= day < today:
                 records += [r for r in self.store.day(day) if r.id not in seen and (
                     r.type == "recovery" or r.record["data"]["status"] in OPEN_STATUSES)]
         recoveries: dict[str, list[StoredRecord]] = {}
