@@ -48,6 +48,11 @@ LABELS = {
     "data.handed_to": "label.handed_to", "data.call_id": "label.call", "data.withdrawn": "label.withdrawn",
     "review": "label.review", "review.state": "label.review", "review.note": "label.review",
     "recorded_by": "label.callsign",
+    "data.conditions": "label.conditions", "data.age_years": "label.age_years",
+    "data.death_estimated_at": "label.death_estimated_at", "data.handover": "label.handover",
+    "data.handover.to": "label.handover", "data.handover.receiver": "label.handover_receiver",
+    "data.handover.place": "label.handover_place", "data.handover.at": "label.handover_at",
+    "data.missing_people": "label.missing_people",
 }
 
 # pydantic's messages by error type, and the schema's own words -> a translation key and its numbers.
@@ -73,6 +78,15 @@ _KNOWN: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^(at least one of|give place|place or)"), "error.place"),
     (re.compile(r"^unknown field"), "error.unknown_field"),
     (re.compile(r"^must be a UUID"), "error.shape"),
+    # The evidence fields (schema 2) and the server's verdict on a team's tags.
+    (re.compile(r"^tag '(?P<tag>.*)' is already used by record (?P<holder>[0-9a-fA-F-]+)"), "error.tag_used"),
+    (re.compile(r"^is the age of one person"), "error.age_one_person"),
+    (re.compile(r"^\d+ does not fit age_group"), "error.age_group_fit"),
+    (re.compile(r"^lists \w+ twice"), "error.condition_twice"),
+    (re.compile(r"^no_visible_injuries cannot go with"), "error.no_visible_injuries"),
+    (re.compile(r"^is only for a deceased outcome"), "error.deceased_only"),
+    (re.compile(r"^must not be after recovered_at"), "error.after_recovery"),
+    (re.compile(r"^takes the place of handed_to"), "error.handover_or_handed_to"),
 ]
 
 
@@ -84,6 +98,8 @@ def reason(message: str, t: Callable[..., str]) -> str:
             params = match.groupdict()
             if "n" in params:
                 params["n"] = local_digits(params["n"], getattr(t, "language", "en"))
+            if "holder" in params:
+                params["holder"] = params["holder"][:8]  # enough to find it; a whole UUID is noise on a phone
             return t(key, **params)
     return message
 

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from fieldapp.i18n import Translator, device_language
-from fieldapp.core.records import AgeGroup, CallStatus, IncidentType, InvalidRecord, Outcome, Sex
+from fieldapp.core.records import (AgeGroup, CallStatus, Condition, HandoverTarget, IncidentType, InvalidRecord, Outcome,
+                                   Sex)
 from fieldapp.store import RecordStore, StoredRecord
 from fieldapp.store.store import now_local, timestamp
 from fieldapp.store.tags import tag_holder
@@ -31,6 +32,9 @@ FORM_FIELD = {
     "data.notes": "notes", "data.incident_type": "incident_type", "data.count": "count", "data.name": "name",
     "data.tag": "tag", "data.handed_to": "handed_to", "data.outcome": "outcome",
     "data.recovered_at": "recovered_at", "data.sex": "sex", "data.age_group": "age_group",
+    "data.conditions": "conditions", "data.age_years": "age_years", "data.death_estimated_at": "death_estimated_at",
+    "data.handover": "handover_to", "data.handover.to": "handover_to", "data.handover.receiver": "handover_receiver",
+    "data.handover.place": "handover_place", "data.handover.at": "handover_at",
 }
 # A call still open: shown on home whatever its day, until it is completed or cancelled.
 OPEN_CALLS_DAYS = 7  # home lists the calls still open from this many days back
@@ -61,9 +65,21 @@ class RecoveryForm:
     identified: bool = False
     name: str = ""
     tag: str = ""
-    handed_to: str = ""
     notes: str = ""
     recovered_at: str = ""  # HH:MM, today; empty means now
+    # Evidence (schema 2): what the team saw, an age estimate, a death time, the handover.
+    conditions: list[str] = field(default_factory=list)  # in the vocabulary's order
+    age_years: str = ""
+    death_estimated_at: str = ""  # HH:MM, today; deceased only; empty means not estimated
+    handover_to: str | None = None  # one of HANDOVER_TARGETS
+    handover_receiver: str = ""
+    handover_place: str = ""
+    handover_at: str = ""  # HH:MM, today; empty means not said
+
+    def toggle_condition(self, condition: str) -> None:
+        """Tick or untick one condition; the list keeps the vocabulary's order."""
+        chosen = set(self.conditions) ^ {condition}
+        self.conditions = [c.value for c in Condition if c.value in chosen]
 
 
 @dataclass
@@ -142,11 +158,18 @@ def form_errors(errors, t: Translator | None = None) -> dict[str, str]:
     for error in errors:
         field_path = error["field"] if isinstance(error, dict) else error.field
         message = error["message"] if isinstance(error, dict) else error.message
-        where = FORM_FIELD.get(field_path, "form")
+        where = _form_field(field_path)
         if t is not None:
             message = messages.reason(message, t) if where != "form" else messages.describe(field_path, message, t)
         out.setdefault(where, message)
     return out
+
+
+def _form_field(path: str) -> str:
+    """The form field showing a record field; a list item (data.conditions.0) shows by its list."""
+    while path not in FORM_FIELD and path.rsplit(".", 1)[-1].isdigit():
+        path = path.rsplit(".", 1)[0]
+    return FORM_FIELD.get(path, "form")
 
 
 def refusal_lines(errors, t: Translator) -> list[str]:
@@ -539,12 +562,17 @@ class AppState:
         """Open a recorded recovery in its form, to read, correct (a new version) or withdraw."""
         stored = self.store.get(recovery_id)
         data = stored.record["data"]
+        handover = data.get("handover") or {}
         self.go("recovery", data["call_id"])
         self.recovery_id = stored.id
         self.recovery_form = RecoveryForm(
             outcome=data["outcome"], count=str(data["count"]), sex=data.get("sex"), age_group=data.get("age_group"),
             identified=bool(data.get("identified")), name=data.get("name", ""), tag=data.get("tag", ""),
-            handed_to=data.get("handed_to", ""), notes=data.get("notes", ""), recovered_at=data["recovered_at"][11:16],
+            notes=data.get("notes", ""), recovered_at=data["recovered_at"][11:16],
+            conditions=list(data.get("conditions") or []), age_years=str(data.get("age_years", "")),
+            death_estimated_at=(data.get("death_estimated_at") or "")[11:16],
+            handover_to=handover.get("to"), handover_receiver=handover.get("receiver", ""),
+            handover_place=handover.get("place", ""), handover_at=(handover.get("at") or "")[11:16],
         )
         if stored.state.value == "rejected":
             self.errors = form_errors(stored.errors, self.t)
@@ -568,8 +596,18 @@ class AppState:
         current = stored.record["data"]
         if current["recovered_at"][11:16] == ascii_digits(self.recovery_form.recovered_at).strip():
             data["recovered_at"] = current["recovered_at"]  # unchanged: keep its day and offset
-        # What the form does not show (a location, evidence fields) stays as it was.
-        shown = {"outcome", "count", "recovered_at", "identified", "sex", "age_group", "tag", "handed_to", "notes", "name"}
+        # A time unchanged keeps its day and offset too.
+        if "death_estimated_at" in data and (current.get("death_estimated_at") or "")[11:16] == data["death_estimated_at"][11:16]:
+            data["death_estimated_at"] = current["death_estimated_at"]
+        at, was = (data.get("handover") or {}).get("at"), (current.get("handover") or {}).get("at")
+        if at and was and at[11:16] == was[11:16]:
+            data["handover"]["at"] = was
+        # What the form does not show (a location) stays as it was; an older record's free-text
+        # handed_to too, until a handover takes its place.
+        shown = {"outcome", "count", "recovered_at", "identified", "sex", "age_group", "tag", "notes", "name",
+                 "conditions", "age_years", "death_estimated_at", "handover"}
+        if "handover" in data:
+            shown.add("handed_to")
         data = {**{k: v for k, v in current.items() if k not in shown}, **data}
         record = self.resend(stored.id, data)
         if record is not None:
@@ -605,6 +643,19 @@ class AppState:
         recovered = self._time_today(form.recovered_at)
         if recovered is None:
             errors["recovered_at"] = t("error.time")
+        age = ascii_digits(form.age_years).strip()
+        if age and not age.isdigit():
+            errors["age_years"] = t("error.number")
+        died = None
+        if form.outcome == Outcome.DECEASED.value and form.death_estimated_at.strip():
+            died = self._time_today(form.death_estimated_at)
+            if died is None:
+                errors["death_estimated_at"] = t("error.time")
+        handed_at = self._time_today(form.handover_at) if form.handover_at.strip() else None
+        if form.handover_at.strip() and handed_at is None:
+            errors["handover_at"] = t("error.time")
+        if not form.handover_to and any(x.strip() for x in (form.handover_receiver, form.handover_place, form.handover_at)):
+            errors["handover_to"] = t("error.required")
         if errors:
             self.errors = errors
             return None
@@ -619,11 +670,25 @@ class AppState:
         for key in ("sex", "age_group"):
             if getattr(form, key):
                 data[key] = getattr(form, key)
-        for key in ("tag", "handed_to", "notes"):
+        for key in ("tag", "notes"):
             if getattr(form, key).strip():
                 data[key] = getattr(form, key).strip()
         if form.identified and form.name.strip():
             data["name"] = form.name.strip()
+        if form.conditions:
+            data["conditions"] = list(form.conditions)
+        if age:
+            data["age_years"] = int(age)
+        if died is not None:
+            data["death_estimated_at"] = died
+        if form.handover_to:
+            handover: dict[str, Any] = {"to": form.handover_to}
+            for key in ("receiver", "place"):
+                if getattr(form, f"handover_{key}").strip():
+                    handover[key] = getattr(form, f"handover_{key}").strip()
+            if handed_at is not None:
+                handover["at"] = handed_at
+            data["handover"] = handover
         if self.recovery_id:
             return self._save_recovery_correction(data)
         try:
@@ -762,3 +827,30 @@ INCIDENT_TYPES = [i.value for i in IncidentType]
 OUTCOMES = [o.value for o in Outcome]
 SEXES = [s.value for s in Sex]
 AGE_GROUPS = [a.value for a in AgeGroup]
+CONDITIONS = [c.value for c in Condition]
+HANDOVER_TARGETS = [h.value for h in HandoverTarget]
+
+
+def evidence_lines(data: dict, t: Translator) -> list[tuple[str, str]]:
+    """What a recovery's page shows of its evidence: (label, value) pairs, in the user's language."""
+    def when(at: str) -> str:
+        same_day = at[:10] == (data.get("recovered_at") or "")[:10]
+        return at[11:16] if same_day else f"{messages.long_date(at[:10], t)} {at[11:16]}"
+
+    lines: list[tuple[str, str]] = []
+    if data.get("conditions"):
+        lines.append((t("label.conditions"), ", ".join(t(f"condition.{c}") for c in data["conditions"])))
+    if data.get("age_years") is not None:
+        lines.append((t("label.age_years"), str(data["age_years"])))
+    if data.get("death_estimated_at"):
+        lines.append((t("label.death_estimated_at"), when(data["death_estimated_at"])))
+    handover = data.get("handover")
+    if handover:
+        parts = [t(f"handover.{handover['to']}"), handover.get("receiver"), handover.get("place"),
+                 when(handover["at"]) if handover.get("at") else None]
+        lines.append((t("label.handover"), " · ".join(p for p in parts if p)))
+    elif data.get("handed_to"):  # an older record's free text, still shown
+        lines.append((t("label.handed_to"), data["handed_to"]))
+    if data.get("tag"):
+        lines.append((t("label.tag"), data["tag"]))
+    return lines

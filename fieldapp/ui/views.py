@@ -18,8 +18,8 @@ import flet as ft
 
 from fieldapp.core.records import CallStatus
 from fieldapp.ui import messages
-from fieldapp.ui.state import (AGE_GROUPS, HOME_PAGE, INCIDENT_TYPES, OUTCOMES, SEXES, STATUS_STEPS, AppState,
-                               refusal_lines)
+from fieldapp.ui.state import (AGE_GROUPS, CONDITIONS, HANDOVER_TARGETS, HOME_PAGE, INCIDENT_TYPES, OUTCOMES, SEXES,
+                               STATUS_STEPS, AppState, evidence_lines, refusal_lines)
 
 if TYPE_CHECKING:
     from fieldapp.ui.app import Shell
@@ -84,7 +84,7 @@ def field(state: AppState, form, name: str, label: str, *, keyboard=None, multil
     return tagged(f"field-{name}", ft.TextField(
         label=label, value=str(getattr(form, name) or ""), on_change=changed, keyboard_type=keyboard,
         multiline=multiline, min_lines=2 if multiline else None, error=state.errors.get(name),
-        helper=warning, helper_max_lines=3, text_size=18,
+        helper=warning, helper_max_lines=5, text_size=18,
         helper_style=ft.TextStyle(color=ft.Colors.TERTIARY, weight=ft.FontWeight.BOLD, size=15) if warning else None,
     ))
 
@@ -342,7 +342,8 @@ def call(state: AppState, ui: Shell, call_id: str, *, top: bool = True) -> ft.Vi
         rd = r.record["data"]
         withdrawn = bool(rd.get("withdrawn"))
         title = f"{t('outcome.' + rd['outcome'])} × {rd['count']}"
-        detail = " · ".join(x for x in (rd["recovered_at"][11:16], rd.get("tag"), rd.get("handed_to")) if x)
+        handover = t("handover." + rd["handover"]["to"]) if rd.get("handover") else rd.get("handed_to")
+        detail = " · ".join(x for x in (rd["recovered_at"][11:16], rd.get("tag"), handover) if x)
         recoveries.append(tagged(f"recovery-{r.id}", ft.Card(content=ft.Container(
             padding=10, on_click=lambda _, i=r.id: ui.go(f"/recovery/{i}"),
             content=ft.Row(controls=[
@@ -384,18 +385,44 @@ def call(state: AppState, ui: Shell, call_id: str, *, top: bool = True) -> ft.Vi
 # --- a recovery --------------------------------------------------------------------------------------
 
 
-def chips(state: AppState, ui: Shell, form, name: str, values: list[str], prefix: str) -> ft.Control:
+def chips(state: AppState, ui: Shell, form, name: str, values: list[str], prefix: str, *,
+          clearable: bool = False, ident: str | None = None) -> ft.Control:
     def choose(value):
         def pick(_):
-            setattr(form, name, value)
+            # a clearable choice (the handover) is unchosen by a second tap
+            setattr(form, name, None if clearable and getattr(form, name) == value else value)
             state.errors.pop(name, None)
             ui.redraw()
         return pick
 
     return ft.Row(wrap=True, spacing=6, run_spacing=6, controls=[
-        choice(state.t(f"{prefix}.{v}"), choose(v), identifier=f"{name}-{v}", selected=getattr(form, name) == v)
+        choice(state.t(f"{prefix}.{v}"), choose(v), identifier=f"{ident or name}-{v}", selected=getattr(form, name) == v)
         for v in values
     ])
+
+
+def condition_chips(state: AppState, ui: Shell, form) -> ft.Control:
+    """What the team saw: any number of the vocabulary's conditions, each a 48 px toggle."""
+    def toggle(value):
+        def flip(_):
+            form.toggle_condition(value)
+            state.errors.pop("conditions", None)
+            ui.redraw()
+        return flip
+
+    return ft.Row(wrap=True, spacing=6, run_spacing=6, controls=[
+        choice(state.t(f"condition.{c}"), toggle(c), identifier=f"condition-{c}", selected=c in form.conditions)
+        for c in CONDITIONS
+    ])
+
+
+def _shown(control: ft.Control, visible: bool) -> ft.Control:
+    control.visible = visible
+    return control
+
+
+def _error_line(state: AppState, name: str) -> list[ft.Control]:
+    return [ft.Text(state.errors[name], color=ft.Colors.ERROR)] if name in state.errors else []
 
 
 def recovery(state: AppState, ui: Shell) -> ft.View:
@@ -441,6 +468,12 @@ def recovery(state: AppState, ui: Shell) -> ft.View:
             status.append(ft.Text(t("recovery.withdrawn"), color=ft.Colors.ERROR, size=16, weight=ft.FontWeight.BOLD))
         if not stored.mine:
             status.append(ft.Text(t("call.read_only"), italic=True))
+        evidence = evidence_lines(stored.record["data"], t)
+        if evidence:
+            status.append(tagged("recovery-evidence", ft.Column(spacing=2, controls=[
+                ft.Text(t("recovery.evidence"), size=17, weight=ft.FontWeight.BOLD),
+                *[ft.Text(f"{name}: {value}", size=15) for name, value in evidence],
+            ])))
     if state.errors.get("form"):
         status.append(ft.Text(state.errors["form"], color=ft.Colors.ERROR, size=15))
     actions: list[ft.Control] = []
@@ -464,8 +497,21 @@ def recovery(state: AppState, ui: Shell) -> ft.View:
         chips(state, ui, form, "age_group", AGE_GROUPS, "age"),
         switch(t("recovery.identified"), form.identified, identified, identifier="identified"),
         *([field(state, form, "name", t("recovery.name"))] if form.identified else []),
+        field(state, form, "age_years", t("recovery.age_years"), keyboard=ft.KeyboardType.NUMBER),
+        # asked of a deceased person only; always in the list (hidden otherwise), so the fields under it keep
+        # their places when the outcome changes
+        _shown(field(state, form, "death_estimated_at", t("recovery.death_at"), keyboard=ft.KeyboardType.DATETIME),
+               form.outcome == "deceased"),
+        ft.Text(t("recovery.conditions"), size=16),
+        *_error_line(state, "conditions"),
+        condition_chips(state, ui, form),
         field(state, form, "tag", t("recovery.tag")),
-        field(state, form, "handed_to", t("recovery.handed_to")),
+        ft.Text(t("recovery.handover"), size=16),
+        *_error_line(state, "handover_to"),
+        chips(state, ui, form, "handover_to", HANDOVER_TARGETS, "handover", clearable=True, ident="handover"),
+        field(state, form, "handover_receiver", t("recovery.handover_receiver")),
+        field(state, form, "handover_place", t("recovery.handover_place")),
+        field(state, form, "handover_at", t("recovery.handover_at"), keyboard=ft.KeyboardType.DATETIME),
         field(state, form, "notes", t("recovery.notes"), multiline=True),
         *actions,
     ], back=True)

@@ -441,3 +441,125 @@ def test_linking_problems_are_said_in_the_users_language(state):
     assert state.enroll("http://10.1.2.3:8000", "token") is False
     assert state.errors["server"] == "عنوان http العادي يكشف رمز الجهاز: استخدم https."
     assert state.enroll("not an address", "token") is False and "https://sync.example.org" in state.errors["server"]
+
+
+# --- the evidence a recovery records (schema 2) --------------------------------------------------------------
+
+
+def test_a_recovery_records_conditions_age_death_time_handover_and_tag(state):
+    call = new_call(state)
+    state.go("recovery", call["id"])
+    form = state.recovery_form
+    form.outcome, form.tag, form.age_years = "deceased", "JBL-7", "٣٤"  # Arabic-Indic digits are numbers too
+    form.toggle_condition("gunshot_wounds")
+    form.toggle_condition("bound")
+    form.toggle_condition("burns")
+    form.toggle_condition("burns")  # ticked twice: off again
+    form.recovered_at, form.death_estimated_at = "13:30", "١١:١٥"
+    form.handover_to, form.handover_receiver, form.handover_place, form.handover_at = (
+        "morgue", "Dr. Samir Haddad", "National Hospital morgue", "14:00")
+    record = state.save_recovery()
+    assert record is not None, state.errors
+    data = record["data"]
+    assert data["conditions"] == ["bound", "gunshot_wounds"]  # the vocabulary's order
+    assert data["age_years"] == 34 and data["tag"] == "JBL-7" and "handed_to" not in data
+    assert data["death_estimated_at"] == "2026-11-25T11:15:00.000+03:00"
+    assert data["handover"] == {"to": "morgue", "receiver": "Dr. Samir Haddad", "place": "National Hospital morgue",
+                                "at": "2026-11-25T14:00:00.000+03:00"}
+    # the recovery's page shows it all, by label; its form opens with it
+    state.edit_recovery(record["id"])
+    assert state.recovery_form.conditions == ["bound", "gunshot_wounds"] and state.recovery_form.age_years == "34"
+    assert state.recovery_form.handover_to == "morgue" and state.recovery_form.death_estimated_at == "11:15"
+    from fieldapp.ui.state import evidence_lines
+    lines = dict(evidence_lines(data, state.t))
+    assert lines == {"What was seen": "Bound (hands or feet), Gunshot wounds", "Age (estimated)": "34",
+                     "Estimated time of death": "11:15",
+                     "Handed over to": "Morgue · Dr. Samir Haddad · National Hospital morgue · 14:00", "Tag": "JBL-7"}
+    state.set_language("ar")
+    assert "مقيَّد اليدين أو القدمين" in dict(evidence_lines(data, state.t))["ما شوهد"]
+    # a correction keeps the times' own day and offset, and can clear the evidence
+    state.set_language("en")
+    state.recovery_form.conditions = []
+    fixed = state.save_recovery()
+    assert fixed["version"] == 2 and "conditions" not in fixed["data"]
+    assert fixed["data"]["handover"] == data["handover"] and fixed["data"]["death_estimated_at"] == data["death_estimated_at"]
+
+
+def test_the_evidence_fields_are_checked_beside_their_fields(state):
+    call = new_call(state)
+    state.go("recovery", call["id"])
+    form = state.recovery_form
+    form.outcome, form.age_years, form.handover_receiver, form.handover_at = "injured", "about 30", "Ahmad", "25:00"
+    form.death_estimated_at = "10:00"  # not deceased: not asked, not saved
+    assert state.save_recovery() is None
+    assert state.errors == {"age_years": "Enter a whole number", "handover_at": "Enter a time such as 14:05",
+                            "handover_to": "Required"}
+    # what only the schema knows comes back beside its field, in the user's language
+    form.age_years, form.handover_at, form.handover_to, form.count = "30", "", "hospital", "3"
+    state.set_language("ar")
+    assert state.save_recovery() is None
+    assert state.errors["age_years"] == "هو عمر شخص واحد: اتركه فارغاً عند تسجيل مجموعة"
+    form.count, form.outcome, form.recovered_at, form.death_estimated_at = "1", "deceased", "12:00", "13:00"
+    assert state.save_recovery() is None and state.errors["death_estimated_at"] == "يجب ألّا يكون بعد وقت الإخراج"
+    form.death_estimated_at = ""
+    record = state.save_recovery()
+    assert record["data"]["handover"] == {"to": "hospital", "receiver": "Ahmad"} and "death_estimated_at" not in record["data"]
+
+
+def test_an_older_recovery_with_handed_to_still_shows_it_and_a_handover_takes_its_place(state):
+    call = new_call(state)
+    old = state.store.create_recovery({"call_id": call["id"], "outcome": "injured", "count": 1,
+                                       "recovered_at": "2026-11-25T13:00:00.000+03:00", "handed_to": "Jableh hospital"})
+    from fieldapp.ui.state import evidence_lines
+    assert evidence_lines(old["data"], state.t) == [("Handed to", "Jableh hospital")]
+    state.edit_recovery(old["id"])
+    state.recovery_form.notes = "conscious"
+    kept = state.save_recovery()  # a correction that leaves the handover alone keeps the old text
+    assert kept["data"]["handed_to"] == "Jableh hospital" and "handover" not in kept["data"]
+    state.edit_recovery(old["id"])
+    state.recovery_form.handover_to = "hospital"
+    replaced = state.save_recovery()
+    assert replaced["data"]["handover"] == {"to": "hospital"} and "handed_to" not in replaced["data"]
+
+
+def test_a_known_tag_with_the_evidence_warns_once_then_saves_all_of_it(state):
+    call = new_call(state)
+    _recovery_with_tag(state, call["id"], "JBL-9")
+    state.go("recovery", call["id"])
+    form = state.recovery_form
+    form.outcome, form.tag, form.age_years, form.handover_to = "deceased", "JBL-9", "8", "family"
+    form.toggle_condition("crush_injuries")
+    assert state.save_recovery() is None
+    assert "JBL-9" in state.warnings["tag"] and state.errors == {}
+    record = state.save_recovery()
+    assert record["data"]["tag"] == "JBL-9" and record["data"]["conditions"] == ["crush_injuries"]
+    assert record["data"]["age_years"] == 8 and record["data"]["handover"] == {"to": "family"}
+
+
+def test_the_servers_tag_refusal_is_said_beside_the_tag_in_the_users_language(state):
+    call = new_call(state)
+    second = _recovery_with_tag(state, call["id"], "JBL-3")
+    holder = "5b0c6f0e-0a55-4a43-9a41-6a0c1f0f0e12"
+    state.store.record_verdicts([{"id": second["id"], "version": 1, "status": "rejected", "errors": [
+        {"field": "data.tag", "message": f"tag 'JBL-3' is already used by record {holder} of this team; "
+                                         "each body or casualty tag may be used by one recovery only"}]}])
+    state.edit_recovery(second["id"])
+    assert state.errors["tag"].startswith("JBL-3 is already used by another recovery of your team (record 5b0c6f0e)")
+    state.set_language("ar")
+    state.edit_recovery(second["id"])
+    assert state.errors["tag"].startswith("JBL-3 مستخدَم لحالة انتشال أخرى") and "5b0c6f0e" in state.errors["tag"]
+    [row] = [r for r in state.outbox_rows() if r.state == "rejected"]
+    assert row.reasons[0].startswith("الرقم التعريفي: JBL-3 مستخدَم")
+
+
+def test_refusals_of_the_evidence_fields_name_them_by_label():
+    from fieldapp.ui import messages
+
+    en, ar = Translator("en"), Translator("ar")
+    assert messages.describe("data.conditions.1", "Input should be 'bound', 'blindfolded'", en) == \
+        "What was seen: choose one of the offered values"
+    assert messages.describe("data.handover.receiver", "String should have at most 200 characters", en) == \
+        "Received by: at most 200 characters"
+    assert messages.describe("data.age_years", "Input should be less than or equal to 120", ar).startswith("العمر (تقديري): ")
+    assert form_errors([{"field": "data.conditions.0", "message": "x"}, {"field": "data.handover.to", "message": "y"}]) == \
+        {"conditions": "x", "handover_to": "y"}
