@@ -150,6 +150,10 @@ class Shell:
             from flet_geolocator import Geolocator
 
             geo = Geolocator()
+            # Android asks the user only when asked to: without this the position is simply denied.
+            status = await asyncio.wait_for(geo.get_permission_status(), timeout=10)
+            if status.value == "denied":
+                await asyncio.wait_for(geo.request_permission(), timeout=60)
             position = await asyncio.wait_for(geo.get_current_position(), timeout=10)
             self.state.set_location(position.latitude, position.longitude, position.accuracy)
         except Exception:  # no permission, no fix, or not on this platform: say so, keep the form
