@@ -22,10 +22,6 @@ class SyncState(StrEnum):
     CONFLICT = "conflict"  # the record moved on the server: see server_record
 
 
-# States whose record still needs someone: the store never lets go of these.
-WAITING_STATES = frozenset({SyncState.PENDING, SyncState.REJECTED, SyncState.CONFLICT})
-
-
 def copy_json(data: Any) -> Any:
     """A deep copy of plain JSON data; several times faster than copy.deepcopy."""
     return json.loads(json.dumps(data))

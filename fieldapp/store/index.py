@@ -119,8 +119,6 @@ class Manifest:
         self.summaries.pop(key, None)
         self.stats.pop(key, None)
 
-    def total(self) -> int:
-        return sum(s["count"] for s in self.summaries.values())
 
 
 class IdIndex:

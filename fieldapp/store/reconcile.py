@@ -83,6 +83,15 @@ def merge_pulled(doc: dict, record: dict) -> None:
         doc["history"] = doc.get("history", []) + [record]
 
 
+def merge_page(doc: dict, versions: list[dict], page: list[dict], conflicts: Mapping[str, Any]) -> None:
+    """Fold a pull page's versions of one record into its document, and the server's note if it is in conflict."""
+    for record in versions:
+        merge_pulled(doc, record)
+    if doc["id"] in conflicts:
+        server = conflicts[doc["id"]]
+        mark_conflict(doc, dict(server), other_side(page, doc["id"], server))
+
+
 def other_side(batch: Iterable[dict], record_id: str, server_record: Mapping) -> dict | None:
     """The last pulled version of a record in conflict that is not the server's current one."""
     others = [r for r in batch if r["id"] == record_id and r != server_record]

@@ -21,7 +21,6 @@ never taken for new because another process saved it.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -408,7 +407,7 @@ class RecordStore:
 
             self._write(keep, replace)
             for key in sorted({key for key, _ in holders} - {keep}):
-                self._write(key, partial(_remove, rid))
+                self._write(key, partial(_remove_all, {rid}))
             self._ids.note([(rid, keep)])
             self.repaired += 1
             log.warning("store: a record held in %d partitions was folded into one copy", len(holders))
@@ -619,10 +618,7 @@ class RecordStore:
                 if self._ids.get(rid) is not None:
                     continue
                 doc = reconcile.pulled_document(versions[0], self.device_id)
-                for record in versions[1:]:
-                    reconcile.merge_pulled(doc, record)
-                if rid in conflicts:
-                    reconcile.mark_conflict(doc, dict(conflicts[rid]), reconcile.other_side(page, rid, conflicts[rid]))
+                reconcile.merge_page(doc, versions[1:], page, conflicts)
                 by_day.setdefault(day_of(versions[0]["created_at"]), []).append(doc)
             for day, docs in sorted(by_day.items()):
                 self._place(day, docs)
@@ -633,10 +629,7 @@ class RecordStore:
     @staticmethod
     def _would_change(doc: Mapping[str, Any], these: dict[str, list[dict]], page: list[dict], conflicts: Mapping[str, Mapping]) -> bool:
         trial = copy_json(dict(doc))
-        for record in these[trial["id"]]:
-            reconcile.merge_pulled(trial, record)
-        if trial["id"] in conflicts:
-            reconcile.mark_conflict(trial, dict(conflicts[trial["id"]]), reconcile.other_side(page, trial["id"], conflicts[trial["id"]]))
+        reconcile.merge_page(trial, these[trial["id"]], page, conflicts)
         return trial != dict(doc)
 
     def _merge_known(self, partition: Partition, docs: list[Document], *, these: dict[str, list[dict]],
@@ -645,12 +638,9 @@ class RecordStore:
 
         def apply(d: dict) -> None:
             nonlocal changed
-            before = json.dumps(d, sort_keys=True)
-            for record in these[d["id"]]:
-                reconcile.merge_pulled(d, record)
-            if d["id"] in conflicts:
-                reconcile.mark_conflict(d, dict(conflicts[d["id"]]), reconcile.other_side(page, d["id"], conflicts[d["id"]]))
-            changed += json.dumps(d, sort_keys=True) != before
+            before = copy_json(d)
+            reconcile.merge_page(d, these[d["id"]], page, conflicts)
+            changed += d != before
 
         hits = [d for d in docs if d["id"] in these]
         partition.update(apply, [d.doc_id for d in hits])
@@ -827,10 +817,6 @@ def _plain(obj: Any) -> dict:
 
 def _remove_all(record_ids: set[str], partition: Partition, docs: list[Document]) -> None:
     partition.remove([d.doc_id for d in docs if d["id"] in record_ids])
-
-
-def _remove(record_id: str, partition: Partition, docs: list[Document]) -> None:
-    partition.remove([d.doc_id for d in docs if d["id"] == record_id])
 
 
 @dataclass(frozen=True)
