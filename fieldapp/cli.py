@@ -18,7 +18,6 @@ from typing import Sequence, TextIO
 
 from fieldapp.config import data_dir
 from fieldapp.store import DamagedFile, RecordStore, StoreError, protect
-from fieldapp.store.vault import SEALED, KeyFile
 
 
 def _day(text: str) -> str:
@@ -312,10 +311,17 @@ def _read_pin(given: str | None, prompt: str) -> str:
 
 
 def _pin(args, folder: Path, out: TextIO, err: TextIO) -> int:
+    try:
+        return _pin_action(args, folder, out)
+    except (protect.WrongPin, protect.PinRequired):
+        raise  # main says it: exit 7
+    except StoreError as exc:  # a refusal of the request (a PIN too short, one set already), not a damaged store
+        _say(err, str(exc))
+        return EXIT_NOT_FINISHED
+
+
+def _pin_action(args, folder: Path, out: TextIO) -> int:
     if args.action == "set":
-        if protect.has_pin(folder) and KeyFile.load(folder).state == SEALED:  # type: ignore[union-attr]
-            _say(err, "a PIN is set already: use `fieldapp pin change`")
-            return EXIT_NOT_FINISHED
         protect.set_pin(folder, _read_pin(None, "new PIN: "))
         args.run.after = "the data is sealed with the new PIN"
         print("the data on this device is now sealed with the PIN; every command asks for it (or reads FIELDAPP_PIN)", file=out)

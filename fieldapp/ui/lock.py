@@ -18,7 +18,6 @@ import flet as ft
 
 from fieldapp.i18n import Translator
 from fieldapp.store import protect
-from fieldapp.store.vault import KeyFile
 
 # Minutes in the background before the PIN is asked again; FIELDAPP_LOCK_AFTER_S for tests.
 LOCK_AFTER_S = float(os.environ.get("FIELDAPP_LOCK_AFTER_S", "180"))
@@ -43,16 +42,7 @@ class AppLock:
             self.error = "lock.empty"
             return False
         try:
-            if protect.unlocked(self.data_dir) is None:
-                protect.unlock(self.data_dir, pin)  # the data key, into memory
-            else:
-                keys = KeyFile.load(self.data_dir)
-                if keys is not None:
-                    try:
-                        keys.unwrap(pin)  # the key is in memory already: only the PIN is checked
-                    except protect.Duress:
-                        protect.wipe(self.data_dir)
-                        raise
+            protect.unlock(self.data_dir, pin)  # at start the key into memory; later, the same key checked again
         except protect.WrongPin:
             self.error = "lock.wrong"
             return False

@@ -273,3 +273,15 @@ def test_sealing_stopped_after_any_file_is_finished_by_the_next_open(tmp_path, m
     assert enrollment.load(folder).token == TOKEN
     protect.forget(folder)
     assert not any(secret in _every_byte(folder) for secret in SECRETS[:4])
+
+
+def test_pin_commands_refuse_a_short_pin_and_a_second_set_with_one_line(data_dir):
+    _fill(data_dir)
+    short = subprocess.run([sys.executable, "-m", "fieldapp", "pin", "set", "--data", str(data_dir)], input="12\n",
+                           capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert short.returncode == 1 and short.stderr.strip() == "fieldapp: a PIN needs at least 4 digits (or 6 characters)"
+    assert not protect.has_pin(data_dir)
+    protect.set_pin(data_dir, PIN)
+    again = subprocess.run([sys.executable, "-m", "fieldapp", "pin", "set", "--data", str(data_dir)], input=f"{OTHER}\n",
+                           capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert again.returncode == 1 and "use `fieldapp pin change`" in again.stderr
