@@ -429,14 +429,8 @@ class Database(ABC):
 
     def current_records(self, team: str | None = None) -> list[dict]:
         """Every record's current version (of one team, or of all)."""
-        query = "SELECT record FROM records WHERE version > 0"
-        params: tuple = ()
-        if team is not None:
-            query += " AND team = ?"
-            params = (team,)
-        with self.transaction(write=False) as cur:
-            cur.execute(self.sql(query + " ORDER BY team, id"), params)
-            return [json.loads(body) for (body,) in cur.fetchall()]
+        rows = self._read("SELECT record FROM records", "team", team, where="version > 0", order=" ORDER BY team, id")
+        return [json.loads(body) for (body,) in rows]
 
     def current_deliveries(self, team: str | None = None) -> list[tuple[dict, str, str | None]]:
         """(record, team, delivered_by) for every record's current version (of one team, or of all).
@@ -444,28 +438,26 @@ class Database(ABC):
         `delivered_by` is the enrolled device whose push stored that version: the
         `sent_by` of the revision with the current (team, id, version, hash).
         """
-        query = ("SELECT r.record, r.team, v.sent_by FROM records r LEFT JOIN revisions v"
-                 " ON v.team = r.team AND v.id = r.id AND v.version = r.version AND v.hash = r.hash"
-                 " WHERE r.version > 0")
-        params: tuple = ()
-        if team is not None:
-            query += " AND r.team = ?"
-            params = (team,)
-        with self.transaction(write=False) as cur:
-            cur.execute(self.sql(query + " ORDER BY r.team, r.id"), params)
-            return [(json.loads(body), row_team, sent_by) for body, row_team, sent_by in cur.fetchall()]
+        rows = self._read("SELECT r.record, r.team, v.sent_by FROM records r LEFT JOIN revisions v"
+                          " ON v.team = r.team AND v.id = r.id AND v.version = r.version AND v.hash = r.hash",
+                          "r.team", team, where="r.version > 0", order=" ORDER BY r.team, r.id")
+        return [(json.loads(body), row_team, sent_by) for body, row_team, sent_by in rows]
 
     def revision_keys(self, team: str | None = None) -> list[tuple[str, int, str]]:
         """(id, version, hash) of every stored revision: what a check of exactly-once reads."""
-        query = "SELECT id, version, hash FROM revisions"
+        return [tuple(row) for row in self._read("SELECT id, version, hash FROM revisions", "team", team)]
+
+    def _read(self, select: str, team_column: str, team: str | None, *, where: str = "", order: str = "") -> list[tuple]:
+        """The rows of `select` (of one team, or of all), in one read transaction."""
+        conditions = [where] if where else []
         params: tuple = ()
         if team is not None:
-            query += " WHERE team = ?"
+            conditions.append(f"{team_column} = ?")
             params = (team,)
+        query = select + (" WHERE " + " AND ".join(conditions) if conditions else "") + order
         with self.transaction(write=False) as cur:
             cur.execute(self.sql(query), params)
-            return [tuple(row) for row in cur.fetchall()]
-
+            return cur.fetchall()
 
     # --- the chains -------------------------------------------------------------------------
 
