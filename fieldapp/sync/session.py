@@ -14,7 +14,7 @@ from fieldapp.store import RecordStore
 from . import enrollment
 from .client import SyncClient
 from .errors import NotEnrolled, SyncError
-from .pull import CURSOR, pull_team
+from .pull import CURSOR, WHOLE, pull_team
 from .push import PushReport, push_outbox
 
 LAST_SYNC = "last_sync"
@@ -43,10 +43,11 @@ def run_pass(store: RecordStore, data_dir: Path, *, transport: httpx.BaseTranspo
             raise NotEnrolled("this device is not enrolled with a server yet")
         kwargs = {"timeout": timeout} if timeout is not None else {}
         with SyncClient(linked.server_url, linked.token, transport=transport, **kwargs) as client:
-            if store.get_meta(CURSOR, "0") == "0":
+            if store.get_meta(CURSOR, "0") == "0" and not store.get_meta(WHOLE):
                 # A phone that never pulled learns its team first: a pull from the start
                 # brings back everything, this device's own versions too, so after the
-                # push they would all come back again.
+                # push they would all come back again. (Once it has, pull_team asks the
+                # server to leave its own out even while the cursor is still 0.)
                 pulled += pull_team(store, client)
             push_outbox(store, client, progress=progress, report=report)
             pulled += pull_team(store, client)
