@@ -89,6 +89,7 @@ class RecordStore:
         self._manifest_dirty = False
         self.problems: list[StoreProblem] = []
         self.repaired = 0  # records found held twice and folded into one, since open
+        self._closed = False
         self._meta_db: TinyDB | None = None
         self.device_id = ""
 
@@ -792,9 +793,14 @@ class RecordStore:
         assert self._meta_db is not None, "the store is not open"
         return self._meta_db.table("meta", cache_size=0)
 
-    def close(self) -> None:
+    def close(self, *, wiped: bool = False) -> None:
+        """Let go of the folder; a second close does nothing. `wiped`: the folder was wiped
+        under this store, so nothing of it (not even a cache) is written back."""
+        if self._closed:
+            return
+        self._closed = True
         with self._lock:
-            if self._manifest_dirty:
+            if self._manifest_dirty and not wiped:
                 self._save_manifest()
             for partition in self._partitions.values():
                 partition.close()

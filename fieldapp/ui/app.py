@@ -243,7 +243,7 @@ def run(data_dir: Path, *, web: bool, port: int | None = None, host: str = "127.
 
     def open_store(*, again: bool = False) -> tuple[RecordStore, SyncWorker]:
         if again and "store" in opened:  # the duress PIN wiped the folder: an empty store, as new
-            opened.pop("store").close()
+            opened.pop("store").close(wiped=True)
         if "store" not in opened:
             opened["store"] = RecordStore.open(data_dir)
             opened["worker"] = SyncWorker(opened["store"], data_dir)

@@ -90,3 +90,13 @@ def test_wipe_in_the_app_asks_once_then_removes_every_record_and_key(sealed):
     fresh = RecordStore.open(sealed)
     assert fresh.counts()["total"] == 0
     fresh.close()
+
+
+def test_a_store_closed_after_a_wipe_writes_nothing_back(sealed):
+    protect.unlock(sealed, PIN)
+    store = RecordStore.open(sealed)
+    store.create_call(call_data())  # the manifest cache waits to be written
+    protect.wipe(sealed)  # the duress PIN, given at a later lock, while the app's store is open
+    store.close(wiped=True)
+    store.close()  # a second close does nothing
+    assert [p for p in sealed.rglob("*") if p.is_file() and p.name != ".lock"] == []
