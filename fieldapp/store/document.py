@@ -8,11 +8,12 @@ version), the last version the server acknowledged, and the earlier versions
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from pydantic_core import from_json, to_json
 
 
 class SyncState(StrEnum):
@@ -23,8 +24,8 @@ class SyncState(StrEnum):
 
 
 def copy_json(data: Any) -> Any:
-    """A deep copy of plain JSON data; several times faster than copy.deepcopy."""
-    return json.loads(json.dumps(data))
+    """A deep copy of plain JSON data, through pydantic's compiled JSON: far faster than copy.deepcopy."""
+    return from_json(to_json(data))
 
 
 def new_document(record: dict[str, Any], *, state: SyncState, acked_version: int, mine: bool) -> dict[str, Any]:

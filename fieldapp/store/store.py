@@ -40,7 +40,7 @@ from fieldapp.core.records import InvalidRecord, RecordType, normalize
 
 from . import protect, reconcile
 from .document import StoredRecord, SyncState, copy_json, new_document
-from .durable import DurableJSONStorage, atomic_write, backup_of, decode, restore_missing
+from .durable import DurableJSONStorage, atomic_write, backup_of, decode, one_folder_sync, restore_missing
 from .errors import DamagedFile, NotInConflict, RecordNotFound, StoreError
 from .index import FORMAT, Generation, IdIndex, Manifest, stat_key, summarize
 from .lock import StoreLock
@@ -555,12 +555,13 @@ class RecordStore:
                     if key is not None:
                         by_key.setdefault(key, {})[rid] = v
                 applied: set[str] = set()
-                for key, these in by_key.items():
-                    def apply(partition: Partition, docs: list[Document], these: dict = these, applied: set = applied) -> None:
-                        hits = [d for d in docs if d["id"] in these]
-                        partition.update(lambda d: reconcile.apply_verdict(d, these[d["id"]]), [d.doc_id for d in hits])
-                        applied.update(d["id"] for d in hits)
-                    self._write(key, apply)
+                with one_folder_sync():  # a verdict lost to a power cut is asked for again: `duplicate`
+                    for key, these in by_key.items():
+                        def apply(partition: Partition, docs: list[Document], these: dict = these, applied: set = applied) -> None:
+                            hits = [d for d in docs if d["id"] in these]
+                            partition.update(lambda d: reconcile.apply_verdict(d, these[d["id"]]), [d.doc_id for d in hits])
+                            applied.update(d["id"] for d in hits)
+                        self._write(key, apply)
                 wanted = {rid: v for rid, v in wanted.items() if rid not in applied and self._ids.get(rid) is not None}
                 if not wanted:
                     break
@@ -585,46 +586,53 @@ class RecordStore:
                 page.append(normalize(dict(raw)))
             except InvalidRecord as exc:
                 log.warning("store: skipped a pulled record that does not fit the schema: %s", _fields_only(exc))
-        changed = 0
         with self._lock:
-            self._refresh()
-            if any(self._ids.get(r["id"]) is None for r in page):
-                self._complete_index()
-            versions_of: dict[str, list[dict]] = {}
-            for record in page:
-                versions_of.setdefault(record["id"], []).append(record)
-            known = {rid: v for rid, v in versions_of.items() if self._ids.get(rid) is not None}
-            for _attempt in (1, 2):
-                by_key: dict[str, dict[str, list[dict]]] = {}
-                for rid, versions in known.items():
-                    by_key.setdefault(self._ids.get(rid) or "", {})[rid] = versions
-                merged: set[str] = set()
-                for key, these in by_key.items():
-                    held = [d for d in self._docs(key) if d["id"] in these]
-                    if len(held) == len(these) and not any(self._would_change(d, these, page, conflicts) for d in held):
-                        merged.update(these)  # all known as they are: no write (a pull of its own records back)
-                        continue
-                    changed += self._write(key, partial(self._merge_known, these=these, page=page, conflicts=conflicts, merged=merged))
-                known = {rid: v for rid, v in known.items() if rid not in merged}
-                if not known:
-                    break
-                # The index named the wrong partition for these: read the folder again.
-                for rid in known:
-                    self._ids.forget(rid)
-                self._ids.complete = False
-                self._complete_index()
-                known = {rid: v for rid, v in known.items() if self._ids.get(rid) is not None}
-            by_day: dict[str, list[dict]] = {}
-            for rid, versions in versions_of.items():
-                if self._ids.get(rid) is not None:
-                    continue
-                doc = reconcile.pulled_document(versions[0], self.device_id)
-                reconcile.merge_page(doc, versions[1:], page, conflicts)
-                by_day.setdefault(day_of(versions[0]["created_at"]), []).append(doc)
-            for day, docs in sorted(by_day.items()):
-                self._place(day, docs)
-                changed += len(docs)
+            # The cursor moves on only after this returns: a page half kept at a
+            # power cut is pulled again, and whatever landed merges as known.
+            with one_folder_sync():
+                changed = self._keep_page(page, conflicts)
             self._repair_doubles()
+        return changed
+
+    def _keep_page(self, page: list[dict], conflicts: Mapping[str, Mapping]) -> int:
+        changed = 0
+        self._refresh()
+        if any(self._ids.get(r["id"]) is None for r in page):
+            self._complete_index()
+        versions_of: dict[str, list[dict]] = {}
+        for record in page:
+            versions_of.setdefault(record["id"], []).append(record)
+        known = {rid: v for rid, v in versions_of.items() if self._ids.get(rid) is not None}
+        for _attempt in (1, 2):
+            by_key: dict[str, dict[str, list[dict]]] = {}
+            for rid, versions in known.items():
+                by_key.setdefault(self._ids.get(rid) or "", {})[rid] = versions
+            merged: set[str] = set()
+            for key, these in by_key.items():
+                held = [d for d in self._docs(key) if d["id"] in these]
+                if len(held) == len(these) and not any(self._would_change(d, these, page, conflicts) for d in held):
+                    merged.update(these)  # all known as they are: no write (a pull of its own records back)
+                    continue
+                changed += self._write(key, partial(self._merge_known, these=these, page=page, conflicts=conflicts, merged=merged))
+            known = {rid: v for rid, v in known.items() if rid not in merged}
+            if not known:
+                break
+            # The index named the wrong partition for these: read the folder again.
+            for rid in known:
+                self._ids.forget(rid)
+            self._ids.complete = False
+            self._complete_index()
+            known = {rid: v for rid, v in known.items() if self._ids.get(rid) is not None}
+        by_day: dict[str, list[dict]] = {}
+        for rid, versions in versions_of.items():
+            if self._ids.get(rid) is not None:
+                continue
+            doc = reconcile.pulled_document(versions[0], self.device_id)
+            reconcile.merge_page(doc, versions[1:], page, conflicts)
+            by_day.setdefault(day_of(versions[0]["created_at"]), []).append(doc)
+        for day, docs in sorted(by_day.items()):
+            self._place(day, docs)
+            changed += len(docs)
         return changed
 
     @staticmethod
