@@ -14,10 +14,12 @@ never a record.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+from array import array
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -121,43 +123,176 @@ class Manifest:
 
 
 
+class _Names:
+    """16-byte names -> small ints, in about 20 bytes a name, whatever their number.
+
+    A dict of id strings costs some 125 bytes a record: 12 MB for a team's
+    100k records, on a phone. Here the names of a bucket (by their first 12
+    bits) are one bytes object, their values one array: a lookup is a C search
+    through a few hundred bytes, memory is the names and values themselves.
+    """
+
+    _BUCKETS = 4096
+
+    def __init__(self) -> None:
+        self._names: list[bytes] = [b""] * self._BUCKETS
+        self._values: list[array | None] = [None] * self._BUCKETS
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    @classmethod
+    def _bucket(cls, name: bytes) -> int:
+        return (name[0] << 4) | (name[1] >> 4)
+
+    @staticmethod
+    def _at(names: bytes, name: bytes) -> int:
+        at = names.find(name)
+        while at > 0 and at % 16:  # a match across two names: look on
+            at = names.find(name, at + 1)
+        return at
+
+    def get(self, name: bytes) -> int | None:
+        b = self._bucket(name)
+        at = self._at(self._names[b], name)
+        if at < 0:
+            return None
+        values = self._values[b]
+        assert values is not None
+        return values[at // 16]
+
+    def set(self, name: bytes, value: int) -> None:
+        b = self._bucket(name)
+        names = self._names[b]
+        at = self._at(names, name)
+        values = self._values[b]
+        if values is None:
+            values = self._values[b] = array("I")
+        if at < 0:
+            self._names[b] = names + name
+            values.append(value)
+            self._count += 1
+        else:
+            values[at // 16] = value
+
+    def pop(self, name: bytes) -> None:
+        b = self._bucket(name)
+        names = self._names[b]
+        at = self._at(names, name)
+        if at >= 0:
+            self._names[b] = names[:at] + names[at + 16:]
+            values = self._values[b]
+            assert values is not None
+            del values[at // 16]
+            self._count -= 1
+
+    def items(self) -> Iterator[tuple[bytes, int]]:
+        for names, values in zip(self._names, self._values):
+            if values:
+                for n, value in enumerate(values):
+                    yield names[16 * n:16 * n + 16], value
+
+    def values(self) -> Iterator[int]:
+        for values in self._values:
+            if values:
+                yield from values
+
+    def keep_only(self, wanted: Callable[[int], bool]) -> None:
+        """Drop every name whose value is not `wanted`: one pass."""
+        for b, values in enumerate(self._values):
+            if not values or all(wanted(v) for v in values):
+                continue
+            names = self._names[b]
+            kept = [n for n, v in enumerate(values) if wanted(v)]
+            self._names[b] = b"".join(names[16 * n:16 * n + 16] for n in kept)
+            self._values[b] = array("I", (values[n] for n in kept))
+            self._count -= len(values) - len(kept)
+
+
+def _binary(name: str) -> bytes:
+    """A log name (a record id, or a PIN store's 32-hex keyed hash) as 16 bytes."""
+    try:
+        raw = bytes.fromhex(name.replace("-", ""))
+    except ValueError:
+        raw = b""
+    if len(raw) == 16:
+        return raw
+    return hashlib.blake2b(name.encode("utf-8", "replace"), digest_size=16).digest()  # never a store's own id
+
+
+def _text(name: bytes, hyphens: bool) -> str:
+    text = name.hex()
+    if hyphens:
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    return text
+
+
 class IdIndex:
     """Record id -> partition key, known from the partitions read and from `ids.log`.
 
     Each log line is `<name> <partition>`: the record id itself in a plain
     store; with a PIN, a keyed hash of it (`Vault.index_name`), so the log
-    names no record. In memory the index is kept by the same names.
+    names no record. In memory each name is its 16 bytes (`_Names`), the
+    partition a number: a year of a big team's records costs a couple of MB.
     """
 
     def __init__(self, path: Path, vault: Any = None):
         self.path = path
+        self._plain = vault is None
         self._name = vault.index_name if vault is not None else (lambda record_id: record_id)
-        self.where: dict[str, str] = {}  # name -> partition key
-        self.loaded = False  # ids.log read whole into `where`
-        self.complete = False  # `where` checked against every partition's count
+        self._where = _Names()  # name -> partition number
+        self._keys: list[str | None] = []  # partition number -> key (None: dropped)
+        self._number: dict[str, int] = {}  # key -> partition number
+        self.loaded = False  # ids.log read whole
+        self.complete = False  # checked against every partition's count
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def _binary(self, record_id: str) -> bytes:
+        return _binary(self._name(record_id))
+
+    def _numbered(self, key: str) -> int:
+        number = self._number.get(key)
+        if number is None:
+            number = self._number[key] = len(self._keys)
+            self._keys.append(key)
+        return number
+
+    def _key(self, number: int | None) -> str | None:
+        return None if number is None else self._keys[number]
 
     def get(self, record_id: str) -> str | None:
-        return self.where.get(self._name(record_id))
+        return self._key(self._where.get(self._binary(record_id)))
 
     def forget(self, record_id: str) -> None:
-        self.where.pop(self._name(record_id), None)
+        self._where.pop(self._binary(record_id))
+
+    def _drop(self, gone: set[str]) -> None:
+        if not gone:
+            return
+        numbers = {self._number.pop(key) for key in gone if key in self._number}
+        for number in numbers:
+            self._keys[number] = None
+        self._where.keep_only(lambda number: number not in numbers)
 
     def drop_partitions(self, keys: set[str]) -> None:
-        for name in [name for name, key in self.where.items() if key in keys]:
-            del self.where[name]
+        self._drop(set(keys))
 
     def saw(self, key: str, docs: Iterable[Mapping[str, Any]]) -> list[str]:
         """Note the ids a partition holds; return those last seen in another partition."""
         elsewhere = []
-        where, name_of = self.where, self._name
+        number = self._numbered(key)
+        where, name_of = self._where, self._binary
         for doc in docs:
             rid = doc["id"]
             name = name_of(rid)
             before = where.get(name)
-            if before != key:
-                if before is not None:
+            if before != number:
+                if before is not None and self._keys[before] is not None:
                     elsewhere.append(rid)
-                where[name] = key
+                where.set(name, number)
         return elsewhere
 
     def scan(self, record_id: str) -> str | None:
@@ -178,32 +313,27 @@ class IdIndex:
         return key if len(key) == 14 else None
 
     def load(self, keys: Mapping[str, Any]) -> None:
-        """Read `ids.log` whole; entries naming a partition that is not in `keys` are dropped."""
+        """Read `ids.log` whole, line by line; entries naming a partition that is not in `keys` are dropped."""
         self.loaded = True
+        logged = _Names()
         try:
-            with open(self.path, "rb") as f:
-                text = f.read().decode("ascii", "replace")
+            with open(self.path, encoding="ascii", errors="replace") as f:
+                for line in f:  # a later line wins: a repaired record's last home
+                    name, _, key = line.partition(" ")
+                    key = key[:-1] if key.endswith("\n") else ""  # no end: a line torn by a crash
+                    if len(name) in (32, 36) and key in keys:
+                        logged.set(_binary(name), self._numbered(key))
         except OSError:
             return
-        tokens = text.split()
-        pairs: Iterable[tuple[str, str]]
-        if len(tokens) % 2 == 0 and text.endswith("\n"):
-            pairs = zip(tokens[0::2], tokens[1::2])
-        else:  # a line torn by a crash: read line by line, skip it; the count check rebuilds
-            pairs = ((parts[0], parts[1]) for parts in (line.split() for line in text.splitlines()) if len(parts) == 2)
-        logged: dict[str, str] = {}
-        for name, key in pairs:  # a later line wins: a repaired record's last home
-            if key in keys and len(name) in (32, 36):
-                logged[name] = key
-        known = self.where
-        for name, key in logged.items():  # what a partition read showed wins over the log
-            known.setdefault(name, key)
+        where = self._where
+        for binary, number in logged.items():  # what a partition read showed wins over the log
+            if where.get(binary) is None:
+                where.set(binary, number)
 
     def note(self, pairs: list[tuple[str, str]]) -> None:
-        name_of = self._name
-        named = [(name_of(record_id), key) for record_id, key in pairs]
+        named = [(self._name(record_id), key) for record_id, key in pairs]
         for name, key in named:
-            self.where[name] = key
+            self._where.set(_binary(name), self._numbered(key))
         try:
             with open(self.path, "a", encoding="ascii") as f:
                 f.write("".join(f"{name} {key}\n" for name, key in named))
@@ -212,17 +342,18 @@ class IdIndex:
 
     def short_partitions(self, summaries: Mapping[str, Mapping[str, Any]]) -> list[str]:
         """Partitions holding more records than the index knows of: they must be read."""
-        known = Counter(self.where.values())
-        return [key for key, summary in summaries.items() if known.get(key, 0) != summary["count"]]
+        known = Counter(self._where.values())
+        return [key for key, summary in summaries.items()
+                if known.get(self._number.get(key, -1), 0) != summary["count"]]
 
     def drop_missing(self, keys: Mapping[str, Any]) -> None:
         """Forget entries naming a partition that no longer exists."""
-        gone = [name for name, key in self.where.items() if key not in keys]
-        for name in gone:
-            del self.where[name]
+        self._drop({key for key in self._number if key not in keys})
 
     def rewrite(self) -> None:
-        lines = "".join(f"{name} {key}\n" for name, key in self.where.items())
+        keys, plain = self._keys, self._plain
+        lines = "".join(f"{_text(name, plain)} {keys[number]}\n" for name, number in self._where.items()
+                        if keys[number] is not None)
         try:
             atomic_write(self.path, lines.encode("ascii"), durable=False)
         except OSError as exc:

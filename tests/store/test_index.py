@@ -216,7 +216,7 @@ def test_the_id_log_loads_in_one_pass(tmp_path):
             return super().__contains__(key)
 
     index.load(Keys(keys))
-    assert len(index.where) == len(lines)
+    assert len(index) == len(lines)
     assert calls <= len(lines) + 1
 
 
@@ -258,3 +258,60 @@ def test_a_pass_lists_the_folder_only_when_another_process_wrote(data_dir, monke
     finally:
         store.close()
         other.close()
+
+
+# --- the id index's own memory ------------------------------------------------------------------
+
+
+def test_the_id_index_costs_a_few_dozen_bytes_a_record_not_a_dict_entry(tmp_path):
+    """A dict of id strings cost about 125 bytes a record: 12 MB of a phone's memory for 100k records."""
+    import tracemalloc
+
+    index = IdIndex(tmp_path / "ids.log")
+    keys = [f"2026-{m:02d}-{d:02d}.{c:03d}" for m in range(1, 13) for d in range(1, 29) for c in range(3)]
+    docs = [{"id": str(uuid.uuid4())} for _ in range(40_000)]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for n, key in enumerate(keys):
+            index.saw(key, docs[n * 40:(n + 1) * 40])
+        cost = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(index) == len(docs)
+    assert cost / len(docs) < 40, f"{cost / len(docs):.0f} bytes a record"
+    assert all(index.get(docs[n]["id"]) == keys[n // 40] for n in range(0, len(docs), 97))
+
+
+def test_names_are_found_only_on_their_own_boundary():
+    """A name's bytes can appear across two others in the same bucket: that is not the name."""
+    from fieldapp.store.index import _Names
+
+    names = _Names()
+    first = bytes.fromhex("abc0" + "11" * 12 + "abc0")
+    second = bytes.fromhex("abc0" + "22" * 14)
+    names.set(first, 1)
+    names.set(second, 2)
+    straddling = (first + second)[14:30]  # the bucket's bytes hold it at offset 14
+    assert straddling[:2] == b"\xab\xc0" and straddling not in (first, second)
+    assert names.get(straddling) is None
+    names.set(straddling, 3)
+    assert (names.get(first), names.get(second), names.get(straddling), len(names)) == (1, 2, 3, 3)
+    names.pop(second)
+    assert (names.get(first), names.get(second), names.get(straddling), len(names)) == (1, None, 3, 2)
+    names.keep_only(lambda value: value != 1)
+    assert (names.get(first), names.get(straddling), len(names)) == (None, 3, 1)
+
+
+def test_the_id_log_written_again_reads_back_the_same(tmp_path):
+    index = IdIndex(tmp_path / "ids.log")
+    keys = {f"2026-11-{d:02d}.000": {} for d in range(1, 11)}
+    ids = {str(uuid.uuid4()): key for key in keys for _ in range(5)}
+    index.note(list(ids.items()))
+    index.rewrite()
+    again = IdIndex(tmp_path / "ids.log")
+    again.load(keys)
+    assert {rid: again.get(rid) for rid in ids} == ids
+    assert again.scan(next(iter(ids))) == ids[next(iter(ids))]
+    index.drop_partitions({"2026-11-01.000"})
+    assert [rid for rid in ids if index.get(rid) is None] == [rid for rid, key in ids.items() if key == "2026-11-01.000"]
