@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 from pydantic import ValidationError
+from pydantic_core import to_json
 
 from fieldapp.core.protocol import API_PREFIX, PullResponse, PushResponse, Verdict
 
@@ -77,11 +78,10 @@ class SyncClient:
     def health(self) -> dict[str, Any]:
         return _json(self._request("GET", "/health"))
 
-    def push(self, records: list[dict], *, encoded: list[str] | None = None) -> list[Verdict]:
-        """Send `records` (`encoded`: each already as JSON, to skip encoding them again)."""
-        if encoded is None:
-            encoded = [encode_record(r) for r in records]
-        body = gzip.compress(('{"records":[' + ",".join(encoded) + "]}").encode(), 6)
+    def push(self, records: list[dict], *, body: bytes | None = None) -> list[Verdict]:
+        """Send `records` (`body`: them as `pack_push` made it, to skip making it again)."""
+        if body is None:
+            body = pack_push([encode_record(r) for r in records])
         answer = self._request("POST", "/push", content=body,
                                headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
         try:
@@ -132,8 +132,14 @@ class _Link:
                 and self.sent and not self.connected and not self.answered)
 
 
-def encode_record(record: dict) -> str:
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+def encode_record(record: dict) -> bytes:
+    """One record as it goes on the wire: compact JSON, UTF-8 (pydantic's compiled encoder)."""
+    return to_json(record)
+
+
+def pack_push(encoded: list[bytes]) -> bytes:
+    """The body of a push, gzipped, from records already encoded."""
+    return gzip.compress(b'{"records":[' + b",".join(encoded) + b"]}", 6)
 
 
 def _matches(verdicts: list[Verdict], records: list[dict]) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
@@ -59,6 +58,8 @@ def sync(data_dir: Path, *, once: bool, out: TextIO, landed: Callable[[int, int]
                 return 0
             print(f"not finished: {_explain(result)}", file=out)
             return 1
+        import asyncio  # the loop only: `--once` starts faster without it
+
         from .worker import SyncWorker
 
         worker = SyncWorker(store, data_dir)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from fieldapp.core.protocol import SENT_STATUSES, Verdict
 from fieldapp.store import RecordStore
 
-from .client import SyncClient, encode_record
+from .client import SyncClient, encode_record, pack_push
 
 # Large batches amortize the round trip, the fsyncs and the server's
 # transaction; well under the server's limits (1,000 records, 4 MiB).
@@ -56,20 +56,22 @@ class PushReport:
 @dataclass
 class Batch:
     records: list[dict]
-    encoded: list[str]  # each record as it goes on the wire
+    body: bytes = b""  # the request, packed here while the batch before is on the wire
 
 
 def next_batch(store: RecordStore, *, skip: Collection[str] = ()) -> Batch:
-    batch = Batch([], [])
+    batch = Batch([])
+    encoded: list[bytes] = []
     size = 0
     for record in store.outbox(limit=BATCH_RECORDS, skip=skip):
         text = encode_record(record)
-        encoded = len(text.encode())
-        if batch.records and size + encoded > BATCH_BYTES:
+        if batch.records and size + len(text) > BATCH_BYTES:
             break
         batch.records.append(record)
-        batch.encoded.append(text)
-        size += encoded
+        encoded.append(text)
+        size += len(text)
+    if batch.records:
+        batch.body = pack_push(encoded)
     return batch
 
 
@@ -90,7 +92,7 @@ def push_outbox(store: RecordStore, client: SyncClient, *, progress: Callable[[i
         if link_failed.is_set():
             raise NotSent()
         try:
-            return client.push(batch.records, encoded=batch.encoded)
+            return client.push(batch.records, body=batch.body)
         except BaseException:
             link_failed.set()
             raise
