@@ -172,3 +172,39 @@ def test_the_command_line_says_what_happened_and_where(data_dir, capsys):
     assert "warning: 2026-11-24.000.json is not valid JSON" in captured.err
     assert str(data_dir / "damaged") in captured.err
     assert len(report["problems"]) == 1
+
+
+def test_a_page_of_verdicts_fsyncs_every_file_it_writes_and_the_folder_once(data_dir, monkeypatch):
+    """Power-cut safety at a page's cost: each chunk's bytes are on disk before its rename,
+    the renames once, before the verdicts count as saved. A single save still syncs its own."""
+    from datetime import datetime, timedelta, timezone
+
+    from fieldapp.store import durable
+
+    store = RecordStore.open(data_dir)
+    start = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
+    records = [store.create_call(call_data(), now=start + timedelta(minutes=i)) for i in range(150)]  # 4 chunks
+    files, folders = [], []
+    real_fsync, real_dir = os.fsync, durable.fsync_dir
+
+    def fsync(fd):
+        if not folders or folders[-1] is not None:  # not the folder's own fsync
+            files.append(fd)
+        real_fsync(fd)
+
+    def fsync_dir(folder):
+        folders.append(None)
+        real_dir(folder)
+        folders[-1] = folder
+
+    monkeypatch.setattr(durable.os, "fsync", fsync)
+    monkeypatch.setattr(durable, "fsync_dir", fsync_dir)
+    try:
+        store.record_verdicts([{"id": r["id"], "version": 1, "status": "accepted", "errors": []} for r in records])
+        assert store.counts()["sent"] == 150
+        assert len(files) == 4 and folders == [data_dir / "days"]
+        files.clear(), folders.clear()
+        store.create_call(call_data(), now=start)
+        assert len(files) == 1 and folders == [data_dir / "days"]
+    finally:
+        store.close()
