@@ -1,5 +1,5 @@
 import sys
 
-from fieldapp.cli import main
+from fieldapp.cli import entry
 
-sys.exit(main())
+sys.exit(entry())
