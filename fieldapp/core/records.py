@@ -32,7 +32,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PlainSerializer,
     StrictBool,
     StrictInt,
     ValidationError,
@@ -151,10 +150,15 @@ _RFC3339 = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:
 
 
 def _check_real_time(value: str) -> str:
+    # Called for every time of every record the server takes in: the usual
+    # upper-case form goes straight to the parser.
     try:
-        datetime.fromisoformat(value.replace("z", "Z").replace("t", "T"))
+        datetime.fromisoformat(value)
     except ValueError:
-        raise ValueError("is not a real date and time") from None
+        try:
+            _moment(value)
+        except ValueError:
+            raise ValueError("is not a real date and time") from None
     return value
 
 
@@ -164,7 +168,7 @@ _PHONE = r"^\+?[0-9 ()\-]{3,32}$"
 Timestamp = Annotated[str, Field(max_length=40, pattern=_RFC3339), AfterValidator(_check_real_time)]
 # A UUID, hyphenated or not, in either case (or as {...} or urn:uuid:...), with no
 # surrounding spaces; stored and sent in the canonical lower-case hyphenated form.
-RecordId = Annotated[uuid.UUID, PlainSerializer(str, return_type=str, when_used="json")]
+RecordId = uuid.UUID  # serialized by pydantic's core as the canonical lower-case hyphenated text
 DeviceId = Annotated[str, Field(max_length=64, pattern=_DEVICE_ID)]
 Phone = Annotated[str, Field(max_length=32, pattern=_PHONE)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]

@@ -34,7 +34,8 @@ def create_app(database: Database | str) -> FastAPI:
     )
     app.state.database = db
     # Verdict lists and pull pages shrink several times over: slow links are the normal case.
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    # Level 6, as the phone packs its pushes: within 3% of level 9's size at half its time.
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     for module in (health, push, pull, reports):
         app.include_router(module.router, prefix=API_PREFIX)
 
