@@ -29,7 +29,8 @@ from tinydb.storages import Storage
 
 from .errors import DamagedFile
 
-__all__ = ["DamagedFile", "DurableJSONStorage", "atomic_write", "backup_of", "one_folder_sync", "restore_missing"]
+__all__ = ["DamagedFile", "DurableJSONStorage", "atomic_write", "backup_of", "folder_sync_held", "one_folder_sync",
+           "restore_missing"]
 
 # Folders whose fsync waits for the end of the `one_folder_sync` block around this write.
 _held_folders: ContextVar[set[Path] | None] = ContextVar("held_folders", default=None)
@@ -63,6 +64,11 @@ def one_folder_sync() -> Iterator[None]:
         _held_folders.reset(token)
         for folder in sorted(folders):
             fsync_dir(folder)
+
+
+def folder_sync_held() -> bool:
+    """Inside a `one_folder_sync` block (where no write may move a record between files)."""
+    return _held_folders.get() is not None
 
 
 def _temp_name(path: Path, suffix: str) -> Path:

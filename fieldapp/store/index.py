@@ -211,13 +211,21 @@ class _Names:
 
 
 def _binary(name: str) -> bytes:
-    """A log name (a record id, or a PIN store's 32-hex keyed hash) as 16 bytes."""
-    try:
-        raw = bytes.fromhex(name.replace("-", ""))
-    except ValueError:
-        raw = b""
-    if len(raw) == 16:
-        return raw
+    """A log name (a record id, or a PIN store's 32-hex keyed hash) as 16 bytes.
+
+    Only the canonical text (lower case, hyphens where a UUID has them) is read
+    as hex: an id typed in upper case is another name, not found, and never
+    stands in for the record it spells.
+    """
+    hexed = name[:8] + name[9:13] + name[14:18] + name[19:23] + name[24:] if len(name) == 36 else name
+    if len(hexed) == 32 and (len(name) == 32 or name[8] + name[13] + name[18] + name[23] == "----") \
+            and hexed == hexed.lower():
+        try:
+            raw = bytes.fromhex(hexed)  # (which skips spaces between pairs)
+        except ValueError:
+            raw = b""
+        if len(raw) == 16:
+            return raw
     return hashlib.blake2b(name.encode("utf-8", "replace"), digest_size=16).digest()  # never a store's own id
 
 

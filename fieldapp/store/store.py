@@ -40,7 +40,7 @@ from fieldapp.core.records import InvalidRecord, RecordType, normalize
 
 from . import protect, reconcile
 from .document import StoredRecord, SyncState, copy_json, new_document
-from .durable import DurableJSONStorage, atomic_write, backup_of, decode, one_folder_sync, restore_missing
+from .durable import DurableJSONStorage, atomic_write, backup_of, decode, folder_sync_held, one_folder_sync, restore_missing
 from .errors import DamagedFile, NotInConflict, RecordNotFound, StoreError
 from .index import FORMAT, Generation, IdIndex, Manifest, stat_key, summarize
 from .lock import StoreLock
@@ -390,6 +390,8 @@ class RecordStore:
 
     def _repair_doubles(self) -> None:
         """Fold every record found in two partitions into one copy: the newest, nothing lost."""
+        # Each fold writes the kept copy, then removes the others: each write on disk before the next.
+        assert not folder_sync_held(), "a fold moves a record between files: never inside one_folder_sync"
         doubles, self._doubles = self._doubles, {}
         for rid, keys in doubles.items():
             holders = [(key, doc) for key in sorted(keys) if key in self._manifest.summaries

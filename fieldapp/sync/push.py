@@ -56,7 +56,7 @@ class PushReport:
 @dataclass
 class Batch:
     records: list[dict]
-    body: bytes = b""  # the request, packed here while the batch before is on the wire
+    body: bytes | None = None  # the request, packed here while the batch before is on the wire
 
 
 def next_batch(store: RecordStore, *, skip: Collection[str] = ()) -> Batch:

@@ -315,3 +315,14 @@ def test_the_id_log_written_again_reads_back_the_same(tmp_path):
     assert again.scan(next(iter(ids))) == ids[next(iter(ids))]
     index.drop_partitions({"2026-11-01.000"})
     assert [rid for rid in ids if index.get(rid) is None] == [rid for rid, key in ids.items() if key == "2026-11-01.000"]
+
+
+def test_an_id_typed_in_upper_case_is_not_found_and_costs_the_real_record_nothing(data_dir):
+    ids = _history(data_dir, 60)
+    store = RecordStore.open(data_dir)
+    try:
+        assert store.get(ids[0]) is not None
+        assert store.get(ids[0].upper()) is None
+        assert store._ids.get(ids[0]) is not None and store._ids.complete  # its index entry stood
+    finally:
+        store.close()
