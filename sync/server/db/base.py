@@ -74,9 +74,8 @@ INSTALLATION_COLUMNS = ("team", "device_id", "enrolled_device", "bound_at")
 TAG_COLUMNS = ("team", "tag", "record_id")
 
 
-def canonical_json(record: dict) -> str:
-    """Sorted keys, no spaces, UTF-8 as is: the same record always gives the same text."""
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+# Sorted keys, no spaces, UTF-8 as is: the same record always gives the same text (the chain's own encoder).
+canonical_json = chain.canonical_json
 
 
 def _sha256(text: str) -> str:
