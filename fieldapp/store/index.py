@@ -122,7 +122,6 @@ class Manifest:
         self.stats.pop(key, None)
 
 
-
 class _Names:
     """16-byte names -> small ints, in about 20 bytes a name, whatever their number.
 
@@ -142,8 +141,8 @@ class _Names:
     def __len__(self) -> int:
         return self._count
 
-    @classmethod
-    def _bucket(cls, name: bytes) -> int:
+    @staticmethod
+    def _bucket(name: bytes) -> int:
         return (name[0] << 4) | (name[1] >> 4)
 
     @staticmethod

@@ -401,14 +401,7 @@ class RecordStore:
             folded = reconcile.fold_copies([dict(doc) for _, doc in holders])
             keep = holders[0][0]
 
-            def replace(partition: Partition, docs: list[Document], rid: str = rid, folded: dict = folded) -> None:
-                def become(d: dict) -> None:
-                    d.clear()
-                    d.update(copy_json(folded))
-
-                partition.update(become, [d.doc_id for d in docs if d["id"] == rid])
-
-            self._write(keep, replace)
+            self._write(keep, partial(_replace_docs, {doc.doc_id: copy_json(folded) for key, doc in holders if key == keep}))
             for key in sorted({key for key, _ in holders} - {keep}):
                 self._write(key, partial(_remove_all, {rid}))
             self._ids.note([(rid, keep)])
@@ -612,10 +605,16 @@ class RecordStore:
             merged: set[str] = set()
             for key, these in by_key.items():
                 held = [d for d in self._docs(key) if d["id"] in these]
-                if len(held) == len(these) and not any(self._would_change(d, these, page, conflicts) for d in held):
-                    merged.update(these)  # all known as they are: no write (a pull of its own records back)
-                    continue
-                changed += self._write(key, partial(self._merge_known, these=these, page=page, conflicts=conflicts, merged=merged))
+                merged.update(d["id"] for d in held)
+                new: dict[int, dict] = {}  # doc id -> the document with the page merged in, where that changes it
+                for d in held:
+                    trial = copy_json(dict(d))
+                    reconcile.merge_page(trial, these[d["id"]], page, conflicts)
+                    if trial != dict(d):
+                        new[d.doc_id] = trial
+                if new:  # none when all are known as they are (a pull of its own records back): no write
+                    self._write(key, partial(_replace_docs, new))
+                    changed += len(new)
             known = {rid: v for rid, v in known.items() if rid not in merged}
             if not known:
                 break
@@ -635,27 +634,6 @@ class RecordStore:
         for day, docs in sorted(by_day.items()):
             self._place(day, docs)
             changed += len(docs)
-        return changed
-
-    @staticmethod
-    def _would_change(doc: Mapping[str, Any], these: dict[str, list[dict]], page: list[dict], conflicts: Mapping[str, Mapping]) -> bool:
-        trial = copy_json(dict(doc))
-        reconcile.merge_page(trial, these[trial["id"]], page, conflicts)
-        return trial != dict(doc)
-
-    def _merge_known(self, partition: Partition, docs: list[Document], *, these: dict[str, list[dict]],
-                     page: list[dict], conflicts: Mapping[str, Mapping], merged: set[str]) -> int:
-        changed = 0
-
-        def apply(d: dict) -> None:
-            nonlocal changed
-            before = copy_json(d)
-            reconcile.merge_page(d, these[d["id"]], page, conflicts)
-            changed += d != before
-
-        hits = [d for d in docs if d["id"] in these]
-        partition.update(apply, [d.doc_id for d in hits])
-        merged.update(d["id"] for d in hits)
         return changed
 
     # --- reading ---------------------------------------------------------------------------------
@@ -829,6 +807,16 @@ def _plain(obj: Any) -> dict:
     if hasattr(obj, "model_dump"):
         return obj.model_dump(mode="json")
     return dict(vars(obj))
+
+
+def _replace_docs(new: Mapping[int, dict], partition: Partition, docs: list[Document]) -> None:
+    """Each document numbered in `new` (TinyDB's doc id) becomes its new content."""
+    for doc_id, content in new.items():
+        def become(d: dict, content: dict = content) -> None:
+            d.clear()
+            d.update(content)
+
+        partition.update(become, [doc_id])
 
 
 def _remove_all(record_ids: set[str], partition: Partition, docs: list[Document]) -> None:
