@@ -55,3 +55,15 @@ def recovery_record(call_id: str | None = None, **changes) -> dict:
     }
     record.update(changes)
     return record
+
+
+def call_in_conflict(store, *, notes: str, their_notes: str, their_device: str) -> dict:
+    """A call the server took as version 1, then cancelled here ("false alarm") while another
+    device completed it first (`their_notes`): the server answers `conflict`. Returns the call as saved."""
+    call = store.create_call(call_data(notes=notes))
+    store.record_verdicts([{"id": call["id"], "version": 1, "status": "accepted"}])
+    store.edit(call["id"], data=call_data(status="cancelled", notes="false alarm"))
+    theirs = {**call, "version": 2, "base_version": 1, "device_id": their_device,
+              "data": {**call["data"], "status": "completed", "notes": their_notes}}
+    store.record_verdicts([{"id": call["id"], "version": 2, "status": "conflict", "server_record": theirs}])
+    return call

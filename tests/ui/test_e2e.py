@@ -449,15 +449,22 @@ def test_a_recovery_is_corrected_then_withdrawn_in_the_app_and_each_version_sync
         phone.tap("save-recovery")
         phone.wait_for("add-recovery")
         assert "Correction saved" in phone.text() and "Deceased × 3" in phone.text()
-        phone.tap("sync-badge")
-        phone.tap("send-now")
-        for _ in range(150):
-            if (recovery_id, 2) in link.stored_versions():
-                break
-            phone.page.wait_for_timeout(200)
-        assert (recovery_id, 2) in link.stored_versions()
-        [stored] = [r for r in export(data) if r["id"] == recovery_id]
-        assert stored["version"] == 2 and stored["data"]["outcome"] == "deceased" and stored["data"]["count"] == 3
+
+        def sent(version: int) -> dict:
+            """Send now from the badge; the recovery's data once the server holds `version`."""
+            phone.tap("sync-badge")
+            phone.tap("send-now")
+            for _ in range(150):
+                if (recovery_id, version) in link.stored_versions():
+                    break
+                phone.page.wait_for_timeout(200)
+            assert (recovery_id, version) in link.stored_versions()
+            [stored] = [r for r in export(data) if r["id"] == recovery_id]
+            assert stored["version"] == version
+            return stored["data"]
+
+        stored = sent(2)
+        assert stored["outcome"] == "deceased" and stored["count"] == 3
         # withdrawn as entered in error: asked first, then a version 3 marked so, which syncs too
         phone.page.go_back()  # from what the badge opened, back to the call
         phone.tap(f"recovery-{recovery_id}")
@@ -466,15 +473,7 @@ def test_a_recovery_is_corrected_then_withdrawn_in_the_app_and_each_version_sync
         phone.tap("withdraw-confirm")
         phone.wait_for("add-recovery")
         assert "Recovery withdrawn as entered in error" in phone.text() and "Deceased 0" in phone.text()
-        phone.tap("sync-badge")
-        phone.tap("send-now")
-        for _ in range(150):
-            if (recovery_id, 3) in link.stored_versions():
-                break
-            phone.page.wait_for_timeout(200)
-        assert (recovery_id, 3) in link.stored_versions()
-        [stored] = [r for r in export(data) if r["id"] == recovery_id]
-        assert stored["version"] == 3 and stored["data"]["withdrawn"] is True
+        assert sent(3)["withdrawn"] is True
     finally:
         stop_app(proc)
 

@@ -20,7 +20,7 @@ from fieldapp.store import RecordStore
 from fieldapp.ui.lead import LeadDay
 from fieldapp.sync import enrollment
 from fieldapp.sync.session import run_pass
-from tests.records_factory import call_data, recovery_data
+from tests.records_factory import call_data, call_in_conflict, recovery_data
 from tests.sync.conftest import link  # noqa: F401  (fixture: a real server on loopback)
 
 TZ = timezone(timedelta(hours=3))
@@ -185,13 +185,7 @@ def test_the_apps_export_names_the_team_once_pulled(lead, data_dir):
 
 
 def test_conflict_side_by_side_and_a_combined_resolution(lead):
-    store = lead.store
-    call = store.create_call(call_data(notes="ours"))
-    store.record_verdicts([{"id": call["id"], "version": 1, "status": "accepted"}])
-    store.edit(call["id"], data=call_data(status="cancelled", notes="false alarm"))
-    theirs = {**call, "version": 2, "base_version": 1, "device_id": "dev-b",
-              "data": {**call["data"], "status": "completed", "notes": "all out"}}
-    store.record_verdicts([{"id": call["id"], "version": 2, "status": "conflict", "server_record": theirs}])
+    call = call_in_conflict(lead.store, notes="ours", their_notes="all out", their_device="dev-b")
     fields = {d.field: (d.ours, d.theirs) for d in lead.differences(call["id"])}
     assert fields == {"data.status": ("cancelled", "completed"), "data.notes": ("false alarm", "all out")}
     assert lead.plan(call["id"]).changes == []  # nothing kept: the server's version as it is

@@ -86,16 +86,12 @@ def test_a_lead_filters_to_refused_approves_and_opens_the_figures(app, phone):
 
 
 def test_the_conflict_screen_lists_the_leads_own_change_in_english_and_arabic(app, phone):
-    from tests.records_factory import call_data
+    from tests.records_factory import call_in_conflict
 
     url, data = app
     store = RecordStore.open(data)
-    call = store.create_call(call_data(notes="two trapped on the 3rd floor"))
-    store.record_verdicts([{"id": call["id"], "version": 1, "status": "accepted"}])
-    store.edit(call["id"], data=call_data(status="cancelled", notes="false alarm"))
-    theirs = {**call, "version": 2, "base_version": 1, "device_id": "dev-other",
-              "data": {**call["data"], "status": "completed", "notes": "closed by team 2"}}
-    store.record_verdicts([{"id": call["id"], "version": 2, "status": "conflict", "server_record": theirs}])
+    call = call_in_conflict(store, notes="two trapped on the 3rd floor", their_notes="closed by team 2",
+                            their_device="dev-other")
     store.close()
 
     phone.open(url)
