@@ -327,7 +327,7 @@ def test_a_bundle_carries_the_chain_the_records_and_a_manifest_and_verifies(db, 
     assert [(l["record"]["id"], l["record"]["version"]) for l in lines] == [(r["id"], r["version"]) for r in stored]
     assert all(l["sent_by"] == "dev-a" and l["received_at"] and l["team"] == TEAM for l in lines)
     # no personal field, no salt by default
-    assert b"Ahmad" not in files["records.jsonl"] and b"933" not in files["records.jsonl"] and b"salt" not in files["records.jsonl"]
+    assert b"Ahmad" not in files["records.jsonl"] and b"933 000 11" not in files["records.jsonl"] and b"salt" not in files["records.jsonl"]
     assert lines[1]["record"]["data"]["tag"] == f"{TEAM}-dev-a-T0"
     code, out = run("verify-bundle", str(path))
     assert code == 0 and f"chain of 9 versions whole from seq 1 to seq 9, head {head['link']}" in out, out

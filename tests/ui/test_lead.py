@@ -152,7 +152,7 @@ def test_the_apps_export_asks_before_names_and_phone_numbers_leave(lead, data_di
 
     plain = state.export_day(lead, "csv")
     text = plain.read_text(encoding="utf-8-sig")
-    assert "Demo Name 1" not in text and "944" not in text and "caller_phone" not in text
+    assert "Demo Name 1" not in text and "944 555 666" not in text and "caller_phone" not in text
     assert state.notice == f"Saved to {plain.name}"
 
     state.set_export_personal(True)
@@ -162,7 +162,7 @@ def test_the_apps_export_asks_before_names_and_phone_numbers_leave(lead, data_di
     assert "with names and phone numbers" in state.notice
     assert state.queue.include_personal is False  # each export asks again
     geo = state.export_day(lead, "geojson").read_text(encoding="utf-8")
-    assert "Demo Name 1" not in geo and "944" not in geo
+    assert "Demo Name 1" not in geo and "944 555 666" not in geo
 
     state.set_export_personal(True)
     geo = json.loads(state.export_day(lead, "geojson").read_text(encoding="utf-8"))
