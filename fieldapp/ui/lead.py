@@ -14,7 +14,7 @@ from typing import Any
 
 from fieldapp.core import exports
 from fieldapp.core.figures import day_figures, record_day
-from fieldapp.store import RecordStore, StoredRecord
+from fieldapp.store import NotInConflict, RecordStore, StoredRecord
 
 FILTERS = ("waiting", "refused", "conflict", "unreviewed")
 
@@ -170,6 +170,8 @@ class LeadDay:
     def resolve(self, record_id: str, *, keep: str = "theirs", take_ours: set[str] | None = None) -> dict:
         """Keep one side, or combine: the server's data with the fields named in `take_ours`."""
         plan = self.plan(record_id, keep=keep, take_ours=take_ours)
+        if plan is None:  # resolved meanwhile (here or by a pull): nothing left to combine
+            raise NotInConflict(f"record {record_id} is not in conflict")
         return self.store.resolve_conflict(record_id, data=plan.data, review=plan.review)
 
     def calls_without_coordinates(self, day: str) -> int:
@@ -190,7 +192,7 @@ class LeadDay:
 
         records = [s.record for s in self._all()]
         team = self.store.get_meta("team") or None
-        options = {"include_personal": include_personal, "day": day, "provenance": exports.one_team(records, team)}
+        options: dict[str, Any] = {"include_personal": include_personal, "day": day, "provenance": exports.one_team(records, team)}
         folder = self.data_dir / "exports"
         folder.mkdir(exist_ok=True)
         path = folder / exports.export_filename(team, day, fmt)

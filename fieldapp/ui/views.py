@@ -12,14 +12,27 @@ semantics identifier.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import flet as ft
 
 from fieldapp.core.records import CallStatus
+from fieldapp.store import NotInConflict
 from fieldapp.ui import messages
-from fieldapp.ui.state import (AGE_GROUPS, CONDITIONS, HANDOVER_TARGETS, HOME_PAGE, INCIDENT_TYPES, OUTCOMES, SEXES,
-                               STATUS_STEPS, AppState, evidence_lines, refusal_lines)
+from fieldapp.ui.state import (
+    AGE_GROUPS,
+    CONDITIONS,
+    HANDOVER_TARGETS,
+    HOME_PAGE,
+    INCIDENT_TYPES,
+    OUTCOMES,
+    SEXES,
+    STATUS_STEPS,
+    AppState,
+    evidence_lines,
+    refusal_lines,
+)
 
 if TYPE_CHECKING:
     from fieldapp.ui.app import Shell
@@ -142,7 +155,8 @@ def frame(state: AppState, ui: Shell, route: str, title: str, controls: list[ft.
             selected_index=tab, on_change=change_tab, rtl=rtl,
             destinations=[ft.NavigationBarDestination(icon=icon, label=label) for _, icon, label in tabs],
         ),
-        floating_action_button=tagged("new-call", ft.FloatingActionButton(
+        # Typed as the button itself; Flutter takes any widget there, and the tag is how tests find it.
+        floating_action_button=tagged("new-call", ft.FloatingActionButton(  # type: ignore[arg-type]
             icon=ft.Icons.ADD_ALERT, content=t("home.new_call"), on_click=lambda _: ui.go("/new"), height=PRIMARY,
         )) if fab else None,
         controls=[
@@ -168,11 +182,12 @@ def patch(old: ft.View, new: ft.View) -> bool:
     old.controls[0] = new.controls[0]
     old.data = new.data  # its badge
     before, after = old.controls[1], new.controls[1]
-    before.rtl = after.rtl
-    if isinstance(before, ft.ListView):
-        before.controls = after.controls
-    else:
-        before.controls[0].content = after.controls[0].content
+    if isinstance(before, ft.ListView) and isinstance(after, ft.ListView):
+        before.rtl, before.controls = after.rtl, after.controls
+    elif isinstance(before, ft.Column) and isinstance(after, ft.Column):
+        shown, drawn = before.controls[0], after.controls[0]
+        assert isinstance(shown, ft.Container) and isinstance(drawn, ft.Container)
+        before.rtl, shown.content = after.rtl, drawn.content
     return True
 
 
@@ -182,7 +197,7 @@ def patch(old: ft.View, new: ft.View) -> bool:
 def home(state: AppState, ui: Shell) -> ft.View:
     t = state.t
     today = state.today()
-    cards = []
+    cards: list[ft.Control] = []
     rows = state.home_rows()
     for row in rows[:state.home_limit]:
         what = f"{t('incident.' + row.incident_type)} · {row.place}"
@@ -217,7 +232,7 @@ def home(state: AppState, ui: Shell) -> ft.View:
 def outbox(state: AppState, ui: Shell) -> ft.View:
     """What the badge stands for: the records still waiting, refused or in conflict."""
     t = state.t
-    cards = []
+    cards: list[ft.Control] = []
     for row in state.outbox_rows():
         target = f"/call/{row.call_id}" if row.type == "call" else f"/recovery/{row.id}"
         cards.append(tagged(f"outbox-{row.id}", ft.Card(content=ft.Container(
@@ -619,7 +634,8 @@ def queue(state: AppState, ui: Shell) -> ft.View:
         q.note = e.control.value or ""
 
     def flag_done(_):
-        lead.review(q.flagging, "flagged", q.note)
+        if q.flagging:
+            lead.review(q.flagging, "flagged", q.note)
         q.flagging, q.note = None, ""
         state.saved()
         ui.redraw()
@@ -675,7 +691,7 @@ def queue(state: AppState, ui: Shell) -> ft.View:
                                                for s in (CallStatus.RECEIVED, *STATUS_STEPS)])),
     ])
     items = lead.queue(q.day, flt=q.filter, search=q.search, incident_type=q.incident_type, status=q.status)
-    cards = []
+    cards: list[ft.Control] = []
     for item in items:
         lines: list[ft.Control] = []
         for stored in item.records():
@@ -779,6 +795,7 @@ def your_change(t, plan) -> list[ft.Control]:
 def conflict(state: AppState, ui: Shell) -> ft.View:
     t, lead = state.t, ui.lead
     record_id = state.call_id
+    assert record_id is not None  # its route names it
     stored = state.store.get(record_id)
     differences = lead.differences(record_id)
     ticked = state.conflict_keep
@@ -792,7 +809,13 @@ def conflict(state: AppState, ui: Shell) -> ft.View:
 
     def done(keep):
         def act(_):
-            lead.resolve(record_id, keep=keep, take_ours=set(ticked) if keep == "theirs" else None)
+            try:
+                lead.resolve(record_id, keep=keep, take_ours=set(ticked) if keep == "theirs" else None)
+            except NotInConflict:  # a pull brought a newer version while the screen was open
+                state.open_route("/queue")
+                state.notice = t("conflict.closed")
+                ui.redraw()
+                return
             state.saved()
             ui.go("/queue")
         return act
@@ -807,7 +830,7 @@ def conflict(state: AppState, ui: Shell) -> ft.View:
         what = "?"
     ours_review = (stored.record.get("review") if stored else None) or {}
     theirs_review = ((stored.server_record or {}).get("review") if stored else None) or {}
-    rows = []
+    rows: list[ft.Control] = []
     for d in differences:
         name = messages.label(d.field, t)
         rows.append(ft.Container(padding=10, border=ft.Border.all(1, ft.Colors.OUTLINE), border_radius=8,

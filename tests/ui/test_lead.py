@@ -16,10 +16,10 @@ import httpx
 import pytest
 
 from fieldapp.core.figures import record_day
-from fieldapp.store import RecordStore
-from fieldapp.ui.lead import LeadDay
+from fieldapp.store import NotInConflict, RecordStore
 from fieldapp.sync import enrollment
 from fieldapp.sync.session import run_pass
+from fieldapp.ui.lead import LeadDay
 from tests.records_factory import call_data, call_in_conflict, recovery_data
 from tests.sync.conftest import link  # noqa: F401  (fixture: a real server on loopback)
 
@@ -192,6 +192,10 @@ def test_conflict_side_by_side_and_a_combined_resolution(lead):
     resolved = lead.resolve(call["id"], keep="theirs", take_ours={"data.notes"})
     assert resolved["data"]["status"] == "completed" and resolved["data"]["notes"] == "false alarm"
     assert (resolved["version"], resolved["base_version"]) == (3, 2)
+    # pressed again (a second tap, or a pull closed it meanwhile): said, and nothing saved
+    with pytest.raises(NotInConflict):
+        lead.resolve(call["id"], keep="theirs")
+    assert lead.store.get(call["id"]).record["version"] == 3
 
 
 def test_the_leads_own_change_is_listed_against_the_servers_version_and_is_what_is_saved(lead):
