@@ -53,7 +53,7 @@ NOTES = ["Three-storey building, family of four under the rubble.", "Fire on the
 
 
 def _stamp(rng: random.Random) -> str:
-    return "2026-11-%02dT%02d:%02d:00+03:00" % (rng.randint(20, 26), rng.randint(0, 23), rng.randint(0, 59))
+    return f"2026-11-{rng.randint(20, 26):02d}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00+03:00"
 
 
 def realistic(rng: random.Random, device: str) -> list[dict]:
@@ -61,7 +61,7 @@ def realistic(rng: random.Random, device: str) -> list[dict]:
     at = _stamp(rng)
     call = {
         "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "type": "call", "version": 1, "base_version": 0,
-        "device_id": device, "created_at": at, "updated_at": at, "recorded_by": "falcon-%d" % rng.randint(1, 30),
+        "device_id": device, "created_at": at, "updated_at": at, "recorded_by": f"falcon-{rng.randint(1, 30)}",
         "data": {"received_at": at, "incident_type": rng.choice(["airstrike", "building_collapse", "fire", "bodies_found"]),
                  "status": "completed",
                  "location": {"place": rng.choice(PLACES), "lat": round(35.3 + rng.random() / 5, 5),
@@ -73,7 +73,7 @@ def realistic(rng: random.Random, device: str) -> list[dict]:
     if rng.random() < 0.5:
         call["data"]["notes"] = rng.choice(NOTES)
     if rng.random() < 0.2:
-        call["data"]["caller_phone"] = "+963 9%02d %03d %03d" % (rng.randint(0, 99), rng.randint(0, 999), rng.randint(0, 999))
+        call["data"]["caller_phone"] = f"+963 9{rng.randint(0, 99):02d} {rng.randint(0, 999):03d} {rng.randint(0, 999):03d}"
     out = [call]
     for _ in range(rng.choice([1, 1, 2, 3])):
         recovery = {
@@ -89,7 +89,7 @@ def realistic(rng: random.Random, device: str) -> list[dict]:
         if rng.random() < 0.3:
             recovery["data"]["notes"] = rng.choice(NOTES)
         if rng.random() < 0.7:
-            recovery["data"]["tag"] = "BT-%016x" % rng.getrandbits(64)
+            recovery["data"]["tag"] = f"BT-{rng.getrandbits(64):016x}"
         out.append(recovery)
     return out
 
@@ -174,7 +174,7 @@ def http_ingest(name: str, url: str) -> dict:
                 bodies = {n: [json.dumps({"records": batch}).encode()
                               for batch in batches(rng, f"inst-{mode}-{n}", HTTP_BATCHES)] for n in range(HTTP_DEVICES)}
                 _, wall = _load(servers[mode][1], tokens[mode],
-                                lambda n: [("POST", "/api/v1/push", b) for b in bodies[n]])
+                                lambda n, bodies=bodies: [("POST", "/api/v1/push", b) for b in bodies[n]])
                 rates[mode].append(HTTP_DEVICES * HTTP_BATCHES * BATCH / wall)
     finally:
         for proc, _ in servers.values():
@@ -205,8 +205,8 @@ def build(path: Path, team: str, count: int) -> str:
                 break
             seq += 1
             if seq % 1000 == 0:
-                received = "2026-11-%02dT%02d:%02d:%02d.%03d+00:00" % (
-                    20 + seq * 6 // count, seq // 3600 % 24, seq // 60 % 60, seq % 60, seq % 1000)
+                received = (f"2026-11-{20 + seq * 6 // count:02d}T{seq // 3600 % 24:02d}:{seq // 60 % 60:02d}:{seq % 60:02d}"
+                            f".{seq % 1000:03d}+00:00")
             text = chain.canonical_json(record)
             salt = chain.new_salt()
             public, personal = chain.digests(text, salt)

@@ -144,13 +144,11 @@ def main() -> None:
                 poller = subprocess.Popen([sys.executable, "-c", POLLER, server.url + "/api/v1/health", str(stop)],
                                           cwd=ROOT, stdout=subprocess.PIPE, text=True)
                 assert poller.stdout.readline().strip() == "up"
-                began = time.perf_counter()
                 try:
                     out = asyncio.run(wave(server.url, keys, loads, idle))
                 finally:
                     stop.touch()
                     health = json.loads(poller.communicate(timeout=60)[0])
-                wall = time.perf_counter() - began
             finally:
                 server.kill(signal.SIGTERM)
         finally:

@@ -20,8 +20,8 @@ FIELDAPP_BENCH_POSTGRES_URL (default: the local one).
 from __future__ import annotations
 
 import json
-import random
 import os
+import random
 import signal
 import statistics
 import subprocess
@@ -52,7 +52,7 @@ def _free_port() -> int:
 
 
 def _record(device: str, n: int) -> dict:
-    stamp = "2026-11-25T10:%02d:00+03:00" % (n % 60)
+    stamp = f"2026-11-25T10:{n % 60:02d}:00+03:00"
     return {
         "id": str(uuid.uuid4()), "type": "call", "version": 1, "base_version": 0, "device_id": device,
         "created_at": stamp, "updated_at": stamp,
@@ -159,7 +159,7 @@ def run(name: str, database: str) -> dict:
                 for n in range(DEVICES)
             }
             window = DEVICES * BATCHES_PER_DEVICE * BATCH / rate
-            paced[rate], _ = _load(server.url, tokens, lambda n: [("POST", "/api/v1/push", b) for b in fresh[n]],
+            paced[rate], _ = _load(server.url, tokens, lambda n, fresh=fresh: [("POST", "/api/v1/push", b) for b in fresh[n]],
                                    window=window)
     finally:
         server.stop()

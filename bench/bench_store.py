@@ -158,14 +158,15 @@ def main() -> None:
     for size, plain_saves in ((1_000, 40), (10_000, 8), (50_000, 5)):
         row = save_latency(size, rng, saves=300, plain_saves=plain_saves)
         ratio = row["plain_p50_ms"] / row["p50_ms"]
-        print(f"{size:>8} {row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f} {row['plain_p50_ms']:>10.1f} {row['plain_p99_ms']:>10.1f} {ratio:>9.0f}x", flush=True)
+        print(f"{size:>8} {row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f} {row['plain_p50_ms']:>10.1f} {row['plain_p99_ms']:>10.1f} "
+              f"{ratio:>9.0f}x", flush=True)
 
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
         empty = Path(tmp) / "empty"
         RecordStore.open(empty).close()
         year = history.copy_store(OPEN_SIZE, Path(tmp) / "year")
         small = history.copy_store(LOOKUP_BASE, Path(tmp) / "small")
-        print(f"\nopening the store in a fresh process (median of 7): start -> today's records and counts ready")
+        print("\nopening the store in a fresh process (median of 7): start -> today's records and counts ready")
         base = open_cost(empty, 7)
         full = open_cost(year, 7)
         print(f"{'store':>18} {'wall ms':>8} {'store ms':>9} {'peak MB':>8}")
@@ -175,7 +176,7 @@ def main() -> None:
         print(f"{'ratio':>18} {t_ratio:>7.2f}x {'':>9} {m_ratio:>7.2f}x   "
               f"(goal: within 1.5x in both: {'met' if max(t_ratio, m_ratio) <= 1.5 else 'NOT met'})")
 
-        print(f"\nfirst lookup by id just after opening, a fresh process each (5 ids spread over the history)")
+        print("\nfirst lookup by id just after opening, a fresh process each (5 ids spread over the history)")
         big = first_lookup(year, _spread_ids(year, 5, rng))
         little = first_lookup(small, _spread_ids(small, 5, rng))
         print(f"{'history':>9} {'median ms':>10} {'max ms':>8}")

@@ -9,8 +9,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from fieldapp.sync import enrollment
 from sync.server.db import Device, open_database
@@ -47,10 +47,10 @@ def fieldapp(*args: str, data: Path, timeout: float = 900) -> dict:
                               text=True, timeout=timeout, env={**os.environ, "FIELDAPP_LANG": "en"})
     except subprocess.TimeoutExpired:
         return {"code": None, "wall_s": time.perf_counter() - started, "peak_mb": float("nan"), "out": "", "err": "timed out"}
-    line = next(l for l in done.stderr.splitlines() if l.startswith("BENCH-PEAK"))
+    line = next(line for line in done.stderr.splitlines() if line.startswith("BENCH-PEAK"))
     _, code, wall, peak = line.split()
     return {"code": int(code), "wall_s": float(wall), "peak_mb": int(peak) / 1024, "out": done.stdout,
-            "err": "\n".join(l for l in done.stderr.splitlines() if not l.startswith("BENCH-PEAK"))}
+            "err": "\n".join(line for line in done.stderr.splitlines() if not line.startswith("BENCH-PEAK"))}
 
 
 def enroll_folder(db_url: str, folder: Path, server_url: str, team: str, device: str, role: str = "volunteer") -> str:

@@ -38,9 +38,9 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterator
 from unittest import mock
 
 from fieldapp import demo

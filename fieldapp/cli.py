@@ -13,9 +13,10 @@ import logging
 import os
 import re
 import sys
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Sequence, TextIO
+from typing import Any, TextIO, cast
 
 from fieldapp.config import data_dir
 from fieldapp.store import DamagedFile, RecordStore, StoreError, protect
@@ -262,7 +263,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     try:
         if protect.has_pin(folder) and args.command not in ("pin", "wipe", "ui"):  # the app asks on its own screen
             protect.unlock(folder, _read_pin(os.environ.get("FIELDAPP_PIN"), "PIN: "))
-        code = handler(args, folder, output, err)
+        code = handler(args, folder, cast(TextIO, output), err)  # it writes and flushes, all a command asks
         _warnings.flush_pending()
         output.flush()
         return code
@@ -417,7 +418,7 @@ def _status(args, folder: Path, out: TextIO, err: TextIO) -> int:
     store = open_store(folder, err)
     try:
         counts = store.counts()
-        report = {
+        report: dict[str, Any] = {
             "data": str(folder),
             "device_id": store.device_id,
             "records": counts,

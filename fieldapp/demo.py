@@ -44,9 +44,10 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Protocol
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, Protocol
 
 from fieldapp.core.records import AgeGroup, CallStatus, Condition, HandoverTarget, IncidentType, Outcome, Sex
 
@@ -139,7 +140,8 @@ CALL_NOTES: dict[str, tuple[str, ...]] = {
     IncidentType.SHELLING: ("Shells fell near the market. / سقوط قذائف قرب السوق",),
     IncidentType.EXPLOSION: ("Explosion in a workshop, smoke visible. / انفجار في ورشة، دخان كثيف",),
     IncidentType.BUILDING_COLLAPSE: ("Four-storey building collapsed; families inside. / انهيار بناء من أربعة طوابق وفيه عائلات",),
-    IncidentType.FIRE: ("Fire in a flat on the third floor. / حريق في شقة في الطابق الثالث", "Fire in farmland spreading towards houses. / حريق أراض زراعية يقترب من المنازل"),
+    IncidentType.FIRE: ("Fire in a flat on the third floor. / حريق في شقة في الطابق الثالث",
+                        "Fire in farmland spreading towards houses. / حريق أراض زراعية يقترب من المنازل"),
     IncidentType.ARMED_VIOLENCE: ("Gunfire reported; wounded in the street. / إطلاق نار وجرحى في الشارع",),
     IncidentType.BODIES_FOUND: ("Shepherd reports bodies in the ravine. / راعٍ يبلغ عن جثث في الوادي",),
     IncidentType.TRAFFIC_ACCIDENT: ("Truck and minibus collided on the main road. / تصادم شاحنة وميكروباص على الطريق الرئيسي",),
@@ -248,11 +250,12 @@ def demo_plan(calls: int, *, seed: int | None = None, now: datetime | None = Non
 
 
 def _fixed_offset(now: datetime | None) -> datetime:
-    now = now or datetime.now(timezone.utc).astimezone()
-    if now.tzinfo is None or now.utcoffset() is None:
+    now = now or datetime.now(UTC).astimezone()
+    offset = now.utcoffset()
+    if now.tzinfo is None or offset is None:
         raise ValueError("now must carry an offset")
     # A fixed offset: plain arithmetic, no daylight-saving jumps inside the plan.
-    return now.astimezone(timezone(now.utcoffset())).replace(microsecond=0)
+    return now.astimezone(timezone(offset)).replace(microsecond=0)
 
 
 def _day_count(calls: int) -> int:
@@ -545,7 +548,7 @@ class _Builder:
 
     def label(self, plan: list[DemoCall]) -> None:
         """Give names and tags their numbers in the order people were brought out."""
-        people = []
+        people: list[tuple[str, str, dict]] = []
         for item in plan:
             code = self.codes[id(item)]
             people.extend((rdata["recovered_at"], code, rdata) for rdata, _ in item.recoveries)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import locale
 import os
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 LANGUAGES = ("ar", "en")
@@ -17,7 +17,7 @@ RTL = frozenset({"ar"})
 FOLDER = Path(__file__).resolve().parents[1] / "assets" / "translations"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _table(language: str) -> dict[str, str]:
     with open(FOLDER / f"{language}.json", encoding="utf-8") as f:
         return json.load(f)

@@ -24,8 +24,7 @@ from pathlib import Path
 import pytest
 
 from fieldapp import cli
-from fieldapp.store import DamagedFile, RecordStore, StoreError
-from fieldapp.store import durable, lock
+from fieldapp.store import DamagedFile, RecordStore, StoreError, durable, lock
 
 ROOT = Path(__file__).resolve().parents[1]
 EXIT_DISK_FULL, EXIT_NOT_WRITABLE, EXIT_DAMAGED, EXIT_OUTPUT, EXIT_BUG = 3, 4, 5, 6, 70

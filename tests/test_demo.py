@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from fieldapp.demo import PLACES, DemoCall, demo_plan, populate
 from fieldapp.core.figures import parse_time
 from fieldapp.core.records import AgeGroup, CallStatus, IncidentType, Outcome, Sex, validate_record
+from fieldapp.demo import PLACES, DemoCall, demo_plan, populate
 from fieldapp.store import RecordStore
 
 SYRIA = timezone(timedelta(hours=3))
@@ -138,7 +138,7 @@ def test_deterministic_for_a_seed():
 
 
 def test_times_follow_nows_offset():
-    utc_now = NOW.astimezone(timezone.utc)
+    utc_now = NOW.astimezone(UTC)
     plan = demo_plan(10, seed=1, now=utc_now)
     assert all(c.data["received_at"].endswith("+00:00") for c in plan)
     with pytest.raises(ValueError):
@@ -190,7 +190,8 @@ def test_echo_follows_each_save():
 
 def test_the_evidence_fields_are_used_as_a_team_would():
     """Conditions, age estimates, times of death, handovers with their times, missing people, a site's own point."""
-    from fieldapp.core.records import AgeGroup as Group, age_group_of, schema_version
+    from fieldapp.core.records import AgeGroup as Group
+    from fieldapp.core.records import age_group_of, schema_version
 
     plan = demo_plan(120, seed=9, now=NOW)
     records = plan_records(plan)

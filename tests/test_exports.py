@@ -9,13 +9,20 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from fieldapp.demo import populate
 from fieldapp.core.exports import (
-    COLUMNS, PERSONAL_COLUMNS, content_disposition, export_filename, from_deliveries, one_team, to_csv, to_geojson,
+    COLUMNS,
+    PERSONAL_COLUMNS,
+    content_disposition,
+    export_filename,
+    from_deliveries,
+    one_team,
+    to_csv,
+    to_geojson,
     to_jsonl,
 )
 from fieldapp.core.figures import day_figures
 from fieldapp.core.records import validate_record
+from fieldapp.demo import populate
 from fieldapp.store import RecordStore
 from tests.records_factory import call_data, call_record, recovery_data, recovery_record
 
@@ -50,7 +57,8 @@ def small():
     named = recovery_record(data=recovery_data(call["id"], outcome="deceased", identified=True, name=NAME, notes="at home"))
     group = recovery_record(data=recovery_data(call["id"], outcome="deceased", count=10, identified=False))
     hurt = recovery_record(data=recovery_data(call["id"], outcome="injured", count=2))
-    placeless = call_record(data=call_data(location={"place": "Ariha - أريحا"}, received_at="2026-11-25T11:00:00+03:00"), review={"state": "flagged", "note": "which street?"})
+    placeless = call_record(data=call_data(location={"place": "Ariha - أريحا"}, received_at="2026-11-25T11:00:00+03:00"),
+                            review={"state": "flagged", "note": "which street?"})
     records = [call, named, group, hurt, placeless]
     assert all(validate_record(r) == [] for r in records)
     return records

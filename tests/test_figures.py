@@ -124,7 +124,7 @@ def test_figures_of_a_known_day(day_records):
         "totals": {"calls": 5, "recoveries": 6, "people": 16, "records": 11},
     }
     assert json.loads(json.dumps(figures)) == figures
-    assert list(figures) == [f for f in DayFigures.__dataclass_fields__]
+    assert list(figures) == list(DayFigures.__dataclass_fields__)
     for outcome, people in figures["people"].items():  # each breakdown adds up to the people
         assert sum(figures["people_by_sex"][outcome].values()) == people
         assert sum(figures["people_by_age_group"][outcome].values()) == people

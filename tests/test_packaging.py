@@ -488,10 +488,9 @@ def test_the_server_installs_without_flet_and_serves(server_env):
     assert not installed & set(FLET_PACKAGES), sorted(installed & set(FLET_PACKAGES))
     assert "tinydb" not in installed
     assert {"fastapi", "uvicorn", "pydantic"} <= installed
-    with _serving(python, base) as url:
-        with urllib.request.urlopen(f"{url}/api/v1/health", timeout=5) as answer:
-            assert answer.status == 200
-            assert json.loads(answer.read())["status"] == "ok"
+    with _serving(python, base) as url, urllib.request.urlopen(f"{url}/api/v1/health", timeout=5) as answer:
+        assert answer.status == 200
+        assert json.loads(answer.read())["status"] == "ok"
 
 
 @pytest.mark.slow

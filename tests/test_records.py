@@ -2,7 +2,17 @@
 
 import pytest
 
-from fieldapp.core.records import InvalidRecord, normalize, parse_record, validate_record
+from fieldapp.core.records import (
+    SCHEMA_VERSION,
+    Condition,
+    HandoverTarget,
+    InvalidRecord,
+    age_group_of,
+    normalize,
+    parse_record,
+    schema_version,
+    validate_record,
+)
 from tests.records_factory import call_record, recovery_record
 
 
@@ -146,10 +156,6 @@ def test_a_recovery_can_be_marked_withdrawn_as_entered_in_error():
 
 # --- schema 2: the evidence fields ------------------------------------------------------------
 
-from fieldapp.core.records import (  # noqa: E402
-    SCHEMA_VERSION, Condition, HandoverTarget, age_group_of, normalize as _normalize, schema_version,
-)
-
 
 def evidence_recovery() -> dict:
     record = recovery_record()
@@ -167,7 +173,7 @@ def test_a_recovery_with_every_evidence_field_passes_and_is_schema_2():
     record = evidence_recovery()
     assert validate_record(record) == []
     assert schema_version(record) == 2 == SCHEMA_VERSION
-    plain = _normalize(record)
+    plain = normalize(record)
     assert plain["data"]["conditions"] == ["bound", "blindfolded", "gunshot_wounds"]  # order kept as given
     assert plain["data"]["handover"]["to"] == "morgue"
     assert schema_version(parse_record(record)[0]) == 2  # a model too
@@ -189,7 +195,7 @@ def test_version_1_records_stay_valid_and_are_schema_1():
                        handed_to="Jableh National Hospital morgue - براد مشفى جبلة الوطني")
     assert validate_record(call) == [] and validate_record(old) == []
     assert schema_version(call) == 1 and schema_version(old) == 1
-    assert _normalize(old) == old  # read back unchanged
+    assert normalize(old) == old  # read back unchanged
     # handed_to stays accepted beside the other evidence fields: only handover excludes it
     old["data"]["conditions"] = ["burns"]
     assert validate_record(old) == [] and schema_version(old) == 2

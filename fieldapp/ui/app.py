@@ -14,11 +14,11 @@ import flet as ft
 
 from fieldapp.i18n import LANGUAGES, Translator, device_language
 from fieldapp.store import RecordStore
+from fieldapp.sync.worker import SyncWorker
 from fieldapp.ui import views
 from fieldapp.ui.lead import LeadDay
 from fieldapp.ui.lock import AppLock, lock_view
 from fieldapp.ui.state import AppState
-from fieldapp.sync.worker import SyncWorker
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 ARABIC_FONT = views.FONT
@@ -69,9 +69,8 @@ class Shell:
         for i, route in enumerate(routes):
             top = i == len(routes) - 1
             cached = self.cache.get(route)
-            reusable = cached is not None and cached[0] == key and (not top or (
-                arriving and route in ("/", "/queue") and not self.state.notice))
-            if reusable:
+            if cached is not None and cached[0] == key and (not top or (
+                    arriving and route in ("/", "/queue") and not self.state.notice)):
                 stack.append(cached[1])
                 continue
             view = self.build(route, top=top)
@@ -239,7 +238,7 @@ def watch_network(worker: SyncWorker) -> None:
 
 def run(data_dir: Path, *, web: bool, port: int | None = None, host: str = "127.0.0.1") -> None:
     opened: dict[str, Any] = {}  # the store and its worker: opened once, when the PIN (if any) is given
-    started = []
+    started: list[bool] = []
 
     def open_store(*, again: bool = False) -> tuple[RecordStore, SyncWorker]:
         if again and "store" in opened:  # the duress PIN wiped the folder: an empty store, as new

@@ -12,8 +12,8 @@ after the field's label, so nothing is hidden.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
-from typing import Callable
 
 # Arabic-Indic (U+0660..) and Eastern Arabic-Indic (Persian/Urdu keyboards, U+06F0..) digits,
 # and the Arabic decimal and thousands separators.

@@ -8,15 +8,15 @@ background worker.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
+from fieldapp.core.records import AgeGroup, CallStatus, Condition, HandoverTarget, IncidentType, InvalidRecord, Outcome, Sex
 from fieldapp.i18n import Translator, device_language
-from fieldapp.core.records import (AgeGroup, CallStatus, Condition, HandoverTarget, IncidentType, InvalidRecord, Outcome,
-                                   Sex)
-from fieldapp.store import RecordStore, StoredRecord
+from fieldapp.store import RecordNotFound, RecordStore, StoredRecord
 from fieldapp.store.store import now_local, timestamp
 from fieldapp.store.tags import tag_holder
 from fieldapp.ui import messages
@@ -441,9 +441,16 @@ class AppState:
         self.warnings[name] = warning
         return True
 
+    def _open(self, record_id: str | None) -> StoredRecord:
+        """The record a page or form has open (RecordNotFound only if the folder lost it under the app)."""
+        stored = self.store.get(record_id) if record_id else None
+        if stored is None:
+            raise RecordNotFound(record_id or "")
+        return stored
+
     def edit_call(self) -> None:
         """Open the call's fields for a correction; a refusal shows next to the fields it names."""
-        stored = self.store.get(self.call_id)
+        stored = self._open(self.call_id)
         data = stored.record["data"]
         location = data.get("location") or {}
         self.go("new_call")
@@ -511,14 +518,14 @@ class AppState:
         return record
 
     def _save_correction(self, data: dict) -> dict | None:
-        call_id = self.editing
-        current = self.store.get(call_id).record["data"]
+        stored = self._open(self.editing)
+        current = stored.record["data"]
         if current["received_at"][11:16] == ascii_digits(self.call_form.received_at).strip():
             data["received_at"] = current["received_at"]  # unchanged: keep its day and offset
         data.update(status=current["status"], status_log=current.get("status_log", []))
-        record = self.resend(call_id, data)
+        record = self.resend(stored.id, data)
         if record is not None:
-            self.go("call", call_id)
+            self.go("call", stored.id)
             self.notice = self.t("call.saved")
         return record
 
@@ -537,12 +544,12 @@ class AppState:
 
     def set_status(self, status: str) -> dict:
         """Mark a status step now: a new version with the time in its log."""
-        stored = self.store.get(self.call_id)
+        stored = self._open(self.call_id)
         data = dict(stored.record["data"])
         at = timestamp(self._now())
         data["status"] = status
         data["status_log"] = list(data.get("status_log") or []) + [{"status": status, "at": at}]
-        record = self.store.edit(self.call_id, data=data, now=self._now())
+        record = self.store.edit(stored.id, data=data, now=self._now())
         self.saved()
         return record
 
@@ -560,7 +567,7 @@ class AppState:
 
     def edit_recovery(self, recovery_id: str) -> None:
         """Open a recorded recovery in its form, to read, correct (a new version) or withdraw."""
-        stored = self.store.get(recovery_id)
+        stored = self._open(recovery_id)
         data = stored.record["data"]
         handover = data.get("handover") or {}
         self.go("recovery", data["call_id"])
@@ -583,7 +590,7 @@ class AppState:
 
     def withdraw_recovery(self) -> dict | None:
         """Withdraw the open recovery as entered in error: a new version marked so, never erased."""
-        stored = self.store.get(self.recovery_id)
+        stored = self._open(self.recovery_id)
         record = self.resend(stored.id, {**stored.record["data"], "withdrawn": True})
         if record is not None:
             call_id = record["data"]["call_id"]
@@ -592,7 +599,7 @@ class AppState:
         return record
 
     def _save_recovery_correction(self, data: dict) -> dict | None:
-        stored = self.store.get(self.recovery_id)
+        stored = self._open(self.recovery_id)
         current = stored.record["data"]
         if current["recovered_at"][11:16] == ascii_digits(self.recovery_form.recovered_at).strip():
             data["recovered_at"] = current["recovered_at"]  # unchanged: keep its day and offset

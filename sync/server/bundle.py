@@ -35,10 +35,11 @@ import os
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, Any
 
 from . import chain
 
@@ -91,7 +92,7 @@ def write_bundle(rows: Iterable[tuple], *, team: str, head: tuple[int, str], out
     Database.revision_rows gives them. Written to a temporary file beside `output`, then renamed.
     """
     output = Path(output)
-    exported_at = exported_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
+    exported_at = exported_at or datetime.now(UTC).isoformat(timespec="seconds")
     with tempfile.TemporaryDirectory(prefix="bundle-") as tmp:
         chain_path, records_path = Path(tmp) / CHAIN, Path(tmp) / RECORDS
         chain_hash, records_hash = hashlib.sha256(), hashlib.sha256()

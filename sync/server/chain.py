@@ -38,8 +38,9 @@ import itertools
 import json
 import re
 import secrets
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 FORMAT = "fieldapp-chain/1"
 GENESIS = "0" * 64

@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Sequence, TextIO
+from collections.abc import Sequence
+from typing import TextIO
 
 from .verdicts import Role
 
@@ -216,7 +217,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
                     print(f"cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
                     return 1
                 return 0
-            out.write(response.body.decode("utf-8"))
+            out.write(bytes(response.body).decode("utf-8"))
             return 0
     finally:
         db.close()

@@ -6,9 +6,10 @@ back ends apply the same rule.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Iterable
+from typing import Any
 
 from fieldapp.core.records import ReviewState
 

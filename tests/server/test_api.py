@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import gzip
 import json
+from pathlib import Path
 
 import httpx
 
-from fieldapp.core.records import normalize
 from fieldapp.core.protocol import MAX_PUSH_BYTES, MAX_RECORDS_PER_PUSH, MAX_UNPACKED_BYTES
+from fieldapp.core.records import normalize
 from tests.records_factory import call_record, recovery_record
 
 
@@ -122,7 +123,7 @@ def test_tokens_are_random_and_stored_only_as_hashes(server, team):
     first, second = server.enroll(team, via_cli=True), server.enroll(team)
     assert first != second and len(first) >= 40
     if server.database_url.startswith("sqlite"):
-        raw = open(server.database_url[len("sqlite:///"):], "rb").read()
+        raw = Path(server.database_url[len("sqlite:///"):]).read_bytes()
         assert first.encode() not in raw
 
 

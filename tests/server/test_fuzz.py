@@ -71,7 +71,7 @@ def run_schemathesis(server: Server) -> dict:
             for interaction in recorder.interactions.values():
                 if interaction.response is not None:
                     seen["answered"].add((recorder.label, interaction.response.status_code))
-            for case_id, nodes in recorder.checks.items():
+            for nodes in recorder.checks.values():
                 for node in nodes:
                     seen["checks"] += 1
                     seen["checks_by_name"][node.name] = seen["checks_by_name"].get(node.name, 0) + 1

@@ -18,8 +18,7 @@ import httpx
 import pytest
 
 from fieldapp.core.protocol import VerdictStatus
-from sync.server.db import open_database
-from sync.server.db import migrations
+from sync.server.db import migrations, open_database
 from tests.records_factory import call_record, recovery_record
 
 ACCEPTED, DUPLICATE, CONFLICT, REJECTED = (VerdictStatus.ACCEPTED.value, VerdictStatus.DUPLICATE.value,

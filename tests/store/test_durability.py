@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -177,12 +178,12 @@ def test_the_command_line_says_what_happened_and_where(data_dir, capsys):
 def test_a_page_of_verdicts_fsyncs_every_file_it_writes_and_the_folder_once(data_dir, monkeypatch):
     """Power-cut safety at a page's cost: each chunk's bytes are on disk before its rename,
     the renames once, before the verdicts count as saved. A single save still syncs its own."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from fieldapp.store import durable
 
     store = RecordStore.open(data_dir)
-    start = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
     records = [store.create_call(call_data(), now=start + timedelta(minutes=i)) for i in range(150)]  # 4 chunks
     files, folders = [], []
     real_fsync, real_dir = os.fsync, durable.fsync_dir

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from fieldapp.store import RecordStore, store as store_module
+from fieldapp.store import RecordStore
+from fieldapp.store import store as store_module
 from fieldapp.store.index import IdIndex
 from fieldapp.store.partition import CHUNK_RECORDS, Partition
 from tests.records_factory import call_data, call_record
@@ -157,7 +158,7 @@ def test_a_pulled_page_lists_the_folder_once_whatever_the_history(data_dir, monk
         assert counting.listings <= 1  # none when no process wrote since the open
         assert counting.log_loads <= 1
         # each partition touched is read a bounded number of times, not once per record
-        touched = len({p for p in _files(data_dir)})
+        touched = len(set(_files(data_dir)))
         assert counting.reads <= 3 * touched
     finally:
         store.close()

@@ -25,8 +25,8 @@ import pytest
 from fieldapp.demo import populate
 from fieldapp.store import RecordStore
 from fieldapp.sync import enrollment
-from sync.server.db import open_database
 from fieldapp.sync.session import run_pass
+from sync.server.db import open_database
 from tests.server.conftest import Server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,7 +67,7 @@ def test_a_saver_and_sync_passes_in_other_processes_keep_each_record_once(tmp_pa
         _enroll(server, team, other)
         rng = random.Random(20261127)
         echoed: set[str] = set()
-        for round_no in range(ROUNDS):
+        for _ in range(ROUNDS):
             saver = subprocess.Popen(
                 [sys.executable, "-m", "fieldapp", "demo", "--calls", "3000", "--echo", "--data", str(phone)],
                 cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,

@@ -22,8 +22,8 @@ import socket
 import struct
 import threading
 import time
-from typing import Callable
 from collections import deque
+from collections.abc import Callable
 
 FAULTS = ("pass", "reset_before", "reset_after", "cut_answer", "status_500", "status_503", "stall")
 

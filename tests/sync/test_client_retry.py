@@ -196,9 +196,8 @@ def test_a_new_connection_that_dies_is_not_sent_again(raw_server):
             client.health()
         with pytest.raises(Unreachable):
             client.health()
-    with SyncClient(server.url, "token") as marker:  # accepted after any attempt made before it
-        with pytest.raises(Unreachable):
-            marker.health()
+    with SyncClient(server.url, "token") as marker, pytest.raises(Unreachable):  # accepted after any attempt before it
+        marker.health()
     assert server.connections() == [[HEALTH_LINE]] * 3
 
 
@@ -227,6 +226,6 @@ def test_a_5xx_is_not_sent_again_at_once(raw_server):
 def test_a_refused_connection_is_not_sent_again():
     from tests.conftest import free_port
 
-    with SyncClient(f"http://127.0.0.1:{free_port()}", "token") as client:  # nothing listens there
-        with pytest.raises(Unreachable, match="ConnectError"):
-            client.health()
+    with SyncClient(f"http://127.0.0.1:{free_port()}", "token") as client, \
+            pytest.raises(Unreachable, match="ConnectError"):  # nothing listens there
+        client.health()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from fieldapp.store import RecordStore
 from fieldapp.sync.backoff import Backoff
@@ -14,7 +14,7 @@ from fieldapp.sync.session import PassResult
 from fieldapp.sync.worker import SyncWorker
 from tests.records_factory import call_data
 
-T0 = datetime(2026, 11, 25, 21, 40, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 25, 21, 40, tzinfo=UTC)
 
 
 def counts(pending=0, rejected=0, conflict=0):
@@ -34,7 +34,7 @@ def test_failures_back_off_and_success_resets(data_dir):
     seen = []
     worker.subscribe(seen.append)
     due = []
-    for n in range(7):
+    for _ in range(7):
         worker._after(result(Unreachable("no connection to the server (ConnectError)"), pending=12), now=1000.0)
         due.append(worker._due - 1000.0)
         assert 0 <= due[-1] <= worker.backoff.ceiling()

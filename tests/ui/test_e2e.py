@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -46,7 +46,7 @@ def start_app(data: Path, env: dict | None = None):
             break
         except httpx.HTTPError:
             if proc.poll() is not None:
-                raise RuntimeError(proc.stderr.read().decode(errors="replace")[-2000:])
+                raise RuntimeError(proc.stderr.read().decode(errors="replace")[-2000:]) from None
             time.sleep(0.2)
     return url, proc
 

@@ -144,8 +144,8 @@ def test_a_refusal_shows_next_to_its_field_and_an_edit_resends_it(state):
 
 
 def test_records_of_other_devices_are_read_only(state):
-    from tests.records_factory import call_record
     from fieldapp.core.records import normalize
+    from tests.records_factory import call_record
 
     theirs = normalize(call_record(device_id="dev-other"))
     state.store.save_pulled([theirs])
@@ -173,6 +173,7 @@ def test_enrolling_with_a_bad_address_says_why_and_send_now_asks_the_worker(stat
 
 def test_translations_are_complete_and_the_device_language_is_used(monkeypatch):
     import json
+
     from fieldapp.i18n import FOLDER
 
     english = json.loads((FOLDER / "en.json").read_text())
@@ -417,6 +418,7 @@ def test_tag_holder_scans_the_phones_current_records(state):
 
 def test_the_evidence_vocabularies_are_translated():
     import json
+
     from fieldapp.core.records import Condition, HandoverTarget
     from fieldapp.i18n import FOLDER
 

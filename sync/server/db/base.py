@@ -29,10 +29,11 @@ import dataclasses
 import hashlib
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from .. import chain
 from ..verdicts import Current, Outcome, Refusal, Role, decide, installation_refusal, review_refusal, tag_refusal
@@ -87,7 +88,7 @@ def content_hash(record: dict) -> str:
 
 
 def now_utc() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 class Database(ABC):
@@ -243,6 +244,7 @@ class Database(ABC):
                 elif outcome is Outcome.CONFLICT:
                     same[h] = True
                     now = current[rid]
+                    assert now is not None  # a conflict is with a version stored before
                     current[rid] = Current(now.version, now.hash, True)
                     changed[rid] = (changed.get(rid, (-1, True))[0], True)
                     new_revisions.append((n, True))

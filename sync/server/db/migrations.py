@@ -11,12 +11,13 @@ million rows.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Union
+from collections.abc import Callable
+from typing import Any
 
 from .. import chain
 from .base import Database, now_utc
 
-Step = Union[str, Callable[[Any, Database], None]]
+Step = str | Callable[[Any, Database], None]
 
 BATCH = 5000  # rows a Python step reads and writes at a time
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from psycopg_pool import ConnectionPool
 
@@ -23,10 +24,8 @@ class PostgresDatabase(Database):
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Any]:
-        with self._pool.connection() as conn:
-            with conn.transaction():
-                with conn.cursor() as cur:
-                    yield cur
+        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            yield cur
 
     def rows_for_ids(self, cur, table, columns, team, ids, where=""):
         # One statement for any count, and one index probe per id whatever the

@@ -24,18 +24,22 @@ class ErrorBody(BaseModel):
 ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
 
 
+# What a route's `responses=` takes: status code to its OpenAPI description.
+Responses = dict[int | str, dict[str, Any]]
+
+
 def error(description: str, **extra: Any) -> dict[str, Any]:
     return {"description": description, "content": ERROR_CONTENT, **extra}
 
 
-UNAUTHORIZED = {
+UNAUTHORIZED: Responses = {
     401: error(
         "No token, or an unknown or revoked one",
         headers={"WWW-Authenticate": {"description": "Always `Bearer`", "schema": {"type": "string"}}},
     ),
 }
-LEAD_ONLY = {**UNAUTHORIZED, 403: error("A device token, but not a team lead's")}
+LEAD_ONLY: Responses = {**UNAUTHORIZED, 403: error("A device token, but not a team lead's")}
 
 
-def bad_request(description: str) -> dict[int, dict[str, Any]]:
+def bad_request(description: str) -> Responses:
     return {400: error(description)}

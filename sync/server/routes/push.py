@@ -9,8 +9,8 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic_core import to_json
 
-from fieldapp.core.records import Record, parse_record, to_plain
 from fieldapp.core.protocol import MAX_RECORDS_PER_PUSH, PushResponse, VerdictStatus
+from fieldapp.core.records import Record, parse_record, to_plain
 
 from ..auth import current_device, database
 from ..body import parse_json, read_body
@@ -139,14 +139,14 @@ def _checked(raw: bytes) -> tuple[list[dict | None], list[dict]]:
 
 def _answer(rejections: list[dict | None], valid: list[dict], stored: list) -> bytes:
     """The verdicts, in the order the records came, as JSON."""
-    stored = iter(stored)
+    outcomes = iter(stored)
     records = iter(valid)
     results = []
     for rejection in rejections:
         if rejection is not None:
             results.append(rejection)
             continue
-        record, result = next(records), next(stored)
+        record, result = next(records), next(outcomes)
         verdict = {"id": record["id"], "version": record["version"], "status": _STATUS[result.outcome],
                    "errors": [{"field": r.field, "message": r.message} for r in result.refusals]}
         if result.server_record is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
@@ -37,9 +37,7 @@ EXPORT_CONTENT = {
 }
 
 
-def _day(day: str | None) -> str | None:
-    if day is None:
-        return None
+def _day(day: str) -> str:
     try:
         if not re.fullmatch(DAY, day):  # fromisoformat also reads 20261125 and 2026-W48-3: not dates here
             raise ValueError(day)
@@ -74,7 +72,7 @@ def export(
     lead: Device = Depends(team_lead),
     db: Database = Depends(database),
 ) -> Response:
-    return render_export(db.current_deliveries(lead.team), format, _day(day), include_personal, team=lead.team)
+    return render_export(db.current_deliveries(lead.team), format, None if day is None else _day(day), include_personal, team=lead.team)
 
 
 EXPORT_MEDIA_TYPES = {
@@ -92,7 +90,7 @@ def render_export(deliveries: list[tuple[dict, str, str | None]], format: str, d
     its team and the enrolled device that delivered it (fieldapp.core.exports).
     """
     records, provenance = exports.from_deliveries(deliveries)
-    options = {"include_personal": include_personal, "day": day, "provenance": provenance}
+    options: dict[str, Any] = {"include_personal": include_personal, "day": day, "provenance": provenance}
     if format == "csv":
         body = exports.to_csv(records, **options)
     elif format == "geojson":
