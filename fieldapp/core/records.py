@@ -464,6 +464,22 @@ def schema_version(record: Mapping[str, Any] | CallRecord | RecoveryRecord) -> i
     return 2 if any(data.get(name) is not None for name in added) else 1
 
 
+def held_tag(record: Mapping[str, Any]) -> str | None:
+    """The body or casualty tag this version holds among its team's recoveries, if any.
+
+    A recovery's `data.tag`, unless the version withdraws the recovery as entered in
+    error: withdrawn, it frees its tag for the record that should carry it. The server's
+    verdict and the phone's warning both ask here, so they cannot disagree.
+    """
+    if record.get("type") != RecordType.RECOVERY:
+        return None
+    data = record.get("data")
+    if not isinstance(data, Mapping) or data.get("withdrawn") is True:
+        return None
+    tag = data.get("tag")
+    return tag if isinstance(tag, str) else None
+
+
 def validate_record(obj: Any) -> list[FieldError]:
     """The errors of one record; an empty list when it is valid."""
     return parse_record(obj)[1]

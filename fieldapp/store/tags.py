@@ -13,7 +13,8 @@ not here.
 Tags are compared as the schema stores them (surrounding spaces stripped,
 case kept), the way the server compares them; every current version of a
 recovery counts, whatever its sync state (a version still waiting holds its
-tag as soon as it is sent).
+tag as soon as it is sent), except one withdrawn as entered in error: it holds
+none (`fieldapp.core.records.held_tag`, the server's rule too).
 
 For now this is a linear scan over `store.iter_current()`, which reads every
 day page of the store: fine for a form's save on a phone's few thousand
@@ -26,6 +27,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
+
+from fieldapp.core.records import held_tag
 
 
 class _Stored(Protocol):
@@ -53,8 +56,6 @@ def tag_holder(store: TagSource, tag: str | None, *, editing: str | None = None)
         return None
     for stored in store.iter_current():
         record = stored.record
-        if record.get("type") != "recovery" or record.get("id") == editing:
-            continue
-        if normal_tag((record.get("data") or {}).get("tag")) == wanted:
+        if record.get("id") != editing and normal_tag(held_tag(record)) == wanted:
             return str(record["id"])
     return None

@@ -125,8 +125,9 @@ def tag_refusal(*, record_id: str, tag: str | None, holder: str | None) -> Refus
     `tag`: the tag this version carries (None: none); `holder`: the record that holds
     that tag now, as the push found it under the team's lock (the stored holder, or an
     earlier record of the same push), None if it is free. A new version of the record
-    holding it keeps it; a record that drops or changes its tag frees the old one (the
-    push updates the holders as it goes). Tags compare exactly as stored.
+    holding it keeps it; a record that drops or changes its tag, or withdraws the
+    recovery, frees the old one (the push updates the holders as it goes; `tag` is
+    `fieldapp.core.records.held_tag`). Tags compare exactly as stored.
     """
     if tag is None or holder is None or holder == record_id:
         return None

@@ -1,7 +1,7 @@
 """A recovery's tag is unique among its team's recoveries, over HTTP on SQLite and PostgreSQL.
 
 A second use is `rejected` on `data.tag`, naming the record that holds it; a new
-version of the holder keeps it; a record that changes or drops its tag frees it;
+version of the holder keeps it; a record that changes or drops its tag, or is withdrawn, frees it;
 two pushes at once cannot both take one tag (the check runs under the team's lock).
 """
 
@@ -74,6 +74,21 @@ def test_a_new_version_keeps_its_tag_and_a_changed_tag_frees_the_old_one(server,
     assert server.statuses(token, [dropped, tagged("JBL-011")]) == ["accepted", "accepted"]
 
 
+def test_a_recovery_withdrawn_as_entered_in_error_frees_its_tag(server, team):
+    token = server.enroll(team)
+    wrong = tagged("JBL-030")  # recorded under the wrong call
+    assert server.statuses(token, [wrong]) == ["accepted"]
+    right = tagged("JBL-030")
+    assert server.statuses(token, [right]) == ["rejected"]
+    withdrawn = edit(wrong, withdrawn=True)
+    # withdrawn, then the right record takes the tag, in one push
+    assert server.statuses(token, [withdrawn, right]) == ["accepted", "accepted"]
+    # taken back out of withdrawal, it may not hold a tag the other record holds now
+    [back] = server.push(token, [edit(withdrawn, withdrawn=False)]).json()["results"]
+    assert back["status"] == "rejected" and back["errors"][0]["field"] == "data.tag" and right["id"] in back["errors"][0]["message"]
+    assert server.statuses(token, [edit(withdrawn, withdrawn=False, tag=None)]) == ["accepted"]
+
+
 def test_a_conflicting_version_may_not_take_another_records_tag(server, team):
     token = server.enroll(team)
     holder, other = tagged("JBL-020"), tagged("JBL-021")
@@ -116,14 +131,16 @@ def test_the_migration_fills_the_tags_of_current_recoveries(fresh_url, monkeypat
         db = open_database(fresh_url)
     try:
         # Before the rule a tag could be used twice: the first stored (by seq) keeps it.
+        # A withdrawn recovery holds none.
         first, twice, changed, call = tagged("M-1"), tagged("M-1"), edit(tagged("M-2"), tag="M-3"), call_record()
+        withdrawn = edit(tagged("M-4"), withdrawn=True)
         with db.transaction(write=True) as cur:
-            for seq, record in ((2, twice), (1, first), (3, changed), (3, call)):
+            for seq, record in ((2, twice), (1, first), (3, changed), (3, call), (4, withdrawn)):
                 cur.execute(db.sql("INSERT INTO records (team, id, version, hash, type, record, in_conflict, seq) "
                                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
                             ("t-m", record["id"], record["version"], f"h{seq}", record["type"], json.dumps(record), False, seq))
         monkeypatch.setattr(migrations, "BATCH", 1)
-        assert db.migrate() == [4]
+        assert db.migrate() == [4, 5]
         with db.transaction(write=False) as cur:
             cur.execute("SELECT tag, record_id FROM tags ORDER BY tag")
             assert [tuple(r) for r in cur.fetchall()] == [("M-1", first["id"]), ("M-3", changed["id"])]
@@ -132,5 +149,25 @@ def test_the_migration_fills_the_tags_of_current_recoveries(fresh_url, monkeypat
         results = db.push(who, [tagged("M-2"), tagged("M-3")])
         assert [s.outcome.value for s in results] == ["accepted", "rejected"]
         assert changed["id"] in results[1].refusals[0].message
+    finally:
+        db.close()
+
+
+def test_the_migration_frees_the_tags_that_withdrawn_recoveries_held(fresh_url, monkeypatch):
+    with monkeypatch.context() as m:
+        m.setattr(migrations, "MIGRATIONS", [m_ for m_ in migrations.MIGRATIONS if m_[0] < 5])
+        db = open_database(fresh_url)
+    try:
+        who = Device("dev-w", "t-w", "volunteer")
+        db.enroll(team="t-w", device_id="dev-w", role="volunteer", token_hash="hash-t-w")
+        wrong, kept = tagged("W-1"), tagged("W-2")
+        assert [s.outcome.value for s in db.push(who, [wrong, kept, edit(wrong, withdrawn=True)])] == ["accepted"] * 3
+        with db.transaction(write=True) as cur:  # as a server before the rule left it: the withdrawn one holds W-1
+            cur.execute(db.sql("INSERT INTO tags (team, tag, record_id) VALUES (?, ?, ?)"), ("t-w", "W-1", wrong["id"]))
+        assert db.migrate() == [5]
+        with db.transaction(write=False) as cur:
+            cur.execute("SELECT tag, record_id FROM tags ORDER BY tag")
+            assert [tuple(r) for r in cur.fetchall()] == [("W-2", kept["id"])]
+        assert [s.outcome.value for s in db.push(who, [tagged("W-1"), tagged("W-2")])] == ["accepted", "rejected"]
     finally:
         db.close()

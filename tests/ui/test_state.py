@@ -414,6 +414,11 @@ def test_tag_holder_scans_the_phones_current_records(state):
     state.recovery_form.tag = "T-3"
     state.save_recovery()
     assert tag_holder(state.store, "T-1") is None and tag_holder(state.store, "T-3") == held["id"]
+    # withdrawn as entered in error, it frees its tag for the recovery that should carry it
+    state.edit_recovery(held["id"])
+    state.withdraw_recovery()
+    assert tag_holder(state.store, "T-3") is None
+    assert _recovery_with_tag(state, call["id"], "T-3") is not None and "tag" not in state.warnings
 
 
 def test_the_evidence_vocabularies_are_translated():

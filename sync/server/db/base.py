@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from fieldapp.core.records import held_tag
+
 from .. import chain
 from ..verdicts import Current, Outcome, Refusal, Role, decide, installation_refusal, review_refusal, tag_refusal
 
@@ -172,8 +174,7 @@ class Database(ABC):
         chained = self.chained
         salts: list = chain.new_salts(len(records)) if chained else [None] * len(records)
         digests = [chain.digests_of_stored(r, body, salt) for r, body, salt in zip(records, bodies, salts)] if chained else []
-        tags = {n: r["data"]["tag"] for n, r in enumerate(records)
-                if r.get("type") == "recovery" and isinstance(r.get("data", {}).get("tag"), str)}
+        tags = {n: tag for n, r in enumerate(records) if (tag := held_tag(r)) is not None}
         with self.transaction(write=True) as cur:
             # The team row first: one team's pushes take turns from here to commit,
             # so each version is stored once, sequence numbers follow commit order,
@@ -228,7 +229,8 @@ class Database(ABC):
                             new_bindings.append(record["device_id"])
                         reviews.setdefault((rid, version), []).append(record.get("review"))
                 if outcome is Outcome.ACCEPTED:
-                    # The record's current version now: it holds its tag, and frees one it dropped.
+                    # The record's current version now: it holds its tag, and frees one it dropped
+                    # (or every tag, when it withdraws the recovery).
                     old, new = tag_of.get(rid), tags.get(n)
                     if old != new:
                         if old is not None and held.get(old) == rid:

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from fieldapp.core.records import held_tag
+
 from .. import chain
 from .base import Database, now_utc
 
@@ -52,7 +54,8 @@ def link_existing(cur, db: Database) -> None:
 
 
 def fill_tags(cur, db: Database) -> None:
-    """The tags the current recoveries hold; of two records holding one, the first by (seq, id) keeps it."""
+    """The tags the current recoveries hold (fieldapp.core.records.held_tag: a withdrawn one holds none);
+    of two records holding one, the first by (seq, id) keeps it."""
     import json
 
     cur.execute("SELECT DISTINCT team FROM records ORDER BY team")
@@ -67,8 +70,8 @@ def fill_tags(cur, db: Database) -> None:
                 break
             held = []
             for _, rid, record in rows:
-                tag = (json.loads(record).get("data") or {}).get("tag")
-                if isinstance(tag, str):
+                tag = held_tag(json.loads(record))
+                if tag is not None:
                     held.append((team, tag, rid))
             if held:
                 cur.executemany(db.sql("INSERT INTO tags (team, tag, record_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"),
@@ -149,6 +152,10 @@ MIGRATIONS: list[tuple[int, str, list[Step]]] = [
             PRIMARY KEY (team, tag)
         )""",
         "CREATE INDEX tags_by_record ON tags (team, record_id)",
+        fill_tags,
+    ]),
+    (5, "tags: a recovery withdrawn as entered in error frees its tag", [
+        "DELETE FROM tags",
         fill_tags,
     ]),
 ]
