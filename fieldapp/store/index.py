@@ -1,8 +1,9 @@
 """The store's two caches, under `index/`: neither is truth, both are checked.
 
-- `manifest.json`: per partition, its record count by sync state and the
-  file's stat when counted. On open, a partition whose stat differs is counted
-  again, so counts and the outbox never read every file.
+- `manifest.json`: per partition, its record count by sync state, a mark of
+  each body or casualty tag its records hold, and the file's stat when counted.
+  On open, a partition whose stat differs is counted again, so counts, the
+  outbox and a tag's holder never read every file.
 - `ids.log`: which partition holds which record id, one `<id> <partition>`
   line appended per new record. Loaded whole only when a bulk operation needs
   every id; a single lookup scans its bytes instead. Checked against the
@@ -25,6 +26,7 @@ from typing import Any
 
 from .document import SyncState
 from .durable import DamagedFile, atomic_write, decode, encode
+from .tags import held_mark
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +39,17 @@ _STATES = tuple(SyncState)
 
 
 def summarize(docs: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """A partition's count, by sync state."""
+    """A partition's count, by sync state, and the marks of the tags it holds (`tags.held_mark`, joined)."""
     states = dict.fromkeys((s.value for s in _STATES), 0)
     count = 0
+    marks = []
     for doc in docs:
         states[doc["state"]] += 1
         count += 1
-    return {"count": count, "states": states}
+        mark = held_mark(doc["record"])
+        if mark is not None:
+            marks.append(mark)
+    return {"count": count, "states": states, "tags": "".join(marks)}
 
 
 def stat_key(st: os.stat_result) -> list[int]:

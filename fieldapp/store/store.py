@@ -46,6 +46,7 @@ from .index import FORMAT, Generation, IdIndex, Manifest, stat_key, summarize
 from .lock import StoreLock
 from .partition import CHUNK_RECORDS, Partition, chunk_of, day_of, make_key
 from .problems import StoreProblem
+from .tags import held_mark, tag_mark
 from .vault import Vault
 
 log = logging.getLogger(__name__)
@@ -659,6 +660,26 @@ class RecordStore:
         out = [StoredRecord.from_document(d) for k in keys for d in self._docs(k)]
         out.sort(key=lambda r: r.record["created_at"])
         return out
+
+    def holding_tag(self, tag: str) -> list[StoredRecord]:
+        """The records whose current version may hold `tag` (a normal tag): every one that does, rarely another.
+
+        Reads only the partitions whose summary marks the tag (fieldapp.store.tags);
+        a summary counted by a version before the marks is counted again first.
+        """
+        mark = tag_mark(tag)
+        found: list[StoredRecord] = []
+        with self._lock:
+            self._refresh()
+            summaries = self._manifest.summaries
+            unmarked = [key for key, summary in summaries.items() if "tags" not in summary]
+            for key in unmarked:
+                self._summarize(key)
+            if unmarked:
+                self._save_manifest(soon=True)
+            for key in sorted(k for k, summary in summaries.items() if mark in summary["tags"]):
+                found.extend(StoredRecord.from_document(d) for d in self._docs(key) if held_mark(d["record"]) == mark)
+        return found
 
     def iter_current(self) -> Iterator[StoredRecord]:
         """Every record, day by day."""

@@ -16,15 +16,16 @@ recovery counts, whatever its sync state (a version still waiting holds its
 tag as soon as it is sent), except one withdrawn as entered in error: it holds
 none (`fieldapp.core.records.held_tag`, the server's rule too).
 
-For now this is a linear scan over `store.iter_current()`, which reads every
-day page of the store: fine for a form's save on a phone's few thousand
-records, a few hundred milliseconds at a year of history (50,000 records). An
-index of tags in the store, kept with its other caches, would make it one
-lookup; the store's internals are being reworked, so that waits.
+Finding the holder reads only the partitions that may hold the tag: each
+partition's summary in the store's manifest carries a 4-byte mark of every tag
+its records hold (`held_mark`); a partition whose marks do not include the
+tag's is never read. A mark shared by chance costs one more read, never a
+wrong answer: the records read are compared by their tags.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
@@ -37,9 +38,11 @@ class _Stored(Protocol):
 
 
 class TagSource(Protocol):
-    """What the scan needs of a store: its current records (RecordStore has it)."""
+    """What the lookup needs of a store (RecordStore has it)."""
 
-    def iter_current(self) -> Iterable[_Stored]: ...
+    def holding_tag(self, tag: str) -> Iterable[_Stored]:
+        """The records whose current version may hold `tag`: every one that does, perhaps others."""
+        ...
 
 
 def normal_tag(tag: str | None) -> str | None:
@@ -49,12 +52,23 @@ def normal_tag(tag: str | None) -> str | None:
     return tag.strip() or None
 
 
+def tag_mark(tag: str) -> str:
+    """8 hex digits standing for a normal tag in a partition's summary."""
+    return hashlib.blake2b(tag.encode("utf-8"), digest_size=4).hexdigest()
+
+
+def held_mark(record: Mapping[str, Any]) -> str | None:
+    """The mark of the tag this version holds, or None."""
+    tag = normal_tag(held_tag(record))
+    return None if tag is None else tag_mark(tag)
+
+
 def tag_holder(store: TagSource, tag: str | None, *, editing: str | None = None) -> str | None:
     """The id of a recovery on this phone whose current version holds `tag`, other than `editing`; None if none."""
     wanted = normal_tag(tag)
     if wanted is None:
         return None
-    for stored in store.iter_current():
+    for stored in store.holding_tag(wanted):
         record = stored.record
         if record.get("id") != editing and normal_tag(held_tag(record)) == wanted:
             return str(record["id"])

@@ -19,7 +19,8 @@ from fieldapp.store import RecordStore
 from fieldapp.store import store as store_module
 from fieldapp.store.index import IdIndex
 from fieldapp.store.partition import CHUNK_RECORDS, Partition
-from tests.records_factory import call_data, call_record
+from fieldapp.store.tags import tag_holder
+from tests.records_factory import call_data, call_record, recovery_data
 
 TZ = timezone(timedelta(hours=3))
 DAY = datetime(2026, 11, 20, 8, 0, tzinfo=TZ)
@@ -259,6 +260,64 @@ def test_a_pass_lists_the_folder_only_when_another_process_wrote(data_dir, monke
     finally:
         store.close()
         other.close()
+
+
+# --- a tag's holder ----------------------------------------------------------------------------------
+
+
+def _tagged_history(folder: Path, calls: int, days: int = 10) -> dict[str, str]:
+    """Calls, each with a tagged recovery: tag -> the recovery's id."""
+    store = RecordStore.open(folder)
+    held = {}
+    for i in range(calls):
+        at = DAY + timedelta(days=i % days, seconds=i)
+        call = store.create_call(call_data(), now=at)
+        held[f"T-{i}"] = store.create_recovery(recovery_data(call["id"], tag=f"T-{i}"), now=at)["id"]
+    store.close()
+    return held
+
+
+@pytest.mark.parametrize("calls", [100, 800])
+def test_a_tags_holder_is_found_reading_one_partition_whatever_the_history(data_dir, monkeypatch, calls):
+    """The warning before a tagged save read every record of the phone (2 s at 50k records)."""
+    held = _tagged_history(data_dir, calls)
+    store = RecordStore.open(data_dir)
+    counting = Counting(monkeypatch)
+    try:
+        assert tag_holder(store, f" T-{calls // 2} ") == held[f"T-{calls // 2}"]
+        assert counting.reads == 1
+        counting.reset()
+        assert tag_holder(store, "T-none") is None and counting.reads == 0
+        # withdrawn, the recovery holds no tag: its partition's marks say so at once
+        store.edit(held["T-3"], data=recovery_data(store.get(held["T-3"]).record["data"]["call_id"], tag="T-3", withdrawn=True))
+        counting.reset()
+        assert tag_holder(store, "T-3") is None and counting.reads == 0
+    finally:
+        store.close()
+
+
+def test_a_tag_saved_by_another_process_or_counted_before_the_marks_is_found(data_dir, monkeypatch):
+    held = _tagged_history(data_dir, 60)
+    # a manifest written before the marks: its summaries lack them, and are counted again once
+    manifest = data_dir / "index" / "manifest.json"
+    payload = json.loads(manifest.read_bytes())
+    for summary in payload["partitions"].values():
+        del summary["tags"]
+    manifest.write_text(json.dumps(payload))
+    reader, saver = RecordStore.open(data_dir), RecordStore.open(data_dir)
+    counting = Counting(monkeypatch)
+    try:
+        assert tag_holder(reader, "T-7") == held["T-7"]
+        assert counting.reads == len(payload["partitions"]) + 1
+        counting.reset()
+        assert tag_holder(reader, "T-8") == held["T-8"] and counting.reads == 1
+        call = saver.create_call(call_data(), now=DAY + timedelta(days=20))
+        theirs = saver.create_recovery(recovery_data(call["id"], tag="T-new"), now=DAY + timedelta(days=20))
+        assert tag_holder(reader, "T-new") == theirs["id"]
+        assert tag_holder(reader, "T-new", editing=theirs["id"]) is None
+    finally:
+        reader.close()
+        saver.close()
 
 
 # --- the id index's own memory ------------------------------------------------------------------
