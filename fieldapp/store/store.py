@@ -672,12 +672,20 @@ class RecordStore:
         with self._lock:
             self._refresh()
             summaries = self._manifest.summaries
-            unmarked = [key for key, summary in summaries.items() if "tags" not in summary]
+            hits, unmarked = [], []
+            for key, summary in summaries.items():
+                marks = summary.get("tags")
+                if marks is None:
+                    unmarked.append(key)
+                elif mark in marks:
+                    hits.append(key)
             for key in unmarked:
                 self._summarize(key)
+                if mark in summaries.get(key, {}).get("tags", ""):
+                    hits.append(key)
             if unmarked:
                 self._save_manifest(soon=True)
-            for key in sorted(k for k, summary in summaries.items() if mark in summary["tags"]):
+            for key in sorted(hits):
                 found.extend(StoredRecord.from_document(d) for d in self._docs(key) if held_mark(d["record"]) == mark)
         return found
 
