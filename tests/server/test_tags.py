@@ -171,3 +171,31 @@ def test_the_migration_frees_the_tags_that_withdrawn_recoveries_held(fresh_url, 
         assert [s.outcome.value for s in db.push(who, [tagged("W-1"), tagged("W-2")])] == ["accepted", "rejected"]
     finally:
         db.close()
+
+
+def test_the_migration_keeps_a_tags_holder_when_the_other_of_a_pair_was_stored_earlier(fresh_url, monkeypatch):
+    """A tag held twice before migration 4 stays with the record migration 4 gave it to, whatever edits came after."""
+    with monkeypatch.context() as m:
+        m.setattr(migrations, "MIGRATIONS", [m_ for m_ in migrations.MIGRATIONS if m_[0] < 4])
+        db = open_database(fresh_url)
+    try:
+        first, second = tagged("P-1"), tagged("P-1")
+        with db.transaction(write=True) as cur:
+            for seq, record in ((1, first), (2, second)):
+                cur.execute(db.sql("INSERT INTO records (team, id, version, hash, type, record, in_conflict, seq) "
+                                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+                            ("t-p", record["id"], 1, f"h{seq}", "recovery", json.dumps(record), False, seq))
+            cur.execute(db.sql("INSERT INTO teams (team, seq) VALUES (?, ?)"), ("t-p", 2))
+        with monkeypatch.context() as m:
+            m.setattr(migrations, "MIGRATIONS", [m_ for m_ in migrations.MIGRATIONS if m_[0] < 5])
+            assert db.migrate() == [4]
+        who = Device("dev-p", "t-p", "volunteer")
+        db.enroll(team="t-p", device_id="dev-p", role="volunteer", token_hash="hash-t-p")
+        edited = edit(first, outcome="injured")  # its seq now after the other's
+        assert [s.outcome.value for s in db.push(who, [edited])] == ["accepted"]
+        assert db.migrate() == [5]
+        assert [s.outcome.value for s in db.push(who, [edit(edited, outcome="deceased")])] == ["accepted"]
+        [refused] = db.push(who, [edit(second, outcome="injured")])
+        assert refused.outcome.value == "rejected" and first["id"] in refused.refusals[0].message
+    finally:
+        db.close()

@@ -79,6 +79,24 @@ def fill_tags(cur, db: Database) -> None:
             after = (rows[-1][0], rows[-1][1])
 
 
+def release_tags(cur, db: Database) -> None:
+    """Free each tag whose holder's current version no longer holds it (withdrawn); every other holder stays."""
+    import json
+
+    after = ("", "")
+    while True:
+        cur.execute(db.sql("SELECT t.team, t.tag, r.record FROM tags t JOIN records r ON r.team = t.team AND r.id = t.record_id "
+                           "WHERE t.team > ? OR (t.team = ? AND t.tag > ?) ORDER BY t.team, t.tag LIMIT ?"),
+                    (after[0], after[0], after[1], BATCH))
+        rows = cur.fetchall()
+        if not rows:
+            break
+        gone = [(team, tag) for team, tag, record in rows if held_tag(json.loads(record)) != tag]
+        if gone:
+            cur.executemany(db.sql("DELETE FROM tags WHERE team = ? AND tag = ?"), gone)
+        after = (rows[-1][0], rows[-1][1])
+
+
 MIGRATIONS: list[tuple[int, str, list[Step]]] = [
     (1, "devices, teams, revisions, records", [
         """CREATE TABLE devices (
@@ -154,8 +172,10 @@ MIGRATIONS: list[tuple[int, str, list[Step]]] = [
         "CREATE INDEX tags_by_record ON tags (team, record_id)",
         fill_tags,
     ]),
+    # Holders are kept, not chosen again: a record's seq moves with each edit, so a refill
+    # by seq could hand a tag held twice before migration 4 to the other record.
     (5, "tags: a recovery withdrawn as entered in error frees its tag", [
-        "DELETE FROM tags",
+        release_tags,
         fill_tags,
     ]),
 ]
