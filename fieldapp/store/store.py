@@ -256,7 +256,10 @@ class RecordStore:
             self._seen = before + 1
 
     def _summarize(self, key: str) -> None:
-        docs = self._docs(key)
+        self._count(key, self._docs(key))
+
+    def _count(self, key: str, docs: list[Document]) -> None:
+        """A partition's summary (states, tag marks) and the stat of the file it was counted from."""
         self._manifest.summaries[key] = summarize(docs)
         try:
             self._manifest.stats[key] = stat_key(os.stat(self._days / f"{key}.json"))
@@ -336,6 +339,7 @@ class RecordStore:
                 docs = self._partition(key).docs()
             except DamagedFile as exc:  # vanishingly rare: damaged again at once
                 raise StoreError(str(exc)) from exc
+            self._count(key, docs)  # the copy brought back is not what the summary counted
         self._note_seen(key, docs)
         return docs
 

@@ -296,6 +296,22 @@ def test_a_tags_holder_is_found_reading_one_partition_whatever_the_history(data_
         store.close()
 
 
+def test_a_partition_brought_back_from_its_backup_is_counted_again(data_dir):
+    """The copy brought back holds what the summary no longer said: its tags and its states."""
+    store = RecordStore.open(data_dir)
+    try:
+        call = store.create_call(call_data(), now=DAY)
+        recovery = store.create_recovery(recovery_data(call["id"], tag="T"), now=DAY)
+        store.edit(recovery["id"], data=recovery_data(call["id"], tag="U"))
+        [path] = (data_dir / "days").glob("*.json")
+        path.write_bytes(b"{garbage")
+        assert store.get(recovery["id"]).record["data"]["tag"] == "T"  # the last good copy
+        assert (tag_holder(store, "T"), tag_holder(store, "U")) == (recovery["id"], None)
+        assert store.counts()["total"] == 2
+    finally:
+        store.close()
+
+
 def test_a_tag_saved_by_another_process_or_counted_before_the_marks_is_found(data_dir, monkeypatch):
     held = _tagged_history(data_dir, 60)
     # a manifest written before the marks: its summaries lack them, and are counted again once
