@@ -36,7 +36,7 @@ from typing import Any
 from tinydb import TinyDB
 from tinydb.table import Document
 
-from fieldapp.core.records import InvalidRecord, RecordType, normalize
+from fieldapp.core.records import InvalidRecord, RecordType, held_tag, normalize
 
 from . import protect, reconcile
 from .document import StoredRecord, SyncState, copy_json, new_document
@@ -46,7 +46,7 @@ from .index import FORMAT, Generation, IdIndex, Manifest, stat_key, summarize
 from .lock import StoreLock
 from .partition import CHUNK_RECORDS, Partition, chunk_of, day_of, make_key
 from .problems import StoreProblem
-from .tags import held_mark, tag_mark
+from .tags import normal_tag, tag_mark
 from .vault import Vault
 
 log = logging.getLogger(__name__)
@@ -368,11 +368,7 @@ class RecordStore:
             result = change(partition, docs)
         docs = partition.docs()
         self._note_seen(key, docs)
-        self._manifest.summaries[key] = summarize(docs)
-        try:
-            self._manifest.stats[key] = stat_key(os.stat(partition.path))
-        except FileNotFoundError:
-            pass
+        self._count(key, docs)
         self._save_manifest(soon=True)
         return result
 
@@ -666,7 +662,7 @@ class RecordStore:
         return out
 
     def holding_tag(self, tag: str) -> list[StoredRecord]:
-        """The records whose current version may hold `tag` (a normal tag): every one that does, rarely another.
+        """The records whose current version holds `tag` (a normal tag, as `tags.normal_tag` makes it).
 
         Reads only the partitions whose summary marks the tag (fieldapp.store.tags);
         a summary counted by a version before the marks is counted again first.
@@ -690,7 +686,7 @@ class RecordStore:
             if unmarked:
                 self._save_manifest(soon=True)
             for key in sorted(hits):
-                found.extend(StoredRecord.from_document(d) for d in self._docs(key) if held_mark(d["record"]) == mark)
+                found.extend(StoredRecord.from_document(d) for d in self._docs(key) if normal_tag(held_tag(d["record"])) == tag)
         return found
 
     def iter_current(self) -> Iterator[StoredRecord]:

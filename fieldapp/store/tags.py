@@ -20,7 +20,7 @@ Finding the holder reads only the partitions that may hold the tag: each
 partition's summary in the store's manifest carries a 4-byte mark of every tag
 its records hold (`held_mark`); a partition whose marks do not include the
 tag's is never read. A mark shared by chance costs one more read, never a
-wrong answer: the records read are compared by their tags.
+wrong answer: the records read are compared by their tags (`holding_tag`).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class TagSource(Protocol):
     """What the lookup needs of a store (RecordStore has it)."""
 
     def holding_tag(self, tag: str) -> Iterable[_Stored]:
-        """The records whose current version may hold `tag`: every one that does, perhaps others."""
+        """The records whose current version holds `tag` (a normal tag)."""
         ...
 
 
@@ -69,7 +69,6 @@ def tag_holder(store: TagSource, tag: str | None, *, editing: str | None = None)
     if wanted is None:
         return None
     for stored in store.holding_tag(wanted):
-        record = stored.record
-        if record.get("id") != editing and normal_tag(held_tag(record)) == wanted:
-            return str(record["id"])
+        if stored.record.get("id") != editing:
+            return str(stored.record["id"])
     return None
