@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from contextlib import contextmanager
 
 import pytest
 
@@ -125,25 +126,41 @@ def fresh_url(request, tmp_path, database_url):
     return request.getfixturevalue("postgres_database")()
 
 
+@contextmanager
+def migrations_up_to(last: int):
+    """Within the block, the migrations a server of an earlier version knew: up to `last`."""
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(migrations, "MIGRATIONS", [step for step in migrations.MIGRATIONS if step[0] <= last])
+        yield
+
+
+def store_as_before_the_rule(db, team: str, stored) -> None:
+    """(seq, record) rows written straight into `records`, as a server before migration 4 could leave them."""
+    with db.transaction(write=True) as cur:
+        for seq, record in stored:
+            cur.execute(db.sql("INSERT INTO records (team, id, version, hash, type, record, in_conflict, seq) "
+                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+                        (team, record["id"], record["version"], f"h{seq}", record["type"], json.dumps(record), False, seq))
+
+
+def held_tags(db) -> list[tuple[str, str]]:
+    with db.transaction(write=False) as cur:
+        cur.execute("SELECT tag, record_id FROM tags ORDER BY tag")
+        return [tuple(r) for r in cur.fetchall()]
+
+
 def test_the_migration_fills_the_tags_of_current_recoveries(fresh_url, monkeypatch):
-    with monkeypatch.context() as m:
-        m.setattr(migrations, "MIGRATIONS", [m_ for m_ in migrations.MIGRATIONS if m_[0] < 4])
+    with migrations_up_to(3):
         db = open_database(fresh_url)
     try:
         # Before the rule a tag could be used twice: the first stored (by seq) keeps it.
         # A withdrawn recovery holds none.
         first, twice, changed, call = tagged("M-1"), tagged("M-1"), edit(tagged("M-2"), tag="M-3"), call_record()
         withdrawn = edit(tagged("M-4"), withdrawn=True)
-        with db.transaction(write=True) as cur:
-            for seq, record in ((2, twice), (1, first), (3, changed), (3, call), (4, withdrawn)):
-                cur.execute(db.sql("INSERT INTO records (team, id, version, hash, type, record, in_conflict, seq) "
-                                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
-                            ("t-m", record["id"], record["version"], f"h{seq}", record["type"], json.dumps(record), False, seq))
+        store_as_before_the_rule(db, "t-m", ((2, twice), (1, first), (3, changed), (3, call), (4, withdrawn)))
         monkeypatch.setattr(migrations, "BATCH", 1)
         assert db.migrate() == [4, 5]
-        with db.transaction(write=False) as cur:
-            cur.execute("SELECT tag, record_id FROM tags ORDER BY tag")
-            assert [tuple(r) for r in cur.fetchall()] == [("M-1", first["id"]), ("M-3", changed["id"])]
+        assert held_tags(db) == [("M-1", first["id"]), ("M-3", changed["id"])]
         who = Device("dev-m", "t-m", "volunteer")
         db.enroll(team="t-m", device_id="dev-m", role="volunteer", token_hash="hash-t-m")
         results = db.push(who, [tagged("M-2"), tagged("M-3")])
@@ -153,9 +170,8 @@ def test_the_migration_fills_the_tags_of_current_recoveries(fresh_url, monkeypat
         db.close()
 
 
-def test_the_migration_frees_the_tags_that_withdrawn_recoveries_held(fresh_url, monkeypatch):
-    with monkeypatch.context() as m:
-        m.setattr(migrations, "MIGRATIONS", [m_ for m_ in migrations.MIGRATIONS if m_[0] < 5])
+def test_the_migration_frees_the_tags_that_withdrawn_recoveries_held(fresh_url):
+    with migrations_up_to(4):
         db = open_database(fresh_url)
     try:
         who = Device("dev-w", "t-w", "volunteer")
@@ -165,29 +181,22 @@ def test_the_migration_frees_the_tags_that_withdrawn_recoveries_held(fresh_url, 
         with db.transaction(write=True) as cur:  # as a server before the rule left it: the withdrawn one holds W-1
             cur.execute(db.sql("INSERT INTO tags (team, tag, record_id) VALUES (?, ?, ?)"), ("t-w", "W-1", wrong["id"]))
         assert db.migrate() == [5]
-        with db.transaction(write=False) as cur:
-            cur.execute("SELECT tag, record_id FROM tags ORDER BY tag")
-            assert [tuple(r) for r in cur.fetchall()] == [("W-2", kept["id"])]
+        assert held_tags(db) == [("W-2", kept["id"])]
         assert [s.outcome.value for s in db.push(who, [tagged("W-1"), tagged("W-2")])] == ["accepted", "rejected"]
     finally:
         db.close()
 
 
-def test_the_migration_keeps_a_tags_holder_when_the_other_of_a_pair_was_stored_earlier(fresh_url, monkeypatch):
+def test_the_migration_keeps_a_tags_holder_when_the_other_of_a_pair_was_stored_earlier(fresh_url):
     """A tag held twice before migration 4 stays with the record migration 4 gave it to, whatever edits came after."""
-    with monkeypatch.context() as m:
-        m.setattr(migrations, "MIGRATIONS", [m_ for m_ in migrations.MIGRATIONS if m_[0] < 4])
+    with migrations_up_to(3):
         db = open_database(fresh_url)
     try:
         first, second = tagged("P-1"), tagged("P-1")
+        store_as_before_the_rule(db, "t-p", ((1, first), (2, second)))
         with db.transaction(write=True) as cur:
-            for seq, record in ((1, first), (2, second)):
-                cur.execute(db.sql("INSERT INTO records (team, id, version, hash, type, record, in_conflict, seq) "
-                                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
-                            ("t-p", record["id"], 1, f"h{seq}", "recovery", json.dumps(record), False, seq))
             cur.execute(db.sql("INSERT INTO teams (team, seq) VALUES (?, ?)"), ("t-p", 2))
-        with monkeypatch.context() as m:
-            m.setattr(migrations, "MIGRATIONS", [m_ for m_ in migrations.MIGRATIONS if m_[0] < 5])
+        with migrations_up_to(4):
             assert db.migrate() == [4]
         who = Device("dev-p", "t-p", "volunteer")
         db.enroll(team="t-p", device_id="dev-p", role="volunteer", token_hash="hash-t-p")
