@@ -50,9 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--web", action="store_true", help="serve the app as a web page on 127.0.0.1")
     ui.add_argument("--port", type=int, default=None, help="port for --web (default: a free one)")
 
-    enroll = commands.add_parser("enroll", parents=[common], help="link this device to a server")
+    enroll = commands.add_parser("enroll", parents=[common], help="link this device to a server (the token on standard input)",
+                                 description="The token is read from FIELDAPP_TOKEN, or asked at the terminal, or one line "
+                                             "of standard input: never give it on the command line, where the process "
+                                             "list and the shell's history show it.")
     enroll.add_argument("server_url", metavar="SERVER_URL")
-    enroll.add_argument("token", metavar="TOKEN")
+    enroll.add_argument("token", metavar="TOKEN", nargs="?", default=None, help=argparse.SUPPRESS)  # the old form, warned
     enroll.add_argument("--insecure", action="store_true", help="allow plain http:// to a host that is not this machine")
 
     sync = commands.add_parser("sync", parents=[common], help="send the queue and fetch the team's records")
@@ -309,18 +312,23 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         _warnings = None
 
 
-def _read_pin(given: str | None, prompt: str) -> str:
-    """A PIN from the environment, or asked at the terminal, or one line of standard input."""
-    if given:
+def _read_secret(given: str | None, prompt: str) -> str:
+    """A secret from the environment, or asked at the terminal, or one line of standard input ("" when none)."""
+    if given and given.strip():
         return given.strip()
     if sys.stdin is not None and sys.stdin.isatty():
         import getpass
 
         return getpass.getpass(prompt).strip()
-    line = sys.stdin.readline() if sys.stdin is not None else ""
-    if not line.strip():
+    return (sys.stdin.readline() if sys.stdin is not None else "").strip()
+
+
+def _read_pin(given: str | None, prompt: str) -> str:
+    """A PIN from the environment, or asked at the terminal, or one line of standard input."""
+    pin = _read_secret(given, prompt)
+    if not pin:
         raise protect.PinRequired()
-    return line.strip()
+    return pin
 
 
 def _pin(args, folder: Path, out: TextIO, err: TextIO) -> int:
@@ -399,7 +407,16 @@ def _enroll(args, folder: Path, out: TextIO, err: TextIO) -> int:
     from fieldapp.sync import commands
 
     args.run.after = "the enrollment was not saved"
-    return commands.enroll(folder, args.server_url, args.token, insecure=args.insecure, out=out, err=err)
+    token = args.token
+    if token is not None:
+        _say(err, "warning: a token on the command line is seen in the process list and the shell's history; "
+                  "give it on standard input or in FIELDAPP_TOKEN")
+    else:
+        token = _read_secret(os.environ.get("FIELDAPP_TOKEN"), "token: ")
+        if not token:
+            _say(err, "no token: give it on standard input or in FIELDAPP_TOKEN")
+            return 2
+    return commands.enroll(folder, args.server_url, token, insecure=args.insecure, out=out, err=err)
 
 
 def _sync(args, folder: Path, out: TextIO, err: TextIO) -> int:

@@ -232,11 +232,12 @@ def test_enroll_into_a_read_only_folder_names_it_and_never_the_token(disk, monke
 
     from fieldapp.sync import enrollment
     monkeypatch.setattr(enrollment, "SyncClient", Server)
+    monkeypatch.setenv("FIELDAPP_TOKEN", "secret-token")
     disk.folder.mkdir(parents=True)
     disk.read_only(True)
     try:
         # in this process: the server check is stubbed out; the folder is the real (or injected) read-only one
-        code, stdout, stderr = run_inside("enroll", "https://sync.example.org", "secret-token", "--data", str(disk.folder))
+        code, stdout, stderr = run_inside("enroll", "https://sync.example.org", "--data", str(disk.folder))
     finally:
         disk.read_only(False)
     assert code == EXIT_NOT_WRITABLE and "secret-token" not in stdout

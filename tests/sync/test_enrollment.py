@@ -38,8 +38,8 @@ def test_enroll_checks_the_token_and_keeps_it_private(link, tmp_path):
     token = link.server.enroll(link.team, "dev-x")
     with pytest.raises(AuthError):
         enrollment.enroll(folder, link.server.url, "wrong-token")
-    done = subprocess.run([sys.executable, "-m", "fieldapp", "enroll", link.server.url, token, "--data", str(folder)],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-m", "fieldapp", "enroll", link.server.url, "--data", str(folder)],
+                          input=token + "\n", capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and token not in done.stdout + done.stderr
     path = folder / "enrollment.json"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
