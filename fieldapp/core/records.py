@@ -136,6 +136,32 @@ class HandoverTarget(StrEnum):
     OTHER = "other"
 
 
+class PersonalField(StrEnum):
+    """A field that names or reaches a person, as a path in the record: what a pull may withhold.
+
+    A volunteer's pull carries these only for the records its own device made
+    (sync/server/personal.py); the others come with the ones they hold removed
+    and named in `withheld`.
+    """
+
+    CALLER_PHONE = "data.caller_phone"
+    NAME = "data.name"
+    NOTES = "data.notes"
+    RECEIVER = "data.handover.receiver"
+    REVIEW_NOTE = "review.note"
+
+
+def personal_value(record: Mapping[str, Any], path: str) -> tuple[dict[str, Any] | None, Any]:
+    """(the object holding `path`'s last key or None, the value there or None), in a plain record."""
+    *parents, name = path.split(".")
+    holder: Any = record
+    for parent in parents:
+        holder = holder.get(parent) if isinstance(holder, Mapping) else None
+    if not isinstance(holder, dict):
+        return None, None
+    return holder, holder.get(name)
+
+
 class ReviewState(StrEnum):
     UNREVIEWED = "unreviewed"
     APPROVED = "approved"
@@ -349,6 +375,15 @@ def _moment(value: str) -> datetime:
 # --- the envelope ------------------------------------------------------------------
 
 
+def _each_once_in_order(fields: list[PersonalField] | None) -> list[PersonalField] | None:
+    if fields is None:
+        return fields
+    if len(set(fields)) != len(fields):
+        raise ValueError("names a field twice: give each withheld field once")
+    order = list(PersonalField)
+    return sorted(fields, key=order.index)
+
+
 class _Envelope(_Strict):
     id: RecordId
     version: StrictInt = Field(ge=1, le=1_000_000)
@@ -358,6 +393,24 @@ class _Envelope(_Strict):
     updated_at: Timestamp
     recorded_by: ShortText | None = None
     review: Review | None = None
+    # The personal fields the server holds but did not show this device (a
+    # volunteer's copy of another device's record). Kept on the copy and sent
+    # back in its next version: the server keeps its own values of these
+    # fields, so a version from a phone that never saw them cannot erase them.
+    # Never stored on the server: it stores the whole version.
+    withheld: Annotated[list[PersonalField], AfterValidator(_each_once_in_order)] | None = Field(
+        default=None, max_length=len(PersonalField))
+
+    @model_validator(mode="after")
+    def _withheld_means_absent(self) -> _Envelope:
+        if not self.withheld:
+            return self
+        plain = self.model_dump(mode="json", exclude_none=True)
+        both = [path.value for path in self.withheld if personal_value(plain, path.value)[1] is not None]
+        if both:
+            raise ValueError(f"withheld names {', '.join(both)}, which this version carries too: a field withheld "
+                             "from this device keeps the server's value")
+        return self
 
 
 class CallRecord(_Envelope):

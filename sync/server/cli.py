@@ -53,6 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = commands.add_parser("revoke", parents=[common], help="stop a device's token from working")
     revoke.add_argument("--device", required=True)
 
+    team = commands.add_parser("team", parents=[common], help="a team's settings: show them, or change one")
+    team.add_argument("team", metavar="TEAM")
+    seen = team.add_mutually_exclusive_group()
+    seen.add_argument("--volunteers-see-personal", dest="volunteers_see_personal", action="store_const", const=True,
+                      help="volunteers' devices get names and phone numbers of every record of the team")
+    seen.add_argument("--volunteers-own-personal-only", dest="volunteers_see_personal", action="store_const",
+                      const=False, help="only of the records their own device made (the default)")
+
     summary = commands.add_parser("summary", parents=[common], help="the day's figures as JSON (as GET /api/v1/summary)")
     summary.add_argument("--day", required=True, help="YYYY-MM-DD")
     summary.add_argument("--team", help="only this team (default: every team)")
@@ -151,6 +159,20 @@ def _export_bundle(db, args, out: TextIO) -> int:
     return 0
 
 
+def _team(db, args, out: TextIO) -> int:
+    from . import personal
+
+    if not personal.has_devices(db, args.team):
+        print(f"no device is enrolled in team {args.team}", file=sys.stderr)
+        return 1
+    if args.volunteers_see_personal is not None:
+        personal.set_volunteers_see_personal(db, args.team, args.volunteers_see_personal)
+    whose = ("every record of the team" if personal.volunteers_see_personal(db, args.team)
+             else "only the records their own device made")
+    print(f"team {args.team}: volunteers' devices get names and phone numbers of {whose}", file=out)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     args = build_parser().parse_args(argv)
@@ -186,6 +208,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
                 return 0
             print(f"no enrolled device {args.device} with a working token", file=sys.stderr)
             return 1
+        if args.command == "team":
+            return _team(db, args, out)
         if args.command == "summary":
             import json
             from datetime import date

@@ -178,6 +178,11 @@ MIGRATIONS: list[tuple[int, str, list[Step]]] = [
         release_tags,
         fill_tags,
     ]),
+    # Off by default: a volunteer's pull carries personal fields only for the records
+    # its own device made (sync/server/personal.py); an operator may open them.
+    (6, "teams: whether volunteers see the personal fields of every record of the team", [
+        "ALTER TABLE teams ADD COLUMN volunteers_see_personal BOOLEAN NOT NULL DEFAULT FALSE",
+    ]),
 ]
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 
 from fieldapp.core.protocol import DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, PullResponse, ServerConflict
 
+from .. import personal
 from ..auth import current_device, database
 from ..db import Database, Device
 from .errors import UNAUTHORIZED, bad_request
@@ -63,8 +64,11 @@ def pull(
     # from cursor 0, where a phone installed again recovers its own records.
     from_start = since.startswith("0") and own
     page = db.pull(device.team, _cursor(since), limit, leave_out_sent_by=None if from_start else device.device_id)
+    # Personal fields only where needed: a volunteer's device sees those of the records it made.
+    sees = personal.access(db, device, [r["id"] for r in page.records] + list(page.conflicts))
     return PullResponse(
-        team=device.team, role=device.role, records=page.records, delivered_by=page.delivered_by,
+        team=device.team, role=device.role, records=personal.shown(page.records, sees), delivered_by=page.delivered_by,
         cursor=_next_cursor(page.cursor, from_start=from_start, more=page.more), more=page.more,
-        conflicts=[ServerConflict(id=rid, server_record=rec) for rid, rec in page.conflicts.items()],
+        conflicts=[ServerConflict(id=rid, server_record=rec)
+                   for rid, rec in zip(page.conflicts, personal.shown(list(page.conflicts.values()), sees))],
     )

@@ -12,6 +12,7 @@ from pydantic_core import to_json
 from fieldapp.core.protocol import MAX_RECORDS_PER_PUSH, PushResponse, VerdictStatus
 from fieldapp.core.records import Record, parse_record, to_plain
 
+from .. import personal
 from ..auth import current_device, database
 from ..body import parse_json, read_body
 from ..db import Database, Device
@@ -125,7 +126,9 @@ async def push(request: Request, device: Device = Depends(current_device), db: D
     # Parsing, checking, storing and encoding the answer all run in the thread
     # pool: a big batch never holds up /health or another device's request.
     rejections, valid = await run_in_threadpool(_checked, raw)
-    stored = await run_in_threadpool(db.push, device, valid)
+    # Withheld personal fields kept as the server holds them; conflicts' server records as this device may see them.
+    rejections, valid = await run_in_threadpool(personal.restore, db, device, rejections, valid)
+    stored = await run_in_threadpool(personal.shown_verdicts, db, device, await run_in_threadpool(db.push, device, valid))
     return Response(await run_in_threadpool(_answer, rejections, valid, stored), media_type="application/json")
 
 

@@ -1,0 +1,210 @@
+"""Personal fields only where needed: what a volunteer's device is shown, and what its versions keep.
+
+A phone seized at a checkpoint should give up the names and phone numbers of
+the records that phone made, not its whole team's. So:
+
+- A lead's device sees every personal field (`fieldapp.core.records.PersonalField`).
+- A volunteer's device sees them on the records its own device made: those whose
+  first stored version came from an installation bound to it (`installations`),
+  or on every record of its team when an operator allows it
+  (`fieldapp-server team TEAM --volunteers-see-personal`).
+- Everywhere else a version leaves the server (a pull page, its conflicts, a push's
+  conflict verdict) without the personal fields it holds, and names them in
+  `withheld`.
+
+A phone keeps `withheld` on its copy and sends it back in its next version. The
+server never stores it: it stores the whole version, each withheld field taken
+from the version it builds on (`base_version`), present or absent, so what the
+chain links is what the team recorded. A device without access to the record's
+personal fields cannot change one it was never shown, marker or not: a field the
+base version holds keeps the base's value (a forged or dropped `withheld` erases
+nothing); a field the base lacks may be added. A version that drops the object
+holding a withheld field (a handover with its receiver) is refused on it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from fieldapp.core.protocol import VerdictStatus
+from fieldapp.core.records import PersonalField, personal_value
+
+from .db import Database, Device
+from .verdicts import Refusal, Role
+
+WITHHELD = "withheld"
+PATHS = tuple(field.value for field in PersonalField)
+
+
+# --- the team's setting -------------------------------------------------------------------
+
+
+def volunteers_see_personal(db: Database, team: str) -> bool:
+    with db.transaction(write=False) as cur:
+        cur.execute(db.sql("SELECT volunteers_see_personal FROM teams WHERE team = ?"), (team,))
+        row = cur.fetchone()
+    return bool(row and row[0])
+
+
+def has_devices(db: Database, team: str) -> bool:
+    with db.transaction(write=False) as cur:
+        cur.execute(db.sql("SELECT 1 FROM devices WHERE team = ? LIMIT 1"), (team,))
+        return cur.fetchone() is not None
+
+
+def set_volunteers_see_personal(db: Database, team: str, allowed: bool) -> None:
+    with db.transaction(write=True) as cur:
+        cur.execute(db.sql("INSERT INTO teams (team, seq) VALUES (?, 0) ON CONFLICT DO NOTHING"), (team,))
+        cur.execute(db.sql("UPDATE teams SET volunteers_see_personal = ? WHERE team = ?"), (allowed, team))
+
+
+# --- who sees what ----------------------------------------------------------------------
+
+
+def makers(db: Database, team: str, ids: Iterable[str]) -> dict[str, str]:
+    """record id -> the enrolled device bound to the installation that sent its first stored version."""
+    wanted = sorted(set(ids))
+    found: dict[str, str] = {}
+    with db.transaction(write=False) as cur:
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            cur.execute(db.sql(
+                "SELECT r.id, i.enrolled_device FROM revisions r "
+                "JOIN installations i ON i.team = r.team AND i.device_id = r.device_id "
+                f"WHERE r.team = ? AND r.id IN ({','.join('?' * len(chunk))}) "
+                "AND r.seq = (SELECT MIN(f.seq) FROM revisions f WHERE f.team = r.team AND f.id = r.id)"),
+                (team, *chunk))
+            found.update(cur.fetchall())
+    return found
+
+
+@dataclass(frozen=True)
+class Access:
+    """Which records' personal fields one device may see."""
+
+    everything: bool
+    own: frozenset[str] = frozenset()
+
+    def sees(self, record_id: str) -> bool:
+        return self.everything or record_id in self.own
+
+
+def access(db: Database, device: Device, ids: Iterable[str]) -> Access:
+    if device.role == Role.LEAD or volunteers_see_personal(db, device.team):
+        return Access(True)
+    made = makers(db, device.team, ids)
+    return Access(False, frozenset(rid for rid, maker in made.items() if maker == device.device_id))
+
+
+# --- what leaves the server -----------------------------------------------------------------
+
+
+def withhold(record: Mapping[str, Any]) -> dict:
+    """A copy without the personal fields it holds, named in `withheld` (the record itself when it holds none)."""
+    shown = copy.deepcopy(dict(record))
+    withheld = []
+    for path in PATHS:
+        holder, value = personal_value(shown, path)
+        if holder is not None and value is not None:
+            del holder[path.rsplit(".", 1)[-1]]
+            withheld.append(path)
+    if withheld:
+        shown[WITHHELD] = withheld
+    return shown
+
+
+def shown(records: Sequence[dict], device_access: Access) -> list[dict]:
+    return [r if device_access.sees(r["id"]) else withhold(r) for r in records]
+
+
+def shown_verdicts(db: Database, device: Device, stored: list) -> list:
+    """A push's outcomes with each conflict's server_record as this device may see it."""
+    ids = [s.server_record["id"] for s in stored if s.server_record is not None]
+    if not ids:
+        return stored
+    device_access = access(db, device, ids)
+    return [s if s.server_record is None or device_access.sees(s.server_record["id"])
+            else replace(s, server_record=withhold(s.server_record)) for s in stored]
+
+
+# --- what comes in ----------------------------------------------------------------------------
+
+
+def _base_versions(db: Database, team: str, keys: set[tuple[str, int]]) -> dict[tuple[str, int], dict]:
+    """(id, version) -> that stored version; of two stored under one number, the one not losing a conflict."""
+    found: dict[tuple[str, int], tuple[bool, dict]] = {}
+    with db.transaction(write=False) as cur:
+        rows = db.rows_for_ids(cur, "revisions", "id, version, losing, record", team, sorted({rid for rid, _ in keys}))
+    for rid, version, losing, body in rows:
+        if (rid, version) in keys and ((rid, version) not in found or found[(rid, version)][0]):
+            found[(rid, version)] = (bool(losing), json.loads(body))
+    return {key: record for key, (_, record) in found.items()}
+
+
+def _keep(record: dict, base: Mapping[str, Any], path: str) -> Refusal | None:
+    """Give `record` the base's value of `path` (or none, when the base has none)."""
+    holder, _ = personal_value(record, path)
+    base_holder, value = personal_value(base, path)
+    parent, name = path.rsplit(".", 1)
+    if holder is None:
+        if value is None or parent == "review":
+            return None  # nothing to keep, or the review dropped whole, as a volunteer may
+        return Refusal(parent, f"holds {name}, which this device was not shown: a version cannot drop it")
+    if value is None:
+        holder.pop(name, None)
+    else:
+        holder[name] = copy.deepcopy(value)
+    return None
+
+
+def restore(db: Database, device: Device, rejections: list[dict | None], valid: list[dict]) -> tuple[list[dict | None], list[dict]]:
+    """Pushed versions made whole: each withheld field, and each one this device may not see, as its base holds it.
+
+    Returns the push's slots and good records again, a version whose fields cannot be
+    kept moved to `rejected` (naming the field).
+    """
+    if not any(r.get(WITHHELD) for r in valid) and (device.role == Role.LEAD or not any(r["base_version"] for r in valid)):
+        return rejections, valid
+    edits = [r for r in valid if r["base_version"] > 0]
+    device_access = access(db, device, [r["id"] for r in edits])
+    bases = _base_versions(db, device.team, {(r["id"], r["base_version"]) for r in edits})
+    slots: list[dict | None] = []
+    kept: list[dict] = []
+    records = iter(valid)
+    for slot in rejections:
+        if slot is not None:
+            slots.append(slot)
+            continue
+        record = next(records)
+        refusal = _restore_one(record, device_access, bases)
+        if refusal is None:
+            slots.append(None)
+            kept.append(record)
+        else:
+            slots.append({"id": record["id"], "version": record["version"], "status": VerdictStatus.REJECTED.value,
+                          "errors": [{"field": refusal.field, "message": refusal.message}]})
+    return slots, kept
+
+
+def _restore_one(record: dict, device_access: Access, bases: Mapping[tuple[str, int], dict]) -> Refusal | None:
+    withheld = record.pop(WITHHELD, None) or []
+    if record["base_version"] == 0:
+        # A pulled first version carries the marker too, but a phone never sends it back as it is.
+        return Refusal(WITHHELD, "a new record withholds nothing: send the fields it has") if withheld else None
+    base = bases.get((record["id"], record["base_version"]))
+    if base is None:
+        if withheld:
+            return Refusal(WITHHELD, f"builds on version {record['base_version']}, which the server does not hold: "
+                                     "the withheld fields cannot be kept")
+        return None
+    blind = not device_access.sees(record["id"])
+    for path in PATHS:
+        if path in withheld or (blind and personal_value(base, path)[1] is not None):
+            refusal = _keep(record, base, path)
+            if refusal is not None:
+                return refusal
+    return None
