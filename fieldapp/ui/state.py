@@ -8,7 +8,7 @@ background worker.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -148,6 +148,11 @@ def _place(record: dict) -> str:
     return ""
 
 
+def withheld_fields(record: Mapping[str, Any]) -> frozenset[str]:
+    """The form fields of a record's personal fields the server withheld from this phone."""
+    return frozenset(FORM_FIELD[path] for path in record.get("withheld") or () if path in FORM_FIELD)
+
+
 def form_errors(errors, t: Translator | None = None) -> dict[str, str]:
     """Refusals keyed by the form field that shows them; with a translator, in the user's language.
 
@@ -211,6 +216,8 @@ class AppState:
         self.recovery_form = RecoveryForm()
         self.editing: str | None = None  # the call whose correction the form holds
         self.errors: dict[str, str] = {}
+        # Form fields the server did not show this phone (the record's `withheld`): kept there, not editable here.
+        self.withheld: frozenset[str] = frozenset()
         self.warnings: dict[str, str] = {}  # said once before a save; a second Save keeps the value
         self.notice: str | None = None
         self.wipe_armed = False  # Wipe was tapped once: a second tap removes everything
@@ -246,6 +253,7 @@ class AppState:
             self.call_id = call_id
         self.editing = None
         self.recovery_id = None
+        self.withheld = frozenset()
         self.conflict_keep = set()
         if screen == "new_call":
             self.call_form = CallForm()
@@ -455,6 +463,7 @@ class AppState:
         location = data.get("location") or {}
         self.go("new_call")
         self.editing = stored.id
+        self.withheld = withheld_fields(stored.record)
         self.call_form = CallForm(
             incident_type=data["incident_type"], place=location.get("place", ""), lat=location.get("lat"),
             lon=location.get("lon"), accuracy_m=location.get("accuracy_m"), received_at=data["received_at"][11:16],
@@ -572,6 +581,7 @@ class AppState:
         handover = data.get("handover") or {}
         self.go("recovery", data["call_id"])
         self.recovery_id = stored.id
+        self.withheld = withheld_fields(stored.record)
         self.recovery_form = RecoveryForm(
             outcome=data["outcome"], count=str(data["count"]), sex=data.get("sex"), age_group=data.get("age_group"),
             identified=bool(data.get("identified")), name=data.get("name", ""), tag=data.get("tag", ""),

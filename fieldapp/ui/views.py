@@ -94,6 +94,9 @@ def field(state: AppState, form, name: str, label: str, *, keyboard=None, multil
         setattr(form, name, e.control.value or "")
 
     warning = state.warnings.get(name)
+    if name in state.withheld:  # the server keeps it; an empty field here would look like none to fill in
+        return tagged(f"field-{name}", ft.TextField(label=label, value="", read_only=True, text_size=18,
+                                                    helper=state.t("field.withheld"), helper_max_lines=3))
     return tagged(f"field-{name}", ft.TextField(
         label=label, value=str(getattr(form, name) or ""), on_change=changed, keyboard_type=keyboard,
         multiline=multiline, min_lines=2 if multiline else None, error=state.errors.get(name),
