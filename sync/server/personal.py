@@ -67,19 +67,19 @@ def set_volunteers_see_personal(db: Database, team: str, allowed: bool) -> None:
 
 def makers(db: Database, team: str, ids: Iterable[str]) -> dict[str, str]:
     """record id -> the enrolled device bound to the installation that sent its first stored version."""
-    wanted = sorted(set(ids))
-    found: dict[str, str] = {}
+    first: dict[str, tuple[int, str]] = {}  # id -> (version, installation) of its first stored version
     with db.transaction(write=False) as cur:
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
-            cur.execute(db.sql(
-                "SELECT r.id, i.enrolled_device FROM revisions r "
-                "JOIN installations i ON i.team = r.team AND i.device_id = r.device_id "
-                f"WHERE r.team = ? AND r.id IN ({','.join('?' * len(chunk))}) "
-                "AND r.seq = (SELECT MIN(f.seq) FROM revisions f WHERE f.team = r.team AND f.id = r.id)"),
-                (team, *chunk))
-            found.update(cur.fetchall())
-    return found
+        for rid, version, installation in db.rows_for_ids(cur, "revisions", "id, version, device_id", team, sorted(set(ids))):
+            if rid not in first or version < first[rid][0]:
+                first[rid] = (version, installation)
+        installations = sorted({installation for _, installation in first.values()})
+        bound: dict[str, str] = {}
+        for start in range(0, len(installations), 500):
+            chunk = installations[start:start + 500]
+            cur.execute(db.sql(f"SELECT device_id, enrolled_device FROM installations WHERE team = ? "
+                               f"AND device_id IN ({','.join('?' * len(chunk))})"), (team, *chunk))
+            bound.update(cur.fetchall())
+    return {rid: bound[installation] for rid, (_, installation) in first.items() if installation in bound}
 
 
 @dataclass(frozen=True)
