@@ -201,3 +201,15 @@ def test_the_team_command_names_an_unknown_team_in_one_line(server):
     done = server.cli("team", "no-such-team", "--volunteers-see-personal")
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.strip() == "no device is enrolled in team no-such-team"
+
+
+def test_the_withheld_fields_are_the_personal_fields_the_schema_has():
+    from fieldapp.core.exports import PERSONAL_DATA_FIELDS
+    from fieldapp.core.records import CallData, PersonalField, RecoveryData
+    from sync.server import chain
+
+    paths = {field.value for field in PersonalField}
+    assert paths <= set(chain.PERSONAL_PATHS)  # what a bundle leaves out covers what a pull withholds
+    in_schema = {f"data.{name}" for name in PERSONAL_DATA_FIELDS
+                 if name.split(".")[0] in CallData.model_fields or name.split(".")[0] in RecoveryData.model_fields}
+    assert in_schema <= paths and "data.photos" not in in_schema  # every personal field a record can hold
