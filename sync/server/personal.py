@@ -148,7 +148,7 @@ def _base_versions(db: Database, team: str, keys: set[tuple[str, int]]) -> dict[
 def _keep(record: dict, base: Mapping[str, Any], path: str) -> Refusal | None:
     """Give `record` the base's value of `path` (or none, when the base has none)."""
     holder, _ = personal_value(record, path)
-    base_holder, value = personal_value(base, path)
+    _, value = personal_value(base, path)
     parent, name = path.rsplit(".", 1)
     if holder is None:
         if value is None or parent == "review":
