@@ -375,13 +375,19 @@ def _moment(value: str) -> datetime:
 # --- the envelope ------------------------------------------------------------------
 
 
-def _each_once_in_order(fields: list[PersonalField] | None) -> list[PersonalField] | None:
-    if fields is None:
-        return fields
+def _each_once_in_order(fields: list[PersonalField]) -> list[PersonalField]:
     if len(set(fields)) != len(fields):
         raise ValueError("names a field twice: give each withheld field once")
     order = list(PersonalField)
     return sorted(fields, key=order.index)
+
+
+# The personal fields the server holds but did not show this device (a volunteer's
+# copy of another device's record). Kept on the copy and sent back in its next
+# version: the server keeps its own values of these fields, so a version from a
+# phone that never saw them cannot erase them. Never stored on the server: it
+# stores the whole version.
+Withheld = Annotated[list[PersonalField], Field(max_length=len(PersonalField)), AfterValidator(_each_once_in_order)]
 
 
 class _Envelope(_Strict):
@@ -393,24 +399,20 @@ class _Envelope(_Strict):
     updated_at: Timestamp
     recorded_by: ShortText | None = None
     review: Review | None = None
-    # The personal fields the server holds but did not show this device (a
-    # volunteer's copy of another device's record). Kept on the copy and sent
-    # back in its next version: the server keeps its own values of these
-    # fields, so a version from a phone that never saw them cannot erase them.
-    # Never stored on the server: it stores the whole version.
-    withheld: Annotated[list[PersonalField], AfterValidator(_each_once_in_order)] | None = Field(
-        default=None, max_length=len(PersonalField))
 
-    @model_validator(mode="after")
-    def _withheld_means_absent(self) -> _Envelope:
-        if not self.withheld:
-            return self
-        plain = self.model_dump(mode="json", exclude_none=True)
-        both = [path.value for path in self.withheld if personal_value(plain, path.value)[1] is not None]
+    # Declared after `data` in each record type (`withheld`), so its check reads the fields it names.
+    @field_validator("withheld", check_fields=False)
+    @classmethod
+    def _withheld_means_absent(cls, withheld: list[PersonalField] | None, info: ValidationInfo) -> list[PersonalField] | None:
+        if not withheld:
+            return withheld
+        plain = {name: value.model_dump(mode="json", exclude_none=True)
+                 for name in ("data", "review") if isinstance(value := info.data.get(name), BaseModel)}
+        both = [path.value for path in withheld if personal_value(plain, path.value)[1] is not None]
         if both:
-            raise ValueError(f"withheld names {', '.join(both)}, which this version carries too: a field withheld "
+            raise ValueError(f"names {', '.join(both)}, which this version carries too: a field withheld "
                              "from this device keeps the server's value")
-        return self
+        return withheld
 
 
 class CallRecord(_Envelope):
@@ -418,6 +420,7 @@ class CallRecord(_Envelope):
 
     type: Literal["call"]
     data: CallData
+    withheld: Withheld | None = None
 
 
 class RecoveryRecord(_Envelope):
@@ -425,6 +428,7 @@ class RecoveryRecord(_Envelope):
 
     type: Literal["recovery"]
     data: RecoveryData
+    withheld: Withheld | None = None
 
 
 Record = Annotated[CallRecord | RecoveryRecord, Field(discriminator="type")]

@@ -158,7 +158,8 @@ def test_what_cannot_be_kept_is_refused_naming_the_field(server, team):
     assert response.status_code == 200, response.text
     results = response.json()["results"]
     assert [r["status"] for r in results] == ["rejected"] * 4
-    assert "withheld names data.name" in results[0]["errors"][0]["message"]
+    assert results[0]["errors"] == [{"field": "withheld", "message": "names data.name, which this version carries too: "
+                                                                  "a field withheld from this device keeps the server's value"}]
     assert results[1]["errors"][0]["field"] == "data.handover" and "receiver" in results[1]["errors"][0]["message"]
     assert results[2]["errors"][0]["field"] == "withheld" and "version 8" in results[2]["errors"][0]["message"]
     assert "new record withholds nothing" in results[3]["errors"][0]["message"]
