@@ -214,3 +214,19 @@ def test_the_withheld_fields_are_the_personal_fields_the_schema_has():
     in_schema = {f"data.{name}" for name in PERSONAL_DATA_FIELDS
                  if name.split(".")[0] in CallData.model_fields or name.split(".")[0] in RecoveryData.model_fields}
     assert in_schema <= paths and "data.photos" not in in_schema  # every personal field a record can hold
+
+
+def test_a_leads_review_note_is_withheld_and_kept_through_a_volunteers_edit(server, team):
+    _, _, recovery = made_by_a(server, team)
+    lead = server.enroll(team, "lead-" + team, "lead")
+    reviewed = {**recovery, "version": 2, "base_version": 1, "device_id": "inst-lead",
+                "review": {"state": "flagged", "note": "ask the family of Ahmad again"}}
+    assert server.statuses(lead, [reviewed]) == ["accepted"]
+    b = server.enroll(team, "b-" + team)
+    text, records, _ = pull_text(server, b)
+    copy = latest(records)[recovery["id"]]
+    assert "ask the family" not in text and copy["review"] == {"state": "flagged"}
+    assert copy["withheld"] == ["data.name", "data.handover.receiver", "review.note"]
+    # the volunteer keeps the lead's review, as it may; the server puts the note back
+    assert server.statuses(b, [edit(copy, "inst-b", count=4)]) == ["accepted"]
+    assert stored(server, team)[recovery["id"]]["review"] == reviewed["review"]
