@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import flet as ft
 
 from fieldapp.i18n import LANGUAGES, Translator, device_language
-from fieldapp.store import RecordStore
+from fieldapp.store import RecordStore, keystore
 from fieldapp.sync.worker import SyncWorker
 from fieldapp.ui import views
 from fieldapp.ui.lead import LeadDay
@@ -236,6 +237,18 @@ def watch_network(worker: SyncWorker) -> None:
         pass
 
 
+def platform_keystore(page: ft.Page) -> None:
+    """Put the platform's keystore in force: on a phone, Android Keystore or iOS Keychain.
+
+    A computer and the web mode have none (the settings say so). FIELDAPP_KEYSTORE=secure-storage
+    uses flet-secure-storage in the web mode too (the browser's storage: not a phone's keystore),
+    to try the real control in a browser.
+    """
+    phone = not page.web and page.platform in (ft.PagePlatform.ANDROID, ft.PagePlatform.IOS)
+    if phone or os.environ.get("FIELDAPP_KEYSTORE") == "secure-storage":
+        keystore.use(keystore.FletKeystore(page))
+
+
 def run(data_dir: Path, *, web: bool, port: int | None = None, host: str = "127.0.0.1") -> None:
     opened: dict[str, Any] = {}  # the store and its worker: opened once, when the PIN (if any) is given
     started: list[bool] = []
@@ -253,7 +266,8 @@ def run(data_dir: Path, *, web: bool, port: int | None = None, host: str = "127.
         page.theme = ft.Theme(color_scheme_seed=ft.Colors.ORANGE, font_family=ARABIC_FONT)
         page.dark_theme = ft.Theme(color_scheme_seed=ft.Colors.ORANGE, font_family=ARABIC_FONT)
         locales = await device_locales(page)
-        lock = AppLock(data_dir)
+        platform_keystore(page)
+        lock = AppLock(data_dir)  # every page starts locked when a PIN is set: a reload asks again
         shown: dict[str, Any] = {}
 
         def locked_screen() -> None:

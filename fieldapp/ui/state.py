@@ -743,6 +743,23 @@ class AppState:
         self.wipe_armed = False
         return True
 
+    def keystore_words(self) -> str:
+        """Whether this platform keeps the data key's second half outside the data folder, said plainly."""
+        from fieldapp.store import protect
+
+        return self.t("settings.keystore_yes" if protect.has_keystore() else "settings.keystore_no")
+
+    def wipe_after(self) -> int | None:
+        """The team's limit of wrong PINs before a wipe; None when there is no PIN or no limit."""
+        from fieldapp.store import protect
+
+        return protect.wipe_after(self.data_dir)
+
+    def set_wipe_after(self, count: int | None) -> None:
+        from fieldapp.store import protect
+
+        protect.set_wipe_after(self.data_dir, count)  # the store is unlocked: its key is in memory
+
     def enrolled_server(self) -> str | None:
         from fieldapp.sync import enrollment
         from fieldapp.sync.errors import SyncError
