@@ -115,10 +115,8 @@ class FletKeystore:
     def __init__(self, page: ft.Page):
         from flet_secure_storage import SecureStorage
 
-        self.storage = SecureStorage()
+        self.storage = SecureStorage()  # made in the page's context, it registers itself with the page
         self.loop = page.loop
-        page.services.append(self.storage)  # a service works once it is on the page
-        page.update()
 
     def _call(self, method: str, *args: Any) -> Any:
         try:

@@ -4,8 +4,9 @@ Plain state and actions (`AppLock`), tested without a client, and one thin
 screen (`lock_view`). The data key stays in this process's memory while the
 app runs, so the background sync goes on while the screen is locked; the lock
 hides the records until the PIN is given again. A store with no PIN never
-locks. Each page starts locked, even while the process holds the key: a
-reload of the web page, or a second tab, asks for the PIN again.
+locks. Each page starts locked, even while the process holds the key, and a
+reload of the web page (Flet keeps the session and reconnects it) locks it
+again: a reload, or a second tab, asks for the PIN.
 
 A PIN is read as digits from any keyboard (`protect.digits`); wrong ones cost
 growing waits, which the screen states.
@@ -23,6 +24,7 @@ import flet as ft
 
 from fieldapp.i18n import Translator
 from fieldapp.store import protect
+from fieldapp.store.keystore import Keystore
 
 # Minutes in the background before the PIN is asked again; FIELDAPP_LOCK_AFTER_S for tests.
 LOCK_AFTER_S = float(os.environ.get("FIELDAPP_LOCK_AFTER_S", "180"))
@@ -31,8 +33,10 @@ LOCK_AFTER_S = float(os.environ.get("FIELDAPP_LOCK_AFTER_S", "180"))
 class AppLock:
     """Whether the screens are locked, and the PIN that opens them."""
 
-    def __init__(self, data_dir: Path, *, after_s: float = LOCK_AFTER_S, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, data_dir: Path, *, after_s: float = LOCK_AFTER_S, clock: Callable[[], float] = time.monotonic,
+                 keystore: Keystore | None = None):
         self.data_dir = Path(data_dir)
+        self.keystore = keystore  # this page's (None: the process's, keystore.current())
         self.after_s = after_s
         self.clock = clock
         self.locked = protect.has_pin(self.data_dir)  # a new page (a reload) asks, whatever this process holds
@@ -49,7 +53,7 @@ class AppLock:
             self.error = "lock.empty"
             return False
         try:
-            protect.unlock(self.data_dir, pin)  # at start the key into memory; later, the same key checked again
+            protect.unlock(self.data_dir, pin, self.keystore)  # at start the key into memory; later, the same key checked again
         except protect.WrongPin:
             self.error = "lock.wrong"
             return False
@@ -79,6 +83,11 @@ class AppLock:
     def went_away(self) -> None:
         if protect.has_pin(self.data_dir):
             self._away_since = self.clock()
+
+    def reconnected(self) -> bool:
+        """A reload of the web page (Flet reconnects it to the same session): True when the lock must show."""
+        self.locked = protect.has_pin(self.data_dir)
+        return self.locked
 
     def came_back(self) -> bool:
         """True when the app must lock now: it was in the background too long."""

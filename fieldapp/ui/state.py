@@ -214,6 +214,7 @@ class AppState:
         self.warnings: dict[str, str] = {}  # said once before a save; a second Save keeps the value
         self.notice: str | None = None
         self.wipe_armed = False  # Wipe was tapped once: a second tap removes everything
+        self.keystore: Any = None  # this page's keystore (fieldapp.store.keystore), if the platform has one
         self.problems = [p.describe() for p in store.problems]
         self.queue = QueueState(day=self.today())
         self.generation = 0  # +1 on every change of the records: a drawn screen older than this is stale
@@ -739,7 +740,7 @@ class AppState:
         if self.worker is not None:
             self.worker.stop()
         self.store.close()
-        protect.wipe(self.data_dir)
+        protect.wipe(self.data_dir, self.keystore)  # the keystore's entry first
         self.wipe_armed = False
         return True
 
@@ -747,7 +748,8 @@ class AppState:
         """Whether this platform keeps the data key's second half outside the data folder, said plainly."""
         from fieldapp.store import protect
 
-        return self.t("settings.keystore_yes" if protect.has_keystore() else "settings.keystore_no")
+        held = self.keystore is not None or protect.has_keystore()
+        return self.t("settings.keystore_yes" if held else "settings.keystore_no")
 
     def wipe_after(self) -> int | None:
         """The team's limit of wrong PINs before a wipe; None when there is no PIN or no limit."""

@@ -163,3 +163,10 @@ def test_the_teams_limit_set_in_the_app_wipes_at_the_lock(sealed, monkeypatch):
     now[0] += 10_000
     assert lock.try_pin("111111") and lock.wiped  # the fifth: wiped, and the app opens as new
     assert not protect.has_pin(sealed)
+
+
+def test_a_reload_of_the_same_session_locks_it_again(sealed):
+    lock = AppLock(sealed)
+    assert lock.try_pin(PIN) and not lock.locked
+    assert lock.reconnected() and lock.locked  # Flet reconnects a reloaded page to its session: the lock shows
+    assert lock.try_pin(PIN) and not lock.locked
