@@ -100,7 +100,8 @@ exit codes:
   4    the data folder cannot be written: read-only, not allowed, or not a folder
   5    a file in the data folder is damaged or cannot be read
   6    the output could not be written (a full disk, a closed pipe)
-  7    the data is locked with a PIN and none, or a wrong one, was given
+  7    the data is locked with a PIN and none, or a wrong one, was given; or too many wrong
+       PINs: the line says how long to wait (or that the team's limit wiped the data)
   70   an unexpected error: one line naming it; FIELDAPP_DEBUG=1 shows the traceback
   130  interrupted
 Any failure is one line on stderr; saves that returned before it are kept.

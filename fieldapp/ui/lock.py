@@ -63,8 +63,11 @@ class AppLock:
         except protect.TooSoon as exc:
             self.error, self.error_params = "pin.wait", {"seconds": exc.wait_s}
             return False
-        except protect.KeystoreError:
+        except protect.KeystoreEntryGone:
             self.error = "lock.keystore"
+            return False
+        except protect.KeystoreError:
+            self.error = "lock.keystore_unreachable"
             return False
         except (protect.Duress, protect.WipedAfterGuesses):
             self.wiped = True  # the folder is empty now: the app opens as new
