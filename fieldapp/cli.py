@@ -78,9 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     pin = commands.add_parser("pin", parents=[common], help="lock this device's data with a PIN (read from standard input)",
                               description="PINs are read from standard input, one a line (the current one first), "
                                           "or for the current one from FIELDAPP_PIN.")
-    pin.add_argument("action", choices=["set", "change", "duress"],
+    pin.add_argument("action", choices=["set", "change", "duress", "wipe-after"],
                      help="set: seal the data folder with a new PIN; change: a new PIN for the same data; "
-                          "duress: a second PIN that wipes everything and opens an empty app")
+                          "duress: a second PIN that wipes everything and opens an empty app; "
+                          "wipe-after N: wipe everything after N wrong PINs in a row (0: never, the default)")
+    pin.add_argument("count", nargs="?", type=int, default=None, help="for wipe-after: the number of wrong PINs")
 
     wipe = commands.add_parser("wipe", parents=[common], help="remove every record and key from this device, beyond recovery")
     wipe.add_argument("--yes", action="store_true", help="do not ask (there is no undo)")
@@ -101,7 +103,8 @@ exit codes:
   4    the data folder cannot be written: read-only, not allowed, or not a folder
   5    a file in the data folder is damaged or cannot be read
   6    the output could not be written (a full disk, a closed pipe)
-  7    the data is locked with a PIN and none, or a wrong one, was given
+  7    the data is locked with a PIN and none, or a wrong one, was given; or too many wrong
+       PINs: the line says how long to wait (or that the team's limit wiped the data)
   70   an unexpected error: one line naming it; FIELDAPP_DEBUG=1 shows the traceback
   130  interrupted
 Any failure is one line on stderr; saves that returned before it are kept.
@@ -284,8 +287,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         code, line = _os_failure(exc, folder, run)
         _say(err, line)
         return code
-    except (protect.WrongPin, protect.PinRequired) as exc:
-        _say(err, f"{exc}")
+    except _LOCKED_OUT as exc:
+        _say(err, _pin_words(exc))
         return EXIT_LOCKED
     except protect.Duress:
         return 0  # wiped; nothing to say to whoever holds the phone
@@ -312,6 +315,28 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         _warnings = None
 
 
+_LOCKED_OUT = (protect.WrongPin, protect.PinRequired, protect.TooSoon, protect.WipedAfterGuesses, protect.NotAPin,
+               protect.KeystoreEntryGone)
+
+
+def _pin_words(exc: Exception) -> str:
+    """A PIN refusal in the user's language (FIELDAPP_LANG, LANG): the command line's own words in English."""
+    from fieldapp.i18n import Translator, device_language
+
+    t = Translator(device_language())
+    if t.language == "en":
+        return str(exc)
+    if isinstance(exc, protect.NotAPin):
+        return t(exc.key, n=protect.MIN_PIN)
+    if isinstance(exc, protect.TooSoon):
+        return t("pin.wait", wait=t.duration(exc.wait_s))
+    if isinstance(exc, protect.WrongPin):
+        return t("lock.wrong")
+    if isinstance(exc, protect.WipedAfterGuesses):
+        return t("pin.wiped_after")
+    return str(exc)
+
+
 def _read_secret(given: str | None, prompt: str) -> str:
     """A secret from the environment, or asked at the terminal, or one line of standard input ("" when none)."""
     if given and given.strip():
@@ -334,9 +359,12 @@ def _read_pin(given: str | None, prompt: str) -> str:
 def _pin(args, folder: Path, out: TextIO, err: TextIO) -> int:
     try:
         return _pin_action(args, folder, out)
-    except (protect.WrongPin, protect.PinRequired):
+    except protect.NotAPin as exc:  # a new PIN refused: the request, not the lock
+        _say(err, _pin_words(exc))
+        return EXIT_NOT_FINISHED
+    except _LOCKED_OUT:
         raise  # main says it: exit 7
-    except StoreError as exc:  # a refusal of the request (a PIN too short, one set already), not a damaged store
+    except StoreError as exc:  # a refusal of the request (one set already), not a damaged store
         _say(err, str(exc))
         return EXIT_NOT_FINISHED
 
@@ -348,6 +376,13 @@ def _pin_action(args, folder: Path, out: TextIO) -> int:
         print("the data on this device is now sealed with the PIN; every command asks for it (or reads FIELDAPP_PIN)", file=out)
         return 0
     current = _read_pin(os.environ.get("FIELDAPP_PIN"), "PIN: ")
+    if args.action == "wipe-after":
+        if args.count is None or args.count < 0:
+            raise StoreError("wipe-after needs a number of wrong PINs (0: never)")
+        protect.set_wipe_after(folder, args.count, current)
+        print(f"after {args.count} wrong PINs in a row, this device's data is wiped" if args.count
+              else "wrong PINs never wipe this device's data (they cost growing waits)", file=out)
+        return 0
     if args.action == "change":
         protect.change_pin(folder, current, _read_pin(None, "new PIN: "))
         print("PIN changed", file=out)

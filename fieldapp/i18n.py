@@ -42,6 +42,11 @@ class Translator:
     def rtl(self) -> bool:
         return self.language in RTL
 
+    def duration(self, seconds: int) -> str:
+        """A wait in minutes and seconds, in this language."""
+        minutes, seconds = divmod(int(seconds), 60)
+        return self("time.min_s", m=minutes, s=seconds) if minutes else self("time.s", s=seconds)
+
     def __call__(self, key: str, **params) -> str:
         text = self._strings.get(key) or _table("en").get(key) or key
         return text.format(**params) if params else text

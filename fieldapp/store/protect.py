@@ -4,7 +4,15 @@
     set_pin(folder, pin)         seal a plain folder in place, crash-safely
     change_pin(folder, old, new) re-wrap the data key; no file but keys.json changes
     set_duress(folder, pin, duress)  a second PIN that wipes and opens an empty store
-    wipe(folder)                 every record and key, beyond recovery
+    wipe(folder)                 every record and key, beyond recovery: the keystore's entry first
+    set_wipe_after(folder, n)    the team's choice: wipe after n wrong PINs in a row (None: never)
+    digits(text)                 a PIN typed on any keyboard, as ASCII digits
+
+Every PIN read (the app's lock, FIELDAPP_PIN, standard input) goes through
+`digits`: Arabic-Indic `١٢٣٤` and Persian `۱۲۳۴` are the PIN `1234`. Every try
+goes through `throttle.Guesses`: wrong ones cost growing waits. Where the
+platform has a keystore (keystore.py), the data key is also wrapped by a secret
+held there.
 
 Sealing in place: `keys.json` is written first with state "converting"; each
 file is then replaced atomically by its sealed copy (so each is wholly plain or
@@ -16,16 +24,23 @@ finishes the job.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
+import unicodedata
 from pathlib import Path
 
+from . import keystore as keystores
 from .durable import atomic_write, fsync_dir
 from .errors import StoreError
 from .index import Generation
+from .keystore import Keystore, KeystoreEntryGone, KeystoreError
 from .lock import StoreLock
+from .throttle import Guesses, TooSoon, WipedAfterGuesses
 from .vault import CONVERTING, KEYS, SEALED, Duress, KeyFile, PinRequired, Vault, WrongPin, is_sealed
 
-__all__ = ["Duress", "PinRequired", "WrongPin", "change_pin", "has_pin", "set_duress", "set_pin", "unlock", "unlocked", "wipe"]
+__all__ = ["Duress", "KeystoreEntryGone", "KeystoreError", "NotAPin", "PinRequired", "TooSoon", "WipedAfterGuesses",
+           "WrongPin", "change_pin", "digits", "has_pin", "set_duress", "set_pin", "set_wipe_after", "unlock",
+           "unlocked", "wipe"]
 
 _open: dict[Path, Vault] = {}  # folder -> its vault, for this process's life; never written anywhere
 
@@ -45,19 +60,126 @@ def unlocked(folder: Path | str) -> Vault | None:
     return _open.get(_key(folder))
 
 
-def unlock(folder: Path | str, pin: str) -> Vault:
-    """Open the folder's data key with the PIN. Raises WrongPin; on the duress PIN, wipes and raises Duress."""
-    keys = KeyFile.load(Path(folder))
+class NotAPin(StoreError):
+    """A PIN with something in it that is not a digit, or too few digits."""
+
+    def __init__(self, key: str):
+        self.key = key  # its words, in the user's language (fieldapp.i18n)
+        super().__init__(key)
+
+    def __str__(self) -> str:
+        if self.key == "pin.short":
+            return f"a PIN needs at least {MIN_PIN} digits"
+        return "a PIN is digits only (0-9, or the same digits on an Arabic keyboard)"
+
+
+def digits(text: str) -> str:
+    """The PIN as ASCII digits, whichever keyboard typed it; NotAPin for anything else (`²`, letters)."""
+    text = text.strip()
+    if not all(c.isdecimal() for c in text):
+        raise NotAPin("pin.digits")
+    return "".join(str(unicodedata.decimal(c)) for c in text)
+
+
+def _secret(keys: KeyFile, keystore: Keystore) -> bytes:
+    """The keystore's part of the wrapping key: b"" for a folder sealed without a keystore."""
+    entry = keys.keystore_entry
+    if entry is None:
+        return b""
+    secret = keystore.get(entry)
+    if not secret:
+        raise KeystoreEntryGone()
+    return secret
+
+
+def _unwrap(folder: Path, keys: KeyFile, pin: str, keystore: Keystore) -> bytes:
+    """The data key for a PIN, each try counted first and paid for with the wait after wrong ones.
+
+    The duress PIN wipes (and raises Duress); the team's limit of wrong PINs
+    wipes too (WipedAfterGuesses).
+    """
+    pin = digits(pin)
+    guesses = Guesses(folder, keystore, keys.keystore_entry)
+    guesses.check()
+    secret = _secret(keys, keystore)
+    failures = guesses.counted()
+    try:
+        key = keys.unwrap(pin, secret)
+    except Duress:
+        wipe(folder, keystore)
+        raise
+    except WrongPin:
+        limit = keys.wipe_after
+        if limit is not None and failures >= limit:
+            wipe(folder, keystore)
+            raise WipedAfterGuesses() from None
+        raise
+    guesses.right()
+    return key
+
+
+def unlock(folder: Path | str, pin: str, keystore: Keystore | None = None) -> Vault:
+    """Open the folder's data key with the PIN. Raises WrongPin or TooSoon; on the duress PIN, wipes and raises Duress.
+
+    Opened with a keystore at hand, a folder sealed without one is moved under
+    it: from then on its keys.json opens nothing without the keystore's entry.
+    """
+    folder = Path(folder)
+    keystore = keystore or keystores.current()
+    keys = KeyFile.load(folder)
     if keys is None:
         raise StoreError("this device's data has no PIN")
-    try:
-        key = keys.unwrap(pin)
-    except Duress:
-        wipe(folder)
-        raise
+    key = _unwrap(folder, keys, pin, keystore)
+    if keys.keystore_entry is None and keystore.kind != keystores.NONE:
+        entry, secret = _new_entry(keystore)
+        keys.data["keystore"] = {"kind": keystore.kind, "entry": entry}
+        keys.rewrap(key, digits(pin), secret)
     vault = Vault(key, converting=keys.state == CONVERTING)
     _open[_key(folder)] = vault
     return vault
+
+
+def _new_entry(keystore: Keystore) -> tuple[str, bytes]:
+    """A new secret in the keystore, put there before any keys.json relies on it."""
+    entry, secret = f"fieldapp-{secrets.token_hex(8)}", secrets.token_bytes(32)
+    keystore.put(entry, secret)
+    return entry, secret
+
+
+def has_keystore() -> bool:
+    """Whether this platform keeps the data key's second half outside the data folder."""
+    return keystores.current().kind != keystores.NONE
+
+
+def set_wipe_after(folder: Path | str, count: int | None, pin: str | None = None) -> None:
+    """The team's choice: wipe the data after `count` wrong PINs in a row (None or 0: never).
+
+    Needs the store unlocked in this process, or its PIN.
+    """
+    folder = Path(folder)
+    if count is not None and count < 0:
+        raise StoreError("the number of wrong PINs before a wipe must be 1 or more (0: never)")
+    with _locked(folder):
+        keys = KeyFile.load(folder)
+        if keys is None:
+            raise StoreError("set a PIN first: `fieldapp pin set`")
+        if pin is not None:
+            _unwrap(folder, keys, pin, keystores.current())
+        elif unlocked(folder) is None:
+            raise PinRequired()
+        if count:
+            keys.data["wipe_after"] = count
+        else:
+            keys.data.pop("wipe_after", None)
+        keys.save()
+
+
+def wipe_after(folder: Path | str) -> int | None:
+    try:
+        keys = KeyFile.load(Path(folder))
+    except StoreError:
+        return None
+    return keys.wipe_after if keys is not None else None
 
 
 def forget(folder: Path | str) -> None:
@@ -65,22 +187,30 @@ def forget(folder: Path | str) -> None:
     _open.pop(_key(folder), None)
 
 
-def check_pin(pin: str) -> None:
-    if len(pin) < MIN_PIN or not pin.isdigit() and len(pin) < 6:
-        raise StoreError(f"a PIN needs at least {MIN_PIN} digits (or 6 characters)")
+def check_pin(pin: str) -> str:
+    """A new PIN, as ASCII digits: at least MIN_PIN of them, typed on any keyboard."""
+    pin = digits(pin)
+    if len(pin) < MIN_PIN:
+        raise NotAPin("pin.short")
+    return pin
 
 
-def set_pin(folder: Path | str, pin: str) -> None:
+def set_pin(folder: Path | str, pin: str, keystore: Keystore | None = None) -> None:
     """Seal a plain folder with a new PIN; or finish sealing one a kill interrupted."""
     folder = Path(folder)
-    check_pin(pin)
+    pin = check_pin(pin)
+    keystore = keystore or keystores.current()
     with _locked(folder):
         keys = KeyFile.load(folder)
         if keys is None:
-            keys, key = KeyFile.create(folder, pin)
+            held, secret = None, b""
+            if keystore.kind != keystores.NONE:
+                entry, secret = _new_entry(keystore)
+                held = {"kind": keystore.kind, "entry": entry}
+            keys, key = KeyFile.create(folder, pin, secret, held)
             vault = Vault(key, converting=True)
         elif keys.state == CONVERTING:
-            vault = Vault(keys.unwrap(pin), converting=True)
+            vault = Vault(_unwrap(folder, keys, pin, keystore), converting=True)
         else:
             raise StoreError("a PIN is set already: use `fieldapp pin change`")
         seal_folder(folder, vault)
@@ -138,39 +268,51 @@ def seal_folder(folder: Path, vault: Vault) -> None:
 
 def change_pin(folder: Path | str, old: str, new: str) -> None:
     folder = Path(folder)
-    check_pin(new)
+    new = check_pin(new)
+    keystore = keystores.current()
     with _locked(folder):
         keys = KeyFile.load(folder)
         if keys is None:
             raise StoreError("this device's data has no PIN: use `fieldapp pin set`")
-        keys.rewrap(keys.unwrap(old), new)  # a duress PIN stays as it was
+        key = _unwrap(folder, keys, old, keystore)
+        keys.rewrap(key, new, _secret(keys, keystore))  # a duress PIN stays as it was
 
 
 def set_duress(folder: Path | str, pin: str, duress: str) -> None:
     folder = Path(folder)
-    check_pin(duress)
-    if duress == pin:
+    duress = check_pin(duress)
+    if duress == digits(pin):
         raise StoreError("the duress PIN must differ from the PIN")
     with _locked(folder):
         keys = KeyFile.load(folder)
         if keys is None:
             raise StoreError("set a PIN first: `fieldapp pin set`")
-        keys.unwrap(pin)
+        _unwrap(folder, keys, pin, keystores.current())
         keys.set_duress(duress)
 
 
-def wipe(folder: Path | str) -> None:
+def wipe(folder: Path | str, keystore: Keystore | None = None) -> None:
     """Remove every record and key beyond recovery.
 
-    The key goes first: once `keys.json` is gone, sealed files are noise to
-    anyone. Plain files (a store with no PIN) are overwritten before they are
-    removed. (Flash storage may keep old blocks out of the app's reach; with a
-    PIN set, those blocks were sealed too.)
+    The keystore's entry goes first: with it gone, every copy of `keys.json`
+    (old ones in freed blocks of flash included) opens nothing, whatever the
+    PIN. Then `keys.json`: once it is gone, sealed files are noise to anyone.
+    Plain files (a store with no PIN) are overwritten before they are removed.
+    (Flash storage may keep old blocks out of the app's reach: without a
+    keystore, an old `keys.json` there falls to a guessed PIN.)
     """
     folder = Path(folder)
+    keystore = keystore or keystores.current()
     _open.pop(_key(folder), None)
     if not folder.exists():
         return
+    try:
+        entry = (KeyFile.load(folder) or KeyFile(folder / KEYS, {})).keystore_entry
+    except StoreError:
+        entry = None  # a damaged keys.json: nothing names an entry to remove
+    if entry is not None:
+        keystore.delete(entry)
+        keystore.delete(f"{entry}.guesses")
     keys = folder / KEYS
     if keys.exists():
         size = keys.stat().st_size

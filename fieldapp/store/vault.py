@@ -10,7 +10,13 @@ disk in the clear. A wrong PIN fails the wrap's authentication: nothing is read.
     keys.json   {"format": 1, "state": "converting" | "sealed",
                  "kdf": {"name": "scrypt", "n", "r", "p", "salt"},
                  "wrapped": sealed data key,
-                 "duress": {"salt", "check"} or absent}
+                 "duress": {"salt", "check"} or absent,
+                 "keystore": {"kind", "entry"} or absent,
+                 "wipe_after": N or absent}
+
+With "keystore", the key that unwraps the data key is the PIN's scrypt key
+mixed (HMAC-SHA256) with a random secret held in the platform's keystore under
+"entry": without that entry the PIN opens nothing (see keystore.py).
 
 `state` is "converting" while a plain store is being sealed in place (files of
 both kinds are read then); "sealed" once every file is. The id index is not
@@ -135,25 +141,38 @@ class KeyFile:
     def state(self) -> str:
         return str(self.data.get("state", SEALED))
 
+    @property
+    def keystore_entry(self) -> str | None:
+        held = self.data.get("keystore")
+        return str(held["entry"]) if isinstance(held, dict) and held.get("entry") else None
+
+    @property
+    def wipe_after(self) -> int | None:
+        value = self.data.get("wipe_after")
+        return int(value) if isinstance(value, int) and value > 0 else None
+
     @classmethod
-    def create(cls, folder: Path, pin: str) -> tuple[KeyFile, bytes]:
+    def create(cls, folder: Path, pin: str, secret: bytes = b"", keystore: dict[str, str] | None = None,
+               ) -> tuple[KeyFile, bytes]:
         key = secrets.token_bytes(32)
         keys = cls(Path(folder) / KEYS, {"format": 1, "state": CONVERTING})
-        keys._wrap(key, pin)
+        if keystore:
+            keys.data["keystore"] = keystore
+        keys._wrap(key, pin, secret)
         keys.save()
         return keys, key
 
-    def _wrap(self, key: bytes, pin: str) -> None:
+    def _wrap(self, key: bytes, pin: str, secret: bytes = b"") -> None:
         salt = secrets.token_bytes(16)
-        wrapping = derive(pin, salt)
+        wrapping = _mixed(derive(pin, salt), secret)
         self.data["kdf"] = {"name": "scrypt", "n": KDF_N, "r": KDF_R, "p": KDF_P, "salt": _b64(salt)}
         nonce = os.urandom(NONCE)
         self.data["wrapped"] = _b64(nonce + AESGCM(wrapping).encrypt(nonce, key, b"fieldapp data key"))
 
-    def unwrap(self, pin: str) -> bytes:
+    def unwrap(self, pin: str, secret: bytes = b"") -> bytes:
         """The data key; raises Duress for the duress PIN, WrongPin for any other wrong one."""
         kdf = self.data["kdf"]
-        wrapping = derive(pin, _unb64(kdf["salt"]), kdf["n"], kdf["r"], kdf["p"])
+        wrapping = _mixed(derive(pin, _unb64(kdf["salt"]), kdf["n"], kdf["r"], kdf["p"]), secret)
         blob = _unb64(self.data["wrapped"])
         try:
             return AESGCM(wrapping).decrypt(blob[:NONCE], blob[NONCE:], b"fieldapp data key")
@@ -164,8 +183,8 @@ class KeyFile:
             raise Duress()
         raise WrongPin()
 
-    def rewrap(self, key: bytes, pin: str) -> None:
-        self._wrap(key, pin)
+    def rewrap(self, key: bytes, pin: str, secret: bytes = b"") -> None:
+        self._wrap(key, pin, secret)
         self.save()
 
     def set_duress(self, pin: str) -> None:
@@ -179,6 +198,11 @@ class KeyFile:
 
     def save(self) -> None:
         atomic_write(self.path, json.dumps(self.data, sort_keys=True).encode("ascii"))
+
+
+def _mixed(pin_key: bytes, secret: bytes) -> bytes:
+    """The PIN's key, mixed with the keystore's secret when there is one."""
+    return hmac.new(secret, pin_key, hashlib.sha256).digest() if secret else pin_key
 
 
 def _duress_check(pin: str, salt: bytes, kdf: dict[str, Any]) -> str:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import flet as ft
 
 from fieldapp.i18n import LANGUAGES, Translator, device_language
-from fieldapp.store import RecordStore
+from fieldapp.store import RecordStore, keystore
 from fieldapp.sync.worker import SyncWorker
 from fieldapp.ui import views
 from fieldapp.ui.lead import LeadDay
@@ -236,6 +237,22 @@ def watch_network(worker: SyncWorker) -> None:
         pass
 
 
+def platform_keystore(page: ft.Page) -> keystore.Keystore | None:
+    """The page's keystore: on a phone, Android Keystore or iOS Keychain, put in force for the process.
+
+    A computer and the web mode have none (the settings say so). FIELDAPP_KEYSTORE=secure-storage
+    uses flet-secure-storage in the web mode too, for this page alone (the browser's storage: not a
+    phone's keystore), to try the real control in a browser.
+    """
+    phone = not page.web and page.platform in (ft.PagePlatform.ANDROID, ft.PagePlatform.IOS)
+    if not phone and os.environ.get("FIELDAPP_KEYSTORE") != "secure-storage":
+        return None
+    held = keystore.FletKeystore(page)
+    if phone:
+        keystore.use(held)  # one page, one phone: every use of the PIN in this process goes through it
+    return held
+
+
 def run(data_dir: Path, *, web: bool, port: int | None = None, host: str = "127.0.0.1") -> None:
     opened: dict[str, Any] = {}  # the store and its worker: opened once, when the PIN (if any) is given
     started: list[bool] = []
@@ -253,7 +270,8 @@ def run(data_dir: Path, *, web: bool, port: int | None = None, host: str = "127.
         page.theme = ft.Theme(color_scheme_seed=ft.Colors.ORANGE, font_family=ARABIC_FONT)
         page.dark_theme = ft.Theme(color_scheme_seed=ft.Colors.ORANGE, font_family=ARABIC_FONT)
         locales = await device_locales(page)
-        lock = AppLock(data_dir)
+        held = platform_keystore(page)
+        lock = AppLock(data_dir, keystore=held)  # every page starts locked when a PIN is set: a reload asks again
         shown: dict[str, Any] = {}
 
         def locked_screen() -> None:
@@ -285,6 +303,7 @@ def run(data_dir: Path, *, web: bool, port: int | None = None, host: str = "127.
                 opened["worker"].stop()
             store, worker = open_store(again=again)
             state = AppState(store, data_dir, worker=worker)
+            state.keystore = held
             state.use_device_locales(locales)
             shown["state"], shown["shell"] = state, build(page, state, worker)
             shown["shell"].restart = lambda: start(again=True)  # after a wipe: an empty store, as new
@@ -293,7 +312,12 @@ def run(data_dir: Path, *, web: bool, port: int | None = None, host: str = "127.
                 started.append(True)
                 page.run_task(worker.run)
 
+        def reconnected(_e) -> None:
+            if lock.reconnected():
+                locked_screen()  # a reload of the web page: the records hide until the PIN is given
+
         page.on_app_lifecycle_state_change = lifecycle
+        page.on_connect = reconnected
         if lock.locked:
             locked_screen()
         else:

@@ -221,6 +221,7 @@ class AppState:
         self.warnings: dict[str, str] = {}  # said once before a save; a second Save keeps the value
         self.notice: str | None = None
         self.wipe_armed = False  # Wipe was tapped once: a second tap removes everything
+        self.keystore: Any = None  # this page's keystore (fieldapp.store.keystore), if the platform has one
         self.problems = [p.describe() for p in store.problems]
         self.queue = QueueState(day=self.today())
         self.generation = 0  # +1 on every change of the records: a drawn screen older than this is stale
@@ -749,9 +750,27 @@ class AppState:
         if self.worker is not None:
             self.worker.stop()
         self.store.close()
-        protect.wipe(self.data_dir)
+        protect.wipe(self.data_dir, self.keystore)  # the keystore's entry first
         self.wipe_armed = False
         return True
+
+    def keystore_words(self) -> str:
+        """Whether this platform keeps the data key's second half outside the data folder, said plainly."""
+        from fieldapp.store import protect
+
+        held = self.keystore is not None or protect.has_keystore()
+        return self.t("settings.keystore_yes" if held else "settings.keystore_no")
+
+    def wipe_after(self) -> int | None:
+        """The team's limit of wrong PINs before a wipe; None when there is no PIN or no limit."""
+        from fieldapp.store import protect
+
+        return protect.wipe_after(self.data_dir)
+
+    def set_wipe_after(self, count: int | None) -> None:
+        from fieldapp.store import protect
+
+        protect.set_wipe_after(self.data_dir, count)  # the store is unlocked: its key is in memory
 
     def enrolled_server(self) -> str | None:
         from fieldapp.sync import enrollment

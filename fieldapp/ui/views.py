@@ -12,13 +12,14 @@ semantics identifier.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import flet as ft
 
 from fieldapp.core.records import CallStatus
-from fieldapp.store import NotInConflict
+from fieldapp.store import NotInConflict, protect
 from fieldapp.ui import messages
 from fieldapp.ui.state import (
     AGE_GROUPS,
@@ -37,6 +38,7 @@ from fieldapp.ui.state import (
 if TYPE_CHECKING:
     from fieldapp.ui.app import Shell
 
+WIPE_AFTER_CHOICES = (5, 10, 20)  # wrong PINs in a row before a wipe, for a team that chooses one
 PRIMARY = 56  # px: primary actions, for gloved hands
 TOUCH = 48  # px: every other target
 # Shipped in assets/fonts (the web client would fetch Arabic glyphs from a CDN).
@@ -569,12 +571,23 @@ def settings(state: AppState, ui: Shell) -> ft.View:
         state.send_now()
         ui.redraw()
 
-    def wipe(_):
-        if state.wipe():
+    async def wipe(_):
+        # Off the page's loop: the keystore's entry is removed first, and its answer comes back through this loop.
+        if await asyncio.to_thread(state.wipe):
             ui.restart()
         else:
             ui.redraw()
 
+    def wipe_after(e):
+        state.set_wipe_after(int(e.control.value or 0) or None)
+        ui.redraw()
+
+    limit = state.wipe_after()
+    pin_part = [tagged("wipe-after", ft.Dropdown(
+        label=t("settings.wipe_after"), value=str(limit or 0), on_select=wipe_after,
+        options=[ft.DropdownOption(key="0", text=t("settings.wipe_after_never"))]
+        + [ft.DropdownOption(key=str(n), text=t("settings.wipe_after_n", n=n)) for n in WIPE_AFTER_CHOICES]))
+    ] if protect.has_pin(state.data_dir) else []
     linked = state.enrolled_server()
     return frame(state, ui, "/settings", t("settings.title"), [
         *notice(state),
@@ -595,6 +608,8 @@ def settings(state: AppState, ui: Shell) -> ft.View:
         big_button(t("settings.enroll"), enroll, identifier="enroll", icon=ft.Icons.LINK, filled=False, primary=False),
         big_button(t("settings.send_now"), send_now, identifier="send-now", icon=ft.Icons.SYNC),
         ft.Divider(),
+        tagged("keystore", ft.Text(state.keystore_words(), size=15)),
+        *pin_part,
         big_button(t("settings.wipe_sure_button") if state.wipe_armed else t("settings.wipe"), wipe, identifier="wipe",
                    icon=ft.Icons.DELETE_FOREVER, filled=state.wipe_armed, primary=False),
     ])

@@ -100,3 +100,73 @@ def test_a_store_closed_after_a_wipe_writes_nothing_back(sealed):
     store.close(wiped=True)
     store.close()  # a second close does nothing
     assert [p for p in sealed.rglob("*") if p.is_file() and p.name != ".lock"] == []
+
+
+def test_a_new_page_asks_for_the_pin_though_this_process_holds_the_key(sealed):
+    first = AppLock(sealed)
+    assert first.try_pin(PIN)
+    assert protect.unlocked(sealed) is not None
+    reloaded = AppLock(sealed)  # a reload of the web page, or a second tab: a new session
+    assert reloaded.locked
+    assert not reloaded.try_pin("111111") and reloaded.locked
+    assert reloaded.try_pin(PIN) and not reloaded.locked
+
+
+def test_a_pin_typed_on_an_arabic_or_persian_keyboard_opens_and_other_signs_are_refused(sealed):
+    from fieldapp.i18n import Translator
+
+    protect.forget(sealed)
+    protect.change_pin(sealed, PIN, "1234")
+    protect.forget(sealed)
+    lock = AppLock(sealed)
+    assert not lock.try_pin("²³⁴⁵") and lock.error == "pin.digits"
+    assert "أرقام فقط" in lock.message(Translator("ar")) and "digits only" in lock.message(Translator("en"))
+    assert lock.try_pin("١٢٣٤")
+    assert AppLock(sealed).try_pin("۱۲۳۴") and AppLock(sealed).try_pin("1234")
+
+
+def test_the_lock_says_how_long_to_wait_after_wrong_pins(sealed, monkeypatch):
+    from fieldapp.i18n import Translator
+    from fieldapp.store import throttle
+
+    now = [1_800_000_000.0]
+    monkeypatch.setattr(throttle, "clock", lambda: now[0])
+    lock = AppLock(sealed)
+    for _ in range(5):
+        now[0] += 10_000
+        assert not lock.try_pin("111111") and lock.error == "lock.wrong"
+    now[0] += 5
+    assert not lock.try_pin(PIN) and lock.error == "pin.wait" and lock.locked  # the right PIN waits too
+    assert lock.message(Translator("en")) == "Too many wrong PINs: try again in 55 s."
+    now[0] -= 5
+    assert lock.message(Translator("ar")).startswith("رموز خاطئة كثيرة")
+
+
+def test_the_teams_limit_set_in_the_app_wipes_at_the_lock(sealed, monkeypatch):
+    from fieldapp.store import throttle
+    from fieldapp.ui.state import AppState
+
+    now = [1_800_000_000.0]
+    monkeypatch.setattr(throttle, "clock", lambda: now[0])
+    protect.unlock(sealed, PIN)
+    store = RecordStore.open(sealed)
+    state = AppState(store, sealed)
+    assert state.wipe_after() is None and "no keystore" in state.keystore_words()
+    state.set_wipe_after(5)
+    assert state.wipe_after() == 5
+    store.close()
+    protect.forget(sealed)
+    lock = AppLock(sealed)
+    for _ in range(4):
+        now[0] += 10_000
+        assert not lock.try_pin("111111")
+    now[0] += 10_000
+    assert lock.try_pin("111111") and lock.wiped  # the fifth: wiped, and the app opens as new
+    assert not protect.has_pin(sealed)
+
+
+def test_a_reload_of_the_same_session_locks_it_again(sealed):
+    lock = AppLock(sealed)
+    assert lock.try_pin(PIN) and not lock.locked
+    assert lock.reconnected() and lock.locked  # Flet reconnects a reloaded page to its session: the lock shows
+    assert lock.try_pin(PIN) and not lock.locked
