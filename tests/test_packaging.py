@@ -604,7 +604,7 @@ def test_the_store_sync_client_and_exports_tests_pass_on_the_phones_pins(phone_t
     # PyPI has every pin for this machine's Python: the phone's code runs on exactly the APK's versions.
     assert _pinned_versions_differing(python, phone_pins) == {}
     run = subprocess.run(
-        [str(python), "-m", "pytest", "tests/store", "tests/sync", "tests/test_exports.py", "-q", "-x",
+        [str(python), "-m", "pytest", "tests/store", "tests/sync", "tests/test_exports.py", "-q",
          "-p", "no:cacheprovider", "--basetemp", str(tmp_path / "t")],
         cwd=ROOT, capture_output=True, text=True, timeout=1700, env={**_clean_env(), "PYTHONPATH": str(ROOT)},
     )
