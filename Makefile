@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[phone,server,dev]'
 	touch $(STAMP)
 
+# A plain command, no shell between: make then sends TERM straight to devrun, which
+# stops the server and the app; INT and HUP that reach make alone, devrun notices itself.
 run: $(STAMP)
 	$(PY) -m fieldapp.devrun
 

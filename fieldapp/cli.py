@@ -105,6 +105,7 @@ exit codes:
   6    the output could not be written (a full disk, a closed pipe)
   7    the data is locked with a PIN and none, or a wrong one, was given; or too many wrong
        PINs: the line says how long to wait (or that the team's limit wiped the data)
+  69   this install lacks the phone's packages: the line names the extra to install
   70   an unexpected error: one line naming it; FIELDAPP_DEBUG=1 shows the traceback
   130  interrupted
 Any failure is one line on stderr; saves that returned before it are kept.

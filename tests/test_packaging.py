@@ -9,14 +9,18 @@
 - neither the server nor the core imports Flet, directly or through what they import;
 - `pip install .[server]` brings no Flet, and the server starts from it.
 
-The two virtual-environment tests are `slow`: they install from the package
-registry (pip's cache makes a second run quick).
+The virtual-environment tests are `slow`. They install from a wheelhouse
+outside the repository ($FIELDAPP_WHEELHOUSE, else ~/.cache/fieldapp/wheelhouse),
+filled from the package registry the first time a requirement list is seen and
+read alone (`--no-index`) after that.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import fnmatch
+import hashlib
 import json
 import os
 import shutil
@@ -43,18 +47,14 @@ from flet_cli.utils.pyproject_toml import load_pyproject_toml  # noqa: E402
 SERVER_PACKAGES = ("fastapi", "uvicorn", "starlette", "psycopg", "psycopg-pool", "psycopg-binary", "flet-web")
 FLET_PACKAGES = ("flet", "flet-charts", "flet-geolocator", "flet-web", "flet-cli", "flet-desktop")
 
-# A stand-in for python-build's manifest.json, which flet-cli otherwise fetches:
-# only `short`, `android_abis` and `pyodide` reach the template data.
-MANIFEST = {
-    "default_python_version": "3.12",
-    "pythons": {
-        "3.12": {
-            "full_version": "3.12.12",
-            "pyodide_version": "0.27.7",
-            "android_abis": ["arm64-v8a", "armeabi-v7a", "x86_64"],
-        },
-    },
-}
+# What Flet publishes, committed with its source and date (tests/fixtures/flet/README.md):
+# python-build's manifest.json, which flet-cli fetches to pick the APK's Python and
+# its Android ABIs, and what Flet's Android package index builds for each Python.
+FLET_FIXTURES = ROOT / "tests" / "fixtures" / "flet"
+MANIFEST = FLET_FIXTURES / "python-build-manifest.json"
+ANDROID_INDEX = json.loads((FLET_FIXTURES / "android-index.json").read_text(encoding="utf-8"))
+# The volunteers' phones: 64-bit ARM, the cheap 32-bit ARM ones, and the emulators.
+PHONE_ABIS = ("arm64-v8a", "armeabi-v7a", "x86_64")
 
 
 # ---------------------------------------------------------------------------
@@ -63,12 +63,11 @@ MANIFEST = {
 
 
 @pytest.fixture(scope="module")
-def flet_apk(tmp_path_factory):
-    """flet-cli's build command for `flet build apk .`, up to its template data."""
-    manifest = tmp_path_factory.mktemp("python-build") / "manifest.json"
-    manifest.write_text(json.dumps(MANIFEST), encoding="utf-8")
+def flet_apk():
+    """flet-cli's build command for `flet build apk .`, up to its template data,
+    with Flet's published manifest instead of the one it would fetch."""
     saved = os.environ.get(python_versions.MANIFEST_PATH_ENV)
-    os.environ[python_versions.MANIFEST_PATH_ENV] = str(manifest)
+    os.environ[python_versions.MANIFEST_PATH_ENV] = str(MANIFEST)
     python_versions._load_data.cache_clear()
     try:
         parser = argparse.ArgumentParser()
@@ -254,7 +253,80 @@ def test_the_apk_carries_only_what_the_phone_runs(flet_apk):
     assert not [f for f in files if f.startswith(("sync/", "assets/source/"))]
 
 
-def test_the_apk_requirements_are_the_phone_extra_pinned_for_flets_index(flet_apk):
+def test_the_apk_python_is_the_one_built_for_every_phone_abi(flet_apk):
+    """flet-cli takes the APK's Python from project.requires-python (the highest release
+    of Flet's manifest it allows). Only 3.12 is built for 32-bit ARM (armeabi-v7a), the
+    cheap phones many volunteers carry; 3.13 and 3.14 are 64-bit only."""
+    release = flet_apk.python_release
+    assert release.short == "3.12", f"flet build would bundle Python {release.short} (manifest: {MANIFEST})"
+    assert set(PHONE_ABIS) <= set(release.android_abis)
+    options = flet_apk.template_data["options"]
+    assert options["python_version"] == "3.12"
+    # Named in [tool.flet.android].target_arch, so a Python without one of them stops the build.
+    assert sorted(options["target_arch"]) == sorted(PHONE_ABIS)
+    assert options["android_excluded_abis"] == []
+
+
+def _pins(cmd) -> dict:
+    from packaging.requirements import Requirement
+
+    pins = {}
+    for text in apk_requirements(cmd):
+        r = Requirement(text)
+        specs = list(r.specifier)
+        if len(specs) == 1 and specs[0].operator == "==":
+            pins[r.name] = specs[0].version
+    return pins
+
+
+def test_every_compiled_phone_package_is_pinned_to_a_version_flets_index_hosts(flet_apk):
+    """Each compiled package the phone needs is pinned (`==`) to a version that
+    flet-dev/mobile-forge builds for the APK's Python (tests/fixtures/flet/android-index.json)."""
+    python = flet_apk.python_release.short
+    pins = _pins(flet_apk)
+    # pydantic pins its core with ==; pinning both is what Flet's recipe warns against.
+    assert "pydantic-core" not in pins, "pin pydantic, not pydantic-core (its version follows pydantic's)"
+    core_of = ANDROID_INDEX["pydantic_core_of_pydantic"]
+    assert "pydantic" in pins and pins["pydantic"] in core_of, "pin pydantic to a release whose core pin is known"
+    resolved = {**pins, "pydantic-core": core_of[pins["pydantic"]]}
+    wrong = {}
+    for name, entry in ANDROID_INDEX["packages"].items():
+        hosted = entry["hosted"].get(python, [])
+        if resolved.get(name) not in hosted:
+            wrong[name] = (resolved.get(name), f"hosted for Python {python}: {hosted}", entry["source"])
+    assert wrong == {}
+
+
+def _app_top_level() -> set[str]:
+    """The names `import X` must find as the app's own: the repository's top-level modules and folders."""
+    names = {p.name.removesuffix(".py") for p in ROOT.iterdir() if p.is_dir() or p.suffix == ".py"}
+    return {n for n in names if not n.startswith(".")} | {"fieldapp", "sync", "main", "tests", "bench", "docs", "assets"}
+
+
+def _removed_by_cleanup(name: str, patterns: list[str]) -> bool:
+    # serious_python's package command (flet-dev/serious-python,
+    # src/serious_python/bin/package_command.dart, cleanupDir) matches each glob
+    # against an entry's path relative to site-packages and deletes what matches.
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+
+
+def test_no_package_the_apk_installs_shadows_the_apps_modules(flet_apk):
+    """cryptography 43.0.1's Android wheels install top-level tests/, _cffi_src/, docs/
+    and rust/ beside the package: on a phone `import tests` could find them.
+    [tool.flet.cleanup].package_files deletes them from site-packages."""
+    pins = _pins(flet_apk)
+    patterns = flet_apk.get_platform_setting("cleanup.package_files") or []
+    assert isinstance(patterns, list)
+    left = {}
+    for name, entry in ANDROID_INDEX["packages"].items():
+        extra = entry["extra_top_level"].get(pins.get(name, ""), [])
+        kept = {folder for folder in extra if not _removed_by_cleanup(folder, patterns)}
+        if kept:
+            left[name] = sorted(kept)
+    assert left == {}
+
+
+def test_the_apk_requirements_are_the_phone_extra_plus_flets_pins(flet_apk):
     from packaging.requirements import Requirement
 
     requirements = [Requirement(r) for r in apk_requirements(flet_apk)]
@@ -263,12 +335,9 @@ def test_the_apk_requirements_are_the_phone_extra_pinned_for_flets_index(flet_ap
     core = {Requirement(r).name for r in flet_apk.get_pyproject("project.dependencies")}
     assert core == {"pydantic"}
     assert phone <= names, "the phone extra and [tool.flet.android].dependencies have drifted apart"
-    assert names <= phone | core | {"pydantic-core"}
+    # Beyond the phone extra, only pins of what it pulls in (the compiled packages Flet's index builds).
+    assert names <= phone | core | set(ANDROID_INDEX["packages"])
     assert not names & set(SERVER_PACKAGES)
-    # The only versions Flet's Android index hosts: pydantic-core 2.23.3, the core of pydantic 2.9.1.
-    pins = {r.name: str(r.specifier) for r in requirements if r.specifier and str(r.specifier).startswith("==")}
-    assert pins["pydantic"] == "==2.9.1"
-    assert pins["pydantic-core"] == "==2.23.3"
     server = {Requirement(r).name for r in flet_apk.get_pyproject("project.optional-dependencies.server")}
     assert not server & set(FLET_PACKAGES)
 
@@ -370,15 +439,32 @@ def test_the_core_is_pydantic_only(path):
 # ---------------------------------------------------------------------------
 
 
-def _venv(folder: Path, requirements: list[str]) -> Path:
-    """A fresh virtual environment with `requirements` installed; its python."""
-    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True, capture_output=True)
-    python = folder / "bin" / "python"
+WHEELHOUSE = Path(os.environ.get("FIELDAPP_WHEELHOUSE") or Path.home() / ".cache" / "fieldapp" / "wheelhouse")
+
+
+def _pip(python: Path, *args: str) -> None:
     done = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *requirements],
-        capture_output=True, text=True, timeout=400,
+        [str(python), "-m", "pip", *args, "--quiet", "--disable-pip-version-check"],
+        capture_output=True, text=True, timeout=600, env=_clean_env(),
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+def _venv(folder: Path, requirements: list[str], fetch: list[str] | None = None) -> Path:
+    """A fresh virtual environment with `requirements` installed from the wheelhouse alone; its python.
+    What the wheelhouse lacks is fetched once: `fetch` (default: `requirements`), with their dependencies,
+    as the venv's own Python needs them."""
+    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True, capture_output=True)
+    python = folder / "bin" / "python"
+    fetch = requirements if fetch is None else fetch
+    key = hashlib.sha256(json.dumps([sys.version_info[:2], sorted(fetch)]).encode()).hexdigest()[:16]
+    stamp = WHEELHOUSE / "fetched" / key
+    if not stamp.exists():
+        WHEELHOUSE.mkdir(parents=True, exist_ok=True)
+        _pip(python, "download", "--dest", str(WHEELHOUSE), *fetch)
+        stamp.parent.mkdir(exist_ok=True)
+        stamp.write_text("\n".join(sorted(fetch)) + "\n", encoding="utf-8")
+    _pip(python, "install", "--no-index", "--find-links", str(WHEELHOUSE), *requirements)
     return python
 
 
@@ -412,23 +498,27 @@ def server_env(tmp_path_factory):
         ignore=shutil.ignore_patterns(".git", ".venv", "build", "run-data", "*.egg-info", "__pycache__", "docs",
                                       ".pytest_cache", ".hypothesis", "bench"),
     )
-    python = _venv(base / "venv", [f"{source}[server]"])
+    # Building the project from its source needs its build backend from the wheelhouse too.
+    from packaging.requirements import Requirement
+
+    pyproject = load_pyproject_toml(ROOT)
+    fetch = [*pyproject("build-system.requires"), *pyproject("project.dependencies"),
+             *pyproject("project.optional-dependencies.server")]
+    assert all(Requirement(r).name != "fieldapp" for r in fetch)
+    python = _venv(base / "venv", [f"{source}[server]"], fetch=fetch)
     return python, base
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-def test_the_phone_runs_on_its_own_requirements(phone_env):
+def test_the_phone_runs_on_its_own_requirements(phone_env, phone_pins):
     python, app = phone_env
     installed = _installed(python)
     assert not installed & set(SERVER_PACKAGES), sorted(installed & set(SERVER_PACKAGES))
     assert {"flet", "flet-charts", "flet-geolocator", "tinydb", "httpx", "pydantic"} <= installed
-    versions = json.loads(subprocess.run(
-        [str(python), "-c", "import json, pydantic, pydantic_core; "
-         "print(json.dumps([pydantic.VERSION, pydantic_core.__version__]))"],
-        capture_output=True, text=True, check=True,
-    ).stdout)
-    assert versions == ["2.9.1", "2.23.3"]
+    assert _pinned_versions_differing(python, phone_pins) == {}
+    # Nothing installed at the top of site-packages takes one of the app's names.
+    assert not _top_level_installed(python) & _app_top_level()
 
     # Import every module the APK carries, as the APK would: from the app folder alone.
     modules = sorted(
@@ -468,6 +558,59 @@ def test_the_phone_runs_on_its_own_requirements(phone_env):
         assert run.returncode == 0, (args, run.stdout[-2000:], run.stderr[-2000:])
 
 
+@pytest.fixture(scope="module")
+def phone_pins(flet_apk) -> dict:
+    """Every version the APK installs exactly: its pins, and the pydantic-core its pydantic pins."""
+    pins = _pins(flet_apk)
+    return {**pins, "pydantic-core": ANDROID_INDEX["pydantic_core_of_pydantic"][pins["pydantic"]]}
+
+
+def _pinned_versions_differing(python: Path, pins: dict) -> dict:
+    listed = subprocess.run(
+        [str(python), "-m", "pip", "list", "--format", "json", "--disable-pip-version-check"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    installed = {p["name"].lower().replace("_", "-"): p["version"] for p in json.loads(listed)}
+    return {name: (version, installed.get(name)) for name, version in pins.items() if installed.get(name) != version}
+
+
+def _top_level_installed(python: Path) -> set[str]:
+    """The first path part of every file every installed distribution put into site-packages."""
+    script = (
+        "import importlib.metadata as m, json\n"
+        "names = {str(f).split('/')[0].removesuffix('.py') for d in m.distributions() for f in (d.files or [])}\n"
+        "print(json.dumps(sorted(n for n in names if n and not n.startswith('..'))))\n"
+    )
+    done = subprocess.run([str(python), "-c", script], capture_output=True, text=True, check=True, env=_clean_env())
+    return set(json.loads(done.stdout))
+
+
+@pytest.fixture(scope="module")
+def phone_tests_env(flet_apk, tmp_path_factory):
+    """The phone's exact pins, plus what the tests need beside them: the test tools, and the
+    server's packages for the sync client's real server (on the same pins)."""
+    from packaging.requirements import Requirement
+
+    server = flet_apk.get_pyproject("project.optional-dependencies.server")
+    dev = flet_apk.get_pyproject("project.optional-dependencies.dev")
+    tools = [r for r in dev if Requirement(r).name in ("pytest", "pytest-timeout", "hypothesis", "libhxl")]
+    return _venv(tmp_path_factory.mktemp("phone-tests") / "venv", [*apk_requirements(flet_apk), *server, *tools])
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_the_store_sync_client_and_exports_tests_pass_on_the_phones_pins(phone_tests_env, phone_pins, tmp_path):
+    python = phone_tests_env
+    # PyPI has every pin for this machine's Python: the phone's code runs on exactly the APK's versions.
+    assert _pinned_versions_differing(python, phone_pins) == {}
+    run = subprocess.run(
+        [str(python), "-m", "pytest", "tests/store", "tests/sync", "tests/test_exports.py", "-q",
+         "-p", "no:cacheprovider", "--basetemp", str(tmp_path / "t")],
+        cwd=ROOT, capture_output=True, text=True, timeout=1700, env={**_clean_env(), "PYTHONPATH": str(ROOT)},
+    )
+    assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-2000:]
+
+
 def _module_name_in(root: Path, path: Path) -> str:
     parts = list(path.relative_to(root).with_suffix("").parts)
     if parts[-1] == "__init__":
@@ -488,6 +631,13 @@ def test_the_server_installs_without_flet_and_serves(server_env):
     assert not installed & set(FLET_PACKAGES), sorted(installed & set(FLET_PACKAGES))
     assert "tinydb" not in installed
     assert {"fastapi", "uvicorn", "pydantic"} <= installed
+    # The device command line is there (the package is one), and says in one line what it lacks.
+    for args in ([], ["status"]):
+        run = subprocess.run([str(python.parent / "fieldapp"), *args], capture_output=True, text=True, timeout=60,
+                             env=_clean_env())
+        lines = (run.stdout + run.stderr).strip().splitlines()
+        assert run.returncode == 69 and len(lines) == 1, (run.returncode, lines)
+        assert "pip install 'fieldapp[phone]'" in lines[0]
     with _serving(python, base) as url, urllib.request.urlopen(f"{url}/api/v1/health", timeout=5) as answer:
         assert answer.status == 200
         assert json.loads(answer.read())["status"] == "ok"

@@ -100,7 +100,7 @@ PERSONAL_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 # Fields of a record's `data` that name, show or reach a person, as dotted
 # paths. `notes` is free text, where people write names too; a handover's
-# receiver and photos are named by the brief, for the schema versions that
+# receiver and photos are named by docs/design.md, for the schema versions that
 # carry them.
 PERSONAL_DATA_FIELDS: tuple[str, ...] = ("caller_phone", "name", "notes", "photos", "handover.receiver")
 # Keys an export adds beside a record's own in JSON lines: not record fields

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import ssl
 from typing import Any
 
 import httpx
@@ -17,7 +18,7 @@ from pydantic_core import to_json
 
 from fieldapp.core.protocol import API_PREFIX, PullResponse, PushResponse, Verdict
 
-from .errors import AuthError, RequestRefused, ServerError, Unreachable
+from .errors import AuthError, CertificateRefused, RequestRefused, ServerError, Unreachable
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 # No answer of the protocol comes near this (a pull page of 1,000 records is
@@ -65,6 +66,9 @@ class SyncClient:
             except httpx.TransportError as exc:
                 if attempt == 1 and link.closed_while_idle(exc):
                     continue
+                if _certificate_refused(exc):
+                    raise CertificateRefused("the server's TLS certificate was refused (not trusted, expired, "
+                                             "or for another name)") from None
                 raise Unreachable(f"no connection to the server ({type(exc).__name__})") from None
             break
         if response.status_code in (401, 403):
@@ -102,6 +106,16 @@ class SyncClient:
             return PullResponse.model_validate(_json(answer))
         except ValidationError:
             raise ServerError("the server's answer was not a page of records") from None
+
+
+def _certificate_refused(exc: BaseException) -> bool:
+    """Whether the TLS handshake failed on the server's certificate (httpx keeps ssl's error as a cause)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 class _Link:

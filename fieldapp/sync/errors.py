@@ -3,6 +3,7 @@
     SyncError
     ├── NotEnrolled      no server address and token on this device yet
     ├── Unreachable      no answer: refused, reset, timed out, cut short; try later
+    ├── CertificateRefused  the server's TLS certificate is not trusted; trying again will not help
     ├── ServerError      the server answered 5xx, or an answer that makes no sense; try later
     ├── AuthError        401/403: the token is unknown, revoked, or lacks the role; re-enroll
     └── RequestRefused   400/413/415/422: the server refused the request itself, with its reason
@@ -18,6 +19,10 @@ class NotEnrolled(SyncError):
 
 
 class Unreachable(SyncError):
+    pass
+
+
+class CertificateRefused(SyncError):
     pass
 
 

@@ -90,6 +90,31 @@ _KNOWN: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+# Why a sync pass failed, as the sync client (fieldapp.sync.client) and the server's
+# 401s word it -> the translation key that says it to a volunteer.
+_SERVER_PROBLEMS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"unknown or revoked device token|refused this device's token|device token is required"), "server.token"),
+    (re.compile(r"TLS certificate was refused"), "server.certificate"),
+    (re.compile(r"^(no connection to the server|the server did not answer in time)"), "server.unreachable"),
+    (re.compile(r"^the server failed"), "server.failed"),
+    (re.compile(r"^the server's (answer|verdicts)"), "server.odd_answer"),
+]
+
+
+def server_problem_kind(why: str | None) -> str | None:
+    """The translation key of a sync failure's reason, None for one the app does not know."""
+    for pattern, key in _SERVER_PROBLEMS:
+        if pattern.search(why or ""):
+            return key
+    return None
+
+
+def server_problem(why: str | None, t: Callable[..., str]) -> str:
+    """What went wrong with the server, in the user's language; a reason the app does not know, as it came."""
+    key = server_problem_kind(why)
+    return t(key) if key else (why or t("server.unknown"))
+
+
 def reason(message: str, t: Callable[..., str]) -> str:
     """One refusal's reason in the user's language; a reason the app does not know, as it came."""
     for pattern, key in _KNOWN:

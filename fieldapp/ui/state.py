@@ -20,7 +20,7 @@ from fieldapp.store import RecordNotFound, RecordStore, StoredRecord
 from fieldapp.store.store import now_local, timestamp
 from fieldapp.store.tags import tag_holder
 from fieldapp.ui import messages
-from fieldapp.ui.messages import ascii_digits
+from fieldapp.ui.messages import ascii_digits, server_problem, server_problem_kind
 
 SETTINGS = "settings"
 STATUS_STEPS = (CallStatus.DISPATCHED, CallStatus.ON_SCENE, CallStatus.COMPLETED, CallStatus.CANCELLED)
@@ -394,11 +394,13 @@ class AppState:
             text = t("badge.sending", n=status.sending, m=status.of)
         elif status is not None and status.phase == "offline" and waiting:
             since = status.offline_since.strftime("%H:%M") if status.offline_since else "?"
-            text = t("badge.offline", time=since, n=waiting)
+            # The phone has a network and the server does not answer at its address: say which.
+            silent = server_problem_kind(getattr(status, "reason", None)) == "server.unreachable"
+            text = t("badge.unreachable" if silent else "badge.offline", time=since, n=waiting)
         elif status is not None and status.phase == "not_enrolled" and waiting:
             text = t("badge.not_enrolled", n=waiting)
         elif status is not None and status.phase == "error" and waiting:
-            text = t("badge.error", n=waiting)
+            text = t("badge.error", n=waiting, problem=server_problem(getattr(status, "reason", None), t))
         elif waiting:
             text = t("badge.waiting", n=waiting)
         else:
