@@ -8,10 +8,16 @@ STAMP  := $(VENV)/.installed-stamp
 
 setup: $(STAMP)
 
+# The phone's exact versions (the APK's pins, [tool.flet.android].dependencies) hold
+# here too, so every test of the phone's code runs on what the APK installs.
+PINS := $(VENV)/phone-pins.txt
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[phone,server,dev]'
+	$(PY) -c "import tomllib; d = tomllib.load(open('pyproject.toml', 'rb')); \
+	  print('\n'.join(r.split('#')[0].strip() for r in d['tool']['flet']['android']['dependencies'] if '==' in r))" > $(PINS)
+	$(PY) -m pip install --quiet -e '.[phone,server,dev]' --constraint $(PINS)
 	touch $(STAMP)
 
 # A plain command, no shell between: make then sends TERM straight to devrun, which
