@@ -30,6 +30,7 @@ from fieldapp.ui.state import (
     SEXES,
     STATUS_STEPS,
     AppState,
+    conflict_value,
     evidence_lines,
     refusal_lines,
 )
@@ -752,25 +753,7 @@ def queue(state: AppState, ui: Shell) -> ft.View:
     ])
 
 
-def _value(t, path: str, value) -> str:
-    """A conflict's value as a person reads it: a status or type by its name, empty as (empty)."""
-    if path == "review" and isinstance(value, dict):
-        state = t("review." + value.get("state", "unreviewed"))
-        return f"{state}: {value['note']}" if value.get("note") else state
-    if value is None or value == "" or value == []:
-        return t("conflict.not_set")
-    key = path.split(".")[-1]
-    prefix = {"status": "status", "incident_type": "incident", "outcome": "outcome", "sex": "sex", "age_group": "age"}.get(key)
-    if prefix and isinstance(value, str):
-        return t(f"{prefix}.{value}")
-    if isinstance(value, bool):
-        return "✓" if value else "✗"
-    if isinstance(value, str) and len(value) >= 16 and value[4:5] == "-" and value[10:11] == "T":
-        return f"{messages.long_date(value[:10], t)} {value[11:16]}"
-    if isinstance(value, list):
-        return " · ".join(f"{t('status.' + e['status'])} {e['at'][11:16]}" if isinstance(e, dict) and "status" in e
-                          else str(e) for e in value)
-    return str(value)
+_value = conflict_value  # moved to state.py: Keep all of this phone's lists the values it discards
 
 
 def your_change(t, plan) -> list[ft.Control]:
