@@ -788,17 +788,15 @@ def queue(state: AppState, ui: Shell) -> ft.View:
     ])
 
 
-_value = conflict_value  # moved to state.py: Keep all of this phone's lists the values it discards
-
-
 def your_change(t, plan) -> list[ft.Control]:
     """The lead's own change: what the Save button writes over the server's version, field by field."""
     if plan is None:
         return []
     lines: list[ft.Control] = []
     for c in plan.changes:
-        lines.append(ft.Text(t("conflict.change_line", label=messages.label(c.field, t), was=_value(t, c.field, c.server),
-                               now=_value(t, c.field, c.result)), size=15))
+        lines.append(ft.Text(t("conflict.change_line", label=messages.label(c.field, t),
+                               was=conflict_value(t, c.field, c.server), now=conflict_value(t, c.field, c.result)),
+                             size=15))
     if not lines:
         lines.append(ft.Text(t("conflict.change_none"), size=15))
     dropped = list(dict.fromkeys(messages.label(f, t) for f in plan.dropped))
@@ -863,9 +861,9 @@ def conflict(state: AppState, ui: Shell) -> ft.View:
                                  content=ft.Column(spacing=4, controls=[
             ft.Text(name, weight=ft.FontWeight.BOLD, size=16),
             ft.Container(bgcolor=ft.Colors.TERTIARY_CONTAINER, padding=8, border_radius=6,
-                         content=ft.Text(f"{t('conflict.this_phone')}: {_value(t, d.field, d.ours)}", size=15)),
+                         content=ft.Text(f"{t('conflict.this_phone')}: {conflict_value(t, d.field, d.ours)}", size=15)),
             ft.Container(bgcolor=ft.Colors.SECONDARY_CONTAINER, padding=8, border_radius=6,
-                         content=ft.Text(f"{t('conflict.other_device')}: {_value(t, d.field, d.theirs)}", size=15)),
+                         content=ft.Text(f"{t('conflict.other_device')}: {conflict_value(t, d.field, d.theirs)}", size=15)),
             switch(t("conflict.take"), d.field in ticked, tick(d.field), identifier=f"take-{d.field}"),
         ])))
     if ours_review != theirs_review:
