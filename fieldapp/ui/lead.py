@@ -9,6 +9,7 @@ runs, so the phone and the operations room agree.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,22 @@ from fieldapp.core.figures import day_figures, record_day
 from fieldapp.store import NotInConflict, RecordStore, StoredRecord
 
 FILTERS = ("waiting", "refused", "conflict", "unreviewed")
+
+
+class LeftOut(StrEnum):
+    """Why Approve all leaves a record of the day unapproved: each needs the lead's own look first."""
+
+    REFUSED = "refused"  # the server refused it: it is corrected and sent again, then reviewed
+    CONFLICT = "conflict"  # two versions wait for the lead to settle which stands
+    WITHDRAWN = "withdrawn"  # entered in error: kept, but there is nothing in it to approve
+    FLAGGED = "flagged"  # the lead asked for a correction
+
+
+@dataclass
+class Approval:
+    """What Approve all would do on a day: the records it approves, and how many it leaves out, by reason."""
+    ids: list[str]
+    left_out: dict[LeftOut, int]
 
 
 @dataclass
@@ -55,6 +72,18 @@ class Resolution:
 
 def _review_state(stored: StoredRecord) -> str:
     return (stored.record.get("review") or {}).get("state", "unreviewed")
+
+
+def _left_out(stored: StoredRecord) -> LeftOut | None:
+    if stored.state.value == "rejected":
+        return LeftOut.REFUSED
+    if stored.state.value == "conflict":
+        return LeftOut.CONFLICT
+    if stored.record["data"].get("withdrawn") is True:
+        return LeftOut.WITHDRAWN
+    if _review_state(stored) == "flagged":
+        return LeftOut.FLAGGED
+    return None
 
 
 def _matches(stored: StoredRecord, flt: str) -> bool:
@@ -122,15 +151,32 @@ class LeadDay:
             review["note"] = note.strip()
         return self.store.edit(record_id, review=review)
 
-    def approve_all_unflagged(self, day: str) -> int:
-        """Approve every record of the day that is neither flagged nor approved yet."""
-        done = 0
+    def approval(self, day: str) -> Approval:
+        """What Approve all would approve on the day (every record not reviewed yet) and what it leaves out."""
+        ids: list[str] = []
+        left_out: dict[LeftOut, int] = {}
         for item in self.queue(day):
             for stored in item.records():
-                if _review_state(stored) == "unreviewed" and stored.state.value != "conflict":
-                    self.review(stored.id, "approved")
-                    done += 1
+                reason = _left_out(stored)
+                if reason is not None:
+                    left_out[reason] = left_out.get(reason, 0) + 1
+                elif _review_state(stored) == "unreviewed":
+                    ids.append(stored.id)
+        return Approval(ids, left_out)
+
+    def approve(self, ids: list[str]) -> int:
+        """Approve the records the lead was shown; one refused, in conflict or withdrawn since is still left out."""
+        done = 0
+        for record_id in ids:
+            stored = self.store.get(record_id)
+            if stored is not None and _left_out(stored) is None and _review_state(stored) == "unreviewed":
+                self.review(stored.id, "approved")
+                done += 1
         return done
+
+    def approve_all_unflagged(self, day: str) -> int:
+        """Approve every record of the day that is not reviewed yet and that nothing leaves out (see LeftOut)."""
+        return self.approve(self.approval(day).ids)
 
     def differences(self, record_id: str) -> list[Difference]:
         """The fields where our version and the server's differ, for a side-by-side view."""

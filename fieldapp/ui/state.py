@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from fieldapp.store import RecordNotFound, RecordStore, StoredRecord
 from fieldapp.store.store import now_local, timestamp
 from fieldapp.store.tags import tag_holder
 from fieldapp.ui import messages
+from fieldapp.ui.lead import LeadDay, LeftOut
 from fieldapp.ui.messages import ascii_digits, server_problem, server_problem_kind
 
 SETTINGS = "settings"
@@ -41,6 +43,25 @@ OPEN_CALLS_DAYS = 7  # home lists the calls still open from this many days back
 OPEN_STATUSES = frozenset({CallStatus.RECEIVED.value, CallStatus.DISPATCHED.value, CallStatus.ON_SCENE.value})
 FUTURE_SLACK = timedelta(minutes=2)  # a phone's clock and a volunteer's watch differ a little
 HOME_PAGE = 20  # calls home draws at a time (four screens); "Show more" adds as many
+
+
+class Ask(StrEnum):
+    """A tap that does harm if made by mistake: it asks first, and the question goes when its screen is left."""
+
+    WIPE = "wipe"  # every record and key on the phone
+    APPROVE_ALL = "approve_all"  # the day's records, in bulk
+    CANCEL_CALL = "cancel_call"  # a timestamped status that closes the call
+    KEEP_OURS = "keep_ours"  # a conflict settled by discarding the other device's values
+
+
+@dataclass
+class Confirmation:
+    """An action asked about: what it will do, said beside the button that confirms it."""
+
+    ask: Ask
+    message: str
+    subject: str | None = None  # what it acts on: the call, the conflict's record, the queue's day
+    ids: tuple[str, ...] = ()  # Approve all: the records it listed, which are the ones it approves
 
 
 @dataclass
@@ -220,8 +241,8 @@ class AppState:
         self.withheld: frozenset[str] = frozenset()
         self.warnings: dict[str, str] = {}  # said once before a save; a second Save keeps the value
         self.notice: str | None = None
-        self.wipe_armed = False  # Wipe was tapped once: a second tap removes everything
         self.keystore: Any = None  # this page's keystore (fieldapp.store.keystore), if the platform has one
+        self.confirming: Confirmation | None = None  # a harmful tap asked about, waiting for its confirming tap
         self.problems = [p.describe() for p in store.problems]
         self.queue = QueueState(day=self.today())
         self.generation = 0  # +1 on every change of the records: a drawn screen older than this is stale
@@ -229,6 +250,22 @@ class AppState:
         # Forms a save has left, each with the screen under it: the browser's Back steps over them.
         self.left_forms: dict[str, str] = {}
         self.conflict_keep: set[str] = set()  # the conflict's fields whose value on this phone the lead keeps
+
+    @property
+    def wipe_armed(self) -> bool:
+        """Wipe was tapped once: a second tap removes everything."""
+        return self.asking(Ask.WIPE)
+
+    def asking(self, ask: Ask, subject: str | None = None) -> bool:
+        """Whether this action, on this subject, was asked about and waits for its confirming tap."""
+        return self.confirming is not None and self.confirming.ask == ask and self.confirming.subject == subject
+
+    def _ask(self, ask: Ask, message: str, subject: str | None = None, ids: tuple[str, ...] = ()) -> None:
+        self.confirming = Confirmation(ask, message, subject, ids)
+
+    def dismiss(self) -> None:
+        """The volunteer said no: nothing is done, and the next tap asks again."""
+        self.confirming = None
 
     def shows_queue(self) -> bool:
         """The Day queue is a team lead's: hidden once the server has said this phone's token is a volunteer's."""
@@ -256,6 +293,7 @@ class AppState:
         self.recovery_id = None
         self.withheld = frozenset()
         self.conflict_keep = set()
+        self.confirming = None  # a question left on another screen must not be answered by a tap on its return
         if screen == "new_call":
             self.call_form = CallForm()
         if screen == "recovery":
@@ -554,8 +592,18 @@ class AppState:
         errors = form_errors(stored.errors, self.t) if stored.state.value == "rejected" else {}
         return CallPage(stored, recoveries, _people(recoveries), editable=stored.mine, errors=errors)
 
-    def set_status(self, status: str) -> dict:
-        """Mark a status step now: a new version with the time in its log."""
+    def set_status(self, status: str) -> dict | None:
+        """Mark a status step now: a new version with the time in its log. Cancelled asks first (None then).
+
+        A confirmation, not an undo: an undo would still save and send a version saying the call
+        was cancelled (a save is forever: the team and the server would keep a cancellation that never
+        was), and an undo bar that goes on a timer is easily missed at a scene, in gloves. A question
+        that waits writes nothing until it is answered; the steps forward are written at once.
+        """
+        if status == CallStatus.CANCELLED.value and not self.asking(Ask.CANCEL_CALL, self.call_id):
+            self._ask(Ask.CANCEL_CALL, self.t("confirm.cancel_call", time=self._now().strftime("%H:%M")), self.call_id)
+            return None
+        self.confirming = None
         stored = self._open(self.call_id)
         data = dict(stored.record["data"])
         at = timestamp(self._now())
@@ -739,13 +787,13 @@ class AppState:
         self._save_settings()
 
     def wipe(self) -> bool:
-        """Remove every record and key from this phone: the first tap asks, the second wipes.
+        """Remove every record and key from this phone: the first tap asks, saying how many records go, the second wipes.
 
         Returns True once wiped; the app then starts again on an empty store.
         """
         if not self.wipe_armed:
-            self.wipe_armed = True
-            self.notice = self.t("settings.wipe_sure")
+            counts = self.store.counts()
+            self._ask(Ask.WIPE, self.t("confirm.wipe", n=counts["total"], unsent=counts["total"] - counts["sent"]))
             return False
         from fieldapp.store import protect
 
@@ -753,7 +801,7 @@ class AppState:
             self.worker.stop()
         self.store.close()
         protect.wipe(self.data_dir, self.keystore)  # the keystore's entry first
-        self.wipe_armed = False
+        self.confirming = None
         return True
 
     def keystore_words(self) -> str:
@@ -816,6 +864,50 @@ class AppState:
                 return self.t(key)
         return text
 
+    # --- the lead's queue: Approve all, a conflict kept as this phone has it --------------------
+
+    def approve_all(self, lead: LeadDay) -> int | None:
+        """Approve the day's records: the first tap asks, with the count and what is left out and why (None).
+
+        The confirming tap approves the records that were counted, no others (LeadDay.approve).
+        """
+        t, day = self.t, self.queue.day
+        if self.confirming is not None and self.asking(Ask.APPROVE_ALL, day):
+            ids = list(self.confirming.ids)
+            self.confirming = None
+            done = lead.approve(ids)
+            self.notice = t("queue.approved_n", n=done)
+            self.saved()
+            return done
+        approval = lead.approval(day)
+        reasons = [t(f"left_out.{reason.value}", n=approval.left_out[reason]) for reason in LeftOut
+                   if approval.left_out.get(reason)]
+        left_out = [t("confirm.left_out", reasons=t("list.sep").join(reasons))] if reasons else []
+        when = messages.long_date(day, t)
+        if not approval.ids:  # nothing to approve: said, nothing asked
+            self.confirming = None
+            self.notice = " ".join([t("confirm.approve_none", day=when), *left_out])
+            return 0
+        self._ask(Ask.APPROVE_ALL, " ".join([t("confirm.approve_all", day=when, n=len(approval.ids)), *left_out]),
+                  day, tuple(approval.ids))
+        return None
+
+    def keep_all_ours(self, lead: LeadDay) -> dict | None:
+        """Settle the open conflict with all of this phone's values: first asked, listing the other device's it discards.
+
+        Raises NotInConflict when a pull settled it meanwhile (the screen says so).
+        """
+        record_id, t = self.call_id, self.t
+        assert record_id is not None  # the conflict's route names it
+        plan = None if self.asking(Ask.KEEP_OURS, record_id) else lead.plan(record_id, keep="ours")
+        if plan is not None and plan.changes:
+            discarded = t("list.sep").join(f"{messages.label(c.field, t)}: {conflict_value(t, c.field, c.server)}"
+                                           for c in plan.changes)
+            self._ask(Ask.KEEP_OURS, t("confirm.keep_ours", values=discarded), record_id)
+            return None
+        self.confirming = None
+        return lead.resolve(record_id, keep="ours")
+
     # --- the lead's export ------------------------------------------------------------------
 
     def set_export_personal(self, include: bool) -> None:
@@ -867,6 +959,27 @@ SEXES = [s.value for s in Sex]
 AGE_GROUPS = [a.value for a in AgeGroup]
 CONDITIONS = [c.value for c in Condition]
 HANDOVER_TARGETS = [h.value for h in HandoverTarget]
+
+
+def conflict_value(t: Translator, path: str, value: Any) -> str:
+    """A conflict's value as a person reads it: a status or type by its name, empty as (empty)."""
+    if path == "review" and isinstance(value, dict):
+        state = t("review." + value.get("state", "unreviewed"))
+        return f"{state}: {value['note']}" if value.get("note") else state
+    if value is None or value == "" or value == []:
+        return t("conflict.not_set")
+    key = path.split(".")[-1]
+    prefix = {"status": "status", "incident_type": "incident", "outcome": "outcome", "sex": "sex", "age_group": "age"}.get(key)
+    if prefix and isinstance(value, str):
+        return t(f"{prefix}.{value}")
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if isinstance(value, str) and len(value) >= 16 and value[4:5] == "-" and value[10:11] == "T":
+        return f"{messages.long_date(value[:10], t)} {value[11:16]}"
+    if isinstance(value, list):
+        return " · ".join(f"{t('status.' + e['status'])} {e['at'][11:16]}" if isinstance(e, dict) and "status" in e
+                          else str(e) for e in value)
+    return str(value)
 
 
 def evidence_lines(data: dict, t: Translator) -> list[tuple[str, str]]:

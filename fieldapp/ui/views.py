@@ -31,6 +31,8 @@ from fieldapp.ui.state import (
     SEXES,
     STATUS_STEPS,
     AppState,
+    Ask,
+    conflict_value,
     evidence_lines,
     refusal_lines,
 )
@@ -75,6 +77,35 @@ def big_button(text: str, on_click, *, identifier: str, icon=None, filled: bool 
     button = kind(content=ft.Text(text, size=18 if primary else 16, font_family=FONT, text_align=ft.TextAlign.CENTER),
                   icon=icon, on_click=on_click, height=PRIMARY if primary else TOUCH, expand=expand)
     return tagged(identifier, button)
+
+
+def confirmation(state: AppState, ui: Shell, confirm_text: str, on_confirm, *, identifier: str) -> list[ft.Control]:
+    """A harmful tap's question, in view where it was tapped: what will happen, the confirming button in the
+    error colour (never like a primary action), and No. Nothing is done until the confirming tap."""
+    asked = state.confirming
+    if asked is None:
+        return []
+    t = state.t
+
+    def no(_):
+        state.dismiss()
+        ui.redraw()
+
+    confirm = ft.FilledButton(content=ft.Text(confirm_text, size=16, font_family=FONT, text_align=ft.TextAlign.CENTER),
+                              icon=ft.Icons.WARNING_AMBER, on_click=on_confirm, height=TOUCH,
+                              style=ft.ButtonStyle(bgcolor=ft.Colors.ERROR, color=ft.Colors.ON_ERROR))
+    return [tagged(f"{identifier}-question", ft.Container(
+        padding=12, border_radius=8, bgcolor=ft.Colors.ERROR_CONTAINER, border=ft.Border.all(2, ft.Colors.ERROR),
+        content=ft.Column(spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH, controls=[
+            ft.Row(spacing=8, controls=[
+                ft.Icon(ft.Icons.WARNING_AMBER, color=ft.Colors.ON_ERROR_CONTAINER),
+                ft.Text(t("confirm.title"), size=16, weight=ft.FontWeight.BOLD, color=ft.Colors.ON_ERROR_CONTAINER),
+            ]),
+            ft.Text(asked.message, size=16, color=ft.Colors.ON_ERROR_CONTAINER),
+            tagged(identifier, confirm),
+            big_button(t("confirm.no"), no, identifier=f"{identifier}-no", filled=False, primary=False),
+        ]),
+    ))]
 
 
 def choice(text: str, on_click, *, identifier: str, selected: bool) -> ft.Control:
@@ -391,6 +422,8 @@ def call(state: AppState, ui: Shell, call_id: str, *, top: bool = True) -> ft.Vi
         *([ft.Text(t("call.read_only"), italic=True)] if not page.editable else []),
         ft.Text(t("call.status"), size=17, weight=ft.FontWeight.BOLD),
         ft.ResponsiveRow(controls=[_col(6, s) for s in steps], spacing=6, run_spacing=6),
+        *(confirmation(state, ui, t("confirm.cancel_call_button"), step(CallStatus.CANCELLED.value),
+                       identifier="confirm-cancelled") if state.asking(Ask.CANCEL_CALL, call_id) else []),
         *([ft.Text(times, size=15)] if times else []),
         ft.Text(t("call.recoveries"), size=17, weight=ft.FontWeight.BOLD),
         *recoveries,
@@ -610,8 +643,9 @@ def settings(state: AppState, ui: Shell) -> ft.View:
         ft.Divider(),
         tagged("keystore", ft.Text(state.keystore_words(), size=15)),
         *pin_part,
-        big_button(t("settings.wipe_sure_button") if state.wipe_armed else t("settings.wipe"), wipe, identifier="wipe",
-                   icon=ft.Icons.DELETE_FOREVER, filled=state.wipe_armed, primary=False),
+        *(confirmation(state, ui, t("settings.wipe_sure_button"), wipe, identifier="wipe") if state.wipe_armed else
+          [big_button(t("settings.wipe"), wipe, identifier="wipe", icon=ft.Icons.DELETE_FOREVER, filled=False,
+                      primary=False)]),
     ])
 
 
@@ -673,8 +707,7 @@ def queue(state: AppState, ui: Shell) -> ft.View:
         ])
 
     def approve_all(_):
-        state.notice = t("queue.approved_n", n=lead.approve_all_unflagged(q.day))
-        state.saved()
+        state.approve_all(lead)
         ui.redraw()
 
     def export(fmt):
@@ -753,7 +786,10 @@ def queue(state: AppState, ui: Shell) -> ft.View:
         filters,
         by_kind,
         *(cards or [ft.Text(t("queue.empty"), size=16)]),
-        big_button(t("queue.approve_all"), approve_all, identifier="approve-all", icon=ft.Icons.DONE_ALL),
+        *(confirmation(state, ui, t("confirm.approve_all_button", n=len(state.confirming.ids)), approve_all,
+                       identifier="approve-all")
+          if state.confirming is not None and state.asking(Ask.APPROVE_ALL, q.day) else
+          [big_button(t("queue.approve_all"), approve_all, identifier="approve-all", icon=ft.Icons.DONE_ALL)]),
         switch(t("queue.export_personal"), q.include_personal,
                lambda e: state.set_export_personal(bool(e.control.value)), identifier="export-personal"),
         ft.Row(wrap=True, controls=[
@@ -767,35 +803,15 @@ def queue(state: AppState, ui: Shell) -> ft.View:
     ])
 
 
-def _value(t, path: str, value) -> str:
-    """A conflict's value as a person reads it: a status or type by its name, empty as (empty)."""
-    if path == "review" and isinstance(value, dict):
-        state = t("review." + value.get("state", "unreviewed"))
-        return f"{state}: {value['note']}" if value.get("note") else state
-    if value is None or value == "" or value == []:
-        return t("conflict.not_set")
-    key = path.split(".")[-1]
-    prefix = {"status": "status", "incident_type": "incident", "outcome": "outcome", "sex": "sex", "age_group": "age"}.get(key)
-    if prefix and isinstance(value, str):
-        return t(f"{prefix}.{value}")
-    if isinstance(value, bool):
-        return "✓" if value else "✗"
-    if isinstance(value, str) and len(value) >= 16 and value[4:5] == "-" and value[10:11] == "T":
-        return f"{messages.long_date(value[:10], t)} {value[11:16]}"
-    if isinstance(value, list):
-        return " · ".join(f"{t('status.' + e['status'])} {e['at'][11:16]}" if isinstance(e, dict) and "status" in e
-                          else str(e) for e in value)
-    return str(value)
-
-
 def your_change(t, plan) -> list[ft.Control]:
     """The lead's own change: what the Save button writes over the server's version, field by field."""
     if plan is None:
         return []
     lines: list[ft.Control] = []
     for c in plan.changes:
-        lines.append(ft.Text(t("conflict.change_line", label=messages.label(c.field, t), was=_value(t, c.field, c.server),
-                               now=_value(t, c.field, c.result)), size=15))
+        lines.append(ft.Text(t("conflict.change_line", label=messages.label(c.field, t),
+                               was=conflict_value(t, c.field, c.server), now=conflict_value(t, c.field, c.result)),
+                             size=15))
     if not lines:
         lines.append(ft.Text(t("conflict.change_none"), size=15))
     dropped = list(dict.fromkeys(messages.label(f, t) for f in plan.dropped))
@@ -828,7 +844,12 @@ def conflict(state: AppState, ui: Shell) -> ft.View:
     def done(keep):
         def act(_):
             try:
-                lead.resolve(record_id, keep=keep, take_ours=set(ticked) if keep == "theirs" else None)
+                if keep == "ours":
+                    if state.keep_all_ours(lead) is None:  # asked first: what it discards
+                        ui.redraw()
+                        return
+                else:
+                    lead.resolve(record_id, keep=keep, take_ours=set(ticked))
             except NotInConflict:  # a pull brought a newer version while the screen was open
                 state.open_route("/queue")
                 state.notice = t("conflict.closed")
@@ -855,9 +876,9 @@ def conflict(state: AppState, ui: Shell) -> ft.View:
                                  content=ft.Column(spacing=4, controls=[
             ft.Text(name, weight=ft.FontWeight.BOLD, size=16),
             ft.Container(bgcolor=ft.Colors.TERTIARY_CONTAINER, padding=8, border_radius=6,
-                         content=ft.Text(f"{t('conflict.this_phone')}: {_value(t, d.field, d.ours)}", size=15)),
+                         content=ft.Text(f"{t('conflict.this_phone')}: {conflict_value(t, d.field, d.ours)}", size=15)),
             ft.Container(bgcolor=ft.Colors.SECONDARY_CONTAINER, padding=8, border_radius=6,
-                         content=ft.Text(f"{t('conflict.other_device')}: {_value(t, d.field, d.theirs)}", size=15)),
+                         content=ft.Text(f"{t('conflict.other_device')}: {conflict_value(t, d.field, d.theirs)}", size=15)),
             switch(t("conflict.take"), d.field in ticked, tick(d.field), identifier=f"take-{d.field}"),
         ])))
     if ours_review != theirs_review:
@@ -871,7 +892,9 @@ def conflict(state: AppState, ui: Shell) -> ft.View:
         *your_change(t, plan),
         big_button(t("conflict.save_combined"), done("theirs"), identifier="keep-theirs", icon=ft.Icons.MERGE,
                    expand=True),
-        big_button(t("conflict.keep_all_ours"), done("ours"), identifier="keep-ours", filled=False, expand=True),
+        *(confirmation(state, ui, t("confirm.keep_ours_button"), done("ours"), identifier="keep-ours")
+          if state.asking(Ask.KEEP_OURS, record_id) else
+          [big_button(t("conflict.keep_all_ours"), done("ours"), identifier="keep-ours", filled=False, expand=True)]),
     ], back=True)
 
 

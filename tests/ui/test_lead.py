@@ -264,3 +264,44 @@ def test_phone_and_server_figures_agree_and_reviews_and_resolutions_reach_the_se
     assert all(record_day(r) for r in page["records"])
     volunteer.close()
     lead_store.close()
+
+
+def _refuse(store: RecordStore, record_id: str) -> None:
+    version = store.get(record_id).version
+    store.record_verdicts([{"id": record_id, "version": version, "status": "rejected",
+                            "errors": [{"field": "data.location", "message": "outside the team's area"}]}])
+
+
+def test_approve_all_never_approves_a_refused_conflicting_or_withdrawn_record(lead):
+    store = lead.store
+    ids = known_day(store)
+    _refuse(store, ids["fire"])
+    in_conflict = call_in_conflict(store, notes="ours", their_notes="all out", their_device="dev-b")
+    withdrawn = store.recoveries_of(ids["collapse"])[0]
+    store.edit(withdrawn.id, data={**withdrawn.record["data"], "withdrawn": True})
+    assert lead.approve_all_unflagged(DAY) == 5  # two calls, the collapse's two other recoveries, the fire's
+    for record_id in (ids["fire"], in_conflict["id"], withdrawn.id):
+        assert (store.get(record_id).record.get("review") or {}).get("state", "unreviewed") == "unreviewed"
+
+
+def test_approve_all_counts_what_it_approves_and_says_which_are_left_out_and_why(lead):
+    from fieldapp.ui.lead import LeftOut
+
+    store = lead.store
+    ids = known_day(store)
+    _refuse(store, ids["fire"])
+    in_conflict = call_in_conflict(store, notes="ours", their_notes="all out", their_device="dev-b")
+    withdrawn = store.recoveries_of(ids["collapse"])[0]
+    store.edit(withdrawn.id, data={**withdrawn.record["data"], "withdrawn": True})
+    bodies = next(i.call.id for i in lead.queue(DAY, incident_type="bodies_found"))
+    lead.review(bodies, "flagged", "which ravine?")
+    approval = lead.approval(DAY)
+    assert approval.left_out == {LeftOut.REFUSED: 1, LeftOut.CONFLICT: 1, LeftOut.WITHDRAWN: 1, LeftOut.FLAGGED: 1}
+    assert len(approval.ids) == 4
+    assert not {ids["fire"], in_conflict["id"], withdrawn.id, bodies} & set(approval.ids)
+    # what was listed is what is approved: a record refused after the lead was asked is still left out
+    _refuse(store, ids["collapse"])
+    assert lead.approve(approval.ids) == 3
+    assert store.get(ids["collapse"]).record.get("review") is None
+    after = lead.approval(DAY)
+    assert after.ids == [] and after.left_out[LeftOut.REFUSED] == 2

@@ -9,7 +9,7 @@ import pytest
 
 from fieldapp.i18n import Translator, device_language
 from fieldapp.store import RecordStore
-from fieldapp.ui.state import AppState, form_errors
+from fieldapp.ui.state import AppState, Ask, form_errors
 
 TZ = timezone(timedelta(hours=3))
 NOW = datetime(2026, 11, 25, 14, 5, tzinfo=TZ)
@@ -570,3 +570,106 @@ def test_refusals_of_the_evidence_fields_name_them_by_label():
     assert messages.describe("data.age_years", "Input should be less than or equal to 120", ar).startswith("العمر (تقديري): ")
     assert form_errors([{"field": "data.conditions.0", "message": "x"}, {"field": "data.handover.to", "message": "y"}]) == \
         {"conditions": "x", "handover_to": "y"}
+
+
+# --- taps that do harm: each asks first, says what it will do, and is disarmed when its screen is left
+
+
+def test_wipe_disarms_when_settings_is_left_whichever_way(state):
+    new_call(state)
+    new_call(state, place="Ariha")
+    leaving = {
+        "the tab bar": lambda: state.open_route("/"),
+        "another tab": lambda: state.open_route("/queue"),
+        "the title bar's Back": lambda: state.open_route(state.stack()[-2]),
+        "the browser's Back": lambda: state.open_route("/", history=True),
+    }
+    for way, leave in leaving.items():
+        state.open_route("/settings")
+        assert not state.wipe() and state.wipe_armed, way
+        leave()
+        state.open_route("/settings")
+        assert not state.wipe_armed, way
+    assert not state.wipe()  # back on Settings, a tap only asks again
+    assert state.store.counts()["total"] == 2
+
+
+def test_the_armed_wipe_says_how_many_records_go_and_that_it_cannot_be_undone(state):
+    first = new_call(state)
+    new_call(state, place="Ariha")
+    state.store.record_verdicts([{"id": first["id"], "version": 1, "status": "accepted"}])
+    state.open_route("/settings")
+    state.wipe()
+    assert state.confirming is not None and state.confirming.ask == Ask.WIPE
+    text = state.confirming.message
+    assert "records: 2" in text and "not yet on the server: 1" in text and "cannot be undone" in text
+    state.dismiss()
+    assert not state.wipe_armed
+    state.set_language("ar")
+    state.wipe()
+    arabic = state.confirming.message
+    assert "2" in arabic and "1" in arabic and "لا يمكن التراجع" in arabic and "محو" in arabic
+
+
+def test_a_tap_on_cancelled_asks_before_the_timestamped_status_is_written(state):
+    call = new_call(state)
+    assert state.set_status("cancelled") is None  # asked, nothing written
+    assert state.store.get(call["id"]).version == 1
+    assert state.asking(Ask.CANCEL_CALL, call["id"]) and "14:05" in state.confirming.message
+    state.dismiss()  # "No, leave it"
+    assert state.confirming is None and state.store.get(call["id"]).version == 1
+    state.set_status("cancelled")
+    state.open_route("/")
+    state.open_route(f"/call/{call['id']}")
+    assert not state.asking(Ask.CANCEL_CALL, call["id"])  # leaving the call disarms it
+    assert state.set_status("cancelled") is None
+    record = state.set_status("cancelled")  # the confirming tap
+    assert record["version"] == 2 and record["data"]["status"] == "cancelled"
+    assert record["data"]["status_log"] == [{"status": "cancelled", "at": "2026-11-25T14:05:00.000+03:00"}]
+    assert state.confirming is None
+    assert state.set_status("dispatched")["version"] == 3  # a step forward is written at once
+
+
+def test_approve_all_asks_with_the_count_and_what_it_leaves_out(state):
+    from fieldapp.ui.lead import LeadDay
+
+    lead = LeadDay(state.store, state.data_dir)
+    kept = new_call(state)
+    refused = new_call(state, place="Ariha")
+    state.store.record_verdicts([{"id": refused["id"], "version": 1, "status": "rejected",
+                                  "errors": [{"field": "data.location", "message": "outside the team's area"}]}])
+    state.open_route("/queue")
+    assert state.approve_all(lead) is None  # asked, nothing approved
+    assert state.store.get(kept["id"]).record.get("review") is None
+    text = state.confirming.message
+    assert "to approve: 1" in text and "refused by the server: 1" in text, text
+    state.open_route("/")
+    state.open_route("/queue")
+    assert state.confirming is None  # leaving the queue disarms it
+    assert state.approve_all(lead) is None
+    assert state.approve_all(lead) == 1
+    assert state.store.get(kept["id"]).record["review"] == {"state": "approved"}
+    assert state.store.get(refused["id"]).record.get("review") is None
+    assert state.notice == "1 approved" and state.confirming is None
+    state.set_language("ar")
+    state.approve_all(lead)  # nothing left to approve: said, nothing asked
+    assert state.confirming is None and "رفضها الخادم: 1" in state.notice
+
+
+def test_keep_all_of_this_phones_lists_the_other_devices_values_it_discards_first(state):
+    from fieldapp.ui.lead import LeadDay
+    from tests.records_factory import call_in_conflict
+
+    lead = LeadDay(state.store, state.data_dir)
+    call = call_in_conflict(state.store, notes="ours", their_notes="all out", their_device="dev-b")
+    state.open_route(f"/conflict/{call['id']}")
+    assert state.keep_all_ours(lead) is None  # asked, nothing saved
+    assert state.store.get(call["id"]).state.value == "conflict"
+    text = state.confirming.message
+    assert "Notes" in text and "Status" in text and "all out" in text, text
+    state.open_route("/queue")
+    state.open_route(f"/conflict/{call['id']}")
+    assert state.confirming is None
+    assert state.keep_all_ours(lead) is None
+    resolved = state.keep_all_ours(lead)
+    assert resolved["data"]["status"] == "cancelled" and resolved["data"]["notes"] == "false alarm"
