@@ -41,6 +41,18 @@ from .. import chain
 from ..verdicts import Current, Outcome, Refusal, Role, decide, installation_refusal, review_refusal, tag_refusal
 
 
+class StorageError(Exception):
+    """The server's storage cannot be used as asked; the message says why, in one line."""
+
+
+class NoDatabase(StorageError):
+    """A command that only reads was pointed at a database that is not there."""
+
+
+class DatabaseUnreachable(StorageError):
+    """The database server cannot be reached, or refuses the connection."""
+
+
 @dataclass(frozen=True)
 class Device:
     device_id: str
@@ -146,6 +158,13 @@ class Database(ABC):
                 (now_utc(), device_id),
             )
             return cur.rowcount > 0
+
+    def knows_team(self, team: str) -> bool:
+        """Whether the team has an enrolled device or a stored version."""
+        with self.transaction(write=False) as cur:
+            cur.execute(self.sql("SELECT 1 FROM devices WHERE team = ? UNION SELECT 1 FROM teams WHERE team = ?"),
+                        (team, team))
+            return cur.fetchone() is not None
 
     def device_for_token(self, token_hash: str) -> Device | None:
         with self.transaction(write=False) as cur:
