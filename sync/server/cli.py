@@ -140,16 +140,24 @@ def _verify_bundle(args, out: TextIO) -> int:
         return 1
     m = checked.manifest
     carried = m["records"]
-    what = f"day {m['day']}" if m.get("day") else "every version"
+    personal = bool(m.get("include_personal"))
     print(f"verified: {args.file}: team {m['team']}, chain of {m['count']} versions whole from seq 1 to "
           f"seq {m['head']['seq']}, head {m['head']['link']}", file=out)
-    print(f"records: {carried['count']} ({what}; personal fields {'in' if m.get('include_personal') else 'left out'}), "
+    if m.get("day"):
+        scope = f"day {m['day']}: {checked.day_proof}"
+    else:
+        scope = f"every version: each of the {m['count']} has its record"
+    print(f"records: {carried['count']} ({scope}; personal fields {'in' if personal else 'left out'}), "
           f"each matching its link; exported {m['exported_at']}", file=out)
     if head is not None:
         print(f"the published head {head} is the link of seq {checked.head_found_at}: "
               f"nothing up to it was changed since it was written down", file=out)
     else:
         print("compare the head with the one the team published (or give it with --head)", file=out)
+    unproven = [f"versions stored after seq {m['head']['seq']} (after the export) are not in this bundle"]
+    if not personal:
+        unproven.append("personal fields left out: their digests are taken as given, their values not seen")
+    print("not proven: " + "; ".join(unproven), file=out)
     return 0
 
 

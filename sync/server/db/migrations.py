@@ -178,6 +178,11 @@ MIGRATIONS: list[tuple[int, str, list[Step]]] = [
         release_tags,
         fill_tags,
     ]),
+    # Each row says its link's format: those stored so far keep format 1 (a head written
+    # down stays valid); a push writes format 2, which commits to the version's day.
+    (6, "tamper evidence: chain format 2, whose links commit to the version's day", [
+        "ALTER TABLE revisions ADD COLUMN chain_format SMALLINT NOT NULL DEFAULT 1",
+    ]),
 ]
 
 

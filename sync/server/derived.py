@@ -1,0 +1,125 @@
+"""What the tables a summary, an export or a pull reads must hold, derived from the chained versions.
+
+The chain (chain.py) covers `revisions`: each version's record, sender and arrival.
+The rest is derived from them, so `fieldapp-server verify` replays the team's versions
+in seq order through the verdict rule (verdicts.decide), as the pushes did, and then
+holds each stored row against what the replay gives:
+
+- `revisions`, the columns the link does not cover: `hash` (the SHA-256 of `record`),
+  `device_id` (the record's own), `losing` (the verdict rule's answer at its seq);
+- `records`, each record's current version: `version`, `hash`, `type`, `record`,
+  `in_conflict`; a row too many, or one missing;
+- `tags`: each holder's current version holds its tag (fieldapp.core.records.held_tag),
+  and each tag a current recovery holds has its row.
+
+Pure: no database here. The replay keeps, per record, its current version's number
+and hash, and per (record, version) the hashes stored: memory grows with the team's
+records and versions (tens of bytes each), not with their size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from .verdicts import Current, Outcome, decide
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A stored row that is not what the chained versions give: the table, the row, what differs."""
+
+    table: str
+    record_id: str
+    version: int | None
+    seq: int | None
+    detail: str
+
+
+@dataclass
+class _Now:
+    version: int
+    hash: str
+    type: str
+    in_conflict: bool
+    seq: int  # of the revision that holds the current version
+
+
+class Replay:
+    """The team's versions fed in seq order; what `records` must hold after them."""
+
+    def __init__(self) -> None:
+        self.current: dict[str, _Now] = {}
+        self.same: dict[tuple[str, int], dict[str, bool]] = {}  # (id, version) -> hash -> lost
+        self.problem: Mismatch | None = None
+
+    def add(self, seq: int, rid: str, version: int, text: str, stored_hash: str, losing: bool, device_id: str) -> None:
+        """One stored version; the first row found wrong is kept in `problem`."""
+        if self.problem is not None:
+            return
+        try:
+            record = json.loads(text)
+            base, kind, made_on = int(record["base_version"]), str(record["type"]), str(record["device_id"])
+        except (ValueError, TypeError, KeyError):
+            return  # the chain walk names a record that is no longer JSON
+        real_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        if stored_hash != real_hash:
+            self._found("revisions", rid, version, seq, "its hash column is not the SHA-256 of its record")
+            return
+        if device_id != made_on:
+            self._found("revisions", rid, version, seq, f"its device_id column ({device_id}) is not its record's "
+                                                        f"({made_on})")
+            return
+        same = self.same.setdefault((rid, version), {})
+        now = self.current.get(rid)
+        outcome = decide(version=version, base_version=base, content_hash=real_hash,
+                         current=None if now is None else Current(now.version, now.hash, now.in_conflict),
+                         same_version_hashes=set(same), losing_hashes={h for h, lost in same.items() if lost})
+        if outcome not in (Outcome.ACCEPTED, Outcome.CONFLICT):
+            self._found("revisions", rid, version, seq, "the same version is stored twice")
+            return
+        lost = outcome is Outcome.CONFLICT
+        if bool(losing) != lost:
+            self._found("revisions", rid, version, seq, f"its losing column says {bool(losing)}, the verdict rule "
+                                                        f"gives {lost} at this seq")
+            return
+        same[real_hash] = lost
+        if lost:
+            assert now is not None  # a conflict is with a stored version
+            now.in_conflict = True
+        else:
+            self.current[rid] = _Now(version, real_hash, kind, False, seq)
+
+    def _found(self, table: str, rid: str, version: int | None, seq: int | None, detail: str) -> None:
+        self.problem = Mismatch(table, rid, version, seq, detail)
+
+    def check_record_row(self, rid: str, version: int, stored_hash: str, kind: str, text: str,
+                         in_conflict: bool) -> Mismatch | None:
+        """One `records` row against the replay (each row once: it is taken off what is left to see)."""
+        now = self.current.pop(rid, None)
+        if now is None:
+            if version == 0:
+                return None  # a placeholder an earlier server wrote as a lock: never read as a record
+            return Mismatch("records", rid, version, None, "a current row for a record with no stored version (added)")
+        found = []
+        if version != now.version:
+            found.append(f"version {version}, the chain gives {now.version}")
+        if stored_hash != now.hash:
+            found.append("its hash is not the current version's")
+        if hashlib.sha256(text.encode("utf-8")).hexdigest() != now.hash:
+            found.append("its record is not the current version's as stored in the chain")
+        if kind != now.type:
+            found.append(f"type {kind}, the chain gives {now.type}")
+        if bool(in_conflict) != now.in_conflict:
+            found.append(f"in_conflict {bool(in_conflict)}, the chain gives {now.in_conflict}")
+        if found:
+            return Mismatch("records", rid, now.version, now.seq, "; ".join(found) + " (edited)")
+        return None
+
+    def missing_records(self) -> Mismatch | None:
+        """A record with stored versions but no `records` row (after every row was checked)."""
+        for rid, now in sorted(self.current.items()):
+            return Mismatch("records", rid, now.version, now.seq, "no current row, though the chain holds the record "
+                                                                  "(deleted)")
+        return None

@@ -1,0 +1,158 @@
+"""A bundle proves it is complete for the scope it names, and cannot exhaust the verifier.
+
+A forger drops, repeats or adds a record line and makes the manifest again (counts,
+seqs, hashes, the zip as the writer lays it out): verify-bundle must still fail. A
+deflate bomb is refused unread, within 100 MB of memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+
+from sync.server import bundle
+from sync.server.db import Device
+from tests.records_factory import call_record
+from tests.server.test_chain import TEAM, db, export, fill, members, run, url  # noqa: F401  (fixtures)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def forge(path: Path, files: dict[str, bytes]) -> None:
+    """Members changed; the manifest made again to fit them (counts, seqs, hashes), zipped as the writer does."""
+    manifest = json.loads(files["manifest.json"])
+    seqs = [json.loads(line)["seq"] for line in files["records.jsonl"].splitlines()]
+    manifest["records"] = {"count": len(seqs), "first_seq": seqs[0] if seqs else None,
+                           "last_seq": seqs[-1] if seqs else None}
+    for name in ("chain.jsonl", "records.jsonl"):
+        manifest["files"][name] = {"sha256": hashlib.sha256(files[name]).hexdigest(), "bytes": len(files[name])}
+    files["manifest.json"] = (json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
+    with open(path, "wb") as target:
+        bundle._write_zip(target, [(name, io.BytesIO(files[name])) for name in bundle.MEMBERS])
+
+
+def with_records(files: dict[str, bytes], change) -> dict[str, bytes]:
+    lines = files["records.jsonl"].splitlines(keepends=True)
+    return {**files, "records.jsonl": b"".join(change(lines))}
+
+
+def test_the_manifest_names_team_scope_seq_range_and_head(db, url, tmp_path):  # noqa: F811
+    fill(db)
+    path = tmp_path / "all.zip"
+    export(url, path)
+    manifest = json.loads(members(path)["manifest.json"])
+    assert manifest["team"] == TEAM and manifest["scope"] == "every version" and manifest["day"] is None
+    assert (manifest["first_seq"], manifest["last_seq"]) == (1, 9) and manifest["head"]["seq"] == 9
+    code, out = run("verify-bundle", str(path))
+    assert code == 0
+    assert "every version" in out and "not proven" in out and "after seq 9" in out
+    assert "personal fields left out" in out
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda lines: lines[:4] + lines[5:], "has no line in records.jsonl"),  # dropped
+    (lambda lines: lines[:5] + [lines[4]] + lines[5:], "records.jsonl"),  # repeated
+    (lambda lines: lines[:-1], "has no line in records.jsonl"),  # the last dropped
+])
+def test_an_every_version_bundle_with_a_record_dropped_or_repeated_fails(db, url, tmp_path, change, words):  # noqa: F811
+    fill(db)
+    path = tmp_path / "all.zip"
+    export(url, path)
+    forge(path, with_records(members(path), change))
+    checked = bundle.verify_bundle(path)
+    assert not checked.ok and words in checked.problem, checked.problem
+    code, out = run("verify-bundle", str(path), "--head", db.chain_head(TEAM)["link"])
+    assert code == 1 and out.startswith("NOT VERIFIED")
+
+
+def test_a_bundle_with_a_record_added_fails(db, url, tmp_path):  # noqa: F811
+    fill(db)
+    path = tmp_path / "all.zip"
+    export(url, path)
+
+    def added(lines):
+        extra = json.loads(lines[2])
+        extra["record"] = {**extra["record"], "id": call_record()["id"]}
+        return lines[:3] + [bundle._line(extra)] + lines[3:]
+
+    forge(path, with_records(members(path), added))
+    assert not bundle.verify_bundle(path).ok
+
+
+def test_a_days_bundle_missing_one_version_of_its_day_fails(db, url, tmp_path):  # noqa: F811
+    fill(db)
+    for n in range(3):
+        other = call_record(device_id="inst-dev-a")
+        other["data"]["received_at"] = f"2026-11-26T0{n}:00:00+03:00"
+        assert db.push(Device("dev-a", TEAM, "volunteer"), [other])[0].outcome.value == "accepted"
+    path = tmp_path / "day.zip"
+    export(url, path, "--day", "2026-11-26")
+    files = members(path)
+    assert len(files["records.jsonl"].splitlines()) == 3
+    code, out = run("verify-bundle", str(path))
+    assert code == 0 and "no version of day 2026-11-26 is missing" in out, out
+    forge(path, with_records(files, lambda lines: lines[:1] + lines[2:]))
+    checked = bundle.verify_bundle(path)
+    assert not checked.ok and "2026-11-26" in checked.problem and "missing" in checked.problem, checked.problem
+
+
+def _raw_zip(path: Path, packed: bytes, unpacked: int, crc: int) -> None:
+    import struct
+
+    out = bytearray()
+    central = bytearray()
+    entries = [("manifest.json", 8, packed, unpacked, crc), ("chain.jsonl", 0, b"", 0, 0), ("records.jsonl", 0, b"", 0, 0)]
+    for name, method, data, size, checksum in entries:
+        offset = len(out)
+        encoded = name.encode()
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0x21, checksum, len(data), size,
+                           len(encoded), 0) + encoded + data
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, method, 0, 0x21, checksum, len(data), size,
+                               len(encoded), 0, 0, 0, 0, 0, offset) + encoded
+    start = len(out)
+    out += central + struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), len(central), start, 0)
+    path.write_bytes(bytes(out))
+
+
+# The peak resident memory of the checking process, from /proc (getrusage's ru_maxrss can keep the
+# forking parent's peak across exec).
+CHECK = """
+import sys
+from sync.server import bundle
+checked = bundle.verify_bundle(sys.argv[1])
+print(checked.ok, checked.problem)
+print(next(line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM:")))
+"""
+
+
+def test_a_deflate_bomb_is_refused_within_100_mb_of_memory(tmp_path):
+    path = tmp_path / "bomb.zip"
+    _raw_zip(path, *_packed(1 << 30))  # 1 GiB of spaces in about 1 MB
+    assert path.stat().st_size < 2 * 1024 * 1024
+    done = subprocess.run([sys.executable, "-c", CHECK, str(path)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    verdict, peak_kb = done.stdout.splitlines()
+    print(f"peak memory of verify-bundle on a 1 GiB deflate bomb: {int(peak_kb) / 1024:.1f} MB")
+    assert verdict.startswith("False") and "compressed" in verdict, verdict
+    assert int(peak_kb) < 100 * 1024, f"{int(peak_kb) / 1024:.0f} MB"
+    code, out = run("verify-bundle", str(path))
+    assert code == 1 and "manifest.json is compressed" in out, out
+
+
+def _packed(unpacked: int) -> tuple[bytes, int, int]:
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = b" " * (1 << 20)
+    packed, crc = bytearray(), 0
+    for _ in range(unpacked // len(block)):
+        packed += packer.compress(block)
+        crc = zlib.crc32(block, crc)
+    packed += packer.flush()
+    return bytes(packed), unpacked, crc
