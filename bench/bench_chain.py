@@ -217,6 +217,11 @@ def build(path: Path, team: str, count: int) -> str:
                          text, salt, previous))
         conn.executemany("INSERT INTO revisions (team, id, version, hash, seq, losing, device_id, sent_by, received_at, "
                          "record, salt, link) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        # Each record's current row, as the push writes it: verify holds it against the chain.
+        conn.executemany("INSERT INTO records (team, id, version, hash, type, record, in_conflict, seq) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                         [(t, rid, v, h, json.loads(text)["type"], text, False, seq)
+                          for t, rid, v, h, seq, _, _, _, _, text, _, _ in rows])
     conn.execute("INSERT INTO teams (team, seq, head) VALUES (?, ?, ?)", (team, seq, previous))
     conn.execute("COMMIT")
     conn.close()

@@ -12,15 +12,14 @@ holds each stored row against what the replay gives:
 - `tags`: each holder's current version holds its tag (fieldapp.core.records.held_tag),
   and each tag a current recovery holds has its row.
 
-Pure: no database here. The replay keeps, per record, its current version's number
-and hash, and per (record, version) the hashes stored: memory grows with the team's
-records and versions (tens of bytes each), not with their size.
+Pure: no database here. The replay keeps, per record, its current version's number,
+SHA-256 and seq (and the versions that lost a conflict): memory grows with the team's
+records (about 250 bytes each), not with their size or their versions.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 
 from .verdicts import Current, Outcome, decide
@@ -37,13 +36,14 @@ class Mismatch:
     detail: str
 
 
-@dataclass
+@dataclass(slots=True)
 class _Now:
     version: int
-    hash: str
+    digest: bytes  # SHA-256 of the current version's text
     type: str
     in_conflict: bool
     seq: int  # of the revision that holds the current version
+    lost: set[int] | None = None  # versions of the record stored as the losing side of a conflict
 
 
 class Replay:
@@ -51,45 +51,45 @@ class Replay:
 
     def __init__(self) -> None:
         self.current: dict[str, _Now] = {}
-        self.same: dict[tuple[str, int], dict[str, bool]] = {}  # (id, version) -> hash -> lost
         self.problem: Mismatch | None = None
 
-    def add(self, seq: int, rid: str, version: int, text: str, stored_hash: str, losing: bool, device_id: str) -> None:
-        """One stored version; the first row found wrong is kept in `problem`."""
-        if self.problem is not None:
-            return
+    def add(self, seq: int, rid: str, version: int, record: dict | None, text: str, stored_hash: str, losing: bool,
+            device_id: str) -> None:
+        """One stored version (`record`: its text parsed); the first row found wrong is kept in `problem`."""
+        if self.problem is not None or record is None:
+            return  # (a record no longer JSON: the chain walk names it)
         try:
-            record = json.loads(text)
             base, kind, made_on = int(record["base_version"]), str(record["type"]), str(record["device_id"])
         except (ValueError, TypeError, KeyError):
-            return  # the chain walk names a record that is no longer JSON
-        real_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        if stored_hash != real_hash:
+            return
+        digest = hashlib.sha256(text.encode("utf-8")).digest()
+        if stored_hash != digest.hex():
             self._found("revisions", rid, version, seq, "its hash column is not the SHA-256 of its record")
             return
         if device_id != made_on:
             self._found("revisions", rid, version, seq, f"its device_id column ({device_id}) is not its record's "
                                                         f"({made_on})")
             return
-        same = self.same.setdefault((rid, version), {})
         now = self.current.get(rid)
-        outcome = decide(version=version, base_version=base, content_hash=real_hash,
-                         current=None if now is None else Current(now.version, now.hash, now.in_conflict),
-                         same_version_hashes=set(same), losing_hashes={h for h, lost in same.items() if lost})
-        if outcome not in (Outcome.ACCEPTED, Outcome.CONFLICT):
-            self._found("revisions", rid, version, seq, "the same version is stored twice")
-            return
+        # The verdict rule for a version not stored before (the revisions' key makes each one so):
+        # what `same_version_hashes` can change is only a version above the current one stored
+        # before as a loser, so that is all the replay keeps of them.
+        same = {"lost"} if now is not None and now.lost and version in now.lost else set()
+        outcome = decide(version=version, base_version=base, content_hash=digest.hex(),
+                         current=None if now is None else Current(now.version, "", now.in_conflict),
+                         same_version_hashes=same, losing_hashes=same)
         lost = outcome is Outcome.CONFLICT
         if bool(losing) != lost:
             self._found("revisions", rid, version, seq, f"its losing column says {bool(losing)}, the verdict rule "
                                                         f"gives {lost} at this seq")
             return
-        same[real_hash] = lost
-        if lost:
-            assert now is not None  # a conflict is with a stored version
+        if now is None:
+            self.current[rid] = _Now(version, digest, kind, False, seq)
+        elif lost:
             now.in_conflict = True
+            now.lost = (now.lost or set()) | {version}
         else:
-            self.current[rid] = _Now(version, real_hash, kind, False, seq)
+            now.version, now.digest, now.type, now.in_conflict, now.seq = version, digest, kind, False, seq
 
     def _found(self, table: str, rid: str, version: int | None, seq: int | None, detail: str) -> None:
         self.problem = Mismatch(table, rid, version, seq, detail)
@@ -105,9 +105,9 @@ class Replay:
         found = []
         if version != now.version:
             found.append(f"version {version}, the chain gives {now.version}")
-        if stored_hash != now.hash:
+        if stored_hash != now.digest.hex():
             found.append("its hash is not the current version's")
-        if hashlib.sha256(text.encode("utf-8")).hexdigest() != now.hash:
+        if hashlib.sha256(text.encode("utf-8")).digest() != now.digest:
             found.append("its record is not the current version's as stored in the chain")
         if kind != now.type:
             found.append(f"type {kind}, the chain gives {now.type}")

@@ -529,15 +529,17 @@ class Database(ABC):
         """The team's revisions as a chain walk sees them (sync/server/chain.py); each fed to `replay` too."""
         for seq, rid, version, sent_by, received_at, record, salt, link, hash_, losing, device_id, form in \
                 self.revision_rows(team, upto=upto):
-            if replay is not None:
-                replay.add(seq, rid, version, record, hash_, losing, device_id)
-            day = None
+            day, parsed = None, None
             try:
-                public, personal = chain.digests(record, salt or "")
+                parsed = json.loads(record)
+                public, personal = chain.digests_of_stored(parsed, record, salt or "")
                 if form == 2:
-                    day = chain.version_day(json.loads(record))
+                    day = chain.version_day(parsed)
             except (ValueError, TypeError, AttributeError):  # not JSON any more: its digest is of the text
                 public, personal = _sha256(record), ""
+            if replay is not None:
+                replay.add(seq, rid, version, parsed if isinstance(parsed, dict) else None, record, hash_, losing,
+                           device_id)
             yield chain.Row(seq, rid, version, sent_by, received_at, public, personal, link,
                             chain_format=form if form in chain.FORMATS else 1, day=day)
 
