@@ -37,6 +37,7 @@ import uuid
 from pathlib import Path
 
 from bench.common import ROOT, drop_postgres, postgres_database
+from fieldapp.core.records import held_tag
 from sync.server import chain
 from sync.server.db import Device, open_database
 
@@ -222,6 +223,9 @@ def build(path: Path, team: str, count: int) -> str:
                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                          [(t, rid, v, h, json.loads(text)["type"], text, False, seq)
                           for t, rid, v, h, seq, _, _, _, _, text, _, _ in rows])
+        conn.executemany("INSERT OR IGNORE INTO tags (team, tag, record_id) VALUES (?, ?, ?)",
+                         [(t, tag, rid) for t, rid, _, _, _, _, _, _, _, text, _, _ in rows
+                          if (tag := held_tag(json.loads(text))) is not None])
     conn.execute("INSERT INTO teams (team, seq, head) VALUES (?, ?, ?)", (team, seq, previous))
     conn.execute("COMMIT")
     conn.close()

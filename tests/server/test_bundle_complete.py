@@ -156,3 +156,26 @@ def _packed(unpacked: int) -> tuple[bytes, int, int]:
         crc = zlib.crc32(block, crc)
     packed += packer.flush()
     return bytes(packed), unpacked, crc
+
+
+def test_a_days_bundle_over_versions_linked_before_format_2_says_what_it_cannot_prove(db, url, tmp_path):  # noqa: F811
+    from sync.server import chain
+    from tests.server.test_chain import execute, rows
+
+    fill(db, pushes=1)
+    previous = chain.GENESIS
+    for seq, _, _, _, _, _, sent_by, received_at, record, salt, _ in rows(db):  # as migration 3 linked them
+        previous = chain.link(previous, record, sent_by, received_at, seq, team=TEAM, salt=salt, chain_format=1)
+        execute(db, "UPDATE revisions SET link = ?, chain_format = 1 WHERE team = ? AND seq = ?", previous, TEAM, seq)
+    execute(db, "UPDATE teams SET head = ? WHERE team = ?", previous, TEAM)
+    other = call_record(device_id="inst-dev-a")
+    other["data"]["received_at"] = "2026-11-25T20:00:00+03:00"
+    assert db.push(Device("dev-a", TEAM, "volunteer"), [other])[0].outcome.value == "accepted"
+    path = tmp_path / "day.zip"
+    export(url, path, "--day", "2026-11-25")
+    code, out = run("verify-bundle", str(path))
+    assert code == 0, out
+    assert "the 3 versions stored before (chain format 1) do not say their day" in out and "not proven" in out
+    # the day's format 2 version left out is still found
+    forge(path, with_records(members(path), lambda lines: lines[:-1]))
+    assert "a version of the day is missing" in bundle.verify_bundle(path).problem
