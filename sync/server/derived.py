@@ -22,6 +22,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from fieldapp.core.records import held_tag
+
 from .verdicts import Current, Outcome, decide
 
 
@@ -43,7 +45,9 @@ class _Now:
     type: str
     in_conflict: bool
     seq: int  # of the revision that holds the current version
+    tag: str | None  # the tag the current version holds (held_tag)
     lost: set[int] | None = None  # versions of the record stored as the losing side of a conflict
+    seen: bool = False  # its records row was checked
 
 
 class Replay:
@@ -51,6 +55,7 @@ class Replay:
 
     def __init__(self) -> None:
         self.current: dict[str, _Now] = {}
+        self.skipped: set[str] = set()  # records a push changed after the head: not judged
         self.problem: Mismatch | None = None
 
     def add(self, seq: int, rid: str, version: int, record: dict | None, text: str, stored_hash: str, losing: bool,
@@ -84,20 +89,23 @@ class Replay:
                                                         f"gives {lost} at this seq")
             return
         if now is None:
-            self.current[rid] = _Now(version, digest, kind, False, seq)
+            self.current[rid] = _Now(version, digest, kind, False, seq, held_tag(record))
         elif lost:
             now.in_conflict = True
             now.lost = (now.lost or set()) | {version}
         else:
             now.version, now.digest, now.type, now.in_conflict, now.seq = version, digest, kind, False, seq
+            now.tag = held_tag(record)
 
     def _found(self, table: str, rid: str, version: int | None, seq: int | None, detail: str) -> None:
         self.problem = Mismatch(table, rid, version, seq, detail)
 
     def check_record_row(self, rid: str, version: int, stored_hash: str, kind: str, text: str,
                          in_conflict: bool) -> Mismatch | None:
-        """One `records` row against the replay (each row once: it is taken off what is left to see)."""
-        now = self.current.pop(rid, None)
+        """One `records` row against the replay (each row once: it is marked seen)."""
+        now = self.current.get(rid)
+        if now is not None:
+            now.seen = True
         if now is None:
             if version == 0:
                 return None  # a placeholder an earlier server wrote as a lock: never read as a record
@@ -120,6 +128,31 @@ class Replay:
     def missing_records(self) -> Mismatch | None:
         """A record with stored versions but no `records` row (after every row was checked)."""
         for rid, now in sorted(self.current.items()):
-            return Mismatch("records", rid, now.version, now.seq, "no current row, though the chain holds the record "
-                                                                  "(deleted)")
+            if not now.seen:
+                return Mismatch("records", rid, now.version, now.seq, "no current row, though the chain holds the "
+                                                                      "record (deleted)")
+        return None
+
+    def skip(self, rid: str) -> None:
+        """A record a push changed after the head was read: left for the next verify."""
+        self.current.pop(rid, None)
+        self.skipped.add(rid)
+
+    def check_tags(self, rows: list[tuple[str, str]]) -> Mismatch | None:
+        """The team's `tags` rows (tag, record id): each holder's current version holds its tag, each tag held has
+        its row. Records a push changed since the head are not in the replay: their rows are not judged."""
+        holders: dict[str, list[str]] = {}
+        for tag, rid in rows:
+            holders.setdefault(tag, []).append(rid)
+            if rid in self.skipped:
+                continue
+            now = self.current.get(rid)
+            if now is None or now.tag != tag:
+                return Mismatch("tags", rid, None, None, f"the row says record {rid} holds tag {tag!r}; its current "
+                                                         f"version does not (edited)")
+        for rid, now in sorted(self.current.items()):
+            # Two holders of one tag are possible only from before the tag rule (migration 4 kept the first).
+            if now.tag is not None and now.tag not in holders:
+                return Mismatch("tags", rid, None, None, f"record {rid} holds tag {now.tag!r} but no row says so "
+                                                         f"(deleted)")
         return None

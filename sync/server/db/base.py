@@ -601,7 +601,7 @@ class Database(ABC):
                     if seq > now:
                         return derived.Mismatch("records", rid, version, None,
                                                 f"its seq {seq} is past the team's last seq {now} (edited)")
-                    replay.current.pop(rid, None)
+                    replay.skip(rid)
                     continue
                 found = replay.check_record_row(rid, version, hash_, kind, text, in_conflict)
                 if found is not None:
@@ -612,32 +612,23 @@ class Database(ABC):
         missing = replay.missing_records()
         if missing is not None:
             return missing
-        return self._tag_rows(team)
+        return self._tag_rows(team, head_seq, replay)
 
-    def _tag_rows(self, team: str) -> derived.Mismatch | None:
-        """Each tags row's holder holds its tag now, and each tag a current recovery holds has its row.
+    def _tag_rows(self, team: str, head_seq: int, replay: derived.Replay) -> derived.Mismatch | None:
+        """The team's `tags` rows against the tags the replay's current versions hold.
 
-        Each in one statement (one snapshot), checked against `records`, which is checked against the chain.
+        Records a push changed after the head (records.seq past it) are left out of the
+        replay first: read after the tags, so one changed meanwhile is left out too.
         """
         with self.transaction(write=False) as cur:
-            cur.execute(self.sql("SELECT t.tag, t.record_id, r.record FROM tags t LEFT JOIN records r "
+            cur.execute(self.sql("SELECT t.tag, t.record_id, r.seq FROM tags t LEFT JOIN records r "
                                  "ON r.team = t.team AND r.id = t.record_id WHERE t.team = ?"), (team,))
-            for tag, rid, text in cur.fetchall():
-                if text is None or held_tag(json.loads(text)) != tag:
-                    return derived.Mismatch("tags", rid, None, None, f"the row says record {rid} holds tag {tag!r}; "
-                                                                     f"its current version does not (edited)")
-            cur.execute(self.sql("SELECT r.id, r.record FROM records r WHERE r.team = ? AND r.type = 'recovery' "
-                                 "AND r.version > 0 AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.team = r.team "
-                                 "AND t.record_id = r.id)"), (team,))
-            for rid, text in cur.fetchall():
-                tag = held_tag(json.loads(text))
-                if tag is None:
-                    continue
-                cur.execute(self.sql("SELECT record_id FROM tags WHERE team = ? AND tag = ?"), (team, tag))
-                if cur.fetchone() is None:
-                    return derived.Mismatch("tags", rid, None, None, f"record {rid} holds tag {tag!r} but no row says "
-                                                                     f"so (deleted)")
-        return None
+            rows = cur.fetchall()
+        with self.transaction(write=False) as cur:
+            cur.execute(self.sql("SELECT id FROM records WHERE team = ? AND seq > ?"), (team, head_seq))
+            for (rid,) in cur.fetchall():
+                replay.skip(rid)
+        return replay.check_tags([(tag, rid) for tag, rid, seq in rows if seq is None or seq <= head_seq])
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
