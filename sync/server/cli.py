@@ -44,6 +44,9 @@ def _name(what: str):
     def check(text: str) -> str:
         if not text.strip():
             raise argparse.ArgumentTypeError(f"the {what} name is empty")
+        # Control characters (NUL above all: PostgreSQL cannot store it) belong in no name.
+        if any(ord(c) < 32 or ord(c) == 127 for c in text):
+            raise argparse.ArgumentTypeError(f"the {what} name holds a control character")
         return text
     check.__name__ = what
     return check
@@ -93,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     enroll.add_argument("--team", required=True, type=_name("team"))
     enroll.add_argument("--device", required=True, type=_name("device"))
     enroll.add_argument("--role", choices=[r.value for r in Role], default=Role.VOLUNTEER.value)
-    enroll.add_argument("--installation", action="append", default=[], metavar="ID",
+    enroll.add_argument("--installation", action="append", default=[], metavar="ID", type=_name("installation"),
                         help="a phone enrolled again under a new name: its installation id (shown by `fieldapp status`), "
                              "whose records now come through this device; repeatable")
 

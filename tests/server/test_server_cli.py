@@ -74,6 +74,9 @@ BAD_ARGUMENTS = [
     (["enroll", "--team", "team-a", "--device", "phone-2", "--role", "boss", "--database", "{missing}"], "boss"),
     (["enroll", "--team", "team-a", "--device", "phone-2", "--database", "mysql://host/x"], "database URL"),
     (["revoke", "--device", "", "--database", "{db}"], "device"),
+    (["enroll", "--team", "team\x01", "--device", "phone-2", "--database", "{missing}"], "control character"),
+    (["enroll", "--team", "team-a", "--device", "phone-2", "--installation", "", "--database", "{missing}"],
+     "installation"),
     (["revoke", "--device", "nosuch", "--database", "{db}"], "nosuch"),
     # (verify-bundle on a missing file: its NOT VERIFIED line, tests/server/test_chain.py)
     (["verify-bundle", "{tmp}/b.zip", "--head", "xyz"], "head"),
