@@ -158,6 +158,10 @@ def _verify_bundle(args, out: TextIO) -> int:
     else:
         print("compare the head with the one the team published (or give it with --head)", file=out)
     unproven = [f"versions stored after seq {m['head']['seq']} (after the export) are not in this bundle"]
+    if checked.head_found_at is not None and checked.head_found_at < m["head"]["seq"]:
+        # The bundle's own head is the server's word; only the published one was written down elsewhere.
+        unproven.insert(0, f"seqs {checked.head_found_at + 1} to {m['head']['seq']} were stored after the published "
+                           f"head: it does not vouch for them (a later published head can)")
     if not personal:
         unproven.append("personal fields left out: their digests are taken as given, their values not seen")
     print("not proven: " + "; ".join(unproven), file=out)

@@ -179,3 +179,14 @@ def test_a_days_bundle_over_versions_linked_before_format_2_says_what_it_cannot_
     # the day's format 2 version left out is still found
     forge(path, with_records(members(path), lambda lines: lines[:-1]))
     assert "a version of the day is missing" in bundle.verify_bundle(path).problem
+
+
+def test_versions_after_the_published_head_are_called_out(db, url, tmp_path):  # noqa: F811
+    fill(db, pushes=1)
+    published = db.chain_head(TEAM)["link"]
+    fill(db, pushes=1, device="dev-b")
+    path = tmp_path / "later.zip"
+    export(url, path)
+    code, out = run("verify-bundle", str(path), "--head", published[:16])
+    assert code == 0 and "is the link of seq 3" in out
+    assert "seqs 4 to 6 were stored after the published head: it does not vouch for them" in out, out
