@@ -37,6 +37,7 @@ import uuid
 from pathlib import Path
 
 from bench.common import ROOT, drop_postgres, postgres_database
+from fieldapp.core.records import held_tag
 from sync.server import chain
 from sync.server.db import Device, open_database
 
@@ -217,6 +218,14 @@ def build(path: Path, team: str, count: int) -> str:
                          text, salt, previous))
         conn.executemany("INSERT INTO revisions (team, id, version, hash, seq, losing, device_id, sent_by, received_at, "
                          "record, salt, link) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        # Each record's current row, as the push writes it: verify holds it against the chain.
+        conn.executemany("INSERT INTO records (team, id, version, hash, type, record, in_conflict, seq) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                         [(t, rid, v, h, json.loads(text)["type"], text, False, seq)
+                          for t, rid, v, h, seq, _, _, _, _, text, _, _ in rows])
+        conn.executemany("INSERT OR IGNORE INTO tags (team, tag, record_id) VALUES (?, ?, ?)",
+                         [(t, tag, rid) for t, rid, _, _, _, _, _, _, _, text, _, _ in rows
+                          if (tag := held_tag(json.loads(text))) is not None])
     conn.execute("INSERT INTO teams (team, seq, head) VALUES (?, ?, ?)", (team, seq, previous))
     conn.execute("COMMIT")
     conn.close()

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -175,16 +175,29 @@ class ReviewState(StrEnum):
 _RFC3339 = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
 
 
+# The plausible window of every time in a record, in UTC: from the Unix epoch, where a
+# phone whose clock was reset starts, to the end of 2099. Outside it a time is a
+# broken clock or a hostile client (year 1, year 9999), and a time the databases and
+# the figures' date arithmetic cannot all hold. A phone clock that is merely wrong
+# (a reset to 1970 or 1980, a year out) still saves: the record is evidence either way.
+EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(2100, 1, 1, tzinfo=UTC)  # exclusive
+_OUTSIDE_WINDOW = "must fall from 1970-01-01 to 2099-12-31 (UTC): no phone or event lies outside that"
+
+
 def _check_real_time(value: str) -> str:
     # Called for every time of every record the server takes in: the usual
     # upper-case form goes straight to the parser.
     try:
-        datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
     except ValueError:
         try:
-            _moment(value)
+            moment = _moment(value)
         except ValueError:
             raise ValueError("is not a real date and time") from None
+    # The year first: year 1 with an offset would overflow the comparison in UTC.
+    if not EARLIEST_TIME.year - 1 <= moment.year <= LATEST_TIME.year or not EARLIEST_TIME <= moment < LATEST_TIME:
+        raise ValueError(_OUTSIDE_WINDOW)
     return value
 
 
@@ -197,8 +210,11 @@ Timestamp = Annotated[str, Field(max_length=40, pattern=_RFC3339), AfterValidato
 RecordId = uuid.UUID  # serialized by pydantic's core as the canonical lower-case hyphenated text
 DeviceId = Annotated[str, Field(max_length=64, pattern=_DEVICE_ID)]
 Phone = Annotated[str, Field(max_length=32, pattern=_PHONE)]
-ShortText = Annotated[str, Field(min_length=1, max_length=200)]
-LongText = Annotated[str, Field(max_length=4000)]
+# No NUL character in any text: PostgreSQL cannot store one, and no one types it. (An
+# unpaired surrogate is refused by pydantic itself: it is not a string UTF-8 can carry.)
+_NO_NUL = r"^[^\x00]*$"
+ShortText = Annotated[str, Field(min_length=1, max_length=200, pattern=_NO_NUL)]
+LongText = Annotated[str, Field(max_length=4000, pattern=_NO_NUL)]
 
 # Bounds that keep a hostile or mistyped number out of the day's figures.
 MAX_GROUP = 10_000
@@ -451,6 +467,7 @@ _PATTERN_MESSAGES = {
     _RFC3339: "must be an RFC 3339 time with an offset, such as 2026-11-25T14:05:00+03:00",
     _DEVICE_ID: "must be 1 to 64 letters, digits or . _ : -",
     _PHONE: "must be a phone number: digits, spaces, ( ) - and an optional leading +",
+    _NO_NUL: "must not contain the NUL character (U+0000)",
 }
 
 
@@ -462,6 +479,8 @@ def _message(error: Mapping[str, Any]) -> str:
             return _PATTERN_MESSAGES[pattern]
     if kind in ("uuid_parsing", "uuid_type", "uuid_version"):
         return "must be a UUID"
+    if kind == "string_unicode":
+        return "is not text UTF-8 can carry (an unpaired surrogate, such as \\ud800)"
     if kind == "extra_forbidden":
         return "unknown field: not part of the record and not accepted"
     if kind == "missing":
@@ -477,10 +496,15 @@ def _message(error: Mapping[str, Any]) -> str:
     return message
 
 
+def _utf8(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _errors(exc: ValidationError) -> list[FieldError]:
     out = []
     for error in exc.errors(include_url=False):
-        field = ".".join(str(part) for part in error["loc"]) or "record"
+        # A key that is not UTF-8 (an unpaired surrogate) is named escaped: the answer must be UTF-8.
+        field = _utf8(".".join(str(part) for part in error["loc"])) or "record"
         out.append(FieldError(field=field, message=_message(error)))
     return out
 

@@ -13,7 +13,10 @@ from .verdicts import Role
 
 
 def new_token() -> str:
-    return secrets.token_urlsafe(32)
+    # Never starting with "-": a command line (`fieldapp enroll URL TOKEN`) would read it as an option.
+    while (token := secrets.token_urlsafe(32)).startswith("-"):
+        pass
+    return token
 
 
 def token_hash(token: str) -> str:

@@ -21,6 +21,12 @@ The zip (format `fieldapp-evidence-bundle/1`) holds, stored uncompressed and in 
   version's public part still matches its chain line's public_digest, and its
   personal_digest cannot confirm a guessed name.
 
+The manifest names the bundle's `scope`: "every version" (records.jsonl then holds a
+line for every chain line, seq 1 to the head: verify-bundle fails on one missing) or
+"day" (the versions of `day`). Limits verify-bundle holds to before reading anything:
+every member stored (no compression: a deflate bomb is refused unread), the manifest
+at most MAX_MANIFEST_BYTES, each line at most MAX_LINE_BYTES.
+
 Every line is canonical JSON (chain.canonical_json) ending in a newline. The writer is
 deterministic given the contents (fixed times and attributes in the zip), so
 verify-bundle also rebuilds the zip from its members and requires the same bytes: a
@@ -47,6 +53,11 @@ FORMAT = "fieldapp-evidence-bundle/1"
 MANIFEST, CHAIN, RECORDS = "manifest.json", "chain.jsonl", "records.jsonl"
 MEMBERS = (MANIFEST, CHAIN, RECORDS)
 _CHUNK = 1 << 20
+# What verify-bundle reads at most at once: the writer's manifest is about 1 KB, and a
+# line is one version (a push body's cap is far below this).
+MAX_MANIFEST_BYTES = 64 * 1024
+MAX_LINE_BYTES = 1024 * 1024
+EVERY_VERSION, DAY = "every version", "day"
 
 
 def _line(value: Any) -> bytes:
@@ -69,13 +80,7 @@ def _write_zip(target: IO[bytes], members: Iterable[tuple[str, IO[bytes]]]) -> N
                 shutil.copyfileobj(source, dest, _CHUNK)
 
 
-def _record_day(record: dict) -> str | None:
-    from fieldapp.core.exports import record_day
-
-    try:
-        return record_day(record)
-    except Exception:  # a record the day rule cannot read is not of any day
-        return None
+_record_day = chain.version_day
 
 
 @dataclass
@@ -98,17 +103,20 @@ def write_bundle(rows: Iterable[tuple], *, team: str, head: tuple[int, str], out
         chain_hash, records_hash = hashlib.sha256(), hashlib.sha256()
         count, carried, first_carried, last_carried = 0, 0, None, None
         with open(chain_path, "wb") as chain_file, open(records_path, "wb") as records_file:
-            for seq, rid, version, sent_by, received_at, text, salt, link, *_ in rows:
+            for seq, rid, version, sent_by, received_at, text, salt, link, *rest in rows:
                 if seq > head[0]:
                     break
+                form = rest[3] if len(rest) > 3 else 1
                 public, personal = chain.digests(text, salt or "")
-                data = _line({"seq": seq, "id": rid, "version": version, "sent_by": sent_by,
-                              "received_at": received_at, "public_digest": public, "personal_digest": personal,
-                              "link": link})
+                record = json.loads(text)
+                line = {"seq": seq, "id": rid, "version": version, "sent_by": sent_by, "received_at": received_at,
+                        "public_digest": public, "personal_digest": personal, "link": link}
+                if form == 2:  # what its link commits to besides: its format and its day
+                    line.update(chain_format=2, day=chain.version_day(record))
+                data = _line(line)
                 chain_file.write(data)
                 chain_hash.update(data)
                 count += 1
-                record = json.loads(text)
                 if day is not None and _record_day(record) != day:
                     continue
                 entry: dict[str, Any] = {"seq": seq, "team": team, "sent_by": sent_by, "received_at": received_at}
@@ -124,6 +132,7 @@ def write_bundle(rows: Iterable[tuple], *, team: str, head: tuple[int, str], out
                 last_carried = seq
         manifest = {
             "format": FORMAT, "chain_format": chain.FORMAT, "team": team, "exported_at": exported_at,
+            "scope": DAY if day is not None else EVERY_VERSION,
             "day": day, "include_personal": include_personal,
             "count": count, "first_seq": 1 if count else 0, "last_seq": head[0],
             "head": {"seq": head[0], "link": head[1]},
@@ -154,6 +163,7 @@ class Checked:
     problem: str = ""
     manifest: dict = field(default_factory=dict)
     head_found_at: int | None = None  # the seq of the published head given with --head
+    day_proof: str = ""  # for a day's bundle: what is proven of the day's completeness
 
 
 class _Bad(Exception):
@@ -163,7 +173,9 @@ class _Bad(Exception):
 def _lines(zf: zipfile.ZipFile, name: str) -> Iterator[tuple[int, dict]]:
     """(line number, parsed object) of a member, each line canonical JSON."""
     with zf.open(name) as member:
-        for number, raw in enumerate(member, 1):
+        for number, raw in enumerate(iter(lambda: member.readline(MAX_LINE_BYTES + 1), b""), 1):
+            if len(raw) > MAX_LINE_BYTES:
+                raise _Bad(f"{name} line {number} is longer than {MAX_LINE_BYTES} bytes: refused unread")
             try:
                 value = json.loads(raw.decode("utf-8"))
             except (UnicodeDecodeError, ValueError):
@@ -193,8 +205,16 @@ def _verify(path: Path, published_head: str | None) -> Checked:
         names = tuple(zf.namelist())
         if names != MEMBERS:
             raise _Bad(f"the bundle holds {list(names)}, not {list(MEMBERS)}")
+        for info in zf.infolist():
+            # The writer stores every member: a compressed one is not a bundle it wrote, and is
+            # not unpacked (a small deflate bomb could fill the memory or the disk).
+            if info.compress_type != zipfile.ZIP_STORED:
+                raise _Bad(f"{info.filename} is compressed; a bundle's members are stored uncompressed: refused unread")
+        if zf.getinfo(MANIFEST).file_size > MAX_MANIFEST_BYTES:
+            raise _Bad(f"manifest.json is over {MAX_MANIFEST_BYTES} bytes: refused unread")
         try:
-            manifest = json.loads(zf.read(MANIFEST).decode("utf-8"))
+            with zf.open(MANIFEST) as member:
+                manifest = json.loads(member.read(MAX_MANIFEST_BYTES + 1).decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             raise _Bad("manifest.json is not JSON") from None
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or manifest.get("chain_format") != chain.FORMAT:
@@ -204,8 +224,11 @@ def _verify(path: Path, published_head: str | None) -> Checked:
             head = (int(manifest["head"]["seq"]), str(manifest["head"]["link"]))
             files = {name: str(manifest["files"][name]["sha256"]) for name in (CHAIN, RECORDS)}
             day = manifest.get("day")
+            scope = manifest.get("scope") or (DAY if day is not None else EVERY_VERSION)
         except (KeyError, TypeError, ValueError):
             raise _Bad("manifest.json lacks the team, the head or the files' hashes") from None
+        if scope not in (EVERY_VERSION, DAY) or (scope == DAY) != (day is not None):
+            raise _Bad(f"manifest.json's scope {scope!r} does not go with its day {day!r}")
 
         # Each member whole first: its bytes against the manifest (and zip's CRC-32 checked on the way).
         for name, expected in files.items():
@@ -220,16 +243,21 @@ def _verify(path: Path, published_head: str | None) -> Checked:
         problem: list[str] = []
         found_at: list[int] = []
         carried = [0]
+        undated = [0]  # chain lines of format 1: their links do not say their day
 
         def rows() -> Iterator[chain.Row]:
             nonlocal pending
             for number, line in _lines(zf, CHAIN):
                 try:
+                    form = int(line.get("chain_format", 1))
                     row = chain.Row(int(line["seq"]), str(line["id"]), int(line["version"]), str(line["sent_by"]),
                                     str(line["received_at"]), str(line["public_digest"]), str(line["personal_digest"]),
-                                    line["link"])
+                                    line["link"], chain_format=form if form in chain.FORMATS else 1,
+                                    day=None if line.get("day") is None else str(line["day"]))
                 except (KeyError, TypeError, ValueError):
                     raise _Bad(f"{CHAIN} line {number} lacks a field of a chain line") from None
+                if row.chain_format == 1:
+                    undated[0] += 1
                 if published_head and row.link and row.link.startswith(published_head):
                     found_at.append(row.seq)
                 while pending is not None and _seq(pending[1]) < row.seq:
@@ -244,6 +272,14 @@ def _verify(path: Path, published_head: str | None) -> Checked:
                         return
                     carried[0] += 1
                     pending = next(records, None)
+                elif scope == EVERY_VERSION:
+                    problem.append(f"seq {row.seq} (record {row.record_id} version {row.version}) has no line in "
+                                   f"{RECORDS}, though the bundle claims every version: a record was left out")
+                    return
+                elif row.chain_format == 2 and row.day == day:
+                    problem.append(f"seq {row.seq} (record {row.record_id} version {row.version}) is of day {day} "
+                                   f"(its link says so) but has no line in {RECORDS}: a version of the day is missing")
+                    return
                 yield row
 
         walked = chain.walk(team, rows(), head=head)
@@ -263,7 +299,13 @@ def _verify(path: Path, published_head: str | None) -> Checked:
     if published_head and not found_at:
         return Checked(False, f"the published head {published_head} is not a link of this chain "
                               f"(the chain was rewritten, or it is another team's)", manifest)
-    return Checked(True, "", manifest, found_at[0] if found_at else None)
+    day_proof = ""
+    if manifest.get("day") is not None:
+        day_proof = (f"no version of day {manifest['day']} is missing" if not undated[0] else
+                     f"no version of day {manifest['day']} stored since chain format 2 is missing; the "
+                     f"{undated[0]} versions stored before (chain format 1) do not say their day, so for them "
+                     f"this is not proven")
+    return Checked(True, "", manifest, found_at[0] if found_at else None, day_proof)
 
 
 def _seq(entry: dict) -> int:
@@ -294,6 +336,8 @@ def _record_problem(entry: dict, row: chain.Row, team: str, day: str | None) -> 
         return "personal fields without the salt that checks them"
     if day is not None and _record_day(record) != day:
         return f"not of the bundle's day {day}"
+    if row.chain_format == 2 and _record_day(record) != row.day:
+        return f"its day is not {row.day}, the day its link commits to"
     return ""
 
 

@@ -19,6 +19,18 @@ canonical JSON.
            ["fieldapp-chain/1", team, seq, previous, id, version, sent_by, received_at,
             public_digest, personal_digest])
 
+Chain format `fieldapp-chain/2` (every version stored since migration 6) also commits to
+the version's day, so a day's bundle proves that no version of its day is missing:
+
+    link = SHA-256(canonical JSON of
+           ["fieldapp-chain/2", team, seq, previous, id, version, sent_by, received_at,
+            day, public_digest, personal_digest])
+
+`day` is the version's day as the exports count days (a call's received_at day, a
+recovery's recovered_at day, YYYY-MM-DD in the time's own offset:
+fieldapp.core.figures.record_day), or null. A version stored before keeps its format 1
+link (a head written down stays valid); each row says its format.
+
 `previous` is the link of the team's previous version (seq - 1), or GENESIS for
 seq 1; `seq` and `version` are JSON integers, everything else a string; `salt` is 32
 random hex digits the server draws for each version and keeps on its row. A version
@@ -43,6 +55,9 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 FORMAT = "fieldapp-chain/1"
+FORMAT_2 = "fieldapp-chain/2"
+FORMATS = {1: FORMAT, 2: FORMAT_2}
+CURRENT_FORMAT = 2  # the format of every link a push makes now
 GENESIS = "0" * 64
 
 # The personal fields of chain format 1, frozen: changing this list changes every
@@ -173,25 +188,39 @@ def digests_of_stored(record: Mapping[str, Any], text: str, salt: str) -> tuple[
     return sha256_hex(public), personal_digest(salt, personal)
 
 
+def version_day(record: Mapping[str, Any]) -> str | None:
+    """The day a version belongs to, as the exports and a day's bundle count it (None if it has none)."""
+    from fieldapp.core.figures import record_day
+
+    try:
+        return record_day(record)
+    except Exception:  # a record the day rule cannot read is not of any day
+        return None
+
+
 def link_from_digests(previous: str, *, team: str, seq: int, record_id: str, version: int, sent_by: str,
-                      received_at: str, public_digest: str, personal_digest: str) -> str:
+                      received_at: str, public_digest: str, personal_digest: str, chain_format: int = 1,
+                      day: str | None = None) -> str:
     # canonical_json([FORMAT, team, seq, previous, record_id, version, sent_by, received_at,
-    #                 public_digest, personal_digest]), written out: the same bytes, faster.
-    message = ",".join((_string(FORMAT), _string(team), str(int(seq)), _string(previous), _string(record_id),
-                        str(int(version)), _string(sent_by), _string(received_at), _string(public_digest),
-                        _string(personal_digest)))
+    #                 (format 2: day,) public_digest, personal_digest]), written out: the same bytes, faster.
+    parts = [_string(FORMATS[chain_format]), _string(team), str(int(seq)), _string(previous), _string(record_id),
+             str(int(version)), _string(sent_by), _string(received_at)]
+    if chain_format == 2:
+        parts.append("null" if day is None else _string(day))
+    message = ",".join(parts + [_string(public_digest), _string(personal_digest)])
     return sha256_hex("[" + message + "]")
 
 
 def link(previous: bytes | str, record_json: str | Mapping[str, Any], sent_by: str, received_at: str, seq: int, *,
-         team: str, salt: str) -> str:
+         team: str, salt: str, chain_format: int = 1) -> str:
     """The link of one version: `previous` is the team's previous link (GENESIS for seq 1)."""
     if isinstance(previous, bytes):
         previous = previous.hex() if len(previous) == 32 else previous.decode("ascii")
     record = json.loads(record_json) if isinstance(record_json, str) else record_json
     public, private = digests(record_json, salt)
     return link_from_digests(previous, team=team, seq=seq, record_id=str(record["id"]), version=int(record["version"]),
-                             sent_by=sent_by, received_at=received_at, public_digest=public, personal_digest=private)
+                             sent_by=sent_by, received_at=received_at, public_digest=public, personal_digest=private,
+                             chain_format=chain_format, day=version_day(record) if chain_format == 2 else None)
 
 
 # --- walking a chain ---------------------------------------------------------------------------
@@ -209,11 +238,14 @@ class Row(NamedTuple):
     personal_digest: str
     link: str | None
     note: str = ""  # something else found wrong with the row, said when its link fails
+    chain_format: int = 1
+    day: str | None = None  # what a format 2 link commits to
 
     def link_at(self, previous: str, team: str, seq: int | None = None) -> str:
         return link_from_digests(previous, team=team, seq=self.seq if seq is None else seq, record_id=self.record_id,
                                  version=self.version, sent_by=self.sent_by, received_at=self.received_at,
-                                 public_digest=self.public_digest, personal_digest=self.personal_digest)
+                                 public_digest=self.public_digest, personal_digest=self.personal_digest,
+                                 chain_format=self.chain_format, day=self.day)
 
 
 @dataclass(frozen=True)

@@ -152,7 +152,7 @@ def test_pushes_build_a_whole_chain_whose_head_is_on_the_teams_row(db, url):
     assert [r[0] for r in stored] == list(range(1, 10))
     previous = chain.GENESIS
     for seq, _, _, _, _, _, sent_by, received_at, record, salt, link in stored:
-        assert link == chain.link(previous, record, sent_by, received_at, seq, team=TEAM, salt=salt)
+        assert link == chain.link(previous, record, sent_by, received_at, seq, team=TEAM, salt=salt, chain_format=2)
         previous = link
     assert db.chain_head(TEAM) == {"seq": 9, "link": previous}
     results = list(db.verify_chains())
@@ -198,11 +198,11 @@ def test_two_rows_contents_swapped_are_named_as_reordered(db):
     fill(db)
     stored = rows(db)
     a, b = stored[2], stored[6]  # seq 3 and seq 7
-    columns = "id, version, hash, losing, device_id, sent_by, received_at, record, salt"
+    columns = "id, version, hash, losing, device_id, sent_by, received_at, record, salt, chain_format"
     execute(db, "DELETE FROM revisions WHERE team = ? AND seq IN (3, 7)", TEAM)
     for seq, row, link in ((3, b, a[10]), (7, a, b[10])):  # each keeps its place's seq and link
-        execute(db, f"INSERT INTO revisions (team, seq, link, {columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                TEAM, seq, link, *row[1:10])
+        execute(db, f"INSERT INTO revisions (team, seq, link, {columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                TEAM, seq, link, *row[1:10], 2)
     found = broken(db)
     assert (found.seq, found.record_id, found.what) == (3, b[1], "rows reordered")
     assert f"stored at seq 7 (record {a[1]} version {a[2]})" in found.detail
@@ -232,9 +232,12 @@ def test_an_edit_relinked_to_the_end_still_breaks_against_the_head(db):
     stored = rows(db)
     previous = stored[2][10]
     execute(db, "UPDATE revisions SET record = REPLACE(record, 'building_collapse', 'fire') WHERE team = ? AND seq = 4", TEAM)
+    # (and the content hash beside it, which verify holds against the record too)
+    [(edited,)] = [(r[8],) for r in rows(db) if r[0] == 4]
+    execute(db, "UPDATE revisions SET hash = ? WHERE team = ? AND seq = 4", chain.sha256_hex(edited), TEAM)
     for seq, _, _, _, _, _, sent_by, received_at, _, salt, _ in stored[3:]:
         [(record,)] = [(r[8],) for r in rows(db) if r[0] == seq]
-        previous = chain.link(previous, record, sent_by, received_at, seq, team=TEAM, salt=salt)
+        previous = chain.link(previous, record, sent_by, received_at, seq, team=TEAM, salt=salt, chain_format=2)
         execute(db, "UPDATE revisions SET link = ? WHERE team = ? AND seq = ?", previous, TEAM, seq)
     found = broken(db)
     assert (found.seq, found.what) == (9, "head mismatch")
@@ -264,11 +267,14 @@ def test_the_migration_links_what_a_database_already_holds(url, monkeypatch):
                     text = chain.canonical_json(record)
                     cur.execute(db.sql("INSERT INTO revisions (team, id, version, hash, seq, losing, device_id, sent_by, "
                                        "received_at, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-                                (team, record["id"], 1, chain.sha256_hex(text), seq, False, "inst", "dev",
+                                (team, record["id"], 1, chain.sha256_hex(text), seq, False, record["device_id"], "dev",
                                  f"2026-11-25T10:0{seq}:00", text))
+                    cur.execute(db.sql("INSERT INTO records (team, id, version, hash, type, record, in_conflict, seq) "
+                                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+                                (team, record["id"], 1, chain.sha256_hex(text), record["type"], text, False, seq))
         monkeypatch.setattr(migrations, "BATCH", 3)  # several batches per team
         assert db.migrate() == [n for n, *_ in migrations.MIGRATIONS[2:]]
-        assert [(r.team, r.count) for r in db.verify_chains()] == [("t1", 7), ("t2", 7)]
+        assert [(r.team, getattr(r, "count", str(r))) for r in db.verify_chains()] == [("t1", 7), ("t2", 7)]
         assert all(r[10] and len(r[9]) == 32 for r in rows(db, "t1"))
         # and pushes carry on from the migrated head
         fill(db, team="t1", pushes=1)

@@ -201,7 +201,7 @@ def test_an_operator_can_let_a_teams_volunteers_see_everything(server, team):
 def test_the_team_command_names_an_unknown_team_in_one_line(server):
     done = server.cli("team", "no-such-team", "--volunteers-see-personal")
     assert done.returncode == 1 and done.stdout == ""
-    assert done.stderr.strip() == "no device is enrolled in team no-such-team"
+    assert done.stderr.strip() == "fieldapp-server: no device is enrolled in team 'no-such-team'"
 
 
 def test_the_withheld_fields_are_the_personal_fields_the_schema_has():

@@ -126,11 +126,18 @@ def fresh_url(request, tmp_path, database_url):
     return request.getfixturevalue("postgres_database")()
 
 
+# Migrations the push of this version needs whatever came before (6: the link's format on each row;
+# 7: whether the team's volunteers see personal fields, read for the conflicts a push answers with).
+PUSH_NEEDS = (6, 7)
+
+
 @contextmanager
-def migrations_up_to(last: int):
-    """Within the block, the migrations a server of an earlier version knew: up to `last`."""
+def migrations_up_to(last: int, *, pushing: bool = False):
+    """Within the block, the migrations a server of an earlier version knew: up to `last`
+    (`pushing`: and those this version's push needs, to push into that schema)."""
+    also = PUSH_NEEDS if pushing else ()
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(migrations, "MIGRATIONS", [step for step in migrations.MIGRATIONS if step[0] <= last])
+        m.setattr(migrations, "MIGRATIONS", [step for step in migrations.MIGRATIONS if step[0] <= last or step[0] in also])
         yield
 
 
@@ -159,8 +166,8 @@ def test_the_migration_fills_the_tags_of_current_recoveries(fresh_url, monkeypat
         withdrawn = edit(tagged("M-4"), withdrawn=True)
         store_as_before_the_rule(db, "t-m", ((2, twice), (1, first), (3, changed), (3, call), (4, withdrawn)))
         monkeypatch.setattr(migrations, "BATCH", 1)
-        with migrations_up_to(5):  # the tag migrations, not those after them
-            assert db.migrate() == [4, 5]
+        with migrations_up_to(5, pushing=True):  # the tag migrations, and those the push below needs
+            assert db.migrate() == [4, 5, *PUSH_NEEDS]
         assert held_tags(db) == [("M-1", first["id"]), ("M-3", changed["id"])]
         who = Device("dev-m", "t-m", "volunteer")
         db.enroll(team="t-m", device_id="dev-m", role="volunteer", token_hash="hash-t-m")
@@ -172,7 +179,7 @@ def test_the_migration_fills_the_tags_of_current_recoveries(fresh_url, monkeypat
 
 
 def test_the_migration_frees_the_tags_that_withdrawn_recoveries_held(fresh_url):
-    with migrations_up_to(4):
+    with migrations_up_to(4, pushing=True):
         db = open_database(fresh_url)
     try:
         who = Device("dev-w", "t-w", "volunteer")
@@ -198,8 +205,8 @@ def test_the_migration_keeps_a_tags_holder_when_the_other_of_a_pair_was_stored_e
         store_as_before_the_rule(db, "t-p", ((1, first), (2, second)))
         with db.transaction(write=True) as cur:
             cur.execute(db.sql("INSERT INTO teams (team, seq) VALUES (?, ?)"), ("t-p", 2))
-        with migrations_up_to(4):
-            assert db.migrate() == [4]
+        with migrations_up_to(4, pushing=True):
+            assert db.migrate() == [4, *PUSH_NEEDS]
         who = Device("dev-p", "t-p", "volunteer")
         db.enroll(team="t-p", device_id="dev-p", role="volunteer", token_hash="hash-t-p")
         edited = edit(first, outcome="injured")  # its seq now after the other's

@@ -368,3 +368,10 @@ def test_a_phone_enrolled_again_under_a_new_name_moves_its_binding_only_by_the_o
     # and it stays with the new device: the old name enrolled again does not take it back
     again = server.enroll(team, device=old_name, via_cli=True)
     assert server.statuses(again, [call_record(device_id="inst-moved")]) == [REJECTED]
+
+
+def test_a_token_never_starts_with_a_dash():
+    """A token starting with "-" would be read as an option by a command line (`fieldapp enroll URL TOKEN`)."""
+    from sync.server.auth import new_token
+
+    assert not any(new_token().startswith("-") for _ in range(2000))  # about 31 of 2000 did before

@@ -37,8 +37,20 @@ from typing import Any
 
 from fieldapp.core.records import held_tag
 
-from .. import chain
+from .. import chain, derived
 from ..verdicts import Current, Outcome, Refusal, Role, decide, installation_refusal, review_refusal, tag_refusal
+
+
+class StorageError(Exception):
+    """The server's storage cannot be used as asked; the message says why, in one line."""
+
+
+class NoDatabase(StorageError):
+    """A command that only reads was pointed at a database that is not there."""
+
+
+class DatabaseUnreachable(StorageError):
+    """The database server cannot be reached, or refuses the connection."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +81,7 @@ class Page:
 # Columns as the inserts write them.
 RECORD_COLUMNS = ("team", "id", "version", "hash", "type", "record", "in_conflict", "seq")
 REVISION_COLUMNS = ("team", "id", "version", "hash", "seq", "losing", "device_id", "sent_by", "received_at", "record",
-                    "salt", "link")
+                    "salt", "link", "chain_format")
 # A pull that leaves a device's own versions out reads at most this many rows an answer.
 PULL_SCAN_ROWS = 20_000
 
@@ -147,6 +159,13 @@ class Database(ABC):
             )
             return cur.rowcount > 0
 
+    def knows_team(self, team: str) -> bool:
+        """Whether the team has an enrolled device or a stored version."""
+        with self.transaction(write=False) as cur:
+            cur.execute(self.sql("SELECT 1 FROM devices WHERE team = ? UNION SELECT 1 FROM teams WHERE team = ?"),
+                        (team, team))
+            return cur.fetchone() is not None
+
     def device_for_token(self, token_hash: str) -> Device | None:
         with self.transaction(write=False) as cur:
             cur.execute(
@@ -174,6 +193,7 @@ class Database(ABC):
         chained = self.chained
         salts: list = chain.new_salts(len(records)) if chained else [None] * len(records)
         digests = [chain.digests_of_stored(r, body, salt) for r, body, salt in zip(records, bodies, salts)] if chained else []
+        days = [chain.version_day(r) for r in records] if chained else []
         tags = {n: tag for n, r in enumerate(records) if (tag := held_tag(r)) is not None}
         with self.transaction(write=True) as cur:
             # The team row first: one team's pushes take turns from here to commit,
@@ -276,10 +296,11 @@ class Database(ABC):
                     if chained:  # the chain: one SHA-256 per version, over the previous link
                         head = chain.link_from_digests(
                             head, team=team, seq=first + k, record_id=records[n]["id"], version=records[n]["version"],
-                            sent_by=made, received_at=received, public_digest=digests[n][0], personal_digest=digests[n][1])
+                            sent_by=made, received_at=received, public_digest=digests[n][0], personal_digest=digests[n][1],
+                            chain_format=chain.CURRENT_FORMAT, day=days[n])
                     rows.append((team, records[n]["id"], records[n]["version"], hashes[n], first + k, lost,
                                  records[n]["device_id"], made, received, bodies[n], salts[n],
-                                 head if chained else None))
+                                 head if chained else None, chain.CURRENT_FORMAT if chained else 1))
                 if chained:
                     cur.execute(self.sql("UPDATE teams SET seq = ?, head = ? WHERE team = ?"), (last, head, team))
                 else:
@@ -481,11 +502,12 @@ class Database(ABC):
                 heads.setdefault(t, (0, ""))
         return dict(sorted(heads.items()))
 
-    REVISION_READ = "seq, id, version, sent_by, received_at, record, salt, link, hash"
+    REVISION_READ = "seq, id, version, sent_by, received_at, record, salt, link, hash, losing, device_id, chain_format"
 
     def revision_rows(self, team: str, *, after: int = 0, upto: int | None = None,
                       batch: int = 5000) -> Iterator[tuple]:
-        """The team's revisions in seq order, as (seq, id, version, sent_by, received_at, record, salt, link, hash).
+        """The team's revisions in seq order, as (seq, id, version, sent_by, received_at, record, salt, link, hash,
+        losing, device_id, chain_format).
 
         Read in batches by seq, each in a short read transaction: memory stays flat
         and no long transaction holds back writers or SQLite's checkpoints. `upto`:
@@ -503,14 +525,23 @@ class Database(ABC):
                 return
             after = rows[-1][0]
 
-    def chain_rows(self, team: str, *, upto: int | None = None) -> Iterator[chain.Row]:
-        """The team's revisions as a chain walk sees them (sync/server/chain.py)."""
-        for seq, rid, version, sent_by, received_at, record, salt, link, _hash in self.revision_rows(team, upto=upto):
+    def chain_rows(self, team: str, *, upto: int | None = None, replay: derived.Replay | None = None) -> Iterator[chain.Row]:
+        """The team's revisions as a chain walk sees them (sync/server/chain.py); each fed to `replay` too."""
+        for seq, rid, version, sent_by, received_at, record, salt, link, hash_, losing, device_id, form in \
+                self.revision_rows(team, upto=upto):
+            day, parsed = None, None
             try:
-                public, personal = chain.digests(record, salt or "")
+                parsed = json.loads(record)
+                public, personal = chain.digests_of_stored(parsed, record, salt or "")
+                if form == 2:
+                    day = chain.version_day(parsed)
             except (ValueError, TypeError, AttributeError):  # not JSON any more: its digest is of the text
                 public, personal = _sha256(record), ""
-            yield chain.Row(seq, rid, version, sent_by, received_at, public, personal, link)
+            if replay is not None:
+                replay.add(seq, rid, version, parsed if isinstance(parsed, dict) else None, record, hash_, losing,
+                           device_id)
+            yield chain.Row(seq, rid, version, sent_by, received_at, public, personal, link,
+                            chain_format=form if form in chain.FORMATS else 1, day=day)
 
     def _hash_note(self, team: str, seq: int) -> str:
         """For a broken row: whether its record still matches the content hash stored beside it."""
@@ -531,7 +562,8 @@ class Database(ABC):
                 yield chain.Break(name, 0, None, None, "head mismatch", "the team has stored versions but no teams row")
                 continue
             # Up to the head read first: a push committing meanwhile is not a break.
-            walked = chain.walk(name, self.chain_rows(name, upto=seq), head=(seq, head))
+            replay = derived.Replay()
+            walked = chain.walk(name, self.chain_rows(name, upto=seq, replay=replay), head=(seq, head))
             if isinstance(walked, chain.Break) and walked.record_id is not None:
                 walked = dataclasses.replace(walked, detail=walked.detail + self._hash_note(name, walked.seq))
             if isinstance(walked, chain.Walked):
@@ -543,7 +575,60 @@ class Database(ABC):
                 if stored > now:
                     walked = chain.Break(name, now + 1, None, None, "head mismatch",
                                          f"rows up to seq {stored} are stored past the head on the teams row (seq {now})")
+            if isinstance(walked, chain.Walked):
+                mismatch = replay.problem or self._derived_rows(name, seq, replay)
+                if mismatch is not None:
+                    walked = chain.Break(name, mismatch.seq or 0, mismatch.record_id, mismatch.version,
+                                         f"{mismatch.table} row edited", mismatch.detail)
             yield walked
+
+    def _derived_rows(self, team: str, head_seq: int, replay: derived.Replay) -> derived.Mismatch | None:
+        """The team's `records` and `tags` rows against the replay of its chain up to `head_seq`.
+
+        A records row a push changed after the head was read (its seq past it) is left
+        for the next verify, unless its seq is past the team's seq now too (no push gave it).
+        """
+        after = ""
+        while True:
+            with self.transaction(write=False) as cur:
+                cur.execute(self.sql("SELECT id, version, hash, type, record, in_conflict, seq FROM records "
+                                     "WHERE team = ? AND id > ? ORDER BY id LIMIT ?"), (team, after, 5000))
+                rows = cur.fetchall()
+                cur.execute(self.sql("SELECT seq FROM teams WHERE team = ?"), (team,))
+                now = cur.fetchone()[0]
+            for rid, version, hash_, kind, text, in_conflict, seq in rows:
+                if seq > head_seq:
+                    if seq > now:
+                        return derived.Mismatch("records", rid, version, None,
+                                                f"its seq {seq} is past the team's last seq {now} (edited)")
+                    replay.skip(rid)
+                    continue
+                found = replay.check_record_row(rid, version, hash_, kind, text, in_conflict)
+                if found is not None:
+                    return found
+            if len(rows) < 5000:
+                break
+            after = rows[-1][0]
+        missing = replay.missing_records()
+        if missing is not None:
+            return missing
+        return self._tag_rows(team, head_seq, replay)
+
+    def _tag_rows(self, team: str, head_seq: int, replay: derived.Replay) -> derived.Mismatch | None:
+        """The team's `tags` rows against the tags the replay's current versions hold.
+
+        Records a push changed after the head (records.seq past it) are left out of the
+        replay first: read after the tags, so one changed meanwhile is left out too.
+        """
+        with self.transaction(write=False) as cur:
+            cur.execute(self.sql("SELECT t.tag, t.record_id, r.seq FROM tags t LEFT JOIN records r "
+                                 "ON r.team = t.team AND r.id = t.record_id WHERE t.team = ?"), (team,))
+            rows = cur.fetchall()
+        with self.transaction(write=False) as cur:
+            cur.execute(self.sql("SELECT id FROM records WHERE team = ? AND seq > ?"), (team, head_seq))
+            for (rid,) in cur.fetchall():
+                replay.skip(rid)
+        return replay.check_tags([(tag, rid) for tag, rid, seq in rows if seq is None or seq <= head_seq])
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

@@ -178,9 +178,14 @@ MIGRATIONS: list[tuple[int, str, list[Step]]] = [
         release_tags,
         fill_tags,
     ]),
+    # Each row says its link's format: those stored so far keep format 1 (a head written
+    # down stays valid); a push writes format 2, which commits to the version's day.
+    (6, "tamper evidence: chain format 2, whose links commit to the version's day", [
+        "ALTER TABLE revisions ADD COLUMN chain_format SMALLINT NOT NULL DEFAULT 1",
+    ]),
     # Off by default: a volunteer's pull carries personal fields only for the records
     # its own device made (sync/server/personal.py); an operator may open them.
-    (6, "teams: whether volunteers see the personal fields of every record of the team", [
+    (7, "teams: whether volunteers see the personal fields of every record of the team", [
         "ALTER TABLE teams ADD COLUMN volunteers_see_personal BOOLEAN NOT NULL DEFAULT FALSE",
     ]),
 ]

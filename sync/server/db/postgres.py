@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from psycopg_pool import ConnectionPool
 
-from .base import Database
+from .base import Database, DatabaseUnreachable
 
 
 class PostgresDatabase(Database):
@@ -17,6 +18,13 @@ class PostgresDatabase(Database):
 
     def __init__(self, url: str, *, max_connections: int = 16):
         self.url = url
+        # One connection first, at once: a wrong host or database is said now, in a line,
+        # not after the pool's 30 s of retries.
+        try:
+            psycopg.connect(url, connect_timeout=10).close()
+        except psycopg.Error as exc:
+            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            raise DatabaseUnreachable(f"cannot reach the PostgreSQL database: {reason}") from None
         # No server-side prepared statements: a plan cached while the tables were
         # small (a new server's first pushes) would scan them whole once they grow.
         self._pool = ConnectionPool(url, min_size=1, max_size=max_connections, open=True, timeout=30,

@@ -85,7 +85,9 @@ def _one_by_one(raw: bytes) -> tuple[list[dict | None], list[dict]]:
     if not isinstance(body, dict) or "records" not in body or not isinstance(body["records"], list):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail='the body must be {"records": [record, ...]}')
     if set(body) != {"records"}:
-        unknown = ", ".join(sorted(k for k in body if k != "records"))[:200]
+        # Named escaped: a key may hold an unpaired surrogate, which the answer's UTF-8 cannot carry.
+        unknown = ", ".join(sorted(k.encode("utf-8", "backslashreplace").decode("utf-8")
+                                   for k in body if k != "records"))[:200]
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=f"unknown field(s) in the body: {unknown}")
     raw_records = body["records"]
     if len(raw_records) > MAX_RECORDS_PER_PUSH:
