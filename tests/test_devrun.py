@@ -168,11 +168,28 @@ def test_a_signal_to_make_stops_everything_it_started(tmp_path, signum):
     _stop_and_check(run, signum, ports)
 
 
+def _counts(device: Path) -> dict:
+    import json
+
+    done = _fieldapp("status", "--json", data=device)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)["records"]
+
+
 @pytest.mark.timeout(900)
-def test_with_its_port_taken_it_serves_on_a_free_one_and_the_device_syncs_there(tmp_path):
+def test_with_its_port_taken_it_serves_on_a_free_one_and_the_app_syncs_there(tmp_path, chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    from tests.ui.test_e2e import CHROMIUM_ARGS, PHONE
+
     first = MakeRun(tmp_path, free_port(), free_port())
     ports = first.ready()
     _stop_and_check(first, signal.SIGTERM, ports)
+    device = first.run_dir / "device"
+    saved = _fieldapp("demo", "--calls", "2", data=device)  # waiting on the phone while nothing runs
+    assert saved.returncode == 0, saved.stderr
+    waiting = _counts(device)["pending"]
+    assert waiting > 0
 
     with socket.socket() as squatter:  # another program now holds the server's port
         squatter.bind(("127.0.0.1", ports["server"]))
@@ -182,9 +199,20 @@ def test_with_its_port_taken_it_serves_on_a_free_one_and_the_device_syncs_there(
         try:
             assert moved["server"] != ports["server"]
             assert f"now with http://127.0.0.1:{moved['server']}" in "\n".join(again.output)
-            device = again.run_dir / "device"
-            saved = _fieldapp("demo", "--calls", "1", data=device)
-            assert saved.returncode == 0, saved.stderr
+            # The app itself (its page open, as a volunteer opens it) sends what waited to the moved server.
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+                try:
+                    page = browser.new_page(viewport=PHONE, locale="en-US")
+                    page.goto(f"http://127.0.0.1:{moved['app']}")
+                    page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
+                    deadline = time.monotonic() + 120
+                    while (counts := _counts(device))["pending"] and time.monotonic() < deadline:
+                        page.wait_for_timeout(500)  # polling the device's own count, not a fixed wait on the app
+                finally:
+                    browser.close()
+            assert counts["pending"] == 0 and counts["sent"] >= waiting, counts
+            # And the device's command line agrees: nothing left to send.
             synced = _fieldapp("sync", "--once", data=device)
             assert synced.returncode == 0, synced.stdout + synced.stderr
         finally:
