@@ -5,7 +5,7 @@ the records that phone made, not its whole team's. So:
 
 - A lead's device sees every personal field (`fieldapp.core.records.PersonalField`).
 - A volunteer's device sees them on the records its own device made: those whose
-  first stored version came from an installation bound to it (`installations`),
+  first accepted version came from an installation bound to it (`installations`),
   or on every record of its team when an operator allows it
   (`fieldapp-server team TEAM --volunteers-see-personal`).
 - Everywhere else a version leaves the server (a pull page, its conflicts, a push's
@@ -19,7 +19,9 @@ chain links is what the team recorded. A device without access to the record's
 personal fields cannot change one it was never shown, marker or not: a field the
 base version holds keeps the base's value (a forged or dropped `withheld` erases
 nothing); a field the base lacks may be added. A version that drops the object
-holding a withheld field (a handover with its receiver) is refused on it.
+holding a withheld field (a handover with its receiver) is refused on it; one with fields to
+keep that changes the record's type is refused on `type` (a call cannot hold a recovery's name);
+and a version made whole is checked against the schema again before it is stored.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from fieldapp.core.protocol import VerdictStatus
-from fieldapp.core.records import PersonalField, personal_value
+from fieldapp.core.records import PersonalField, parse_record, personal_value
 
 from .db import Database, Device
 from .verdicts import Refusal, Role
@@ -66,12 +68,19 @@ def set_volunteers_see_personal(db: Database, team: str, allowed: bool) -> None:
 
 
 def makers(db: Database, team: str, ids: Iterable[str]) -> dict[str, str]:
-    """record id -> the enrolled device bound to the installation that sent its first stored version."""
-    first: dict[str, tuple[int, str]] = {}  # id -> (version, installation) of its first stored version
+    """record id -> the enrolled device bound to the installation that sent its first accepted version.
+
+    First by `seq`, among versions that did not lose a conflict: the version that
+    created the record on the server. Versions are never removed or relabelled, so
+    nothing pushed later (a version 1 of its own for a seen id, stored as a
+    losing conflict version) can change who made a record.
+    """
+    first: dict[str, tuple[int, str]] = {}  # id -> (seq, installation) of its first accepted version
     with db.transaction(write=False) as cur:
-        for rid, version, installation in db.rows_for_ids(cur, "revisions", "id, version, device_id", team, sorted(set(ids))):
-            if rid not in first or version < first[rid][0]:
-                first[rid] = (version, installation)
+        for rid, seq, installation in db.rows_for_ids(cur, "revisions", "id, seq, device_id", team, sorted(set(ids)),
+                                                      where=" AND NOT losing"):
+            if rid not in first or seq < first[rid][0]:
+                first[rid] = (seq, installation)
         installations = sorted({installation for _, installation in first.values()})
         bound: dict[str, str] = {}
         for start in range(0, len(installations), 500):
@@ -167,20 +176,22 @@ def restore(db: Database, device: Device, rejections: list[dict | None], valid: 
     Returns the push's slots and good records again, a version whose fields cannot be
     kept moved to `rejected` (naming the field).
     """
-    if not any(r.get(WITHHELD) for r in valid) and (device.role == Role.LEAD or not any(r["base_version"] for r in valid)):
+    # The marker is never stored, whoever sends it and whatever it holds (an empty one too).
+    markers = [record.pop(WITHHELD, None) or [] for record in valid]
+    if not any(markers) and (device.role == Role.LEAD or not any(r["base_version"] for r in valid)):
         return rejections, valid
     edits = [r for r in valid if r["base_version"] > 0]
     device_access = access(db, device, [r["id"] for r in edits])
     bases = _base_versions(db, device.team, {(r["id"], r["base_version"]) for r in edits})
     slots: list[dict | None] = []
     kept: list[dict] = []
-    records = iter(valid)
+    records = iter(zip(valid, markers))
     for slot in rejections:
         if slot is not None:
             slots.append(slot)
             continue
-        record = next(records)
-        refusal = _restore_one(record, device_access, bases)
+        record, withheld = next(records)
+        refusal = _restore_one(record, withheld, device_access, bases)
         if refusal is None:
             slots.append(None)
             kept.append(record)
@@ -190,8 +201,7 @@ def restore(db: Database, device: Device, rejections: list[dict | None], valid: 
     return slots, kept
 
 
-def _restore_one(record: dict, device_access: Access, bases: Mapping[tuple[str, int], dict]) -> Refusal | None:
-    withheld = record.pop(WITHHELD, None) or []
+def _restore_one(record: dict, withheld: list[str], device_access: Access, bases: Mapping[tuple[str, int], dict]) -> Refusal | None:
     if record["base_version"] == 0:
         # A pulled first version carries the marker too, but a phone never sends it back as it is.
         return Refusal(WITHHELD, "a new record withholds nothing: send the fields it has") if withheld else None
@@ -202,9 +212,19 @@ def _restore_one(record: dict, device_access: Access, bases: Mapping[tuple[str, 
                                      "the withheld fields cannot be kept")
         return None
     blind = not device_access.sees(record["id"])
-    for path in PATHS:
-        if path in withheld or (blind and personal_value(base, path)[1] is not None):
-            refusal = _keep(record, base, path)
-            if refusal is not None:
-                return refusal
+    paths = [path for path in PATHS if path in withheld or (blind and personal_value(base, path)[1] is not None)]
+    if not paths:
+        return None
+    if record["type"] != base["type"]:
+        # A call cannot hold a recovery's name, nor a recovery a call's caller: the fields could not be kept.
+        return Refusal("type", f"changes the record from {base['type']} to {record['type']}, but {', '.join(paths)} "
+                               "withheld from this device cannot be kept in it: a record keeps its type")
+    for path in paths:
+        refusal = _keep(record, base, path)
+        if refusal is not None:
+            return refusal
+    # What is stored is what the schema allows, kept fields and all.
+    _, errors = parse_record(record)
+    if errors:
+        return Refusal(errors[0].field, errors[0].message)
     return None

@@ -230,3 +230,110 @@ def test_a_leads_review_note_is_withheld_and_kept_through_a_volunteers_edit(serv
     # the volunteer keeps the lead's review, as it may; the server puts the note back
     assert server.statuses(b, [edit(copy, "inst-b", count=4)]) == ["accepted"]
     assert stored(server, team)[recovery["id"]]["review"] == reviewed["review"]
+
+
+# --- the maker is fixed by the first accepted version: a later push cannot claim a record ---------
+
+
+def test_a_version_1_pushed_after_a_phones_first_version_2_does_not_make_its_sender_the_maker(server, team):
+    # A phone that created and edited a call before syncing sends only its current version: 2, base 0.
+    a = server.enroll(team, "a-" + team)
+    call = {**call_record(device_id="inst-a", data=call_data(caller_phone=PHONE, notes=NOTES)), "version": 2}
+    assert server.statuses(a, [call]) == ["accepted"]
+    b = server.enroll(team, "b-" + team)
+    seen = latest(pull_text(server, b)[1])[call["id"]]
+    assert seen["withheld"] == ["data.caller_phone", "data.notes"]
+
+    # b claims the id with its own version 1: stored, as a losing conflict version
+    claim = call_record(id=call["id"], device_id="inst-b", data=call_data(status="completed"))
+    response = server.push(b, [claim])
+    verdict, = response.json()["results"]
+    assert verdict["status"] == "conflict"
+    assert PHONE not in response.text and NOTES not in response.text
+    assert verdict["server_record"]["withheld"] == ["data.caller_phone", "data.notes"]
+    text, records, conflicts = pull_text(server, b)
+    assert PHONE not in text and NOTES not in text
+    assert conflicts[call["id"]]["withheld"] == ["data.caller_phone", "data.notes"]
+
+    # nor may b's edits change or erase them
+    erased = edit(latest(records)[call["id"]], "inst-b", status="on_scene")
+    del erased["withheld"]
+    assert server.statuses(b, [erased]) == ["accepted"]
+    changed = edit(erased, "inst-b", caller_phone="+963 000 000 000", notes="mine")
+    assert server.statuses(b, [changed]) == ["accepted"]
+    now = stored(server, team)[call["id"]]
+    assert now["version"] == 4 and now["data"]["caller_phone"] == PHONE and now["data"]["notes"] == NOTES
+    # a, the maker, still sees them
+    assert latest(pull_text(server, a)[1])[call["id"]]["data"]["caller_phone"] == PHONE
+
+
+def test_another_version_1_of_a_record_does_not_make_its_sender_the_maker(server, team):
+    # Two version-1 rows of one record: the accepted one decides, whichever order the database reads them in.
+    a = server.enroll(team, "a-" + team)
+    calls = [call_record(device_id="inst-a", data=call_data(caller_phone=PHONE, notes=NOTES)) for _ in range(4)]
+    assert server.statuses(a, calls) == ["accepted"] * 4
+    b = server.enroll(team, "b-" + team)
+    pull_text(server, b)
+    # several of its own version 1 for each: one of them sorts before a's by hash
+    claims = [call_record(id=c["id"], device_id="inst-b", data=call_data(status="completed", reported_people=n))
+              for c in calls for n in range(1, 9)]
+    response = server.push(b, claims)
+    assert [r["status"] for r in response.json()["results"]] == ["conflict"] * len(claims)
+    assert PHONE not in response.text and NOTES not in response.text
+    text, records, conflicts = pull_text(server, b)
+    assert PHONE not in text and NOTES not in text
+    edits = []
+    for call in calls:
+        copy = conflicts[call["id"]]  # the server's version: a's
+        assert copy["device_id"] == "inst-a"
+        assert copy["withheld"] == ["data.caller_phone", "data.notes"]
+        edits.append({**edit(copy, "inst-b", caller_phone="+963 000 000 000"), "withheld": ["data.notes"]})
+    assert server.statuses(b, edits) == ["accepted"] * len(edits)
+    assert all(r["data"]["caller_phone"] == PHONE and r["data"]["notes"] == NOTES
+               for rid, r in stored(server, team).items())
+
+
+# --- a version that changes the record's type ------------------------------------------------------
+
+
+def test_a_version_that_turns_a_record_of_withheld_fields_into_another_type_is_refused_naming_type(server, team):
+    a = server.enroll(team, "a-" + team)
+    call = call_record(device_id="inst-a")
+    recoveries = [recovery_record(call["id"], device_id="inst-a", data=recovery_data(call["id"], name=NAME))
+                  for _ in range(2)]
+    assert server.statuses(a, [call, *recoveries]) == ["accepted"] * 3
+    b = server.enroll(team, "b-" + team)
+    got = latest(pull_text(server, b)[1])
+    turned = []
+    for recovery, marked in zip(recoveries, (True, False)):
+        copy = got[recovery["id"]]
+        assert copy["withheld"] == ["data.name"]
+        as_call = {**edit(copy, "inst-b"), "type": "call", "data": call_data(status="completed")}
+        if not marked:
+            del as_call["withheld"]  # blind either way: the base's name would be put back
+        turned.append(as_call)
+    response = server.push(b, turned)
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["rejected", "rejected"]
+    assert all(r["errors"][0]["field"] == "type" for r in results), results
+    assert NAME not in response.text
+    now = stored(server, team)
+    assert all(now[r["id"]] == normalize(r) for r in recoveries)
+
+
+# --- the marker is never stored ---------------------------------------------------------------------
+
+
+def test_an_empty_withheld_is_not_stored(server, team):
+    lead = server.enroll(team, "lead-" + team, "lead")
+    a = server.enroll(team, "a-" + team)
+    call = {**call_record(device_id="inst-lead"), "withheld": []}
+    own = {**call_record(device_id="inst-a"), "withheld": []}
+    assert server.statuses(lead, [call]) == ["accepted"]
+    assert server.statuses(a, [own]) == ["accepted"]
+    edited = {**edit(normalize(call), "inst-lead", status="dispatched"), "withheld": []}
+    assert server.statuses(lead, [edited]) == ["accepted"]
+    now = stored(server, team)
+    assert "withheld" not in now[call["id"]] and "withheld" not in now[own["id"]]
+    assert "withheld" not in pull_text(server, lead)[0]
