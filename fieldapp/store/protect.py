@@ -21,6 +21,7 @@ from pathlib import Path
 
 from .durable import atomic_write, fsync_dir
 from .errors import StoreError
+from .handover import remove_exports
 from .index import Generation
 from .lock import StoreLock
 from .vault import CONVERTING, KEYS, SEALED, Duress, KeyFile, PinRequired, Vault, WrongPin, is_sealed
@@ -115,6 +116,8 @@ def _names(folder: Path) -> list[tuple[Path, str]]:
 
 
 def seal_folder(folder: Path, vault: Vault) -> None:
+    (folder / "index").mkdir(parents=True, exist_ok=True)  # a new folder, a PIN before the first record
+    remove_exports(folder)  # working copies of exports: plain, and handed over already
     Generation(folder / "index" / "generation").bump()  # every partition file changes: others list again
     for path, name in _names(folder):
         try:

@@ -42,6 +42,7 @@ from . import protect, reconcile
 from .document import StoredRecord, SyncState, copy_json, new_document
 from .durable import DurableJSONStorage, atomic_write, backup_of, decode, folder_sync_held, one_folder_sync, restore_missing
 from .errors import DamagedFile, NotInConflict, RecordNotFound, StoreError
+from .handover import remove_exports
 from .index import FORMAT, Generation, IdIndex, Manifest, stat_key, summarize
 from .lock import StoreLock
 from .partition import CHUNK_RECORDS, Partition, chunk_of, day_of, make_key
@@ -779,17 +780,39 @@ class RecordStore:
                 if d["state"] != SyncState.SENT and d["record"]["type"] == RecordType.RECOVERY
             }
             old = [key for key in sorted(summaries) if day_of(key) <= cutoff.date().isoformat()]
+            emptied: dict[str, set[str]] = {}
             for key in old:
                 gone = [d for d in self._docs(key) if _past_retention(d, cutoff, policy) and d["id"] not in waiting_calls]
                 if gone:
                     ids = {d["id"] for d in gone}
                     self._write(key, partial(_remove_all, ids))
-                    for rid in ids:
-                        self._ids.forget(rid)
+                    emptied[key] = ids
                     removed += len(ids)
             if removed:
+                self._leave_no_copy(emptied)
                 self._save_manifest()
         return removed
+
+    def _leave_no_copy(self, removed: Mapping[str, set[str]]) -> None:
+        """After records left their partitions: no other file of the folder keeps them.
+
+        Each partition's backup becomes its new content (the old one held the
+        removed records, and a damaged partition would bring them back); its
+        copies in `damaged/` go (they cannot be read to sort out what they
+        hold); the id index is written again without them; exports, working
+        copies that may quote any record, go too. The lock is held.
+        """
+        self._complete_index()
+        for rid in set().union(*removed.values()):
+            self._ids.forget(rid)
+        self._ids.rewrite()
+        for key in removed:
+            path = self._days / f"{key}.json"
+            atomic_write(backup_of(path), path.read_bytes())
+            if self._damaged.is_dir():
+                for copy in self._damaged.glob(f"{key}.json*"):
+                    copy.unlink(missing_ok=True)
+        remove_exports(self.folder)
 
     # --- small settings ------------------------------------------------------------------------
 

@@ -285,3 +285,27 @@ def test_pin_commands_refuse_a_short_pin_and_a_second_set_with_one_line(data_dir
     again = subprocess.run([sys.executable, "-m", "fieldapp", "pin", "set", "--data", str(data_dir)], input=f"{OTHER}\n",
                            capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert again.returncode == 1 and "use `fieldapp pin change`" in again.stderr
+
+
+def test_a_pin_set_on_a_new_empty_folder_then_every_command_works_with_it(tmp_path):
+    """The careful user sets a PIN before the first record; the folder does not even exist yet."""
+    folder = tmp_path / "new-device"
+    run = subprocess.run([sys.executable, "-m", "fieldapp", "pin", "set", "--data", str(folder)], input=f"{PIN}\n",
+                         capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert run.returncode == 0, run.stderr
+    keys = (folder / "keys.json").read_text()
+    assert '"state": "sealed"' in keys
+    env = {**os.environ, "FIELDAPP_PIN": PIN}
+    outputs = {}
+    for command in (["demo", "--calls", "3", "--seed", "5"], ["export", "--include-personal"], ["status", "--json"]):
+        done = subprocess.run([sys.executable, "-m", "fieldapp", *command, "--data", str(folder)], env=env,
+                              capture_output=True, text=True, cwd=ROOT, timeout=60, stdin=subprocess.DEVNULL)
+        assert done.returncode == 0, (command, done.stderr)
+        outputs[command[0]] = done.stdout
+    import json
+
+    total = json.loads(outputs["status"])["records"]["total"]
+    assert total >= 3 and len(outputs["export"].splitlines()) == total
+    names = [json.loads(line)["data"].get("place", "").encode() for line in outputs["export"].splitlines()]
+    raw = _every_byte(folder)
+    assert not [n for n in names if n and n in raw], "a saved record is readable in the folder"
