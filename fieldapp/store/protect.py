@@ -2,7 +2,7 @@
 
     unlock(folder, pin)          -> the Vault, kept in this process's memory
     set_pin(folder, pin)         seal a plain folder in place, crash-safely
-    change_pin(folder, old, new) re-wrap the data key; no file but keys.json changes
+    change_pin(folder, old, new) a new data key: every file sealed again (rekey.py)
     set_duress(folder, pin, duress)  a second PIN that wipes and opens an empty store
     wipe(folder)                 every record and key, beyond recovery
 
@@ -140,13 +140,10 @@ def seal_folder(folder: Path, vault: Vault) -> None:
 
 
 def change_pin(folder: Path | str, old: str, new: str) -> None:
-    folder = Path(folder)
-    check_pin(new)
-    with _locked(folder):
-        keys = KeyFile.load(folder)
-        if keys is None:
-            raise StoreError("this device's data has no PIN: use `fieldapp pin set`")
-        keys.rewrap(keys.unwrap(old), new)  # a duress PIN stays as it was
+    """A new PIN and a new data key: every file sealed again (`rekey.py`); a duress PIN stays as it was."""
+    from . import rekey  # it builds on this module
+
+    rekey.change_pin(folder, old, new)
 
 
 def set_duress(folder: Path | str, pin: str, duress: str) -> None:

@@ -38,7 +38,7 @@ from tinydb.table import Document
 
 from fieldapp.core.records import InvalidRecord, RecordType, held_tag, normalize
 
-from . import protect, reconcile
+from . import protect, reconcile, rekey
 from .document import StoredRecord, SyncState, copy_json, new_document
 from .durable import DurableJSONStorage, atomic_write, backup_of, decode, folder_sync_held, one_folder_sync, restore_missing
 from .errors import DamagedFile, NotInConflict, RecordNotFound, StoreError
@@ -125,6 +125,8 @@ class RecordStore:
             self._clear_leftovers()
             if self.vault is not None and self.vault.converting:
                 protect.finish_sealing(self.folder, self.vault)  # a kill cut the sealing short
+            if self.vault is not None:
+                rekey.finish(self.folder, self.vault)  # a kill cut a `pin change` short
             self._open_meta()
             self._manifest.load()
             self._refresh(force=True)

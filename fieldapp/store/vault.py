@@ -7,13 +7,15 @@ The data key is kept only wrapped, in `keys.json`, by a key derived from the PIN
 with scrypt (memory-hard). It lives in memory while the store is open, never on
 disk in the clear. A wrong PIN fails the wrap's authentication: nothing is read.
 
-    keys.json   {"format": 1, "state": "converting" | "sealed",
+    keys.json   {"format": 1, "state": "converting" | "sealed" | "rekeying",
                  "kdf": {"name": "scrypt", "n", "r", "p", "salt"},
                  "wrapped": sealed data key,
-                 "duress": {"salt", "check"} or absent}
+                 "duress": {"salt", "check"} or absent,
+                 "previous": the old data key sealed by the new one, while "rekeying"}
 
 `state` is "converting" while a plain store is being sealed in place (files of
-both kinds are read then); "sealed" once every file is. The id index is not
+both kinds are read then); "sealed" once every file is; "rekeying" while
+`pin change` seals every file again under a new data key (`rekey.py`). The id index is not
 sealed line by line: its lines name records by a keyed hash (`index_name`).
 """
 
@@ -44,7 +46,8 @@ NONCE = 12
 # few times that on a cheap phone; every guess at a 4-digit PIN costs the same.
 KDF_N, KDF_R, KDF_P = 2**16, 8, 1
 
-CONVERTING, SEALED = "converting", "sealed"
+CONVERTING, SEALED, REKEYING = "converting", "sealed", "rekeying"
+PREVIOUS = "previous data key"  # the old key, sealed by the new one, while `pin change` re-seals (rekey.py)
 
 
 class WrongPin(StoreError):
@@ -84,6 +87,14 @@ class Vault:
         self._aead = AESGCM(key)
         self._mac = hmac.new(key, b"fieldapp index names", hashlib.sha256).digest()
         self.converting = converting  # plain files are still read while sealing in place
+        self.previous: AESGCM | None = None  # the old key while re-keying: files not yet sealed again
+
+    def seal_key(self, key: bytes) -> bytes:
+        """Another data key, sealed by this one (the old key while re-keying)."""
+        return self.seal(key, PREVIOUS)
+
+    def open_key(self, blob: bytes, path: Path) -> bytes:
+        return self.open(blob, PREVIOUS, path)
 
     def seal(self, plaintext: bytes, name: str) -> bytes:
         nonce = os.urandom(NONCE)
@@ -95,10 +106,23 @@ class Vault:
                 return blob
             raise DamagedFile(path, "is not sealed, though this store has a PIN (written by something else?)")
         nonce = blob[len(MAGIC):len(MAGIC) + NONCE]
+        for aead in (self._aead, self.previous):
+            if aead is None:
+                continue
+            try:
+                return aead.decrypt(nonce, blob[len(MAGIC) + NONCE:], name.encode("utf-8"))
+            except InvalidTag:
+                pass
+        raise DamagedFile(path, "fails its authentication (damaged, or not this store's)")
+
+    def opens(self, blob: bytes, name: str) -> bool:
+        """Whether this key (not the previous one) opens a sealed file."""
+        nonce = blob[len(MAGIC):len(MAGIC) + NONCE]
         try:
-            return self._aead.decrypt(nonce, blob[len(MAGIC) + NONCE:], name.encode("utf-8"))
+            self._aead.decrypt(nonce, blob[len(MAGIC) + NONCE:], name.encode("utf-8"))
         except InvalidTag:
-            raise DamagedFile(path, "fails its authentication (damaged, or not this store's)") from None
+            return False
+        return True
 
     def index_name(self, record_id: str) -> str:
         """What the id index says for a record id: a keyed hash, not the id."""
@@ -166,6 +190,24 @@ class KeyFile:
 
     def rewrap(self, key: bytes, pin: str) -> None:
         self._wrap(key, pin)
+        self.save()
+
+    def begin_rekeying(self, key: bytes, pin: str, previous: bytes) -> None:
+        """The new data key under the new PIN, the old key kept sealed by it until every file is sealed again."""
+        self._wrap(key, pin)
+        self.data["previous"] = _b64(previous)
+        self.data["state"] = REKEYING
+        self.save()
+
+    def previous(self) -> bytes | None:
+        """The old data key, sealed by the new one, while re-keying."""
+        sealed = self.data.get("previous")
+        return _unb64(sealed) if isinstance(sealed, str) else None
+
+    def end_rekeying(self) -> None:
+        """Every file is sealed with the new key: the old one goes."""
+        self.data.pop("previous", None)
+        self.data["state"] = SEALED
         self.save()
 
     def set_duress(self, pin: str) -> None:
