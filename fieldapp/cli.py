@@ -99,6 +99,7 @@ exit codes:
   5    a file in the data folder is damaged or cannot be read
   6    the output could not be written (a full disk, a closed pipe)
   7    the data is locked with a PIN and none, or a wrong one, was given
+  8    keys.json is missing or damaged: nothing was read or changed; put it back from a copy
   70   an unexpected error: one line naming it; FIELDAPP_DEBUG=1 shows the traceback
   130  interrupted
 Any failure is one line on stderr; saves that returned before it are kept.
@@ -106,6 +107,7 @@ Any failure is one line on stderr; saves that returned before it are kept.
 
 EXIT_NOT_FINISHED = 1
 EXIT_LOCKED = 7
+EXIT_KEYS_LOST = 8
 EXIT_DISK_FULL = 3
 EXIT_NOT_WRITABLE = 4
 EXIT_DAMAGED = 5
@@ -261,6 +263,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     for logger in loggers:
         logger.addHandler(_warnings)
     try:
+        if args.command != "wipe":
+            protect.check_keys(folder)  # before anything is read or written
         if protect.has_pin(folder) and args.command not in ("pin", "wipe", "ui"):  # the app asks on its own screen
             protect.unlock(folder, _read_pin(os.environ.get("FIELDAPP_PIN"), "PIN: "))
         code = handler(args, folder, cast(TextIO, output), err)  # it writes and flushes, all a command asks
@@ -284,6 +288,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     except (protect.WrongPin, protect.PinRequired) as exc:
         _say(err, f"{exc}")
         return EXIT_LOCKED
+    except protect.KeysLost as exc:
+        _say(err, f"{exc}")
+        return EXIT_KEYS_LOST
     except protect.Duress:
         return 0  # wiped; nothing to say to whoever holds the phone
     except (StoreError, DamagedFile) as exc:
@@ -326,8 +333,8 @@ def _read_pin(given: str | None, prompt: str) -> str:
 def _pin(args, folder: Path, out: TextIO, err: TextIO) -> int:
     try:
         return _pin_action(args, folder, out)
-    except (protect.WrongPin, protect.PinRequired):
-        raise  # main says it: exit 7
+    except (protect.WrongPin, protect.PinRequired, protect.KeysLost):
+        raise  # main says it: exit 7 or 8
     except StoreError as exc:  # a refusal of the request (a PIN too short, one set already), not a damaged store
         _say(err, str(exc))
         return EXIT_NOT_FINISHED

@@ -24,9 +24,9 @@ from .errors import StoreError
 from .handover import remove_exports
 from .index import Generation
 from .lock import StoreLock
-from .vault import CONVERTING, KEYS, SEALED, Duress, KeyFile, PinRequired, Vault, WrongPin, is_sealed
+from .vault import CONVERTING, KEYS, MAGIC, SEALED, Duress, KeyFile, KeysLost, PinRequired, Vault, WrongPin, is_sealed
 
-__all__ = ["Duress", "PinRequired", "WrongPin", "change_pin", "has_pin", "set_duress", "set_pin", "unlock", "unlocked", "wipe"]
+__all__ = ["Duress", "KeysLost", "PinRequired", "WrongPin", "change_pin", "has_pin", "set_duress", "set_pin", "unlock", "unlocked", "wipe"]
 
 _open: dict[Path, Vault] = {}  # folder -> its vault, for this process's life; never written anywhere
 
@@ -88,6 +88,32 @@ def set_pin(folder: Path | str, pin: str) -> None:
         keys.mark(SEALED)
         vault.converting = False
         _open[_key(folder)] = vault
+
+
+def check_keys(folder: Path | str) -> None:
+    """Raise KeysLost when `keys.json` is missing from a folder whose files are sealed (or is damaged).
+
+    Checked before a store opens: without it, the sealed files would be taken
+    for damaged ones, moved aside, and a new device made in their place.
+    """
+    folder = Path(folder)
+    if (folder / KEYS).exists():
+        KeyFile.load(folder)  # raises KeysLost when damaged
+        return
+    candidates = [folder / "meta.json", folder / "meta.json.bak", folder / "index" / "manifest.json"]
+    try:
+        with os.scandir(folder / "days") as entries:
+            candidates += [Path(e.path) for e in entries if e.name.endswith(".json")][:1]
+    except OSError:
+        pass
+    for path in candidates:
+        try:
+            with open(path, "rb") as f:
+                head = f.read(len(MAGIC))
+        except OSError:
+            continue
+        if head == MAGIC:
+            raise KeysLost(folder, missing=True)
 
 
 def finish_sealing(folder: Path, vault: Vault) -> None:

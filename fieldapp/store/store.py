@@ -101,10 +101,12 @@ class RecordStore:
     def open(cls, folder: str | Path, pin: str | None = None) -> RecordStore:
         """Open the folder's store. With a PIN set, give it (or have unlocked it in this process).
 
-        Raises PinRequired or WrongPin. The duress PIN wipes the folder and opens it empty.
+        Raises PinRequired or WrongPin, KeysLost when `keys.json` is missing or damaged.
+        The duress PIN wipes the folder and opens it empty.
         """
         folder = Path(folder)
         vault = None
+        protect.check_keys(folder)  # a lost keys.json is said, not taken for damage to repair
         if protect.has_pin(folder):
             vault = protect.unlocked(folder)
             if vault is None:

@@ -64,6 +64,25 @@ class PinRequired(StoreError):
         return "this device's data is locked with a PIN: give it (FIELDAPP_PIN, or when asked)"
 
 
+class KeysLost(StoreError):
+    """`keys.json` is missing or damaged while the folder's files are sealed: nothing can be read.
+
+    Nothing is moved and nothing is made anew (no device id, no empty store): put
+    the file back and every record is there again.
+    """
+
+    def __init__(self, folder: Path, missing: bool, reason: str = ""):
+        self.folder = Path(folder)
+        self.missing = missing
+        self.reason = reason
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        what = "is missing, though the data is sealed with a PIN" if self.missing else f"is damaged ({self.reason})"
+        return (f"{self.folder / KEYS} {what}: nothing was read or changed; put back keys.json from a copy of this "
+                "folder (it holds the key the PIN opens), or `fieldapp wipe` to start again with no records")
+
+
 class Duress(StoreError):
     """The duress PIN was given: the caller wipes the store."""
 
@@ -149,10 +168,11 @@ class KeyFile:
             return None
         try:
             data = json.loads(raw)
-            if not isinstance(data, dict) or data.get("format") != 1:
+            if not isinstance(data, dict) or data.get("format") != 1 or not isinstance(data.get("kdf"), dict) \
+                    or not isinstance(data.get("wrapped"), str):
                 raise ValueError
         except ValueError:
-            raise DamagedFile(path, "is not a key file this version reads") from None
+            raise KeysLost(path.parent, missing=False, reason="not a key file this version reads") from None
         return cls(path, data)
 
     @property

@@ -309,3 +309,35 @@ def test_a_pin_set_on_a_new_empty_folder_then_every_command_works_with_it(tmp_pa
     names = [json.loads(line)["data"].get("place", "").encode() for line in outputs["export"].splitlines()]
     raw = _every_byte(folder)
     assert not [n for n in names if n and n in raw], "a saved record is readable in the folder"
+
+
+@pytest.mark.parametrize("harm", ["missing", "damaged", "empty"])
+def test_a_missing_or_damaged_keys_file_is_said_in_one_line_and_nothing_is_moved(data_dir, harm):
+    _fill(data_dir)
+    protect.set_pin(data_dir, PIN)
+    protect.forget(data_dir)
+    keys = (data_dir / "keys.json").read_bytes()
+    before = {p: p.read_bytes() for p in data_dir.rglob("*") if p.is_file() and p.name != "keys.json"}
+    if harm == "missing":
+        (data_dir / "keys.json").unlink()
+    else:
+        (data_dir / "keys.json").write_bytes(b"" if harm == "empty" else keys[:40])
+    env = {**os.environ, "FIELDAPP_PIN": PIN}
+    for command in (["status"], ["export"], ["demo", "--calls", "1"], ["retention", "--days", "3"], ["pin", "set"]):
+        done = subprocess.run([sys.executable, "-m", "fieldapp", *command, "--data", str(data_dir)], env=env, input=f"{PIN}\n",
+                              capture_output=True, text=True, cwd=ROOT, timeout=60)
+        assert done.returncode == 8, (command, done.stderr)
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and "keys.json" in lines[0] and "put back" in lines[0] and "Traceback" not in done.stderr, lines
+    after = {p: p.read_bytes() for p in data_dir.rglob("*") if p.is_file() and p.name != "keys.json"}
+    assert after == before  # nothing moved to damaged/, no new device id, nothing written
+    with pytest.raises(protect.KeysLost):
+        RecordStore.open(data_dir, pin=PIN)
+    assert not (data_dir / "damaged").exists()
+
+    (data_dir / "keys.json").write_bytes(keys)  # put back: every record is there
+    store = RecordStore.open(data_dir, pin=PIN)
+    try:
+        assert store.counts()["total"] == 3 and store.problems == []
+    finally:
+        store.close()
