@@ -22,7 +22,7 @@ from pathlib import Path
 from .durable import atomic_write, fsync_dir
 from .errors import StoreError
 from .handover import remove_exports
-from .index import Generation
+from .index import Generation, IdIndex
 from .lock import StoreLock
 from .vault import CONVERTING, KEYS, MAGIC, SEALED, Duress, KeyFile, KeysLost, PinRequired, Vault, WrongPin, is_sealed
 
@@ -152,15 +152,8 @@ def seal_folder(folder: Path, vault: Vault) -> None:
             continue
         if not is_sealed(raw):
             atomic_write(path, vault.seal(raw, name))
-    # The id index names records by a keyed hash once sealed, not by their ids.
-    log = folder / "index" / "ids.log"
-    if log.exists():
-        lines = []
-        for line in log.read_text(encoding="ascii", errors="replace").splitlines():
-            parts = line.split()
-            if len(parts) == 2 and len(parts[0]) in (32, 36):
-                lines.append(f"{vault.index_name(parts[0]) if len(parts[0]) == 36 else parts[0]} {parts[1]}\n")
-        atomic_write(log, "".join(lines).encode("ascii"), durable=False)
+    # The id index names records by a keyed hash once sealed, not by their ids, and masks their partitions.
+    IdIndex(folder / "index" / "ids.log", vault).seal_log()
     for leftover in folder.rglob(".*.tmp"):
         leftover.unlink(missing_ok=True)  # a save cut short: never part of the store, may be plain
 

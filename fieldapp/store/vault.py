@@ -16,7 +16,8 @@ disk in the clear. A wrong PIN fails the wrap's authentication: nothing is read.
 `state` is "converting" while a plain store is being sealed in place (files of
 both kinds are read then); "sealed" once every file is; "rekeying" while
 `pin change` seals every file again under a new data key (`rekey.py`). The id index is not
-sealed line by line: its lines name records by a keyed hash (`index_name`).
+sealed as a file: its lines name records by a keyed hash (`index_name`) and their partition
+masked by a keyed pad (`index_pad`), in blocks of a fixed number of lines (index.py).
 """
 
 from __future__ import annotations
@@ -105,6 +106,7 @@ class Vault:
     def __init__(self, key: bytes, *, converting: bool = False):
         self._aead = AESGCM(key)
         self._mac = hmac.new(key, b"fieldapp index names", hashlib.sha256).digest()
+        self._places = hmac.new(key, b"fieldapp index places", hashlib.sha256).digest()
         self.converting = converting  # plain files are still read while sealing in place
         self.previous: AESGCM | None = None  # the old key while re-keying: files not yet sealed again
 
@@ -142,6 +144,11 @@ class Vault:
         except InvalidTag:
             return False
         return True
+
+    def index_pad(self, name: str, size: int) -> bytes:
+        """What the id index's line for `name` masks its partition with (index.py): keyed, so the
+        log does not say which day holds how many records."""
+        return hashlib.blake2b(name.encode("ascii", "replace"), key=self._places, digest_size=size).digest()
 
     def index_name(self, record_id: str) -> str:
         """What the id index says for a record id: a keyed hash, not the id."""
