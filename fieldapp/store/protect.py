@@ -103,7 +103,9 @@ def check_keys(folder: Path | str) -> None:
     candidates = [folder / "meta.json", folder / "meta.json.bak", folder / "index" / "manifest.json"]
     try:
         with os.scandir(folder / "days") as entries:
-            candidates += [Path(e.path) for e in entries if e.name.endswith(".json")][:1]
+            first = next((e.path for e in entries if e.name.endswith(".json")), None)  # one partition tells
+        if first is not None:
+            candidates.append(Path(first))
     except OSError:
         pass
     for path in candidates:

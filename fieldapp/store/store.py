@@ -801,7 +801,8 @@ class RecordStore:
         """After records left their partitions: no other file of the folder keeps them.
 
         Each partition's backup becomes its new content (the old one held the
-        removed records, and a damaged partition would bring them back); its
+        removed records, and a damaged partition would bring them back), or an
+        emptied partition goes with its backup (its name says its day); its
         copies in `damaged/` go (they cannot be read to sort out what they
         hold); the id index is written again without them; exports, working
         copies that may quote any record, go too. The lock is held.
@@ -812,7 +813,17 @@ class RecordStore:
         self._ids.rewrite()
         for key in removed:
             path = self._days / f"{key}.json"
-            atomic_write(backup_of(path), path.read_bytes())
+            if self._manifest.summaries.get(key, {}).get("count"):
+                atomic_write(backup_of(path), path.read_bytes())
+            else:  # emptied: no file goes on naming its day
+                partition = self._partitions.pop(key, None)
+                if partition is not None:
+                    partition.close()
+                self._written()
+                backup_of(path).unlink(missing_ok=True)  # first: a partition missing is restored from it
+                path.unlink(missing_ok=True)
+                self._manifest.forget(key)
+                self._ids.drop_partitions({key})
             if self._damaged.is_dir():
                 for copy in self._damaged.glob(f"{key}.json*"):
                     copy.unlink(missing_ok=True)

@@ -47,7 +47,8 @@ def _fill(folder: Path, pin: str | None = None) -> tuple[list[bytes], set[str]]:
         store.record_verdicts([{"id": call["id"], "version": 2, "status": "accepted"},
                                {"id": recovery["id"], "version": 1, "status": "accepted"}])
         gone += [name.encode(), place.encode(), tag.encode(), call["id"].encode(), recovery["id"].encode()]
-    kept = {store.create_call(call_data(location={"place": "Kept Place"}), now=OLD + timedelta(hours=2))["id"]}
+    kept = {store.create_call(call_data(location={"place": "Kept Place"}), now=OLD + timedelta(days=1))["id"]}
+    store.edit(next(iter(kept)), data=call_data(location={"place": "Kept Place"}, status="dispatched"))  # a backup
     store.create_call(call_data(), now=NOW)  # a fresh one the server holds, on another day
     store.record_verdicts([{"id": r.id, "version": r.record["version"], "status": "accepted"}
                            for r in store.iter_current() if r.id not in kept])
@@ -74,7 +75,7 @@ def test_retention_leaves_no_copy_of_what_it_removed_and_no_backup_brings_it_bac
     # An export the lead made of that day, still in the folder, and a damaged copy of a partition.
     (data_dir / "exports").mkdir()
     (data_dir / "exports" / "team-2026-10-01.csv").write_bytes(b"place\n" + gone[1] + b"\n")
-    old_partition = sorted((data_dir / "days").glob("2026-10-01.*.json"))[0]
+    old_partition = sorted((data_dir / "days").glob("2026-10-01.*.json"))[0]  # all its records go
     (data_dir / "damaged").mkdir()
     (data_dir / "damaged" / f"{old_partition.name}.20261002T000000000000Z").write_bytes(old_partition.read_bytes()[:-5])
     if pin is None:
@@ -88,6 +89,8 @@ def test_retention_leaves_no_copy_of_what_it_removed_and_no_backup_brings_it_bac
 
     assert _found(data_dir, gone) == [], "a removed record's name, place, tag or id is still in the folder"
     assert not (data_dir / "exports").exists() or not any((data_dir / "exports").iterdir())
+    named = [p.name for p in data_dir.rglob("*2026-10-01*")]
+    assert named == [], f"files still name the day whose records all went: {named}"
 
     _damage_every_partition(data_dir)
     store = RecordStore.open(data_dir, pin=pin)
