@@ -96,18 +96,29 @@ def _seal_again(folder: Path, vault: Vault) -> None:
         except FileNotFoundError:
             continue
         if not is_sealed(raw):
-            plain = raw  # a file the sealing never reached (it is finished first): seal it too
-        elif vault.opens(raw, name):
+            atomic_write(path, vault.seal(raw, name))  # a file the sealing never reached: sealed too
             continue
-        else:
+        names = [name] + (_moved_from(path.name) if path.parent.name == "damaged" else [])
+        if any(vault.opens(raw, n) for n in names):
+            continue
+        for tried in names:
             try:
-                plain = vault.open(raw, name, path)
+                plain = vault.open(raw, tried, path)
             except DamagedFile:
-                if path.parent.name == "damaged":
-                    # A damaged copy neither key opens under its name: useless to anyone with the new
-                    # key, and possibly readable with the old one. It goes.
-                    path.unlink(missing_ok=True)
-                continue  # a damaged store file: the store moves it aside on open, as ever
-        atomic_write(path, vault.seal(plain, name))
+                continue
+            atomic_write(path, vault.seal(plain, tried))
+            break
+        else:
+            if path.parent.name == "damaged":
+                # A damaged copy neither key opens: useless to anyone with the new key, and
+                # perhaps readable with the old one under a name not guessed here. It goes.
+                path.unlink(missing_ok=True)
+            # a damaged store file: the store moves it aside on open, as ever
     for leftover in folder.rglob(".*.tmp"):
         leftover.unlink(missing_ok=True)
+
+
+def _moved_from(moved: str) -> list[str]:
+    """The names a file moved to `damaged/` (`<name>.<stamp>`) was sealed under where it was."""
+    original = moved.rsplit(".", 1)[0].removesuffix(".bak")
+    return [f"days/{original}", original, f"index/{original}"]

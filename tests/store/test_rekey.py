@@ -208,3 +208,26 @@ def test_pin_change_on_the_command_line_re_keys(tmp_path):
     assert done.returncode == 0, done.stderr
     assert _opens_with(folder, old_vault) == []
     assert len(_opens_with(folder, Vault(KeyFile.load(folder).unwrap(NEW)))) == len(_sealed_files(folder))
+
+
+def test_copies_in_damaged_are_sealed_again_under_the_name_they_were_sealed_with_or_go(tmp_path):
+    folder = tmp_path / "device"
+    _populated(folder)
+    protect.set_pin(folder, OLD)
+    protect.forget(folder)
+    old_vault = Vault(KeyFile.load(folder).unwrap(OLD))
+    partition = sorted((folder / "days").glob("*.json"))[0]
+    (folder / "damaged").mkdir()
+    moved = folder / "damaged" / f"{partition.name}.20261120T000000000000Z"  # as the store moves a file aside
+    moved.write_bytes(partition.read_bytes())
+    noise = folder / "damaged" / "meta.json.20261120T000000000001Z"
+    noise.write_bytes(old_vault.seal(b"{}", "somewhere/else.json"))  # sealed under a name not guessed
+
+    protect.change_pin(folder, OLD, NEW)
+    protect.forget(folder)
+    new_vault = Vault(KeyFile.load(folder).unwrap(NEW))
+    assert new_vault.open(moved.read_bytes(), f"days/{partition.name}", moved)  # still there for a repair
+    assert not noise.exists()
+    assert _opens_with(folder, old_vault) == []
+    with pytest.raises(DamagedFile):
+        old_vault.open(moved.read_bytes(), f"days/{partition.name}", moved)
