@@ -105,6 +105,7 @@ exit codes:
   6    the output could not be written (a full disk, a closed pipe)
   7    the data is locked with a PIN and none, or a wrong one, was given; or too many wrong
        PINs: the line says how long to wait (or that the team's limit wiped the data)
+  8    keys.json is missing or damaged: nothing was read or changed; put it back from a copy
   69   this install lacks the phone's packages: the line names the extra to install
   70   an unexpected error: one line naming it; FIELDAPP_DEBUG=1 shows the traceback
   130  interrupted
@@ -113,6 +114,7 @@ Any failure is one line on stderr; saves that returned before it are kept.
 
 EXIT_NOT_FINISHED = 1
 EXIT_LOCKED = 7
+EXIT_KEYS_LOST = 8
 EXIT_DISK_FULL = 3
 EXIT_NOT_WRITABLE = 4
 EXIT_DAMAGED = 5
@@ -268,6 +270,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     for logger in loggers:
         logger.addHandler(_warnings)
     try:
+        if args.command != "wipe":
+            protect.check_keys(folder)  # before anything is read or written
         if protect.has_pin(folder) and args.command not in ("pin", "wipe", "ui"):  # the app asks on its own screen
             protect.unlock(folder, _read_pin(os.environ.get("FIELDAPP_PIN"), "PIN: "))
         code = handler(args, folder, cast(TextIO, output), err)  # it writes and flushes, all a command asks
@@ -291,6 +295,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     except _LOCKED_OUT as exc:
         _say(err, _pin_words(exc))
         return EXIT_LOCKED
+    except protect.KeysLost as exc:
+        _say(err, f"{exc}")
+        return EXIT_KEYS_LOST
     except protect.Duress:
         return 0  # wiped; nothing to say to whoever holds the phone
     except (StoreError, DamagedFile) as exc:
@@ -363,8 +370,8 @@ def _pin(args, folder: Path, out: TextIO, err: TextIO) -> int:
     except protect.NotAPin as exc:  # a new PIN refused: the request, not the lock
         _say(err, _pin_words(exc))
         return EXIT_NOT_FINISHED
-    except _LOCKED_OUT:
-        raise  # main says it: exit 7
+    except (*_LOCKED_OUT, protect.KeysLost):
+        raise  # main says it: exit 7 or 8
     except StoreError as exc:  # a refusal of the request (one set already), not a damaged store
         _say(err, str(exc))
         return EXIT_NOT_FINISHED

@@ -7,7 +7,11 @@
 - `ids.log`: which partition holds which record id, one `<id> <partition>`
   line appended per new record. Loaded whole only when a bulk operation needs
   every id; a single lookup scans its bytes instead. Checked against the
-  partitions' counts before anyone relies on it being complete.
+  partitions' counts before anyone relies on it being complete. With a PIN,
+  a line is `<keyed hash of the id> <partition masked by a keyed pad>`, all
+  lines one length, and the log grows in blocks of `BLOCK` lines, the free
+  ones random: its size and lines say neither how many records there are
+  (but for the block count) nor which day holds how many.
 
 Both are written atomically and never fsynced: losing one costs a rebuild,
 never a record.
@@ -18,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -36,6 +41,17 @@ log = logging.getLogger(__name__)
 FORMAT = 2
 
 _STATES = tuple(SyncState)
+
+# A sealed log's lines: a 32-hex name, a space, the 14-byte partition key masked (28 hex), a newline.
+KEY_BYTES = 14  # "YYYY-MM-DD.NNN"
+LINE = 32 + 1 + 2 * KEY_BYTES + 1
+BLOCK = 64  # lines a sealed log grows by
+_PARTITION = re.compile(r"\d{4}-\d\d-\d\d\.\d{3}")
+
+
+def _free_line() -> bytes:
+    """A line of a sealed log that names nothing: random, like every other to whoever has no key."""
+    return f"{os.urandom(16).hex()} {os.urandom(KEY_BYTES).hex()}\n".encode("ascii")
 
 
 def summarize(docs: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
@@ -253,6 +269,7 @@ class IdIndex:
     def __init__(self, path: Path, vault: Any = None):
         self.path = path
         self._plain = vault is None
+        self._vault = vault
         self._name = vault.index_name if vault is not None else (lambda record_id: record_id)
         self._where = _Names()  # name -> partition number
         self._keys: list[str | None] = []  # partition number -> key (None: dropped)
@@ -322,8 +339,32 @@ class IdIndex:
         end = raw.find(b"\n", at)
         if end < 0:
             return None  # a line torn by a crash
-        key = raw[at + len(name) + 1:end].decode("ascii", "replace")
-        return key if len(key) == 14 else None
+        key = self._unmask(name, raw[at + len(name) + 1:end].decode("ascii", "replace"))
+        return key if key is not None and len(key) == KEY_BYTES else None
+
+    # --- a sealed log's masked partitions ---------------------------------------------------------
+
+    def _mask(self, name: str, key: str) -> str:
+        if self._vault is None:
+            return key
+        pad = self._vault.index_pad(name, KEY_BYTES)
+        return bytes(a ^ b for a, b in zip(key.encode("ascii"), pad)).hex()
+
+    def _unmask(self, name: str, masked: str) -> str | None:
+        """The partition a line names, or None for a free line (or a torn one)."""
+        if self._vault is None or len(masked) == KEY_BYTES:
+            return masked  # plain: a plain store's, or a sealed one's from before the masks
+        try:
+            raw = bytes.fromhex(masked)
+        except ValueError:
+            return None
+        if len(raw) != KEY_BYTES:
+            return None
+        key = bytes(a ^ b for a, b in zip(raw, self._vault.index_pad(name, KEY_BYTES))).decode("latin-1")
+        return key if _PARTITION.fullmatch(key) else None
+
+    def _names_something(self, line: bytes) -> bool:
+        return self._unmask(line[:32].decode("ascii", "replace"), line[33:LINE - 1].decode("ascii", "replace")) is not None
 
     def load(self, keys: Mapping[str, Any]) -> None:
         """Read `ids.log` whole, line by line; entries naming a partition that is not in `keys` are dropped."""
@@ -334,6 +375,8 @@ class IdIndex:
                 for line in f:  # a later line wins: a repaired record's last home
                     name, _, key = line.partition(" ")
                     key = key[:-1] if key.endswith("\n") else ""  # no end: a line torn by a crash
+                    if self._vault is not None:
+                        key = self._unmask(name, key) or ""
                     if len(name) in (32, 36) and key in keys:
                         logged.set(_binary(name), self._numbered(key))
         except OSError:
@@ -344,14 +387,70 @@ class IdIndex:
                 where.set(binary, number)
 
     def note(self, pairs: list[tuple[str, str]]) -> None:
+        """Add lines for new records (the store's lock is held)."""
         named = [(self._name(record_id), key) for record_id, key in pairs]
         for name, key in named:
             self._where.set(_binary(name), self._numbered(key))
         try:
+            if self._vault is not None:
+                self._fill(named)
+                return
             with open(self.path, "a", encoding="ascii") as f:
                 f.write("".join(f"{name} {key}\n" for name, key in named))
         except OSError as exc:
             log.warning("store: could not extend the id index (%s)", exc.strerror)
+
+    def _fill(self, named: list[tuple[str, str]]) -> None:
+        """A sealed log: the lines go into the last block's free lines, in place; a full log grows by a block.
+
+        Lines naming something come first, so the first free line is found by a
+        binary search of the last block: a few keyed hashes, one small read.
+        """
+        lines = "".join(f"{name} {self._mask(name, key)}\n" for name, key in named).encode("ascii")
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            size = os.fstat(fd).st_size
+            slots = size // LINE
+            start = max(slots - BLOCK, 0)
+            tail = os.pread(fd, (slots - start) * LINE, start * LINE)
+            if size % (BLOCK * LINE) or tail[LINE - 1::LINE] != b"\n" * (slots - start):
+                irregular = True  # from before the blocks, or torn by a crash: written again whole
+            else:
+                irregular = False
+                low, high = 0, slots - start
+                while low < high:
+                    middle = (low + high) // 2
+                    if self._names_something(tail[middle * LINE:(middle + 1) * LINE]):
+                        low = middle + 1
+                    else:
+                        high = middle
+                free = start + low
+                if free + len(named) > slots:
+                    grown = -(-(free + len(named)) // BLOCK) * BLOCK
+                    lines += b"".join(_free_line() for _ in range(grown - free - len(named)))
+                os.pwrite(fd, lines, free * LINE)
+        finally:
+            os.close(fd)
+        if irregular:
+            self.rewrite()
+
+    def seal_log(self) -> None:
+        """A plain store's log written as a sealed one's (sealing in place): ids hashed, partitions masked."""
+        try:
+            text = self.path.read_text(encoding="ascii", errors="replace")
+        except FileNotFoundError:
+            return
+        for line in text.splitlines():
+            name, _, key = line.partition(" ")
+            if len(name) == 36:
+                name = self._name(name)
+            elif len(name) == 32:
+                key = self._unmask(name, key) or ""
+            else:
+                continue
+            if _PARTITION.fullmatch(key):
+                self._where.set(_binary(name), self._numbered(key))
+        self.rewrite()
 
     def short_partitions(self, summaries: Mapping[str, Mapping[str, Any]]) -> list[str]:
         """Partitions holding more records than the index knows of: they must be read."""
@@ -365,9 +464,14 @@ class IdIndex:
 
     def rewrite(self) -> None:
         keys, plain = self._keys, self._plain
-        lines = "".join(f"{_text(name, plain)} {keys[number]}\n" for name, number in self._where.items()
-                        if keys[number] is not None)
+        if plain:
+            lines = "".join(f"{_text(name, plain)} {keys[number]}\n" for name, number in self._where.items()
+                            if keys[number] is not None).encode("ascii")
+        else:
+            named = [(_text(name, plain), keys[number]) for name, number in self._where.items() if keys[number] is not None]
+            lines = "".join(f"{name} {self._mask(name, key)}\n" for name, key in named if key is not None).encode("ascii")
+            lines += b"".join(_free_line() for _ in range(-len(named) % BLOCK))
         try:
-            atomic_write(self.path, lines.encode("ascii"), durable=False)
+            atomic_write(self.path, lines, durable=False)
         except OSError as exc:
             log.warning("store: could not write the id index (%s)", exc.strerror)

@@ -2,7 +2,7 @@
 
     unlock(folder, pin)          -> the Vault, kept in this process's memory
     set_pin(folder, pin)         seal a plain folder in place, crash-safely
-    change_pin(folder, old, new) re-wrap the data key; no file but keys.json changes
+    change_pin(folder, old, new) a new data key: every file sealed again (rekey.py)
     set_duress(folder, pin, duress)  a second PIN that wipes and opens an empty store
     wipe(folder)                 every record and key, beyond recovery: the keystore's entry first
     set_wipe_after(folder, n)    the team's choice: wipe after n wrong PINs in a row (None: never)
@@ -32,15 +32,16 @@ from pathlib import Path
 from . import keystore as keystores
 from .durable import atomic_write, fsync_dir
 from .errors import StoreError
-from .index import Generation
+from .handover import remove_exports
+from .index import Generation, IdIndex
 from .keystore import Keystore, KeystoreEntryGone, KeystoreError
 from .lock import StoreLock
 from .throttle import Guesses, TooSoon, WipedAfterGuesses
-from .vault import CONVERTING, KEYS, SEALED, Duress, KeyFile, PinRequired, Vault, WrongPin, is_sealed
+from .vault import CONVERTING, KEYS, MAGIC, SEALED, Duress, KeyFile, KeysLost, PinRequired, Vault, WrongPin, is_sealed
 
-__all__ = ["Duress", "KeystoreEntryGone", "KeystoreError", "NotAPin", "PinRequired", "TooSoon", "WipedAfterGuesses",
-           "WrongPin", "change_pin", "digits", "has_pin", "set_duress", "set_pin", "set_wipe_after", "unlock",
-           "unlocked", "wipe"]
+__all__ = ["Duress", "KeysLost", "KeystoreEntryGone", "KeystoreError", "NotAPin", "PinRequired", "TooSoon",
+           "WipedAfterGuesses", "WrongPin", "change_pin", "digits", "has_pin", "set_duress", "set_pin",
+           "set_wipe_after", "unlock", "unlocked", "wipe"]
 
 _open: dict[Path, Vault] = {}  # folder -> its vault, for this process's life; never written anywhere
 
@@ -219,6 +220,34 @@ def set_pin(folder: Path | str, pin: str, keystore: Keystore | None = None) -> N
         _open[_key(folder)] = vault
 
 
+def check_keys(folder: Path | str) -> None:
+    """Raise KeysLost when `keys.json` is missing from a folder whose files are sealed (or is damaged).
+
+    Checked before a store opens: without it, the sealed files would be taken
+    for damaged ones, moved aside, and a new device made in their place.
+    """
+    folder = Path(folder)
+    if (folder / KEYS).exists():
+        KeyFile.load(folder)  # raises KeysLost when damaged
+        return
+    candidates = [folder / "meta.json", folder / "meta.json.bak", folder / "index" / "manifest.json"]
+    try:
+        with os.scandir(folder / "days") as entries:
+            first = next((e.path for e in entries if e.name.endswith(".json")), None)  # one partition tells
+        if first is not None:
+            candidates.append(Path(first))
+    except OSError:
+        pass
+    for path in candidates:
+        try:
+            with open(path, "rb") as f:
+                head = f.read(len(MAGIC))
+        except OSError:
+            continue
+        if head == MAGIC:
+            raise KeysLost(folder, missing=True)
+
+
 def finish_sealing(folder: Path, vault: Vault) -> None:
     """Called on open of a folder whose sealing a kill interrupted (the lock is held)."""
     keys = KeyFile.load(folder)
@@ -245,6 +274,8 @@ def _names(folder: Path) -> list[tuple[Path, str]]:
 
 
 def seal_folder(folder: Path, vault: Vault) -> None:
+    (folder / "index").mkdir(parents=True, exist_ok=True)  # a new folder, a PIN before the first record
+    remove_exports(folder)  # working copies of exports: plain, and handed over already
     Generation(folder / "index" / "generation").bump()  # every partition file changes: others list again
     for path, name in _names(folder):
         try:
@@ -253,29 +284,17 @@ def seal_folder(folder: Path, vault: Vault) -> None:
             continue
         if not is_sealed(raw):
             atomic_write(path, vault.seal(raw, name))
-    # The id index names records by a keyed hash once sealed, not by their ids.
-    log = folder / "index" / "ids.log"
-    if log.exists():
-        lines = []
-        for line in log.read_text(encoding="ascii", errors="replace").splitlines():
-            parts = line.split()
-            if len(parts) == 2 and len(parts[0]) in (32, 36):
-                lines.append(f"{vault.index_name(parts[0]) if len(parts[0]) == 36 else parts[0]} {parts[1]}\n")
-        atomic_write(log, "".join(lines).encode("ascii"), durable=False)
+    # The id index names records by a keyed hash once sealed, not by their ids, and masks their partitions.
+    IdIndex(folder / "index" / "ids.log", vault).seal_log()
     for leftover in folder.rglob(".*.tmp"):
         leftover.unlink(missing_ok=True)  # a save cut short: never part of the store, may be plain
 
 
 def change_pin(folder: Path | str, old: str, new: str) -> None:
-    folder = Path(folder)
-    new = check_pin(new)
-    keystore = keystores.current()
-    with _locked(folder):
-        keys = KeyFile.load(folder)
-        if keys is None:
-            raise StoreError("this device's data has no PIN: use `fieldapp pin set`")
-        key = _unwrap(folder, keys, old, keystore)
-        keys.rewrap(key, new, _secret(keys, keystore))  # a duress PIN stays as it was
+    """A new PIN and a new data key: every file sealed again (`rekey.py`); a duress PIN stays as it was."""
+    from . import rekey  # it builds on this module
+
+    rekey.change_pin(folder, old, new)
 
 
 def set_duress(folder: Path | str, pin: str, duress: str) -> None:

@@ -38,10 +38,11 @@ from tinydb.table import Document
 
 from fieldapp.core.records import InvalidRecord, RecordType, held_tag, normalize
 
-from . import protect, reconcile
+from . import protect, reconcile, rekey
 from .document import StoredRecord, SyncState, copy_json, new_document
 from .durable import DurableJSONStorage, atomic_write, backup_of, decode, folder_sync_held, one_folder_sync, restore_missing
 from .errors import DamagedFile, NotInConflict, RecordNotFound, StoreError
+from .handover import remove_exports
 from .index import FORMAT, Generation, IdIndex, Manifest, stat_key, summarize
 from .lock import StoreLock
 from .partition import CHUNK_RECORDS, Partition, chunk_of, day_of, make_key
@@ -100,10 +101,12 @@ class RecordStore:
     def open(cls, folder: str | Path, pin: str | None = None) -> RecordStore:
         """Open the folder's store. With a PIN set, give it (or have unlocked it in this process).
 
-        Raises PinRequired or WrongPin. The duress PIN wipes the folder and opens it empty.
+        Raises PinRequired or WrongPin, KeysLost when `keys.json` is missing or damaged.
+        The duress PIN wipes the folder and opens it empty.
         """
         folder = Path(folder)
         vault = None
+        protect.check_keys(folder)  # a lost keys.json is said, not taken for damage to repair
         if protect.has_pin(folder):
             vault = protect.unlocked(folder)
             if vault is None:
@@ -124,6 +127,8 @@ class RecordStore:
             self._clear_leftovers()
             if self.vault is not None and self.vault.converting:
                 protect.finish_sealing(self.folder, self.vault)  # a kill cut the sealing short
+            if self.vault is not None:
+                rekey.finish(self.folder, self.vault)  # a kill cut a `pin change` short
             self._open_meta()
             self._manifest.load()
             self._refresh(force=True)
@@ -779,17 +784,50 @@ class RecordStore:
                 if d["state"] != SyncState.SENT and d["record"]["type"] == RecordType.RECOVERY
             }
             old = [key for key in sorted(summaries) if day_of(key) <= cutoff.date().isoformat()]
+            emptied: dict[str, set[str]] = {}
             for key in old:
                 gone = [d for d in self._docs(key) if _past_retention(d, cutoff, policy) and d["id"] not in waiting_calls]
                 if gone:
                     ids = {d["id"] for d in gone}
                     self._write(key, partial(_remove_all, ids))
-                    for rid in ids:
-                        self._ids.forget(rid)
+                    emptied[key] = ids
                     removed += len(ids)
             if removed:
+                self._leave_no_copy(emptied)
                 self._save_manifest()
         return removed
+
+    def _leave_no_copy(self, removed: Mapping[str, set[str]]) -> None:
+        """After records left their partitions: no other file of the folder keeps them.
+
+        Each partition's backup becomes its new content (the old one held the
+        removed records, and a damaged partition would bring them back), or an
+        emptied partition goes with its backup (its name says its day); its
+        copies in `damaged/` go (they cannot be read to sort out what they
+        hold); the id index is written again without them; exports, working
+        copies that may quote any record, go too. The lock is held.
+        """
+        self._complete_index()
+        for rid in set().union(*removed.values()):
+            self._ids.forget(rid)
+        self._ids.rewrite()
+        for key in removed:
+            path = self._days / f"{key}.json"
+            if self._manifest.summaries.get(key, {}).get("count"):
+                atomic_write(backup_of(path), path.read_bytes())
+            else:  # emptied: no file goes on naming its day
+                partition = self._partitions.pop(key, None)
+                if partition is not None:
+                    partition.close()
+                self._written()
+                backup_of(path).unlink(missing_ok=True)  # first: a partition missing is restored from it
+                path.unlink(missing_ok=True)
+                self._manifest.forget(key)
+                self._ids.drop_partitions({key})
+            if self._damaged.is_dir():
+                for copy in self._damaged.glob(f"{key}.json*"):
+                    copy.unlink(missing_ok=True)
+        remove_exports(self.folder)
 
     # --- small settings ------------------------------------------------------------------------
 

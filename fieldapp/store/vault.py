@@ -7,20 +7,23 @@ The data key is kept only wrapped, in `keys.json`, by a key derived from the PIN
 with scrypt (memory-hard). It lives in memory while the store is open, never on
 disk in the clear. A wrong PIN fails the wrap's authentication: nothing is read.
 
-    keys.json   {"format": 1, "state": "converting" | "sealed",
+    keys.json   {"format": 1, "state": "converting" | "sealed" | "rekeying",
                  "kdf": {"name": "scrypt", "n", "r", "p", "salt"},
                  "wrapped": sealed data key,
                  "duress": {"salt", "check"} or absent,
                  "keystore": {"kind", "entry"} or absent,
-                 "wipe_after": N or absent}
+                 "wipe_after": N or absent,
+                 "previous": the old data key sealed by the new one, while "rekeying"}
 
 With "keystore", the key that unwraps the data key is the PIN's scrypt key
 mixed (HMAC-SHA256) with a random secret held in the platform's keystore under
 "entry": without that entry the PIN opens nothing (see keystore.py).
 
 `state` is "converting" while a plain store is being sealed in place (files of
-both kinds are read then); "sealed" once every file is. The id index is not
-sealed line by line: its lines name records by a keyed hash (`index_name`).
+both kinds are read then); "sealed" once every file is; "rekeying" while
+`pin change` seals every file again under a new data key (`rekey.py`). The id index is not
+sealed as a file: its lines name records by a keyed hash (`index_name`) and their partition
+masked by a keyed pad (`index_pad`), in blocks of a fixed number of lines (index.py).
 """
 
 from __future__ import annotations
@@ -50,7 +53,8 @@ NONCE = 12
 # few times that on a cheap phone; every guess at a 4-digit PIN costs the same.
 KDF_N, KDF_R, KDF_P = 2**16, 8, 1
 
-CONVERTING, SEALED = "converting", "sealed"
+CONVERTING, SEALED, REKEYING = "converting", "sealed", "rekeying"
+PREVIOUS = "previous data key"  # the old key, sealed by the new one, while `pin change` re-seals (rekey.py)
 
 
 class WrongPin(StoreError):
@@ -65,6 +69,25 @@ class PinRequired(StoreError):
 
     def __str__(self) -> str:
         return "this device's data is locked with a PIN: give it (FIELDAPP_PIN, or when asked)"
+
+
+class KeysLost(StoreError):
+    """`keys.json` is missing or damaged while the folder's files are sealed: nothing can be read.
+
+    Nothing is moved and nothing is made anew (no device id, no empty store): put
+    the file back and every record is there again.
+    """
+
+    def __init__(self, folder: Path, missing: bool, reason: str = ""):
+        self.folder = Path(folder)
+        self.missing = missing
+        self.reason = reason
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        what = "is missing, though the data is sealed with a PIN" if self.missing else f"is damaged ({self.reason})"
+        return (f"{self.folder / KEYS} {what}: nothing was read or changed; put back keys.json from a copy of this "
+                "folder (it holds the key the PIN opens), or `fieldapp wipe` to start again with no records")
 
 
 class Duress(StoreError):
@@ -89,7 +112,16 @@ class Vault:
     def __init__(self, key: bytes, *, converting: bool = False):
         self._aead = AESGCM(key)
         self._mac = hmac.new(key, b"fieldapp index names", hashlib.sha256).digest()
+        self._places = hmac.new(key, b"fieldapp index places", hashlib.sha256).digest()
         self.converting = converting  # plain files are still read while sealing in place
+        self.previous: AESGCM | None = None  # the old key while re-keying: files not yet sealed again
+
+    def seal_key(self, key: bytes) -> bytes:
+        """Another data key, sealed by this one (the old key while re-keying)."""
+        return self.seal(key, PREVIOUS)
+
+    def open_key(self, blob: bytes, path: Path) -> bytes:
+        return self.open(blob, PREVIOUS, path)
 
     def seal(self, plaintext: bytes, name: str) -> bytes:
         nonce = os.urandom(NONCE)
@@ -101,10 +133,28 @@ class Vault:
                 return blob
             raise DamagedFile(path, "is not sealed, though this store has a PIN (written by something else?)")
         nonce = blob[len(MAGIC):len(MAGIC) + NONCE]
+        for aead in (self._aead, self.previous):
+            if aead is None:
+                continue
+            try:
+                return aead.decrypt(nonce, blob[len(MAGIC) + NONCE:], name.encode("utf-8"))
+            except InvalidTag:
+                pass
+        raise DamagedFile(path, "fails its authentication (damaged, or not this store's)")
+
+    def opens(self, blob: bytes, name: str) -> bool:
+        """Whether this key (not the previous one) opens a sealed file."""
+        nonce = blob[len(MAGIC):len(MAGIC) + NONCE]
         try:
-            return self._aead.decrypt(nonce, blob[len(MAGIC) + NONCE:], name.encode("utf-8"))
+            self._aead.decrypt(nonce, blob[len(MAGIC) + NONCE:], name.encode("utf-8"))
         except InvalidTag:
-            raise DamagedFile(path, "fails its authentication (damaged, or not this store's)") from None
+            return False
+        return True
+
+    def index_pad(self, name: str, size: int) -> bytes:
+        """What the id index's line for `name` masks its partition with (index.py): keyed, so the
+        log does not say which day holds how many records."""
+        return hashlib.blake2b(name.encode("ascii", "replace"), key=self._places, digest_size=size).digest()
 
     def index_name(self, record_id: str) -> str:
         """What the id index says for a record id: a keyed hash, not the id."""
@@ -131,10 +181,11 @@ class KeyFile:
             return None
         try:
             data = json.loads(raw)
-            if not isinstance(data, dict) or data.get("format") != 1:
+            if not isinstance(data, dict) or data.get("format") != 1 or not isinstance(data.get("kdf"), dict) \
+                    or not isinstance(data.get("wrapped"), str):
                 raise ValueError
         except ValueError:
-            raise DamagedFile(path, "is not a key file this version reads") from None
+            raise KeysLost(path.parent, missing=False, reason="not a key file this version reads") from None
         return cls(path, data)
 
     @property
@@ -185,6 +236,25 @@ class KeyFile:
 
     def rewrap(self, key: bytes, pin: str, secret: bytes = b"") -> None:
         self._wrap(key, pin, secret)
+        self.save()
+
+    def begin_rekeying(self, key: bytes, pin: str, previous: bytes, secret: bytes = b"") -> None:
+        """The new data key under the new PIN (and the keystore's secret, if any), the old key kept sealed
+        by it until every file is sealed again."""
+        self._wrap(key, pin, secret)
+        self.data["previous"] = _b64(previous)
+        self.data["state"] = REKEYING
+        self.save()
+
+    def previous(self) -> bytes | None:
+        """The old data key, sealed by the new one, while re-keying."""
+        sealed = self.data.get("previous")
+        return _unb64(sealed) if isinstance(sealed, str) else None
+
+    def end_rekeying(self) -> None:
+        """Every file is sealed with the new key: the old one goes."""
+        self.data.pop("previous", None)
+        self.data["state"] = SEALED
         self.save()
 
     def set_duress(self, pin: str) -> None:

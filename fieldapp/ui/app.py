@@ -14,7 +14,7 @@ from typing import Any
 import flet as ft
 
 from fieldapp.i18n import LANGUAGES, Translator, device_language
-from fieldapp.store import RecordStore, keystore
+from fieldapp.store import RecordStore, handover, keystore
 from fieldapp.sync.worker import SyncWorker
 from fieldapp.ui import views
 from fieldapp.ui.lead import LeadDay
@@ -166,8 +166,10 @@ class Shell:
             picker = ft.FilePicker()
             saved = await picker.save_file(dialog_title=self.state.t("queue.take_off", name=path.name),
                                            file_name=path.name, src_bytes=path.read_bytes())
-        except Exception:  # no file picker here: the file stays in the app's folder, as the notice says
+        except Exception:  # no file picker here: nothing left the phone
             return
+        finally:
+            handover.handed_over(path)  # no plain export stays on the phone: the lead exports again if need be
         if saved:
             self.state.notice = self.state.t("queue.kept", path=saved)
             self.redraw()

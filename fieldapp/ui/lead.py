@@ -15,7 +15,7 @@ from typing import Any
 
 from fieldapp.core import exports
 from fieldapp.core.figures import day_figures, record_day
-from fieldapp.store import NotInConflict, RecordStore, StoredRecord
+from fieldapp.store import NotInConflict, RecordStore, StoredRecord, handover
 
 FILTERS = ("waiting", "refused", "conflict", "unreviewed")
 
@@ -229,7 +229,7 @@ class LeadDay:
         return day_figures([s.record for s in self._all()], day)
 
     def export(self, day: str, fmt: str, *, include_personal: bool = False) -> Path:
-        """Write the day's export to the data folder's exports/, ready to share; return its path.
+        """Write the day's export to the data folder's exports/ for its hand-over; return its path.
 
         Names and phone numbers only with include_personal, the lead's explicit
         choice. Each row names the team (known once the phone has pulled).
@@ -239,12 +239,10 @@ class LeadDay:
         records = [s.record for s in self._all()]
         team = self.store.get_meta("team") or None
         options: dict[str, Any] = {"include_personal": include_personal, "day": day, "provenance": exports.one_team(records, team)}
-        folder = self.data_dir / "exports"
-        folder.mkdir(exist_ok=True)
-        path = folder / exports.export_filename(team, day, fmt)
         if fmt == "csv":
             # utf-8-sig: spreadsheets then show the Arabic right.
-            path.write_text(exports.to_csv(records, **options), encoding="utf-8-sig")
+            payload = exports.to_csv(records, **options).encode("utf-8-sig")
         else:
-            path.write_text(json.dumps(exports.to_geojson(records, **options), ensure_ascii=False), encoding="utf-8")
-        return path
+            payload = json.dumps(exports.to_geojson(records, **options), ensure_ascii=False).encode("utf-8")
+        # A working copy for the hand-over only: the app removes it once offered (fieldapp.store.handover).
+        return handover.working_copy(self.data_dir, exports.export_filename(team, day, fmt), payload)

@@ -402,3 +402,59 @@ def test_an_id_typed_in_upper_case_is_not_found_and_costs_the_real_record_nothin
         assert store._ids.get(ids[0]) is not None and store._ids.complete  # its index entry stood
     finally:
         store.close()
+
+
+# --- a sealed store's id log counts nothing -------------------------------------------------------
+
+
+def test_a_sealed_stores_id_log_says_neither_how_many_records_nor_which_day_holds_them(tmp_path):
+    """Someone reading the log's size and lines, with no PIN, learns at most its block count."""
+    from fieldapp.store import protect
+
+    sizes = []
+    for n, (first_day, second_day) in enumerate([(3, 20), (20, 3), (1, 1)]):
+        folder = tmp_path / f"device{n}"
+        protect.set_pin(folder, "482916")
+        store = RecordStore.open(folder)
+        for i in range(first_day):
+            store.create_call(call_data(), now=DAY + timedelta(seconds=i))
+        for i in range(second_day):
+            store.create_call(call_data(), now=DAY + timedelta(days=1, seconds=i))
+        ids = [r.id for r in store.iter_current()]
+        store.close()
+        protect.forget(folder)
+        raw = (folder / "index" / "ids.log").read_bytes()
+        lines = raw.splitlines()
+        assert b"2026-11" not in raw, "the log names the days"
+        assert len({len(line) for line in lines}) == 1, "lines of different kinds"
+        sizes.append(len(raw))
+        store = RecordStore.open(folder, pin="482916")  # and the log still finds every record
+        try:
+            assert all(store.get(rid) is not None for rid in ids)
+            assert store._ids.scan(ids[-1]) is not None
+        finally:
+            store.close()
+            protect.forget(folder)
+    assert len(set(sizes)) == 1, f"the log's size follows the record count: {sizes}"
+
+
+def test_a_sealed_id_log_written_again_and_appended_to_reads_back_the_same(tmp_path):
+    from fieldapp.store.vault import Vault
+
+    vault = Vault(os.urandom(32))
+    index = IdIndex(tmp_path / "ids.log", vault)
+    keys = {f"2026-11-{d:02d}.000": {} for d in range(1, 11)}
+    ids = {str(uuid.uuid4()): key for key in keys for _ in range(15)}
+    items = list(ids.items())
+    index.note(items[:7])
+    index.note(items[7:100])
+    index.rewrite()
+    index.note(items[100:])
+    size = (tmp_path / "ids.log").stat().st_size
+    again = IdIndex(tmp_path / "ids.log", vault)
+    again.load(keys)
+    assert {rid: again.get(rid) for rid in ids} == ids
+    assert all(again.scan(rid) == key for rid, key in items[::7])
+    assert IdIndex(tmp_path / "ids.log", Vault(os.urandom(32))).scan(items[0][0]) is None
+    index.note([(str(uuid.uuid4()), "2026-11-01.000")])
+    assert (tmp_path / "ids.log").stat().st_size == size  # a free line filled in place

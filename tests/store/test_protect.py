@@ -293,3 +293,59 @@ def test_pin_commands_refuse_a_short_pin_and_a_second_set_with_one_line(data_dir
     again = subprocess.run([sys.executable, "-m", "fieldapp", "pin", "set", "--data", str(data_dir)], input=f"{OTHER}\n",
                            capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert again.returncode == 1 and "use `fieldapp pin change`" in again.stderr
+
+
+def test_a_pin_set_on_a_new_empty_folder_then_every_command_works_with_it(tmp_path):
+    """The careful user sets a PIN before the first record; the folder does not even exist yet."""
+    folder = tmp_path / "new-device"
+    run = subprocess.run([sys.executable, "-m", "fieldapp", "pin", "set", "--data", str(folder)], input=f"{PIN}\n",
+                         capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert run.returncode == 0, run.stderr
+    keys = (folder / "keys.json").read_text()
+    assert '"state": "sealed"' in keys
+    env = {**os.environ, "FIELDAPP_PIN": PIN}
+    outputs = {}
+    for command in (["demo", "--calls", "3", "--seed", "5"], ["export", "--include-personal"], ["status", "--json"]):
+        done = subprocess.run([sys.executable, "-m", "fieldapp", *command, "--data", str(folder)], env=env,
+                              capture_output=True, text=True, cwd=ROOT, timeout=60, stdin=subprocess.DEVNULL)
+        assert done.returncode == 0, (command, done.stderr)
+        outputs[command[0]] = done.stdout
+    import json
+
+    total = json.loads(outputs["status"])["records"]["total"]
+    assert total >= 3 and len(outputs["export"].splitlines()) == total
+    names = [json.loads(line)["data"].get("place", "").encode() for line in outputs["export"].splitlines()]
+    raw = _every_byte(folder)
+    assert not [n for n in names if n and n in raw], "a saved record is readable in the folder"
+
+
+@pytest.mark.parametrize("harm", ["missing", "damaged", "empty"])
+def test_a_missing_or_damaged_keys_file_is_said_in_one_line_and_nothing_is_moved(data_dir, harm):
+    _fill(data_dir)
+    protect.set_pin(data_dir, PIN)
+    protect.forget(data_dir)
+    keys = (data_dir / "keys.json").read_bytes()
+    before = {p: p.read_bytes() for p in data_dir.rglob("*") if p.is_file() and p.name != "keys.json"}
+    if harm == "missing":
+        (data_dir / "keys.json").unlink()
+    else:
+        (data_dir / "keys.json").write_bytes(b"" if harm == "empty" else keys[:40])
+    env = {**os.environ, "FIELDAPP_PIN": PIN}
+    for command in (["status"], ["export"], ["demo", "--calls", "1"], ["retention", "--days", "3"], ["pin", "set"]):
+        done = subprocess.run([sys.executable, "-m", "fieldapp", *command, "--data", str(data_dir)], env=env, input=f"{PIN}\n",
+                              capture_output=True, text=True, cwd=ROOT, timeout=60)
+        assert done.returncode == 8, (command, done.stderr)
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and "keys.json" in lines[0] and "put back" in lines[0] and "Traceback" not in done.stderr, lines
+    after = {p: p.read_bytes() for p in data_dir.rglob("*") if p.is_file() and p.name != "keys.json"}
+    assert after == before  # nothing moved to damaged/, no new device id, nothing written
+    with pytest.raises(protect.KeysLost):
+        RecordStore.open(data_dir, pin=PIN)
+    assert not (data_dir / "damaged").exists()
+
+    (data_dir / "keys.json").write_bytes(keys)  # put back: every record is there
+    store = RecordStore.open(data_dir, pin=PIN)
+    try:
+        assert store.counts()["total"] == 3 and store.problems == []
+    finally:
+        store.close()

@@ -68,6 +68,8 @@ def test_a_lead_filters_to_refused_approves_and_opens_the_figures(app, phone):
     store.close()
     assert without > 0 and f"{without} calls have no coordinates and are not on the map" in phone.text()
     assert len(exported["features"]) >= 1
+    phone.page.wait_for_timeout(500)
+    assert not any((data / "exports").glob("*")), "a plain copy of the export stayed on the phone"
     phone.tap("open-figures")
     phone.wait_for("hour-chart")
     assert "Day figures" in phone.text() and "Median minutes" in phone.text()
