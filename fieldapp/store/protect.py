@@ -342,6 +342,7 @@ def wipe(folder: Path | str, keystore: Keystore | None = None) -> None:
         entry = (KeyFile.load(folder) or KeyFile(folder / KEYS, {})).keystore_entry
     except StoreError:
         entry = None  # a damaged keys.json: nothing names an entry to remove
+
     def removed(entries: list[str]) -> list[str]:
         """Best effort: the entries the keystore did not remove (it may not answer: FletKeystore's timeout)."""
         left = []
@@ -352,8 +353,9 @@ def wipe(folder: Path | str, keystore: Keystore | None = None) -> None:
                 left.append(name)
         return left
 
-    # A keystore that does not answer must never stop the wipe: asked first, and again once the data is gone.
-    left = removed([entry, f"{entry}.guesses"] if entry is not None else [])
+    # A keystore that does not answer must never stop the wipe, nor hold it up more than one wait: the
+    # entry is asked for first, the count's entry and anything unanswered once the data is gone.
+    left = removed([entry]) if entry is not None else []
     keys = folder / KEYS
     if keys.exists():
         size = keys.stat().st_size
@@ -379,7 +381,7 @@ def wipe(folder: Path | str, keystore: Keystore | None = None) -> None:
         elif child.name not in (".lock", TRIES_LOCK):
             child.unlink(missing_ok=True)
     fsync_dir(folder)
-    removed(left)  # still unanswered: keys.json is gone, so the entry alone opens nothing
+    removed(left + ([f"{entry}.guesses"] if entry is not None else []))  # unanswered: keys.json is gone anyway
 
 
 class _locked:
