@@ -201,7 +201,8 @@ def _unlock(device: Path) -> None:
         sys.exit("make run: the device's data is locked with a PIN: give it at the terminal, or in FIELDAPP_PIN")
     try:
         protect.unlock(device, pin.strip())
-    except protect.WrongPin as exc:
+    except (protect.WrongPin, protect.NotAPin, protect.TooSoon, protect.WipedAfterGuesses,
+            protect.KeystoreError) as exc:  # refused, said in one line; a wipe after too many: the next run starts empty
         sys.exit(f"make run: {exc}")
     except protect.Duress:
         pass  # wiped, as that PIN does; the app starts empty and is enrolled again below

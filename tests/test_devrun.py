@@ -235,3 +235,37 @@ def test_with_a_pin_it_takes_fieldapp_pin_and_without_it_ends_in_one_line(tmp_pa
     run = MakeRun(tmp_path, free_port(), free_port(), FIELDAPP_PIN="4826")
     ports = run.ready()
     _stop_and_check(run, signal.SIGTERM, ports)
+
+
+@pytest.mark.parametrize("given", ["12a4", "wrong-five-times", "keystore-gone"])
+def test_a_pin_refused_at_start_ends_in_one_line(tmp_path, monkeypatch, given):
+    from fieldapp import devrun
+    from fieldapp.store import RecordStore, keystore, protect, throttle
+
+    device = tmp_path / "device"
+    RecordStore.open(device).close()
+    protect.set_pin(device, "482916")
+    protect.forget(device)
+    monkeypatch.setattr(throttle, "clock", lambda: 1_800_000_000.0)
+    pin = "482916"
+    if given == "12a4":
+        pin = given  # NotAPin
+    elif given == "wrong-five-times":
+        for _ in range(throttle.FREE + 1):
+            with pytest.raises(protect.WrongPin):
+                protect.unlock(device, "111111")  # the next try is TooSoon
+    else:
+        held = keystore.FileKeystore(tmp_path / "platform-keystore.json")
+        protect.unlock(device, pin, held)  # moved under a keystore...
+        protect.forget(device)
+        keystore.use(keystore.NoKeystore())  # ...which is not there now: KeystoreEntryGone
+        monkeypatch.setattr(keystore, "_current", keystore.NoKeystore())
+    monkeypatch.setenv("FIELDAPP_PIN", pin)
+    try:
+        with pytest.raises(SystemExit) as ended:
+            devrun._unlock(device)
+    finally:
+        keystore.use(None)
+        protect.forget(device)
+    assert isinstance(ended.value.code, str) and ended.value.code.startswith("make run: "), ended.value.code
+    assert "\n" not in ended.value.code

@@ -4,7 +4,7 @@
     set_pin(folder, pin)         seal a plain folder in place, crash-safely
     change_pin(folder, old, new) a new data key: every file sealed again (rekey.py)
     set_duress(folder, pin, duress)  a second PIN that wipes and opens an empty store
-    wipe(folder)                 every record and key, beyond recovery: the keystore's entry first
+    wipe(folder)                 every record and key, beyond recovery: the keystore's entry first (best effort)
     set_wipe_after(folder, n)    the team's choice: wipe after n wrong PINs in a row (None: never)
     digits(text)                 a PIN typed on any keyboard, as ASCII digits
 
@@ -36,12 +36,12 @@ from .handover import remove_exports
 from .index import Generation, IdIndex
 from .keystore import Keystore, KeystoreEntryGone, KeystoreError
 from .lock import StoreLock
-from .throttle import Guesses, TooSoon, WipedAfterGuesses
+from .throttle import TRIES_LOCK, Guesses, TooSoon, WipedAfterGuesses
 from .vault import CONVERTING, KEYS, MAGIC, SEALED, Duress, KeyFile, KeysLost, PinRequired, Vault, WrongPin, is_sealed
 
 __all__ = ["Duress", "KeysLost", "KeystoreEntryGone", "KeystoreError", "NotAPin", "PinRequired", "TooSoon",
-           "WipedAfterGuesses", "WrongPin", "change_pin", "digits", "has_pin", "set_duress", "set_pin",
-           "set_wipe_after", "unlock", "unlocked", "wipe"]
+           "WipedAfterGuesses", "WrongPin", "change_pin", "digits", "has_pin", "pin_needs_changing", "set_duress",
+           "set_pin", "set_wipe_after", "unlock", "unlocked", "wipe"]
 
 _open: dict[Path, Vault] = {}  # folder -> its vault, for this process's life; never written anywhere
 
@@ -96,27 +96,57 @@ def _secret(keys: KeyFile, keystore: Keystore) -> bytes:
 def _unwrap(folder: Path, keys: KeyFile, pin: str, keystore: Keystore) -> bytes:
     """The data key for a PIN, each try counted first and paid for with the wait after wrong ones.
 
-    The duress PIN wipes (and raises Duress); the team's limit of wrong PINs
-    wipes too (WipedAfterGuesses).
+    Tries go one at a time, across threads and processes (`Guesses.one_try`):
+    each sees the count the one before left. The duress PIN wipes (and raises
+    Duress); the team's limit of wrong PINs wipes too (WipedAfterGuesses). A
+    keys.json from the release that took PINs as typed is tried as typed too,
+    in the same counted try, and re-keyed as digits once a digit PIN opens it.
     """
-    pin = digits(pin)
-    guesses = Guesses(folder, keystore, keys.keystore_entry)
-    guesses.check()
-    secret = _secret(keys, keystore)
-    failures = guesses.counted()
     try:
-        key = keys.unwrap(pin, secret)
-    except Duress:
-        wipe(folder, keystore)
-        raise
-    except WrongPin:
-        limit = keys.wipe_after
-        if limit is not None and failures >= limit:
+        normal: str | None = digits(pin)
+    except NotAPin:
+        if not keys.as_typed:
+            raise
+        normal = None  # a passphrase the release before took: tried as typed only
+    tries = list(dict.fromkeys(p for p in (normal, pin if keys.as_typed else None) if p is not None))
+    guesses = Guesses(folder, keystore, keys.keystore_entry)
+    with guesses.one_try():
+        if not keys.path.exists():
+            raise StoreError("this device's data has no PIN")  # wiped by the try just before this one
+        guesses.check()
+        secret = _secret(keys, keystore)
+        failures = guesses.counted()
+        try:
+            for typed in tries:
+                try:
+                    key = keys.unwrap(typed, secret)
+                    break
+                except WrongPin:
+                    continue
+            else:
+                raise WrongPin()
+        except Duress:
             wipe(folder, keystore)
-            raise WipedAfterGuesses() from None
-        raise
-    guesses.right()
-    return key
+            raise
+        except WrongPin:
+            limit = keys.wipe_after
+            if limit is not None and failures >= limit:
+                wipe(folder, keystore)
+                raise WipedAfterGuesses() from None
+            raise
+        guesses.right()
+        if normal is not None and keys.pin_as_typed:
+            keys.rewrap(key, normal, secret)  # from now on the same digits from any keyboard open it
+        return key
+
+
+def pin_needs_changing(folder: Path | str) -> bool:
+    """The PIN is a passphrase the release before took: it still opens the data, but a new one is due."""
+    try:
+        keys = KeyFile.load(Path(folder))
+    except StoreError:
+        return False
+    return keys is not None and keys.pin_as_typed
 
 
 def unlock(folder: Path | str, pin: str, keystore: Keystore | None = None) -> Vault:
@@ -134,7 +164,7 @@ def unlock(folder: Path | str, pin: str, keystore: Keystore | None = None) -> Va
     if keys.keystore_entry is None and keystore.kind != keystores.NONE:
         entry, secret = _new_entry(keystore)
         keys.data["keystore"] = {"kind": keystore.kind, "entry": entry}
-        keys.rewrap(key, digits(pin), secret)
+        keys.rewrap(key, pin if keys.pin_as_typed else digits(pin), secret)  # a passphrase stays as typed
     vault = Vault(key, converting=keys.state == CONVERTING)
     _open[_key(folder)] = vault
     return vault
@@ -315,7 +345,9 @@ def wipe(folder: Path | str, keystore: Keystore | None = None) -> None:
 
     The keystore's entry goes first: with it gone, every copy of `keys.json`
     (old ones in freed blocks of flash included) opens nothing, whatever the
-    PIN. Then `keys.json`: once it is gone, sealed files are noise to anyone.
+    PIN; a keystore that does not answer (FletKeystore's timeout) is asked
+    again at the end and never stops the wipe. Then `keys.json`: once it is
+    gone, sealed files are noise to anyone.
     Plain files (a store with no PIN) are overwritten before they are removed.
     (Flash storage may keep old blocks out of the app's reach: without a
     keystore, an old `keys.json` there falls to a guessed PIN.)
@@ -329,9 +361,20 @@ def wipe(folder: Path | str, keystore: Keystore | None = None) -> None:
         entry = (KeyFile.load(folder) or KeyFile(folder / KEYS, {})).keystore_entry
     except StoreError:
         entry = None  # a damaged keys.json: nothing names an entry to remove
-    if entry is not None:
-        keystore.delete(entry)
-        keystore.delete(f"{entry}.guesses")
+
+    def removed(entries: list[str]) -> list[str]:
+        """Best effort: the entries the keystore did not remove (it may not answer: FletKeystore's timeout)."""
+        left = []
+        for name in entries:
+            try:
+                keystore.delete(name)
+            except KeystoreError:
+                left.append(name)
+        return left
+
+    # A keystore that does not answer must never stop the wipe, nor hold it up more than one wait: the
+    # entry is asked for first, the count's entry and anything unanswered once the data is gone.
+    left = removed([entry]) if entry is not None else []
     keys = folder / KEYS
     if keys.exists():
         size = keys.stat().st_size
@@ -342,7 +385,7 @@ def wipe(folder: Path | str, keystore: Keystore | None = None) -> None:
         keys.unlink()
         fsync_dir(folder)
     for path in sorted(folder.rglob("*"), reverse=True):
-        if path.is_file() and not path.is_symlink() and path.name != ".lock":
+        if path.is_file() and not path.is_symlink() and path.name not in (".lock", TRIES_LOCK):
             try:
                 size = path.stat().st_size
                 with open(path, "r+b") as f:
@@ -354,9 +397,10 @@ def wipe(folder: Path | str, keystore: Keystore | None = None) -> None:
     for child in folder.iterdir():
         if child.is_dir() and not child.is_symlink():
             shutil.rmtree(child, ignore_errors=True)
-        elif child.name != ".lock":
+        elif child.name not in (".lock", TRIES_LOCK):
             child.unlink(missing_ok=True)
     fsync_dir(folder)
+    removed(left + ([f"{entry}.guesses"] if entry is not None else []))  # unanswered: keys.json is gone anyway
 
 
 class _locked:

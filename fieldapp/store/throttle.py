@@ -19,19 +19,24 @@ only go through the app.
 from __future__ import annotations
 
 import json
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .durable import atomic_write
 from .errors import StoreError
-from .keystore import Keystore
+from .keystore import Keystore, KeystoreError
+from .lock import StoreLock
 
 GUESSES = "guesses.json"
+TRIES_LOCK = ".tries.lock"  # held across check, count and try: tries at once go one at a time
 FREE = 3  # typos cost nothing
 FIRST_WAIT_S, LONGEST_WAIT_S = 30, 3600
 
 clock: Callable[[], float] = time.time  # wall-clock time survives a restart; tests put their own
+_in_process = threading.Lock()  # one try at a time in this process, where there is no file lock (not POSIX)
 
 
 class TooSoon(StoreError):
@@ -115,7 +120,28 @@ class Guesses:
         self._write(failures, clock())
         return failures
 
+    @contextmanager
+    def one_try(self) -> Iterator[None]:
+        """Held by a try from its check to its answer: tries at once, from threads or processes, go one at a time.
+
+        Without it, tries at once all read the same count and all go ahead.
+        A lock file of its own (not the store's `.lock`): `pin set` and the
+        others try the PIN while holding that one.
+        """
+        lock = StoreLock(self.path.with_name(TRIES_LOCK))
+        try:
+            with _in_process, lock:
+                yield
+        finally:
+            lock.close()
+
     def right(self) -> None:
         self.path.unlink(missing_ok=True)
         if self.entry:
-            self.keystore.delete(self.entry)
+            try:
+                self.keystore.delete(self.entry)
+            except KeystoreError:  # the key is open: a keystore that did not answer must not refuse the right PIN
+                try:
+                    self.keystore.put(self.entry, json.dumps({"failures": 0, "at": clock()}).encode("ascii"))
+                except KeystoreError:
+                    pass  # the count it holds stays until the next right PIN

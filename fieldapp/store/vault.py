@@ -13,7 +13,13 @@ disk in the clear. A wrong PIN fails the wrap's authentication: nothing is read.
                  "duress": {"salt", "check"} or absent,
                  "keystore": {"kind", "entry"} or absent,
                  "wipe_after": N or absent,
-                 "previous": the old data key sealed by the new one, while "rekeying"}
+                 "previous": the old data key sealed by the new one, while "rekeying",
+                 "pin_form": "digits" or absent}
+
+"pin_form" says the PIN was wrapped as ASCII digits, whichever keyboard typed
+it (the duress PIN says so in its own "form"). The release before wrote
+neither: it took the PIN as typed (Arabic-Indic digits, 6+ character
+passphrases), so such a file is tried as typed too.
 
 With "keystore", the key that unwraps the data key is the PIN's scrypt key
 mixed (HMAC-SHA256) with a random secret held in the platform's keystore under
@@ -55,6 +61,8 @@ KDF_N, KDF_R, KDF_P = 2**16, 8, 1
 
 CONVERTING, SEALED, REKEYING = "converting", "sealed", "rekeying"
 PREVIOUS = "previous data key"  # the old key, sealed by the new one, while `pin change` re-seals (rekey.py)
+CONVERTING, SEALED = "converting", "sealed"
+DIGITS = "digits"  # "pin_form": the PIN was wrapped as ASCII digits
 
 
 class WrongPin(StoreError):
@@ -202,6 +210,17 @@ class KeyFile:
         value = self.data.get("wipe_after")
         return int(value) if isinstance(value, int) and value > 0 else None
 
+    @property
+    def pin_as_typed(self) -> bool:
+        """The PIN was wrapped as typed, by the release before digits were normalised."""
+        return self.data.get("pin_form") != DIGITS
+
+    @property
+    def as_typed(self) -> bool:
+        """The PIN or the duress PIN may have been wrapped as typed: a PIN is tried as typed too."""
+        duress = self.data.get("duress")
+        return self.pin_as_typed or isinstance(duress, dict) and duress.get("form") != DIGITS
+
     @classmethod
     def create(cls, folder: Path, pin: str, secret: bytes = b"", keystore: dict[str, str] | None = None,
                ) -> tuple[KeyFile, bytes]:
@@ -219,6 +238,10 @@ class KeyFile:
         self.data["kdf"] = {"name": "scrypt", "n": KDF_N, "r": KDF_R, "p": KDF_P, "salt": _b64(salt)}
         nonce = os.urandom(NONCE)
         self.data["wrapped"] = _b64(nonce + AESGCM(wrapping).encrypt(nonce, key, b"fieldapp data key"))
+        if _is_digits(pin):
+            self.data["pin_form"] = DIGITS
+        else:
+            self.data.pop("pin_form", None)
 
     def unwrap(self, pin: str, secret: bytes = b"") -> bytes:
         """The data key; raises Duress for the duress PIN, WrongPin for any other wrong one."""
@@ -260,6 +283,8 @@ class KeyFile:
     def set_duress(self, pin: str) -> None:
         salt = secrets.token_bytes(16)
         self.data["duress"] = {"salt": _b64(salt), "check": _duress_check(pin, salt, self.data["kdf"])}
+        if _is_digits(pin):
+            self.data["duress"]["form"] = DIGITS
         self.save()
 
     def mark(self, state: str) -> None:
@@ -268,6 +293,10 @@ class KeyFile:
 
     def save(self) -> None:
         atomic_write(self.path, json.dumps(self.data, sort_keys=True).encode("ascii"))
+
+
+def _is_digits(pin: str) -> bool:
+    return pin.isascii() and pin.isdigit()
 
 
 def _mixed(pin_key: bytes, secret: bytes) -> bytes:

@@ -287,7 +287,10 @@ def run(data_dir: Path, *, web: bool, port: int | None = None, host: str = "127.
             if lock.wiped or "shell" not in shown:
                 start(again=lock.wiped)
                 lock.wiped = False
-            else:
+            elif not lock.notice:
+                shown["shell"].render()
+            if lock.notice:  # said once, on the screen the lock opens onto
+                shown["state"].notice, lock.notice = shown["state"].t(lock.notice), None
                 shown["shell"].render()
 
         def lifecycle(e) -> None:

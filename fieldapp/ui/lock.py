@@ -43,6 +43,9 @@ class AppLock:
         self.error: str | None = None  # a translation key
         self.error_params: dict[str, object] = {}
         self.wiped = False
+        self.notice: str | None = None  # a translation key, said once the store is open
+        self.key_gone = False  # the keystore lacks the data's key: only wiping and starting again leads on
+        self.asking_start_again = False
         self._away_since: float | None = None
 
     def try_pin(self, pin: str) -> bool:
@@ -64,7 +67,7 @@ class AppLock:
             self.error, self.error_params = "pin.wait", {"seconds": exc.wait_s}
             return False
         except protect.KeystoreEntryGone:
-            self.error = "lock.keystore"
+            self.error, self.key_gone = "lock.keystore", True
             return False
         except protect.KeystoreError:
             self.error = "lock.keystore_unreachable"
@@ -72,6 +75,23 @@ class AppLock:
         except (protect.Duress, protect.WipedAfterGuesses):
             self.wiped = True  # the folder is empty now: the app opens as new
         self.locked, self.error = False, None
+        if not self.wiped and protect.pin_needs_changing(self.data_dir):
+            self.notice = "lock.change_pin"  # a passphrase the release before took: it opens, a PIN of digits is due
+        return True
+
+    def start_again(self, *, confirmed: bool = False) -> bool:
+        """With the keystore's key gone, nothing opens the data: wipe it and start empty. Asks first.
+
+        Only the question's own button confirms (`confirmed`): a double tap on the offer asks again.
+        """
+        if not self.key_gone:
+            return False
+        if not (confirmed and self.asking_start_again):
+            self.asking_start_again = True
+            return False
+        protect.wipe(self.data_dir, self.keystore)
+        self.asking_start_again = self.key_gone = False
+        self.wiped, self.locked, self.error = True, False, None
         return True
 
     def message(self, t: Translator) -> str:
@@ -104,19 +124,57 @@ def lock_view(t: Translator, lock: AppLock, on_open: Callable[[], None]) -> ft.V
     pin = ft.TextField(label=t("lock.pin"), password=True, can_reveal_password=False, autofocus=True,
                        keyboard_type=ft.KeyboardType.NUMBER, text_align=ft.TextAlign.CENTER, width=260)
     error = ft.Text(lock.message(t), color=ft.Colors.ERROR)
+    start_again = ft.Column(horizontal_alignment=ft.CrossAxisAlignment.CENTER, width=260)
+
+    def draw_start_again() -> None:
+        if lock.asking_start_again:
+            start_again.controls = [
+                ft.Text(t("lock.start_again_sure"), color=ft.Colors.ERROR, text_align=ft.TextAlign.CENTER),
+                ft.Semantics(identifier="lock-start-again-confirm", content=ft.FilledButton(
+                    t("lock.start_again_button"), on_click=start_again_tapped(True), height=56, width=260,
+                    style=ft.ButtonStyle(bgcolor=ft.Colors.ERROR, color=ft.Colors.ON_ERROR))),
+            ]
+        elif lock.key_gone:
+            start_again.controls = [ft.Semantics(identifier="lock-start-again", content=ft.OutlinedButton(
+                t("lock.start_again"), on_click=start_again_tapped(False), height=56, width=260))]
+        else:
+            start_again.controls = []
+
+    def start_again_tapped(confirmed: bool):
+        async def tapped(_=None) -> None:
+            # Off the page's loop: the wipe asks the keystore, whose answer comes back through this loop.
+            if await asyncio.to_thread(lock.start_again, confirmed=confirmed):
+                on_open()
+                return
+            draw_start_again()
+            start_again.update()
+        return tapped
 
     async def submit(_=None) -> None:
-        # Off the page's loop: scrypt takes a moment, and a keystore's answer comes back through this loop.
-        if await asyncio.to_thread(lock.try_pin, pin.value or ""):
+        if button.disabled:
+            return  # a try is running: a second tap or Enter waits for its answer, not in a queue of tries
+        button.disabled = pin.disabled = True
+        button.update()
+        pin.update()
+        try:
+            # Off the page's loop: scrypt takes a moment, and a keystore's answer comes back through this loop.
+            opened = await asyncio.to_thread(lock.try_pin, pin.value or "")
+        finally:
+            button.disabled = pin.disabled = False
+        if opened:
             on_open()
         else:
             error.value = lock.message(t) or t("lock.wrong")
             pin.value = ""
+            draw_start_again()
             error.update()
             pin.update()
+            button.update()
+            start_again.update()
 
     pin.on_submit = submit
     button = ft.FilledButton(t("lock.open"), on_click=submit, height=56, width=260)
+    draw_start_again()
     return ft.View(
         route="/lock",
         vertical_alignment=ft.MainAxisAlignment.CENTER,
@@ -129,5 +187,6 @@ def lock_view(t: Translator, lock: AppLock, on_open: Callable[[], None]) -> ft.V
             ft.Semantics(identifier="lock-pin", content=pin),
             ft.Semantics(identifier="lock-error", content=error),
             ft.Semantics(identifier="lock-open", content=button),
+            start_again,
         ],
     )

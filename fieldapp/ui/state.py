@@ -592,15 +592,18 @@ class AppState:
         errors = form_errors(stored.errors, self.t) if stored.state.value == "rejected" else {}
         return CallPage(stored, recoveries, _people(recoveries), editable=stored.mine, errors=errors)
 
-    def set_status(self, status: str) -> dict | None:
+    def set_status(self, status: str, *, confirmed: bool = False) -> dict | None:
         """Mark a status step now: a new version with the time in its log. Cancelled asks first (None then).
+
+        Only the question's own button confirms (`confirmed`): the step's button stays drawn while
+        the question shows, and a double tap on it must ask again, not cancel.
 
         A confirmation, not an undo: an undo would still save and send a version saying the call
         was cancelled (a save is forever: the team and the server would keep a cancellation that never
         was), and an undo bar that goes on a timer is easily missed at a scene, in gloves. A question
         that waits writes nothing until it is answered; the steps forward are written at once.
         """
-        if status == CallStatus.CANCELLED.value and not self.asking(Ask.CANCEL_CALL, self.call_id):
+        if status == CallStatus.CANCELLED.value and not (confirmed and self.asking(Ask.CANCEL_CALL, self.call_id)):
             self._ask(Ask.CANCEL_CALL, self.t("confirm.cancel_call", time=self._now().strftime("%H:%M")), self.call_id)
             return None
         self.confirming = None
@@ -786,12 +789,13 @@ class AppState:
         self.dark = dark
         self._save_settings()
 
-    def wipe(self) -> bool:
-        """Remove every record and key from this phone: the first tap asks, saying how many records go, the second wipes.
+    def wipe(self, *, confirmed: bool = False) -> bool:
+        """Remove every record and key from this phone: Wipe asks, saying how many records go; the question's button wipes.
 
+        Only that button confirms (`confirmed`): a second tap on Wipe itself (a double tap) asks again.
         Returns True once wiped; the app then starts again on an empty store.
         """
-        if not self.wipe_armed:
+        if not (confirmed and self.wipe_armed):
             counts = self.store.counts()
             self._ask(Ask.WIPE, self.t("confirm.wipe", n=counts["total"], unsent=counts["total"] - counts["sent"]))
             return False

@@ -366,9 +366,9 @@ def call(state: AppState, ui: Shell, call_id: str, *, top: bool = True) -> ft.Vi
     record = page.stored.record
     data = record["data"]
 
-    def step(status):
+    def step(status, confirmed=False):
         def mark(_):
-            state.set_status(status)
+            state.set_status(status, confirmed=confirmed)
             ui.redraw()
         return mark
 
@@ -422,7 +422,7 @@ def call(state: AppState, ui: Shell, call_id: str, *, top: bool = True) -> ft.Vi
         *([ft.Text(t("call.read_only"), italic=True)] if not page.editable else []),
         ft.Text(t("call.status"), size=17, weight=ft.FontWeight.BOLD),
         ft.ResponsiveRow(controls=[_col(6, s) for s in steps], spacing=6, run_spacing=6),
-        *(confirmation(state, ui, t("confirm.cancel_call_button"), step(CallStatus.CANCELLED.value),
+        *(confirmation(state, ui, t("confirm.cancel_call_button"), step(CallStatus.CANCELLED.value, confirmed=True),
                        identifier="confirm-cancelled") if state.asking(Ask.CANCEL_CALL, call_id) else []),
         *([ft.Text(times, size=15)] if times else []),
         ft.Text(t("call.recoveries"), size=17, weight=ft.FontWeight.BOLD),
@@ -604,9 +604,13 @@ def settings(state: AppState, ui: Shell) -> ft.View:
         state.send_now()
         ui.redraw()
 
+    def wipe_asked(_):
+        state.wipe()  # only asks, however often tapped
+        ui.redraw()
+
     async def wipe(_):
         # Off the page's loop: the keystore's entry is removed first, and its answer comes back through this loop.
-        if await asyncio.to_thread(state.wipe):
+        if await asyncio.to_thread(state.wipe, confirmed=True):
             ui.restart()
         else:
             ui.redraw()
@@ -644,7 +648,7 @@ def settings(state: AppState, ui: Shell) -> ft.View:
         tagged("keystore", ft.Text(state.keystore_words(), size=15)),
         *pin_part,
         *(confirmation(state, ui, t("settings.wipe_sure_button"), wipe, identifier="wipe") if state.wipe_armed else
-          [big_button(t("settings.wipe"), wipe, identifier="wipe", icon=ft.Icons.DELETE_FOREVER, filled=False,
+          [big_button(t("settings.wipe"), wipe_asked, identifier="wipe", icon=ft.Icons.DELETE_FOREVER, filled=False,
                       primary=False)]),
     ])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fieldapp.store import RecordStore, protect
+from fieldapp.store import RecordStore, protect, throttle
 from fieldapp.ui.lock import AppLock
 from tests.records_factory import call_data
 
@@ -84,9 +84,10 @@ def test_wipe_in_the_app_asks_once_then_removes_every_record_and_key(sealed):
     store = RecordStore.open(sealed)
     state = AppState(store, sealed)
     assert not state.wipe() and state.wipe_armed  # the first tap only asks
-    assert store.counts()["total"] == 1
-    assert state.wipe()
-    assert not protect.has_pin(sealed) and [p for p in sealed.rglob("*") if p.is_file() and p.name != ".lock"] == []
+    assert not state.wipe() and store.counts()["total"] == 1  # a double tap on Wipe only asks again
+    assert state.wipe(confirmed=True)  # the question's own button wipes
+    assert not protect.has_pin(sealed)
+    assert [p for p in sealed.rglob("*") if p.is_file() and p.name not in (".lock", throttle.TRIES_LOCK)] == []
     fresh = RecordStore.open(sealed)
     assert fresh.counts()["total"] == 0
     fresh.close()
@@ -99,7 +100,7 @@ def test_a_store_closed_after_a_wipe_writes_nothing_back(sealed):
     protect.wipe(sealed)  # the duress PIN, given at a later lock, while the app's store is open
     store.close(wiped=True)
     store.close()  # a second close does nothing
-    assert [p for p in sealed.rglob("*") if p.is_file() and p.name != ".lock"] == []
+    assert [p for p in sealed.rglob("*") if p.is_file() and p.name not in (".lock", throttle.TRIES_LOCK)] == []
 
 
 def test_a_new_page_asks_for_the_pin_though_this_process_holds_the_key(sealed):
@@ -170,3 +171,28 @@ def test_a_reload_of_the_same_session_locks_it_again(sealed):
     assert lock.try_pin(PIN) and not lock.locked
     assert lock.reconnected() and lock.locked  # Flet reconnects a reloaded page to its session: the lock shows
     assert lock.try_pin(PIN) and not lock.locked
+
+
+def test_with_the_keystores_key_gone_the_lock_offers_to_wipe_and_start_again_asking_first(sealed, tmp_path):
+    from fieldapp.store import keystore
+
+    held = keystore.FileKeystore(tmp_path / "platform-keystore.json")
+    protect.unlock(sealed, PIN, held)  # moved under the phone's keystore
+    protect.forget(sealed)
+    lock = AppLock(sealed, keystore=keystore.FileKeystore(tmp_path / "another-keystore.json"))  # its key is not there
+    assert not lock.start_again() and lock.locked  # nothing to start again from yet
+    assert not lock.try_pin(PIN) and lock.error == "lock.keystore" and lock.key_gone
+    assert not lock.start_again() and lock.asking_start_again and protect.has_pin(sealed)  # the first tap asks
+    assert not lock.start_again() and protect.has_pin(sealed)  # a double tap asks again, wipes nothing
+    assert lock.start_again(confirmed=True)  # the question's own button
+    assert lock.wiped and not lock.locked and not protect.has_pin(sealed)
+
+
+def test_an_old_passphrase_opens_and_the_lock_says_a_pin_of_digits_is_due(data_dir):
+    from tests.store.test_pin_faults import _keyed_the_old_way
+
+    _keyed_the_old_way(data_dir, "river-stone")
+    lock = AppLock(data_dir)
+    assert lock.try_pin("river-stone") and not lock.locked
+    assert lock.notice == "lock.change_pin"
+    protect.forget(data_dir)

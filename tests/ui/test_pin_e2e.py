@@ -123,7 +123,8 @@ def test_the_keystore_secret_kept_by_flet_secure_storage_in_the_browser(tmp_path
         assert "keystore" in phone.text()
         phone.tap("wipe")
         assert "wipe-after" in phone.page.content()  # the team's limit, offered with a PIN set
-        phone.tap("wipe")  # the second tap wipes: the keystore's entry first
+        phone.wait_for("wipe-question")
+        phone.tap("wipe")  # the question's button wipes: the keystore's entry first
         for _ in range(60):
             if not protect.has_pin(data):
                 break

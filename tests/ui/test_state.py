@@ -591,6 +591,7 @@ def test_wipe_disarms_when_settings_is_left_whichever_way(state):
         state.open_route("/settings")
         assert not state.wipe_armed, way
     assert not state.wipe()  # back on Settings, a tap only asks again
+    assert not state.wipe() and state.wipe_armed  # a second tap on Wipe itself (a double tap) only asks
     assert state.store.counts()["total"] == 2
 
 
@@ -613,6 +614,9 @@ def test_the_armed_wipe_says_how_many_records_go_and_that_it_cannot_be_undone(st
 
 def test_a_tap_on_cancelled_asks_before_the_timestamped_status_is_written(state):
     call = new_call(state)
+    assert state.set_status("cancelled", confirmed=True) is None  # a confirmation nothing asked for only asks
+    assert state.store.get(call["id"]).version == 1
+    state.dismiss()
     assert state.set_status("cancelled") is None  # asked, nothing written
     assert state.store.get(call["id"]).version == 1
     assert state.asking(Ask.CANCEL_CALL, call["id"]) and "14:05" in state.confirming.message
@@ -623,7 +627,9 @@ def test_a_tap_on_cancelled_asks_before_the_timestamped_status_is_written(state)
     state.open_route(f"/call/{call['id']}")
     assert not state.asking(Ask.CANCEL_CALL, call["id"])  # leaving the call disarms it
     assert state.set_status("cancelled") is None
-    record = state.set_status("cancelled")  # the confirming tap
+    assert state.set_status("cancelled") is None  # a double tap on the step's button only asks again
+    assert state.store.get(call["id"]).version == 1 and state.asking(Ask.CANCEL_CALL, call["id"])
+    record = state.set_status("cancelled", confirmed=True)  # the question's own button confirms
     assert record["version"] == 2 and record["data"]["status"] == "cancelled"
     assert record["data"]["status_log"] == [{"status": "cancelled", "at": "2026-11-25T14:05:00.000+03:00"}]
     assert state.confirming is None
