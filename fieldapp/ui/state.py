@@ -870,13 +870,14 @@ class AppState:
 
     # --- the lead's queue: Approve all, a conflict kept as this phone has it --------------------
 
-    def approve_all(self, lead: LeadDay) -> int | None:
+    def approve_all(self, lead: LeadDay, *, confirmed: bool = False) -> int | None:
         """Approve the day's records: the first tap asks, with the count and what is left out and why (None).
 
-        The confirming tap approves the records that were counted, no others (LeadDay.approve).
+        Only the question's own button confirms (`confirmed`; a double tap on Approve all asks again),
+        and it approves the records that were counted, no others (LeadDay.approve).
         """
         t, day = self.t, self.queue.day
-        if self.confirming is not None and self.asking(Ask.APPROVE_ALL, day):
+        if confirmed and self.confirming is not None and self.asking(Ask.APPROVE_ALL, day):
             ids = list(self.confirming.ids)
             self.confirming = None
             done = lead.approve(ids)
@@ -896,14 +897,15 @@ class AppState:
                   day, tuple(approval.ids))
         return None
 
-    def keep_all_ours(self, lead: LeadDay) -> dict | None:
+    def keep_all_ours(self, lead: LeadDay, *, confirmed: bool = False) -> dict | None:
         """Settle the open conflict with all of this phone's values: first asked, listing the other device's it discards.
 
+        Only the question's own button confirms (`confirmed`; a double tap on Keep all asks again).
         Raises NotInConflict when a pull settled it meanwhile (the screen says so).
         """
         record_id, t = self.call_id, self.t
         assert record_id is not None  # the conflict's route names it
-        plan = None if self.asking(Ask.KEEP_OURS, record_id) else lead.plan(record_id, keep="ours")
+        plan = None if confirmed and self.asking(Ask.KEEP_OURS, record_id) else lead.plan(record_id, keep="ours")
         if plan is not None and plan.changes:
             discarded = t("list.sep").join(f"{messages.label(c.field, t)}: {conflict_value(t, c.field, c.server)}"
                                            for c in plan.changes)

@@ -710,9 +710,11 @@ def queue(state: AppState, ui: Shell) -> ft.View:
             ]),
         ])
 
-    def approve_all(_):
-        state.approve_all(lead)
-        ui.redraw()
+    def approve_all(confirmed: bool):
+        def act(_):
+            state.approve_all(lead, confirmed=confirmed)
+            ui.redraw()
+        return act
 
     def export(fmt):
         async def act(_):
@@ -790,10 +792,10 @@ def queue(state: AppState, ui: Shell) -> ft.View:
         filters,
         by_kind,
         *(cards or [ft.Text(t("queue.empty"), size=16)]),
-        *(confirmation(state, ui, t("confirm.approve_all_button", n=len(state.confirming.ids)), approve_all,
+        *(confirmation(state, ui, t("confirm.approve_all_button", n=len(state.confirming.ids)), approve_all(True),
                        identifier="approve-all")
           if state.confirming is not None and state.asking(Ask.APPROVE_ALL, q.day) else
-          [big_button(t("queue.approve_all"), approve_all, identifier="approve-all", icon=ft.Icons.DONE_ALL)]),
+          [big_button(t("queue.approve_all"), approve_all(False), identifier="approve-all", icon=ft.Icons.DONE_ALL)]),
         switch(t("queue.export_personal"), q.include_personal,
                lambda e: state.set_export_personal(bool(e.control.value)), identifier="export-personal"),
         ft.Row(wrap=True, controls=[
@@ -845,11 +847,11 @@ def conflict(state: AppState, ui: Shell) -> ft.View:
             ui.redraw()  # the lead's own change, listed below, follows each switch
         return toggle
 
-    def done(keep):
+    def done(keep, *, confirmed: bool = False):
         def act(_):
             try:
                 if keep == "ours":
-                    if state.keep_all_ours(lead) is None:  # asked first: what it discards
+                    if state.keep_all_ours(lead, confirmed=confirmed) is None:  # asked first: what it discards
                         ui.redraw()
                         return
                 else:
@@ -896,7 +898,7 @@ def conflict(state: AppState, ui: Shell) -> ft.View:
         *your_change(t, plan),
         big_button(t("conflict.save_combined"), done("theirs"), identifier="keep-theirs", icon=ft.Icons.MERGE,
                    expand=True),
-        *(confirmation(state, ui, t("confirm.keep_ours_button"), done("ours"), identifier="keep-ours")
+        *(confirmation(state, ui, t("confirm.keep_ours_button"), done("ours", confirmed=True), identifier="keep-ours")
           if state.asking(Ask.KEEP_OURS, record_id) else
           [big_button(t("conflict.keep_all_ours"), done("ours"), identifier="keep-ours", filled=False, expand=True)]),
     ], back=True)

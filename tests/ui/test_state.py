@@ -653,7 +653,9 @@ def test_approve_all_asks_with_the_count_and_what_it_leaves_out(state):
     state.open_route("/queue")
     assert state.confirming is None  # leaving the queue disarms it
     assert state.approve_all(lead) is None
-    assert state.approve_all(lead) == 1
+    assert state.approve_all(lead) is None  # a double tap on Approve all only asks again
+    assert state.store.get(kept["id"]).record.get("review") is None
+    assert state.approve_all(lead, confirmed=True) == 1  # the question's own button
     assert state.store.get(kept["id"]).record["review"] == {"state": "approved"}
     assert state.store.get(refused["id"]).record.get("review") is None
     assert state.notice == "1 approved" and state.confirming is None
@@ -677,5 +679,7 @@ def test_keep_all_of_this_phones_lists_the_other_devices_values_it_discards_firs
     state.open_route(f"/conflict/{call['id']}")
     assert state.confirming is None
     assert state.keep_all_ours(lead) is None
-    resolved = state.keep_all_ours(lead)
+    assert state.keep_all_ours(lead) is None  # a double tap on Keep all only asks again
+    assert state.store.get(call["id"]).state.value == "conflict"
+    resolved = state.keep_all_ours(lead, confirmed=True)  # the question's own button
     assert resolved["data"]["status"] == "cancelled" and resolved["data"]["notes"] == "false alarm"
