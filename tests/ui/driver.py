@@ -18,7 +18,6 @@ import tempfile
 from pathlib import Path
 
 import httpx
-from playwright.sync_api import Error as PlaywrightError
 
 from tests.conftest import free_port
 
@@ -31,9 +30,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 WAIT_MS = 30_000
 
-# The accessibility tree's nodes with their places, frame after frame, until two frames running
+# The accessibility tree's nodes with their places, frame after frame, until `frames` frames running
 # change nothing; false if that never happens within `left` frames.
-STILL = """([selector, left]) => new Promise(done => {
+STILL = """([selector, frames, left]) => new Promise(done => {
     const shape = () => JSON.stringify(Array.from(document.querySelectorAll(selector), e => {
         const r = e.getBoundingClientRect();
         return [e.getAttribute('flt-semantics-identifier'), r.x, r.y, r.width, r.height];
@@ -43,7 +42,7 @@ STILL = """([selector, left]) => new Promise(done => {
         const now = shape();
         same = now === last ? same + 1 : 0;
         last = now;
-        if (same >= 2) done(true); else if (--left <= 0) done(false); else requestAnimationFrame(frame);
+        if (same >= frames) done(true); else if (--left <= 0) done(false); else requestAnimationFrame(frame);
     };
     requestAnimationFrame(frame);
 })"""
@@ -65,6 +64,20 @@ LAYOUT = """() => {
                     r.width, r.height, r.y, r.y + r.height <= window.innerHeight && r.y >= 0]; }),
     };
 }"""
+# The text field inside the node named `id` has the focus; it holds `text`.
+FOCUSED = """id => { const e = document.activeElement;
+                     return e !== null && ['INPUT', 'TEXTAREA'].includes(e.tagName)
+                            && e.closest(`[flt-semantics-identifier="${id}"]`) !== null; }"""
+HOLDS = """([id, text]) => { const e = document.querySelector(`[flt-semantics-identifier="${id}"] :is(input, textarea)`);
+                            return e !== null && e.value === text; }"""
+# A node's box, and the band of the screen between the sync badge and the navigation bar where a list shows it.
+BAND = """id => { const r = e => e && e.getBoundingClientRect();
+    const node = r(document.querySelector(`[flt-semantics-identifier="${id}"]`));
+    const badge = r(document.querySelector('[flt-semantics-identifier="sync-badge"]'));
+    const nav = r(document.querySelector('flt-semantics[role=tablist]'));
+    // a list's node shows below the badge; the title bar's and the badge's own above it
+    const top = badge && node && node.y + node.height > badge.y + 0.5 && id !== 'sync-badge' ? badge.y + badge.height : 0;
+    return [node && {y: node.y, height: node.height}, [top, nav ? nav.y : window.innerHeight]]; }"""
 SAYS = """text => Array.from(document.querySelectorAll('flt-semantics'),
                              e => e.innerText + ' ' + (e.getAttribute('aria-label') || '')).join(' ').includes(text)"""
 
@@ -139,12 +152,16 @@ class Phone:
 
     def answered(self, before: str | None) -> None:
         """Wait until the app has drawn the screen again since `before`, and the screen is still."""
-        self.page.wait_for_function(REDRAWN, arg=before, polling="raf", timeout=WAIT_MS)
+        try:
+            self.page.wait_for_function(REDRAWN, arg=before, polling="raf", timeout=WAIT_MS)
+        except Exception:
+            self.page.screenshot(path=str(SHOTS / "failed-waiting-for-an-answer.png"))
+            raise
         self.still()
 
-    def still(self) -> None:
-        """Wait until no node of the accessibility tree moves for two animation frames running."""
-        assert self.page.evaluate(STILL, ["flt-semantics", 3000]), "the screen never stood still"
+    def still(self, frames: int = 2) -> None:
+        """Wait until no node of the accessibility tree moves for two (or `frames`) animation frames running."""
+        assert self.page.evaluate(STILL, ["flt-semantics", frames, 3000]), "the screen never stood still"
 
     def frames(self, n: int = 2) -> None:
         self.page.evaluate(FRAMES, n)
@@ -155,8 +172,9 @@ class Phone:
     def wait_for(self, identifier: str, timeout: float = WAIT_MS) -> None:
         try:
             self.page.wait_for_selector(f'[flt-semantics-identifier="{identifier}"]', state="attached", timeout=timeout)
-        except Exception:
+        except Exception as error:
             self.page.screenshot(path=str(SHOTS / f"failed-waiting-for-{identifier}.png"))
+            error.add_note(f"the page says: {self.text()}")
             raise
 
     def wait_for_text(self, text: str, timeout: float = WAIT_MS) -> None:
@@ -169,20 +187,23 @@ class Phone:
         A screen the app draws anew (the sync's news) replaces its nodes: the node is looked up again.
         """
         self.still()
-        for attempt in range(3):
-            try:
-                self.node(identifier).scroll_into_view_if_needed()
-                break
-            except PlaywrightError as replaced:
-                if "not attached" not in str(replaced) or attempt == 2:
-                    raise
-                self.still()
-        self.still()
+        for _ in range(30):
+            box, band = self.page.evaluate(BAND, identifier)
+            if box is None or band[0] - 0.5 <= box["y"] and box["y"] + box["height"] <= band[1] + 0.5:
+                return
+            # The mouse wheel moves the list at once; a browser scroll (scrollIntoView) makes Flutter animate
+            # the list a frame or two later, and a tap can land as it starts to move.
+            self.scroll(box["y"] + box["height"] / 2 - (band[0] + band[1]) / 2)
+        raise AssertionError(f"{identifier} could not be scrolled into view")
 
     # --- acting on it -----------------------------------------------------------------------------
 
     def tap(self, identifier: str, *, answered: bool = True) -> None:
-        """Tap a node once it is still; then wait for the app's answer (`answered=False`: an answer that draws no screen)."""
+        """Tap a node once it is still; then wait for the app's answer.
+
+        `answered=False` for a tap whose answer changes a part of the screen in place without drawing it
+        anew (the lock's wrong PIN, Withdraw's question): the test then waits for that part.
+        """
         self.wait_for(identifier)
         self.settle(identifier)
         self.click(self.node(identifier), answered=answered)
@@ -220,13 +241,10 @@ class Phone:
         self.wait_for(identifier)
         self.settle(identifier)
         box = self.node(identifier).locator("input, textarea").first
-        box.click()  # focus first: filling an unfocused field can send a stale value
-        box.wait_for(state="attached")
-        self.page.wait_for_function("e => document.activeElement === e", arg=box.element_handle(), polling="raf",
-                                    timeout=WAIT_MS)
+        box.focus()  # focus first: filling an unfocused field can send a stale value
+        self.page.wait_for_function(FOCUSED, arg=identifier, polling="raf", timeout=WAIT_MS)
         box.fill(text)
-        self.page.wait_for_function("([e, text]) => e.value === text", arg=[box.element_handle(), text], polling="raf",
-                                    timeout=WAIT_MS)
+        self.page.wait_for_function(HOLDS, arg=[identifier, text], polling="raf", timeout=WAIT_MS)
         self.frames()
 
     # --- what it shows ----------------------------------------------------------------------------

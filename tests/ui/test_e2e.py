@@ -291,7 +291,9 @@ def test_a_recovery_is_corrected_then_withdrawn_in_the_app_and_each_version_sync
         # withdrawn as entered in error: asked first, then a version 3 marked so, which syncs too
         phone.back()  # from what the badge opened, back to the call
         phone.tap(f"recovery-{recovery_id}")
-        phone.tap("withdraw-recovery")
+        phone.tap("withdraw-recovery", answered=False)  # asked first, in place
+        phone.wait_for("withdraw-confirm")
+        phone.still()
         assert "no longer counted" in phone.text()
         phone.tap("withdraw-confirm")
         phone.wait_for("add-recovery")
