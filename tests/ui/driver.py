@@ -267,7 +267,18 @@ class Phone:
         return " ".join(self.page.locator("flt-semantics").all_inner_texts() + labels)
 
     def shot(self, name: str) -> None:
-        """A screenshot once the screen is still and the canvas has painted it (it lags the tree by a frame)."""
+        """A screenshot once the screen is still and the canvas has painted it.
+
+        The tree is still before the picture is: a screen fading or zooming in keeps its nodes in place.
+        So the picture is taken until two taken two frames apart are the same.
+        """
         self.still()
-        self.frames(2)
-        self.page.screenshot(path=str(SHOTS / f"{name}.png"))
+        last = None
+        for _ in range(50):
+            self.frames(2)
+            image = self.page.screenshot()
+            if image == last:
+                (SHOTS / f"{name}.png").write_bytes(image)
+                return
+            last = image
+        raise AssertionError(f"the screen never stood still for its screenshot {name}")
