@@ -8,181 +8,18 @@ phone with no network: saving must not wait on either.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
-import httpx
-import pytest
+from fieldapp.i18n import Translator
 
-from fieldapp.sync import enrollment
-from tests.conftest import free_port
-from tests.sync.conftest import link  # noqa: F401  (fixture: a real server on loopback)
-
-ROOT = Path(__file__).resolve().parents[2]
-# Where the screenshots go: a scratch folder, unless FIELDAPP_SCREENSHOTS names
-# another (FIELDAPP_SCREENSHOTS=docs/screenshots refreshes the documentation's).
-SHOTS = Path(os.environ.get("FIELDAPP_SCREENSHOTS") or Path(tempfile.gettempdir()) / "fieldapp-screenshots").absolute()
-PHONE = {"width": 412, "height": 915}
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def start_app(data: Path, env: dict | None = None):
-    """`fieldapp ui --web` on a free port, in its own session; returns (url, process)."""
-    port = free_port()
-    env = {**os.environ, "FIELDAPP_LANG": "en", **(env or {})}
-    proc = subprocess.Popen([sys.executable, "-m", "fieldapp", "ui", "--web", "--port", str(port), "--data", str(data)],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            httpx.get(url, timeout=0.5)
-            break
-        except httpx.HTTPError:
-            if proc.poll() is not None:
-                raise RuntimeError(proc.stderr.read().decode(errors="replace")[-2000:]) from None
-            time.sleep(0.2)
-    return url, proc
-
-
-def stop_app(proc) -> None:
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-
-
-@pytest.fixture
-def app(tmp_path):
-    data = tmp_path / "device"
-    from fieldapp.store import RecordStore
-
-    RecordStore.open(data).close()
-    enrollment.save(data, enrollment.Enrollment(f"http://127.0.0.1:{free_port()}", "token-of-a-missing-server"))
-    url, proc = start_app(data)
-    yield url, data
-    stop_app(proc)
-
-
-class Phone:
-    """Drives the Flutter web client through its accessibility DOM."""
-
-    def __init__(self, page):
-        self.page = page
-        self.outside: list[str] = []  # requests that reached the network layer for another host
-        self.refused: list[str] = []  # requests the browser refused under the app's policy
-
-    def open(self, url: str) -> None:
-        # The app's Content-Security-Policy must stop the browser before any
-        # outside address; a request that got as far as the network shows here.
-        self.page.on("requestfailed", lambda r: self.refused.append(r.url) if r.failure == "csp" else None)
-
-        def route(r):
-            if r.request.url.startswith("http://127.0.0.1"):
-                return r.continue_()
-            self.outside.append(r.request.url)
-            return r.abort()
-
-        self.page.route("**/*", route)
-        self.page.goto(url)
-        self.page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
-        self.page.locator("flt-semantics-placeholder").evaluate("e => e.click()")
-        self.wait_for("new-call")
-
-    def visit(self, route: str) -> None:
-        """Go to a route as a link in the page would: the address changes, the app is not loaded again."""
-        self.page.evaluate("r => { history.pushState(null, '', r); dispatchEvent(new PopStateEvent('popstate')); }", route)
-        self.page.wait_for_timeout(300)
-
-    def node(self, identifier: str):
-        return self.page.locator(f'[flt-semantics-identifier="{identifier}"]').first
-
-    def wait_for(self, identifier: str, timeout: float = 30_000) -> None:
-        try:
-            self.page.wait_for_selector(f'[flt-semantics-identifier="{identifier}"]', state="attached", timeout=timeout)
-        except Exception:
-            self.page.screenshot(path=str(SHOTS / f"failed-waiting-for-{identifier}.png"))
-            raise
-
-    def tap(self, identifier: str) -> None:
-        self.wait_for(identifier)
-        self.settle(identifier)
-        self.node(identifier).click()
-        self.page.wait_for_timeout(250)
-
-    def settle(self, identifier: str) -> None:
-        """Scroll a node into view and wait until it stops moving (a list scrolling itself)."""
-        node = self.node(identifier)
-        node.scroll_into_view_if_needed()
-        last = None
-        for _ in range(20):
-            box = node.bounding_box()
-            if box == last:
-                return
-            last = box
-            self.page.wait_for_timeout(100)
-
-    def tab(self, index: int) -> None:
-        """The bottom navigation bar: 0 Calls, 1 Day queue, 2 Settings."""
-        self.page.locator("flt-semantics[role=tab]").nth(index).click()
-        self.page.wait_for_timeout(400)
-
-    def nav_box(self) -> dict:
-        return self.page.locator("flt-semantics[role=tablist]").first.bounding_box()
-
-    def targets(self) -> list[tuple[str, float, float]]:
-        """Every button, tab, chip, checkbox and switch on screen: its name and hit area from the accessibility tree."""
-        return self.page.eval_on_selector_all(
-            "flt-semantics[role=button], flt-semantics[role=tab], flt-semantics[role=checkbox], "
-            "flt-semantics[role=switch], flt-semantics[role=radio], flt-semantics[role=link], "
-            "flt-semantics[role=menuitem], flt-semantics[role=combobox]",
-            """els => els.map(e => { const r = e.getBoundingClientRect();
-                 return [e.getAttribute('role') + ':' + (e.getAttribute('aria-label') || e.innerText || '').slice(0, 40),
-                         r.width, r.height, r.y, r.y + r.height <= window.innerHeight && r.y >= 0] })""")
-
-    def type(self, identifier: str, text: str) -> None:
-        box = self.node(identifier).locator("input, textarea").first
-        box.click()  # focus first: filling an unfocused field can send a stale value
-        self.page.wait_for_timeout(100)
-        box.fill(text)
-        self.page.wait_for_timeout(300)
-
-    def text(self) -> str:
-        """What the page says: its nodes' texts and the labels a screen reader reads."""
-        labels = self.page.eval_on_selector_all("flt-semantics", "els => els.map(e => e.getAttribute('aria-label') || '')")
-        return " ".join(self.page.locator("flt-semantics").all_inner_texts() + labels)
-
-    def shot(self, name: str) -> None:
-        self.page.wait_for_timeout(400)  # the canvas lags the DOM by a frame
-        self.page.screenshot(path=str(SHOTS / f"{name}.png"))
-
-
-@pytest.fixture
-def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def phone(browser):
-    """A phone whose language is English (the browser's language reaches the app as the device's)."""
-    return Phone(browser.new_page(viewport=PHONE, locale="en-US"))
-
-
-@pytest.fixture
-def arabic_phone(browser):
-    return Phone(browser.new_page(viewport=PHONE, locale="ar-SY"))
+# The driver and the fixtures live in tests/ui/driver.py and tests/ui/conftest.py; the names below stay
+# importable from here for modules that still take them from this one.
+from tests.ui.conftest import app, arabic_phone, browser, link, phone  # noqa: F401
+from tests.ui.driver import CHROMIUM_ARGS, PHONE, ROOT, SHOTS, Phone, start_app, stop_app  # noqa: F401
 
 
 def export(data: Path) -> list[dict]:
@@ -233,7 +70,6 @@ def test_a_call_a_group_recovery_and_completion_offline_then_arabic(app, phone):
     phone.tap("save-recovery")
     phone.wait_for("status-completed")
     phone.tap("status-completed")
-    phone.page.wait_for_timeout(500)
     elapsed = time.monotonic() - started
     assert "Deceased × 3" in phone.text()
     phone.tap("edit-call")  # the correction form opens with the call's own values
@@ -277,26 +113,25 @@ def test_a_call_a_group_recovery_and_completion_offline_then_arabic(app, phone):
 def _assert_whole_screen(phone: Phone, where: str) -> None:
     """The checks below at the screen's top and again scrolled to its end (its last buttons)."""
     _assert_nav_on_screen(phone, where)
-    phone.page.mouse.move(200, 500)
-    phone.page.mouse.wheel(0, 5000)
-    phone.page.wait_for_timeout(600)
+    phone.scroll(5000)
     _assert_nav_on_screen(phone, f"{where}, scrolled to its end")
-    phone.page.mouse.wheel(0, -5000)
-    phone.page.wait_for_timeout(300)
+    phone.scroll(-5000)
 
 
 def _assert_nav_on_screen(phone: Phone, where: str) -> None:
     """The bottom navigation in full view, and every target on screen at least 48 px each way.
 
     A node the list cuts at its top or bottom edge shows only its visible part: it is measured
-    when it is scrolled fully into view, so it is left out here.
+    when it is scrolled fully into view, so it is left out here. Everything is measured in one
+    look once the screen is still: a list still scrolling moves its nodes between two looks.
     """
-    box = phone.nav_box()
+    layout = phone.layout()
+    box, badge, targets = layout["nav"], layout["badge"], layout["targets"]
     assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"] + 0.5, (where, box)
-    badge = phone.node("sync-badge").bounding_box()
+    assert badge is not None, where
     list_top, list_bottom = badge["y"] + badge["height"], box["y"]
-    cut = [t for t in phone.targets() if abs(t[3] + t[2] - list_bottom) < 1.5 or list_top - 1 <= t[3] <= list_top + 5]
-    small = [t for t in phone.targets() if t[4] and t not in cut and (t[1] < 47.5 or t[2] < 47.5)]
+    cut = [t for t in targets if abs(t[3] + t[2] - list_bottom) < 1.5 or list_top - 1 <= t[3] <= list_top + 5]
+    small = [t for t in targets if t[4] and t not in cut and (t[1] < 47.5 or t[2] < 47.5)]
     assert small == [], (where, small)
 
 
@@ -307,45 +142,40 @@ def test_a_day_of_120_calls_navigation_on_screen_back_returns_and_targets_at_lea
     seen = {}
     # home, scrolled far down: the navigation stays on screen
     _assert_nav_on_screen(phone, "home")
-    phone.page.mouse.move(200, 500)
     for _ in range(10):
-        phone.page.mouse.wheel(0, 2000)
-        phone.page.wait_for_timeout(100)
-    phone.page.wait_for_timeout(500)
+        phone.scroll(2000)
     _assert_nav_on_screen(phone, "home scrolled")
     phone.wait_for("home-more")  # a long day comes 20 calls at a time
     assert "Show 20 more (of 120 calls)" in phone.text()
     phone.tap("home-more")
     phone.wait_for(f"call-{ids[19]}")  # the list kept its place: the next calls come below it
-    phone.page.mouse.wheel(0, 1200)
+    phone.scroll(1200)
     phone.wait_for(f"call-{ids[25]}")
     seen["home"] = True
     # a call opens at its top, with its own route; Back returns home
-    first = phone.page.locator('[flt-semantics-identifier^="call-"]').first
-    first.click()
+    phone.click(phone.page.locator('[flt-semantics-identifier^="call-"]').first)
     phone.wait_for("add-recovery")
     phone.page.wait_for_url("**/call/*")
     call_id = phone.page.url.rsplit("/", 1)[1]
     assert phone.node("status-dispatched").bounding_box()["y"] < 300  # it opens at its top, not home's scroll
     _assert_nav_on_screen(phone, "call")
-    phone.page.go_back()
+    phone.back()
     phone.wait_for("new-call")
     assert phone.page.url.rstrip("/") == url.rstrip("/")
     # a recovery: its own route; Back returns to its call
     for _ in range(10):  # home kept its place in the list; back to its top
-        phone.page.mouse.wheel(0, -2000)
-        phone.page.wait_for_timeout(100)
+        phone.scroll(-2000)
     with_people = ids[2]  # every third call has people brought out, the oldest first
     phone.tap(f"call-{with_people}")
     phone.wait_for("add-recovery")
-    phone.page.locator('[flt-semantics-identifier^="recovery-"]').first.click()
+    phone.click(phone.page.locator('[flt-semantics-identifier^="recovery-"]').first)
     phone.wait_for("withdraw-recovery")
     phone.page.wait_for_url("**/recovery/*")
     _assert_nav_on_screen(phone, "recovery")
-    phone.page.go_back()
+    phone.back()
     phone.wait_for("add-recovery")
     assert phone.page.url.endswith(f"/call/{with_people}")
-    phone.page.go_back()  # back to home, where this visit started: still in the app
+    phone.back()  # back to home, where this visit started: still in the app
     phone.wait_for("new-call")
     # every other screen: the navigation on screen, every target at least 48 px
     for tab, screen, ready in ((0, "new call", "save-call"), (1, "queue", "filter-refused"), (2, "settings", "send-now")):
@@ -380,13 +210,12 @@ def test_browser_back_after_saving_a_new_call_returns_home_not_to_an_empty_form(
     phone.tap("save-call")
     phone.wait_for("add-recovery")
     phone.page.wait_for_url("**/call/*")
-    phone.page.go_back()  # the form's history entry: a save left it, so the screen before it shows
+    phone.back()  # the form's history entry: a save left it, so the screen before it shows
     phone.wait_for("new-call")
-    phone.page.wait_for_timeout(500)
     assert phone.page.locator('[flt-semantics-identifier="save-call"]').count() == 0  # not the form
     assert "Jableh port" in phone.text()  # home, with the call just saved
-    phone.page.go_back()  # where the app started: still in the app, on home
-    phone.page.wait_for_timeout(500)
+    phone.page.go_back()  # where the app started: still in the app, on home (home is shown: nothing to draw anew)
+    phone.still()
     assert phone.page.url.rstrip("/") == url.rstrip("/")
     phone.wait_for("new-call")
     assert phone.page.locator('[flt-semantics-identifier="save-call"]').count() == 0
@@ -411,10 +240,7 @@ def test_a_browser_set_to_arabic_starts_in_arabic_and_a_refusal_is_said_in_arabi
         phone = arabic_phone
         phone.open(url)
         assert "بلاغ جديد" in phone.text() and "New call" not in phone.text()
-        phone.page.goto(f"{url}/call/{call['id']}")
-        phone.page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
-        phone.page.locator("flt-semantics-placeholder").evaluate("e => e.click()")
-        phone.wait_for("edit-call")
+        phone.load(f"{url}/call/{call['id']}", "edit-call")
         assert "المكان: يجب ألّا يزيد عن 200 حرفًا" in phone.text()
         assert "String should have" not in phone.text()
         phone.shot("refused-ar-light")
@@ -440,7 +266,7 @@ def test_a_recovery_is_corrected_then_withdrawn_in_the_app_and_each_version_sync
         phone.type("field-count", "2")
         phone.tap("save-recovery")
         phone.wait_for("add-recovery")
-        phone.page.locator('[flt-semantics-identifier^="recovery-"]').first.click()
+        phone.click(phone.page.locator('[flt-semantics-identifier^="recovery-"]').first)
         phone.wait_for("save-recovery")
         phone.page.wait_for_url("**/recovery/*")
         recovery_id = phone.page.url.rsplit("/", 1)[1]
@@ -454,10 +280,7 @@ def test_a_recovery_is_corrected_then_withdrawn_in_the_app_and_each_version_sync
             """Send now from the badge; the recovery's data once the server holds `version`."""
             phone.tap("sync-badge")
             phone.tap("send-now")
-            for _ in range(150):
-                if (recovery_id, version) in link.stored_versions():
-                    break
-                phone.page.wait_for_timeout(200)
+            phone.wait_for_text(Translator("en")("badge.all_sent"))  # the badge: nothing waits to be sent
             assert (recovery_id, version) in link.stored_versions()
             [stored] = [r for r in export(data) if r["id"] == recovery_id]
             assert stored["version"] == version
@@ -466,9 +289,11 @@ def test_a_recovery_is_corrected_then_withdrawn_in_the_app_and_each_version_sync
         stored = sent(2)
         assert stored["outcome"] == "deceased" and stored["count"] == 3
         # withdrawn as entered in error: asked first, then a version 3 marked so, which syncs too
-        phone.page.go_back()  # from what the badge opened, back to the call
+        phone.back()  # from what the badge opened, back to the call
         phone.tap(f"recovery-{recovery_id}")
-        phone.tap("withdraw-recovery")
+        phone.tap("withdraw-recovery", answered=False)  # asked first, in place
+        phone.wait_for("withdraw-confirm")
+        phone.still()
         assert "no longer counted" in phone.text()
         phone.tap("withdraw-confirm")
         phone.wait_for("add-recovery")

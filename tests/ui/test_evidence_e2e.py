@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.sync.conftest import link  # noqa: F401  (fixture: a real server on loopback)
-from tests.ui.test_e2e import PHONE, ROOT, Phone, browser, start_app, stop_app  # noqa: F401  (browser: fixture)
+from fieldapp.i18n import Translator
+from tests.ui.driver import PHONE, ROOT, Phone, start_app, stop_app
 
 WORDS = {
     "en": {"locale": "en-US", "age": "34", "receiver": "Dr. Samir Haddad", "place": "Jableh, Al-Fayd quarter",
@@ -37,41 +37,6 @@ def export_personal(data: Path) -> list[dict]:
     return [json.loads(line) for line in out.splitlines()]
 
 
-def _until(check, phone: Phone, what: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return
-        phone.page.wait_for_timeout(200)
-    raise AssertionError(f"not seen within {seconds} s: {what}")
-
-
-def _type(phone: Phone, identifier: str, text: str) -> None:
-    """Type into a field once the list has stopped scrolling (a click sent while it moves lands elsewhere)."""
-    _still(phone, identifier)
-    phone.type(identifier, text)
-
-
-def _still(phone: Phone, identifier: str) -> None:
-    """Scroll a node into view, then wait until it has not moved for half a second (a list may start scrolling late)."""
-    phone.wait_for(identifier)
-    phone.page.wait_for_timeout(300)
-    node = phone.node(identifier)
-    node.scroll_into_view_if_needed()
-    boxes: list = []
-    for _ in range(40):
-        boxes = (boxes + [node.bounding_box()])[-5:]
-        if len(boxes) == 5 and all(b == boxes[0] for b in boxes):
-            return
-        phone.page.wait_for_timeout(100)
-
-
-def _tap(phone: Phone, identifier: str) -> None:
-    _still(phone, identifier)
-    phone.node(identifier).click()
-    phone.page.wait_for_timeout(250)
-
-
 def _add_deceased(phone: Phone) -> None:
     phone.tap("add-recovery")
     phone.wait_for("save-recovery")
@@ -82,7 +47,7 @@ def _add_deceased(phone: Phone) -> None:
 
 @pytest.mark.parametrize("language", ["en", "ar"])
 def test_evidence_is_recorded_through_the_screen_and_a_repeated_tag_is_warned_then_refused(
-        tmp_path, link, browser, language):  # noqa: F811
+        tmp_path, link, browser, language):
     words = WORDS[language]
     data = tmp_path / "device"
     link.device(data, direct=True).close()
@@ -100,13 +65,13 @@ def test_evidence_is_recorded_through_the_screen_and_a_repeated_tag_is_warned_th
 
         # the first: two conditions, an age, a handover to the morgue with its receiver, and a tag
         _add_deceased(phone)
-        _tap(phone, "condition-bound")
-        _tap(phone, "condition-gunshot_wounds")
-        _type(phone, "field-age_years", words["age"])
-        _type(phone, "field-tag", TAG)
-        _tap(phone, "handover-morgue")
-        _type(phone, "field-handover_receiver", words["receiver"])
-        _tap(phone, "save-recovery")
+        phone.tap("condition-bound")
+        phone.tap("condition-gunshot_wounds")
+        phone.type("field-age_years", words["age"])
+        phone.type("field-tag", TAG)
+        phone.tap("handover-morgue")
+        phone.type("field-handover_receiver", words["receiver"])
+        phone.tap("save-recovery")
         phone.wait_for("edit-call")  # back on the call's page
         [first] = [r for r in export_personal(data) if r["type"] == "recovery"]
         assert first["data"]["call_id"] == call_id and first["data"]["outcome"] == "deceased"
@@ -120,17 +85,17 @@ def test_evidence_is_recorded_through_the_screen_and_a_repeated_tag_is_warned_th
         phone.wait_for("recovery-evidence")
         text = phone.text()
         assert all(seen in text for seen in words["seen"]) and words["morgue"] in text and TAG in text, text
-        phone.page.go_back()
+        phone.back()
         phone.wait_for("add-recovery")
 
         # the second, with the same tag: warned before saving, beside the tag; a second Save keeps it
         _add_deceased(phone)
-        _type(phone, "field-tag", TAG)
-        _tap(phone, "save-recovery")
-        _until(lambda: words["warning"] in phone.text(), phone, "the phone's warning about the tag")
+        phone.type("field-tag", TAG)
+        phone.tap("save-recovery")
+        phone.wait_for_text(words["warning"])  # the phone's warning about the tag
         phone.shot(f"evidence-tag-warning-{language}")
         assert len([r for r in export_personal(data) if r["type"] == "recovery"]) == 1  # nothing saved yet
-        _tap(phone, "save-recovery")
+        phone.tap("save-recovery")
         phone.wait_for("edit-call")
         [second] = [r for r in export_personal(data) if r["type"] == "recovery" and r["id"] != first["id"]]
         assert second["data"]["tag"] == TAG
@@ -138,11 +103,12 @@ def test_evidence_is_recorded_through_the_screen_and_a_repeated_tag_is_warned_th
         # synced: the server keeps the first and refuses the second on data.tag
         phone.tap("sync-badge")
         phone.tap("send-now")
-        _until(lambda: (first["id"], 1) in link.stored_versions(), phone, "the first recovery on the server")
+        phone.wait_for_text(Translator(language)("badge.refused", n=1))  # the badge: the server has answered
+        assert (first["id"], 1) in link.stored_versions()
         assert (second["id"], 1) not in link.stored_versions()
         phone.visit(f"/recovery/{second['id']}")
         phone.wait_for("save-recovery")
-        _until(lambda: words["refused"] in phone.text(), phone, "the server's refusal of the tag", 15)
+        phone.wait_for_text(words["refused"])  # the server's refusal of the tag
         # beside the tag field: the field's own node says it
         tag_field = phone.node("field-tag")
         beside = tag_field.inner_text() + " " + (tag_field.locator("input").first.get_attribute("aria-label") or "") + " " + \

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fieldapp.core.figures import record_day
 from fieldapp.store import RecordStore
-from tests.ui.test_e2e import ROOT, app, browser, phone  # noqa: F401  (fixtures)
+from tests.ui.driver import ROOT
 
 
 def test_a_lead_filters_to_refused_approves_and_opens_the_figures(app, phone):
@@ -33,7 +33,6 @@ def test_a_lead_filters_to_refused_approves_and_opens_the_figures(app, phone):
     phone.shot("queue-refused-en-light")
     assert "Place: outside the team's area" in phone.text()  # the field by its label
     phone.tap(f"approve-{refused.id}")
-    phone.page.wait_for_timeout(500)
 
     store = RecordStore.open(data)
     approved = store.get(refused.id)
@@ -52,7 +51,6 @@ def test_a_lead_filters_to_refused_approves_and_opens_the_figures(app, phone):
     phone.wait_for("field-flag-note")
     phone.type("field-flag-note", "Count does not match the hospital's")
     phone.tap("flag-save")
-    phone.page.wait_for_timeout(500)
     assert "Flagged: Count does not match the hospital's" in phone.text()
     store = RecordStore.open(data)
     assert store.get(flagged.id).record["review"] == {"state": "flagged", "note": "Count does not match the hospital's"}
@@ -103,7 +101,6 @@ def test_the_conflict_screen_lists_the_leads_own_change_in_english_and_arabic(ap
     assert "Your change" in text and "keeps the other device's version as it is" in text
     assert "This phone's values not kept: Notes, Status" in text
     phone.tap("take-data.notes")
-    phone.page.wait_for_timeout(500)
     text = phone.text()
     assert "Notes: false alarm instead of closed by team 2" in text  # the lead's change, by the field's label
     assert "This phone's values not kept: Status" in text and "as it is" not in text
@@ -116,7 +113,6 @@ def test_the_conflict_screen_lists_the_leads_own_change_in_english_and_arabic(ap
     text = phone.text()
     assert "تغييرك" in text and "كما هي" in text  # the switches start again off on a screen opened anew
     phone.tap("take-data.notes")
-    phone.page.wait_for_timeout(500)
     assert "false alarm بدلًا من closed by team 2" in phone.text()
     phone.shot("conflict-your-change-ar-light")
     phone.tap("keep-theirs")

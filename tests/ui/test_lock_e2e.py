@@ -7,7 +7,7 @@ import pytest
 from fieldapp.store import RecordStore, protect
 from fieldapp.sync import enrollment
 from tests.conftest import free_port
-from tests.ui.test_e2e import Phone, browser, start_app, stop_app  # noqa: F401  (browser: a fixture)
+from tests.ui.driver import PHONE, Phone, start_app, stop_app
 
 PIN = "482916"
 HIDDEN = """() => { Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true});
@@ -25,31 +25,26 @@ def sealed_app(tmp_path):
     enrollment.save(data, enrollment.Enrollment(f"http://127.0.0.1:{free_port()}", "token-of-a-missing-server"))
     protect.set_pin(data, PIN)
     protect.forget(data)
-    url, proc = start_app(data, {"FIELDAPP_LOCK_AFTER_S": "1"})
+    # Any time in the background locks here, so the test waits on no clock: how long is too long
+    # is AppLock's own, tested with a clock of its own in test_lock.py.
+    url, proc = start_app(data, {"FIELDAPP_LOCK_AFTER_S": "0"})
     yield url, data
     stop_app(proc)
-
-
-def _open_locked(phone: Phone, url: str) -> None:
-    phone.page.goto(url)
-    phone.page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
-    phone.page.locator("flt-semantics-placeholder").evaluate("e => e.click()")
-    phone.wait_for("lock-pin")
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])
 def test_the_pin_at_start_a_call_recorded_and_the_lock_after_time_away(sealed_app, browser, language):
     url, data = sealed_app
-    phone = Phone(browser.new_page(viewport={"width": 412, "height": 915}, locale="ar-SY" if language == "ar" else "en-US"))
-    _open_locked(phone, url)
+    phone = Phone(browser.new_page(viewport=PHONE, locale="ar-SY" if language == "ar" else "en-US"))
+    phone.load(url, "lock-pin")
     assert "new-call" not in phone.page.content()  # nothing of the records shows
     assert ("الرمز السري" if language == "ar" else "Enter the PIN") in phone.text()
     phone.shot(f"lock-{language}-light")
 
     phone.type("lock-pin", "111111")
-    phone.tap("lock-open")
-    phone.page.wait_for_timeout(600)
-    assert ("رمز سري خاطئ" if language == "ar" else "Wrong PIN") in phone.text()
+    phone.tap("lock-open", answered=False)  # the lock screen says so in place: no screen is drawn anew
+    phone.wait_for_text("رمز سري خاطئ" if language == "ar" else "Wrong PIN")
+    phone.still()  # the field emptied after the words (the same answer): not typed into before that
     phone.type("lock-pin", PIN)
     phone.tap("lock-open")
     phone.wait_for("new-call")
@@ -60,8 +55,7 @@ def test_the_pin_at_start_a_call_recorded_and_the_lock_after_time_away(sealed_ap
     phone.tap("save-call")
     phone.wait_for("add-recovery")
 
-    phone.page.evaluate(HIDDEN)  # the app goes to the background...
-    phone.page.wait_for_timeout(1500)  # ...past the lock's time (1 s in this test)
+    phone.page.evaluate(HIDDEN)  # the app goes to the background, and comes back
     phone.page.evaluate(SHOWN)
     phone.wait_for("lock-pin", timeout=15_000)
     phone.type("lock-pin", PIN)

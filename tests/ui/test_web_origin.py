@@ -15,7 +15,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from tests.ui.test_e2e import CHROMIUM_ARGS, app, browser, phone  # noqa: F401  (fixtures: the app, Chromium)
+from tests.ui.driver import CHROMIUM_ARGS
 
 EVIL = "evil.example"
 
@@ -65,7 +65,7 @@ def test_the_apps_own_websocket_opens(app):
         assert socket.protocol.state.name == "OPEN"
 
 
-def test_in_chromium_the_own_page_works_and_a_foreign_page_cannot_connect(app, phone, browser):  # noqa: F811
+def test_in_chromium_the_own_page_works_and_a_foreign_page_cannot_connect(app, phone, browser):
     url, _ = app
     phone.open(url)  # the app's own page: its websocket opens and the first screen shows
     assert "Not linked" not in phone.text()
