@@ -24,16 +24,14 @@ def test_wipe_asks_with_the_count_and_is_disarmed_when_settings_is_left(app, pho
         if leave == "tab":
             phone.tab(0)
         else:
-            phone.page.go_back()
+            phone.back()
         phone.wait_for("new-call")
         phone.tab(2)
         phone.wait_for("wipe")
-        phone.page.wait_for_timeout(500)
         assert phone.page.locator('[flt-semantics-identifier="wipe-question"]').count() == 0, leave
     phone.tap("wipe")  # back on Settings, the first tap only asks again
     phone.wait_for("wipe-question")
     phone.tap("wipe-no")
-    phone.page.wait_for_timeout(500)
     assert phone.page.locator('[flt-semantics-identifier="wipe-question"]').count() == 0
     store = RecordStore.open(data)
     assert store.counts()["total"] == 2
@@ -66,7 +64,6 @@ def test_cancelled_and_approve_all_ask_first_in_arabic(tmp_path, arabic_phone):
         assert store.get(call["id"]).version == 1  # asked, nothing written
         store.close()
         phone.tap("confirm-cancelled")
-        phone.page.wait_for_timeout(500)
         store = RecordStore.open(data)
         assert store.get(call["id"]).record["data"]["status"] == "cancelled"
         store.close()
@@ -78,7 +75,6 @@ def test_cancelled_and_approve_all_ask_first_in_arabic(tmp_path, arabic_phone):
         assert "عدد السجلات التي ستُعتمد: 1" in said and "رفضها الخادم: 1" in said, said
         phone.shot("approve-all-asked-ar-light")
         phone.tap("approve-all")
-        phone.page.wait_for_timeout(500)
         store = RecordStore.open(data)
         assert store.get(call["id"]).record["review"] == {"state": "approved"}
         assert store.get(refused["id"]).record.get("review") is None

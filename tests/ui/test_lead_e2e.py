@@ -66,7 +66,10 @@ def test_a_lead_filters_to_refused_approves_and_opens_the_figures(app, phone):
     store.close()
     assert without > 0 and f"{without} calls have no coordinates and are not on the map" in phone.text()
     assert len(exported["features"]) >= 1
-    phone.page.wait_for_timeout(500)
+    for _ in range(100):  # the app removes its working copy once the save dialog is done
+        if not any((data / "exports").glob("*")):
+            break
+        phone.frames(5)
     assert not any((data / "exports").glob("*")), "a plain copy of the export stayed on the phone"
     phone.tap("open-figures")
     phone.wait_for("hour-chart")
