@@ -300,7 +300,9 @@ def test_every_compiled_phone_package_is_pinned_to_a_version_flets_index_hosts(f
 def _app_top_level() -> set[str]:
     """The names `import X` must find as the app's own: the repository's top-level modules and folders."""
     names = {p.name.removesuffix(".py") for p in ROOT.iterdir() if p.is_dir() or p.suffix == ".py"}
-    return {n for n in names if not n.startswith(".")} | {"fieldapp", "sync", "main", "tests", "bench", "docs", "assets"}
+    # Only what `import X` could name: not `.git`, `fieldapp.egg-info`, nor the `__pycache__` any run leaves.
+    importable = {n for n in names if n.isidentifier() and n != "__pycache__"}
+    return importable | {"fieldapp", "sync", "main", "tests", "bench", "docs", "assets"}
 
 
 def _removed_by_cleanup(name: str, patterns: list[str]) -> bool:

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 from fieldapp.core.figures import record_day
 from fieldapp.store import RecordStore
-from tests.ui.driver import ROOT
 
 
 def test_a_lead_filters_to_refused_approves_and_opens_the_figures(app, phone):
     url, data = app
-    subprocess.run([sys.executable, "-m", "fieldapp", "demo", "--calls", "30", "--seed", "9", "--data", str(data)],
-                   cwd=ROOT, capture_output=True, check=True, timeout=120)
+    from datetime import datetime, time
+
+    from fieldapp.demo import populate
+
+    # The demo's days end at its `now`: noon today, not the clock, so that a run just after midnight
+    # still finds a day of calls in today's queue.
+    noon = datetime.combine(date.today(), time(12, 0)).astimezone()
     store = RecordStore.open(data)
+    populate(store, 30, seed=9, now=max(noon, datetime.now().astimezone()))
     today = date.today().isoformat()
     todays = [r for r in store.iter_current() if record_day(r.record) == today]
     refused = next(r for r in todays if r.type == "call")
