@@ -583,7 +583,10 @@ def _top_level_installed(python: Path) -> set[str]:
         "names = {str(f).split('/')[0].removesuffix('.py') for d in m.distributions() for f in (d.files or [])}\n"
         "print(json.dumps(sorted(n for n in names if n and not n.startswith('..'))))\n"
     )
-    done = subprocess.run([str(python), "-c", script], capture_output=True, text=True, check=True, env=_clean_env())
+    # Run from the venv's folder: `-c` puts the working folder on sys.path, and from the repository's root
+    # its `fieldapp.egg-info` (the editable install's) would be counted as installed there.
+    done = subprocess.run([str(python), "-c", script], capture_output=True, text=True, check=True, env=_clean_env(),
+                          cwd=python.parent)
     return set(json.loads(done.stdout))
 
 
