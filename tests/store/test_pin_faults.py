@@ -13,17 +13,12 @@ import pytest
 
 from fieldapp.store import RecordStore, keystore, protect, throttle
 from fieldapp.store.vault import KEYS, KeyFile
-from tests.store.test_keystore import WRONG, FakeClock
+from tests.store.test_keystore import WRONG, FakeClock, _no_keys_left  # noqa: F401  (autouse: no key kept after a test)
 from tests.store.test_protect import PIN, SECRETS, _every_byte, _fill
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True)
-def _no_keys_left(data_dir):
-    yield
-    protect.forget(data_dir)
-    keystore.use(None)
 
 
 @pytest.fixture

@@ -5,21 +5,8 @@ The phone's correction goes out without them and with the marker, so the server 
 
 from __future__ import annotations
 
-import pytest
-
-from fieldapp.store import RecordStore
-from fieldapp.ui.state import AppState
 from tests.records_factory import call_record, recovery_data, recovery_record
-from tests.ui.test_state import NOW, FakeWorker
-
-
-@pytest.fixture
-def state(data_dir, monkeypatch):
-    monkeypatch.setenv("FIELDAPP_LANG", "en")
-    store = RecordStore.open(data_dir)
-    app = AppState(store, data_dir, worker=FakeWorker(), now=lambda: NOW)
-    yield app
-    store.close()
+from tests.ui.test_state import state  # noqa: F401  (fixture: the app's state on an English phone)
 
 
 def test_a_withheld_name_and_receiver_are_not_offered_as_empty_and_the_correction_keeps_the_marker(state):
