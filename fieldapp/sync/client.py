@@ -18,7 +18,7 @@ from pydantic_core import to_json
 
 from fieldapp.core.protocol import API_PREFIX, PullResponse, PushResponse, Verdict
 
-from .errors import AuthError, CertificateRefused, RequestRefused, ServerError, Unreachable
+from .errors import CertificateRefused, OddAnswer, RequestRefused, RoleRefused, ServerError, TokenRefused, Unreachable
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 # No answer of the protocol comes near this (a pull page of 1,000 records is
@@ -62,7 +62,7 @@ class SyncClient:
             except httpx.TimeoutException:
                 raise Unreachable("the server did not answer in time") from None
             except httpx.DecodingError:
-                raise ServerError("the server's answer could not be unpacked") from None
+                raise OddAnswer("the server's answer could not be unpacked") from None
             except httpx.TransportError as exc:
                 if attempt == 1 and link.closed_while_idle(exc):
                     continue
@@ -71,8 +71,10 @@ class SyncClient:
                                              "or for another name)") from None
                 raise Unreachable(f"no connection to the server ({type(exc).__name__})") from None
             break
-        if response.status_code in (401, 403):
-            raise AuthError(_reason(body) or "the server refused this device's token")
+        if response.status_code == 403:
+            raise RoleRefused(_reason(body) or "the server refused this device's token")
+        if response.status_code == 401:
+            raise TokenRefused(_reason(body) or "the server refused this device's token")
         if response.status_code >= 500:
             raise ServerError(f"the server failed ({response.status_code}); it will be tried again")
         if response.status_code >= 400:
@@ -91,9 +93,9 @@ class SyncClient:
         try:
             verdicts = PushResponse.model_validate(_json(answer)).results
         except ValidationError:
-            raise ServerError("the server's answer was not a list of verdicts") from None
+            raise OddAnswer("the server's answer was not a list of verdicts") from None
         if not _matches(verdicts, records):
-            raise ServerError("the server's verdicts do not match the records sent")
+            raise OddAnswer("the server's verdicts do not match the records sent")
         return verdicts
 
     def pull(self, since: str, limit: int, *, own: bool = True) -> PullResponse:
@@ -105,7 +107,7 @@ class SyncClient:
         try:
             return PullResponse.model_validate(_json(answer))
         except ValidationError:
-            raise ServerError("the server's answer was not a page of records") from None
+            raise OddAnswer("the server's answer was not a page of records") from None
 
 
 def _certificate_refused(exc: BaseException) -> bool:
@@ -168,7 +170,7 @@ def _read_capped(response: httpx.Response) -> bytes:
     for chunk in response.iter_bytes():
         body += chunk
         if len(body) > MAX_ANSWER_BYTES:
-            raise ServerError(f"the server's answer is larger than {MAX_ANSWER_BYTES} bytes; it was not read")
+            raise OddAnswer(f"the server's answer is larger than {MAX_ANSWER_BYTES} bytes; it was not read")
     return bytes(body)
 
 
@@ -176,7 +178,7 @@ def _json(body: bytes) -> Any:
     try:
         return json.loads(body)
     except (ValueError, RecursionError):
-        raise ServerError("the server's answer was cut short or is not JSON") from None
+        raise OddAnswer("the server's answer was cut short or is not JSON") from None
 
 
 def _reason(body: bytes) -> str:

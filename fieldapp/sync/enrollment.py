@@ -22,13 +22,11 @@ from fieldapp.store.errors import DamagedFile
 from fieldapp.store.vault import is_sealed
 
 from .client import SyncClient
-from .errors import SyncError
+from .errors import BadAddress, DamagedLink, DataLocked, EmptyToken, EnrollmentError, PlainHttp
 
 FILE = "enrollment.json"
 
-
-class EnrollmentError(SyncError):
-    pass
+__all__ = ["Enrollment", "EnrollmentError", "enroll", "load", "save"]  # EnrollmentError: fieldapp.sync.errors
 
 
 @dataclass(frozen=True)
@@ -54,10 +52,10 @@ def check_url(server_url: str, *, insecure: bool = False) -> str:
     parts = urlsplit(server_url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         # The value is not echoed: a token typed in the address's place must not be printed.
-        raise EnrollmentError("the server address is not one such as https://sync.example.org "
+        raise BadAddress("the server address is not one such as https://sync.example.org "
                               "(the address comes first, then the token)")
     if parts.scheme == "http" and not is_loopback(parts.hostname) and not insecure:
-        raise EnrollmentError("plain http would expose the token on the network: use https, or --insecure on a trusted link")
+        raise PlainHttp("plain http would expose the token on the network: use https, or --insecure on a trusted link")
     return server_url.strip().rstrip("/")
 
 
@@ -106,24 +104,24 @@ def load(data_dir: Path) -> Enrollment | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise EnrollmentError(f"{path} cannot be read ({exc.strerror}); enroll again") from None
+        raise DamagedLink(f"{path} cannot be read ({exc.strerror}); enroll again") from None
     vault = protect.unlocked(data_dir)
     if vault is not None:
         try:
             raw = vault.open(raw, FILE, path)
         except DamagedFile as exc:
-            raise EnrollmentError(f"{path} {exc.reason}; enroll again") from None
+            raise DamagedLink(f"{path} {exc.reason}; enroll again") from None
     elif is_sealed(raw):
-        raise EnrollmentError("this device's data is locked with a PIN: unlock it first")
+        raise DataLocked("this device's data is locked with a PIN: unlock it first")
     try:
         data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise EnrollmentError(f"{path} is damaged (not UTF-8 text); enroll again") from None
+        raise DamagedLink(f"{path} is damaged (not UTF-8 text); enroll again") from None
     except ValueError:
-        raise EnrollmentError(f"{path} is damaged (not valid JSON); enroll again") from None
+        raise DamagedLink(f"{path} is damaged (not valid JSON); enroll again") from None
     problem = _problem(data)
     if problem:
-        raise EnrollmentError(f"{path} is damaged ({problem}); enroll again")
+        raise DamagedLink(f"{path} is damaged ({problem}); enroll again")
     return Enrollment(data["server_url"].strip().rstrip("/"), data["token"].strip(), data.get("insecure", False))
 
 
@@ -134,7 +132,7 @@ def save(data_dir: Path, enrollment: Enrollment) -> None:
     if vault is not None:
         payload = vault.seal(payload, FILE)
     elif protect.has_pin(data_dir):
-        raise EnrollmentError("this device's data is locked with a PIN: unlock it first")
+        raise DataLocked("this device's data is locked with a PIN: unlock it first")
     atomic_write(Path(data_dir) / FILE, payload)  # written 0600
     os.chmod(Path(data_dir) / FILE, 0o600)
 
@@ -145,7 +143,7 @@ def enroll(data_dir: Path, server_url: str, token: str, *, insecure: bool = Fals
     url = check_url(server_url, insecure=insecure)
     token = token.strip()
     if not token:
-        raise EnrollmentError("the token is empty")
+        raise EmptyToken("the token is empty")
     with SyncClient(url, token, transport=transport, timeout=15.0) as client:
         client.health()
         client.pull("0", 1)  # the token works (401 otherwise)

@@ -30,6 +30,7 @@ class SyncStatus:
     of: int = 0  # ... of m
     offline_since: datetime | None = None
     reason: str | None = None  # human-readable, no secrets
+    problem: type[SyncError] | None = None  # the failure's kind: the screens tell them apart by type, not by words
     last_success: datetime | None = None
     waiting: int = 0
     refused: int = 0
@@ -96,7 +97,7 @@ class SyncWorker:
         if available:
             self._schedule(0, reset=True)
         elif self._status.phase != "offline":
-            self._set(phase="offline", offline_since=self._now(), reason="no network")
+            self._set(phase="offline", offline_since=self._now(), reason="no network", problem=None)
 
     def stop(self) -> None:
         self._stopped = True
@@ -140,20 +141,20 @@ class SyncWorker:
         error = result.error
         if error is None:
             self.backoff.reset()
-            self._set(phase="idle", offline_since=None, reason=None, last_success=self._now(), **common)
+            self._set(phase="idle", offline_since=None, reason=None, problem=None, last_success=self._now(), **common)
             self._due = now + self.period
             return
         if isinstance(error, NotEnrolled):
-            self._set(phase="not_enrolled", reason=str(error), **common)
+            self._set(phase="not_enrolled", reason=str(error), problem=type(error), **common)
             self._due = now + self.period
             return
         delay = self.backoff.next_delay()
         self._due = now + delay
         if isinstance(error, Unreachable):
             since = self._status.offline_since or self._now()
-            self._set(phase="offline", offline_since=since, reason=str(error), **common)
+            self._set(phase="offline", offline_since=since, reason=str(error), problem=type(error), **common)
         else:  # the server answered, but not with verdicts: a 5xx, a refusal, a token problem
-            self._set(phase="error", reason=str(error), **common)
+            self._set(phase="error", reason=str(error), problem=type(error), **common)
 
     def _schedule(self, delay: float, *, reset: bool) -> None:
         if reset:

@@ -16,10 +16,11 @@ import flet as ft
 from fieldapp.i18n import LANGUAGES, Translator, device_language
 from fieldapp.store import RecordStore, handover, keystore
 from fieldapp.sync.worker import SyncWorker
-from fieldapp.ui import views
-from fieldapp.ui.lead import LeadDay
-from fieldapp.ui.lock import AppLock, lock_view
+from fieldapp.ui import routing, views
+from fieldapp.ui.models.lock import AppLock
+from fieldapp.ui.routing import Screen
 from fieldapp.ui.state import AppState
+from fieldapp.ui.views.lock import lock_view
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 ARABIC_FONT = views.FONT
@@ -36,11 +37,10 @@ class Shell:
 
     def __init__(self, page: ft.Page, state: AppState, worker: SyncWorker | None):
         self.page, self.state, self.worker = page, state, worker
-        self.lead = LeadDay(state.store, state.data_dir)
         self.cache: dict[str, tuple[tuple, ft.View]] = {}
         self.shown_route: str | None = None
         self.serial = 0  # names a screen returned to anew (see render)
-        self.counts = state.store.counts()
+        self.counts = state.outbox.counts()
         self.restart: Callable[[], None] = lambda: None  # set by run(): the app again, on an empty store
         self.draws = 0  # how many times the screen was drawn: a marker says it (see drawn)
 
@@ -50,14 +50,7 @@ class Shell:
         return (self.state.generation, self.state.language, self.state.dark)
 
     def build(self, route: str, *, top: bool) -> ft.View:
-        state = self.state
-        if top:
-            if state.screen == "call":
-                return views.call(state, self, state.call_id or "")
-            return views.BUILDERS.get(state.screen, views.home)(state, self)
-        if route.startswith("/call/"):
-            return views.call(state, self, route.split("/")[2], top=False)
-        return views.queue(state, self) if route == "/queue" else views.home(state, self)
+        return views.build(self.state, self, route, top=top)
 
     def render(self, *, arriving: bool = False) -> None:
         """Draw the current screen on top of the screens Back returns to.
@@ -72,11 +65,11 @@ class Shell:
             top = i == len(routes) - 1
             cached = self.cache.get(route)
             if cached is not None and cached[0] == key and (not top or (
-                    arriving and route in ("/", "/queue") and not self.state.notice)):
+                    arriving and route in routing.KEPT and not self.state.notice)):
                 stack.append(cached[1])
                 continue
             view = self.build(route, top=top)
-            if route in ("/", "/queue") or route.startswith("/call/") and route.count("/") == 2:
+            if route in routing.KEPT or route.startswith("/call/") and route.count("/") == 2:
                 self.cache[route] = (key, view)
             stack.append(view)
         self.cache = {r: v for r, v in self.cache.items() if v[0] == key}
@@ -150,17 +143,17 @@ class Shell:
 
     async def locate(self, _=None) -> None:
         try:
-            from flet_geolocator import Geolocator
+            from flet_geolocator import Geolocator, GeolocatorPermissionStatus
 
             geo = Geolocator()
             # Android asks the user only when asked to: without this the position is simply denied.
             status = await asyncio.wait_for(geo.get_permission_status(), timeout=10)
-            if status.value == "denied":
+            if status is GeolocatorPermissionStatus.DENIED:
                 await asyncio.wait_for(geo.request_permission(), timeout=60)
             position = await asyncio.wait_for(geo.get_current_position(), timeout=10)
-            self.state.set_location(position.latitude, position.longitude, position.accuracy)
+            self.state.call.set_location(position.latitude, position.longitude, position.accuracy)
         except Exception:  # no permission, no fix, or not on this platform: say so, keep the form
-            self.state.errors["location"] = self.state.t("call.location_unavailable")
+            self.state.call.no_location()
         self.redraw()
 
     async def offer_file(self, path: Path) -> None:
@@ -180,11 +173,11 @@ class Shell:
     def show_status(self, _status=None) -> None:
         """The worker's news: the badge changes in place; a screen without a text field shows new sync states."""
         self.refresh_badges()
-        counts = self.state.store.counts()
+        counts = self.state.outbox.counts()
         if counts != self.counts:
             self.counts = counts
-            self.state.generation += 1
-            if self.state.screen in ("home", "call", "outbox"):
+            self.state.changed()
+            if self.state.screen in (Screen.HOME, Screen.CALL, Screen.OUTBOX):
                 self.render()
                 return
         self.page.update()

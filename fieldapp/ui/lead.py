@@ -15,9 +15,21 @@ from typing import Any
 
 from fieldapp.core import exports
 from fieldapp.core.figures import day_figures, record_day
+from fieldapp.core.records import RecordType, ReviewState
 from fieldapp.store import NotInConflict, RecordStore, StoredRecord, handover
+from fieldapp.store.document import SyncState
 
-FILTERS = ("waiting", "refused", "conflict", "unreviewed")
+
+class QueueFilter(StrEnum):
+    """The queue's filters: records waiting to be sent, refused, in conflict, not reviewed yet."""
+
+    WAITING = "waiting"
+    REFUSED = "refused"
+    CONFLICT = "conflict"
+    UNREVIEWED = "unreviewed"
+
+
+FILTERS = tuple(f.value for f in QueueFilter)
 
 
 class LeftOut(StrEnum):
@@ -70,31 +82,31 @@ class Resolution:
     dropped: list[str]  # fields whose value on this phone the resolution does not keep
 
 
-def _review_state(stored: StoredRecord) -> str:
-    return (stored.record.get("review") or {}).get("state", "unreviewed")
+def _review_state(stored: StoredRecord) -> ReviewState:
+    return ReviewState((stored.record.get("review") or {}).get("state", ReviewState.UNREVIEWED))
 
 
 def _left_out(stored: StoredRecord) -> LeftOut | None:
-    if stored.state.value == "rejected":
+    if stored.state is SyncState.REJECTED:
         return LeftOut.REFUSED
-    if stored.state.value == "conflict":
+    if stored.state is SyncState.CONFLICT:
         return LeftOut.CONFLICT
     if stored.record["data"].get("withdrawn") is True:
         return LeftOut.WITHDRAWN
-    if _review_state(stored) == "flagged":
+    if _review_state(stored) is ReviewState.FLAGGED:
         return LeftOut.FLAGGED
     return None
 
 
 def _matches(stored: StoredRecord, flt: str) -> bool:
-    if flt == "waiting":
-        return stored.state.value == "pending"
-    if flt == "refused":
-        return stored.state.value == "rejected"
-    if flt == "conflict":
-        return stored.state.value == "conflict"
-    if flt == "unreviewed":
-        return _review_state(stored) == "unreviewed"
+    if flt == QueueFilter.WAITING:
+        return stored.state is SyncState.PENDING
+    if flt == QueueFilter.REFUSED:
+        return stored.state is SyncState.REJECTED
+    if flt == QueueFilter.CONFLICT:
+        return stored.state is SyncState.CONFLICT
+    if flt == QueueFilter.UNREVIEWED:
+        return _review_state(stored) is ReviewState.UNREVIEWED
     return True
 
 
@@ -119,10 +131,10 @@ class LeadDay:
               status: str | None = None, search: str = "") -> list[QueueItem]:
         """The day's calls with their recoveries, this device's and the team's, filtered."""
         stored = [s for s in self._all() if record_day(s.record) == day]
-        calls = {s.id: QueueItem(s) for s in stored if s.type == "call"}
+        calls = {s.id: QueueItem(s) for s in stored if s.type == RecordType.CALL}
         orphans: dict[str, QueueItem] = {}
         for s in stored:
-            if s.type == "recovery":
+            if s.type == RecordType.RECOVERY:
                 call_id = s.record["data"]["call_id"]
                 (calls.get(call_id) or orphans.setdefault(call_id, QueueItem(None))).recoveries.append(s)
         needle = search.strip().lower()
@@ -146,7 +158,7 @@ class LeadDay:
 
     def review(self, record_id: str, state: str, note: str = "") -> dict:
         """Approve, or flag with a note: a new version that syncs like any edit."""
-        review = {"state": state}
+        review = {"state": ReviewState(state).value}
         if note.strip():
             review["note"] = note.strip()
         return self.store.edit(record_id, review=review)
@@ -160,7 +172,7 @@ class LeadDay:
                 reason = _left_out(stored)
                 if reason is not None:
                     left_out[reason] = left_out.get(reason, 0) + 1
-                elif _review_state(stored) == "unreviewed":
+                elif _review_state(stored) is ReviewState.UNREVIEWED:
                     ids.append(stored.id)
         return Approval(ids, left_out)
 
@@ -169,8 +181,8 @@ class LeadDay:
         done = 0
         for record_id in ids:
             stored = self.store.get(record_id)
-            if stored is not None and _left_out(stored) is None and _review_state(stored) == "unreviewed":
-                self.review(stored.id, "approved")
+            if stored is not None and _left_out(stored) is None and _review_state(stored) is ReviewState.UNREVIEWED:
+                self.review(stored.id, ReviewState.APPROVED)
                 done += 1
         return done
 
@@ -222,7 +234,7 @@ class LeadDay:
 
     def calls_without_coordinates(self, day: str) -> int:
         """How many of the day's calls a map leaves out: they have a place name but no lat and lon."""
-        return sum(1 for s in self._all() if s.type == "call" and record_day(s.record) == day
+        return sum(1 for s in self._all() if s.type == RecordType.CALL and record_day(s.record) == day
                    and "lat" not in (s.record["data"].get("location") or {}))
 
     def figures(self, day: str) -> dict:

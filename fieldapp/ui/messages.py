@@ -15,6 +15,8 @@ import re
 from collections.abc import Callable
 from datetime import date
 
+from fieldapp.sync import errors
+
 # Arabic-Indic (U+0660..) and Eastern Arabic-Indic (Persian/Urdu keyboards, U+06F0..) digits,
 # and the Arabic decimal and thousands separators.
 _DIGITS = {ord(c): str(i) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩")}
@@ -90,29 +92,45 @@ _KNOWN: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
-# Why a sync pass failed, as the sync client (fieldapp.sync.client) and the server's
-# 401s word it -> the translation key that says it to a volunteer.
-_SERVER_PROBLEMS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"unknown or revoked device token|refused this device's token|device token is required"), "server.token"),
-    (re.compile(r"TLS certificate was refused"), "server.certificate"),
-    (re.compile(r"^(no connection to the server|the server did not answer in time)"), "server.unreachable"),
-    (re.compile(r"^the server failed"), "server.failed"),
-    (re.compile(r"^the server's (answer|verdicts)"), "server.odd_answer"),
-]
+# Why a sync pass or a linking failed, by the failure's class (fieldapp.sync.errors) -> the
+# translation key that says it to a volunteer. The first class the failure is an instance of wins:
+# the more special kinds come first. A kind not listed is said in the failure's own words.
+SERVER_PROBLEMS: tuple[tuple[type[errors.SyncError], str], ...] = (
+    (errors.TokenRefused, "server.token"),
+    (errors.CertificateRefused, "server.certificate"),
+    (errors.Unreachable, "server.unreachable"),
+    (errors.OddAnswer, "server.odd_answer"),
+    (errors.ServerError, "server.failed"),
+)
+ENROLL_PROBLEMS: tuple[tuple[type[errors.SyncError], str], ...] = (
+    (errors.Unreachable, "enroll.unreachable"),
+    (errors.AuthError, "enroll.token_refused"),
+    (errors.ServerError, "enroll.server_error"),
+    (errors.BadAddress, "enroll.address"),
+    (errors.PlainHttp, "enroll.http"),
+    (errors.EmptyToken, "enroll.token_empty"),
+    (errors.DataLocked, "enroll.locked"),
+)
 
 
-def server_problem_kind(why: str | None) -> str | None:
-    """The translation key of a sync failure's reason, None for one the app does not know."""
-    for pattern, key in _SERVER_PROBLEMS:
-        if pattern.search(why or ""):
+def problem_key(kind: type[BaseException] | None, table=SERVER_PROBLEMS) -> str | None:
+    """The translation key of a failure's class in a table, None for a kind the app does not name."""
+    for known, key in table:
+        if kind is not None and issubclass(kind, known):
             return key
     return None
 
 
-def server_problem(why: str | None, t: Callable[..., str]) -> str:
-    """What went wrong with the server, in the user's language; a reason the app does not know, as it came."""
-    key = server_problem_kind(why)
+def server_problem(kind: type[BaseException] | None, why: str | None, t: Callable[..., str]) -> str:
+    """What went wrong with the server, in the user's language; a kind the app does not name, in its own words."""
+    key = problem_key(kind)
     return t(key) if key else (why or t("server.unknown"))
+
+
+def enroll_problem(exc: BaseException, t: Callable[..., str]) -> str:
+    """Why linking failed, in the user's language; a kind the app does not name (a damaged link), as it came."""
+    key = problem_key(type(exc), ENROLL_PROBLEMS)
+    return t(key) if key else str(exc)
 
 
 def reason(message: str, t: Callable[..., str]) -> str:

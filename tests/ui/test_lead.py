@@ -150,22 +150,22 @@ def test_the_apps_export_asks_before_names_and_phone_numbers_leave(lead, data_di
     state = AppState(lead.store, data_dir, now=lambda: at(20))
     assert state.queue.day == DAY and state.queue.include_personal is False
 
-    plain = state.export_day(lead, "csv")
+    plain = state.queue.export("csv")
     text = plain.read_text(encoding="utf-8-sig")
     assert "Demo Name 1" not in text and "944 555 666" not in text and "caller_phone" not in text
     assert state.notice == f"Saved to {plain.name}"
 
-    state.set_export_personal(True)
-    personal = state.export_day(lead, "csv")
+    state.queue.set_export_personal(True)
+    personal = state.queue.export("csv")
     rows = list(csv.DictReader(io.StringIO(personal.read_text(encoding="utf-8-sig"))))
     assert any(r["names"] == "Demo Name 1" for r in rows) and any("944 555" in r["caller_phone"] for r in rows)
     assert "with names and phone numbers" in state.notice
     assert state.queue.include_personal is False  # each export asks again
-    geo = state.export_day(lead, "geojson").read_text(encoding="utf-8")
+    geo = state.queue.export("geojson").read_text(encoding="utf-8")
     assert "Demo Name 1" not in geo and "944 555 666" not in geo
 
-    state.set_export_personal(True)
-    geo = json.loads(state.export_day(lead, "geojson").read_text(encoding="utf-8"))
+    state.queue.set_export_personal(True)
+    geo = json.loads(state.queue.export("geojson").read_text(encoding="utf-8"))
     assert any(f["properties"].get("names") == "Demo Name 1" for f in geo["features"])
 
 

@@ -1,0 +1,110 @@
+"""Settings: language, callsign, night mode, the link to a server (enrollment), the PIN's limit, Wipe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fieldapp.i18n import Translator, device_language
+from fieldapp.store import protect
+from fieldapp.sync import enrollment
+from fieldapp.sync.errors import SyncError
+from fieldapp.ui.messages import enroll_problem
+from fieldapp.ui.models.outbox import OutboxModel, linked_server
+from fieldapp.ui.models.session import Ask, Session
+
+SETTINGS = "settings"  # the store's meta key
+WIPE_AFTER_CHOICES = (5, 10, 20)  # wrong PINs in a row before a wipe, for a team that chooses one
+
+
+class SettingsModel:
+    def __init__(self, session: Session, outbox: OutboxModel):
+        self.s, self.outbox = session, outbox
+        saved = session.store.get_meta(SETTINGS, {}) or {}
+        self.language_chosen = bool(saved.get("language"))  # the volunteer's own choice beats the device's
+        self.language: str = saved.get("language") or device_language()
+        self.dark: bool = bool(saved.get("dark", False))
+        session.callsign = saved.get("callsign", "")
+        session.t = Translator(self.language)
+        self.keystore: Any = None  # this page's keystore (fieldapp.store.keystore), if the platform has one
+
+    def _save(self) -> None:
+        self.s.store.set_meta(SETTINGS, {"language": self.language, "callsign": self.s.callsign, "dark": self.dark})
+
+    def use_device_locales(self, codes: list[str]) -> None:
+        """The platform's locales, best first: Arabic for an Arabic one, unless the volunteer chose."""
+        if self.language_chosen or not codes:
+            return
+        language = "ar" if any((c or "").lower().startswith("ar") for c in codes[:1]) else "en"
+        if language != self.language:
+            self.language = language
+            self.s.t = Translator(language)
+
+    def set_language(self, language: str) -> None:
+        self.language = language
+        self.s.t = Translator(language)
+        self._save()
+
+    def set_callsign(self, callsign: str) -> None:
+        self.s.callsign = callsign.strip()[:40]
+        self._save()
+
+    def set_dark(self, dark: bool) -> None:
+        self.dark = dark
+        self._save()
+
+    # --- the PIN's limit, the keystore, Wipe ---------------------------------------------------------
+
+    def has_pin(self) -> bool:
+        return protect.has_pin(self.s.data_dir)
+
+    def keystore_words(self) -> str:
+        """Whether this platform keeps the data key's second half outside the data folder, said plainly."""
+        held = self.keystore is not None or protect.has_keystore()
+        return self.s.t("settings.keystore_yes" if held else "settings.keystore_no")
+
+    def wipe_after(self) -> int | None:
+        """The team's limit of wrong PINs before a wipe; None when there is no PIN or no limit."""
+        return protect.wipe_after(self.s.data_dir)
+
+    def set_wipe_after(self, count: int | None) -> None:
+        protect.set_wipe_after(self.s.data_dir, count)  # the store is unlocked: its key is in memory
+
+    @property
+    def wipe_armed(self) -> bool:
+        """Wipe was tapped once: a second tap removes everything."""
+        return self.s.asking(Ask.WIPE)
+
+    def wipe(self, *, confirmed: bool = False) -> bool:
+        """Remove every record and key from this phone: Wipe asks, saying how many records go; the question's button wipes.
+
+        Only that button confirms (`confirmed`): a second tap on Wipe itself (a double tap) asks again.
+        Returns True once wiped; the app then starts again on an empty store.
+        """
+        s = self.s
+        if not (confirmed and self.wipe_armed):
+            counts = s.store.counts()
+            s.ask(Ask.WIPE, s.t("confirm.wipe", n=counts["total"], unsent=counts["total"] - counts["sent"]))
+            return False
+        if s.worker is not None:
+            s.worker.stop()
+        s.store.close()
+        protect.wipe(s.data_dir, self.keystore)  # the keystore's entry first
+        s.confirming = None
+        return True
+
+    # --- the link to a server ----------------------------------------------------------------------
+
+    def enrolled_server(self) -> str | None:
+        return linked_server(self.s.data_dir)
+
+    def enroll(self, server_url: str, token: str) -> bool:
+        """Link this phone; the token is checked with the server, then kept, never shown."""
+        try:
+            linked = enrollment.enroll(self.s.data_dir, server_url, token)
+        except SyncError as exc:  # told apart by its class (messages.ENROLL_PROBLEMS)
+            self.s.errors = {"server": enroll_problem(exc, self.s.t)}
+            return False
+        self.s.errors = {}
+        self.s.notice = self.s.t("settings.enrolled", server=linked.server_url)
+        self.outbox.send_now()
+        return True

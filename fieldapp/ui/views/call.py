@@ -1,0 +1,167 @@
+"""A call: the new call's form (or a call's correction), and the call's page with its status steps and recoveries."""
+
+from __future__ import annotations
+
+import flet as ft
+
+from fieldapp.core.records import CallStatus, IncidentType, Outcome, ReviewState
+from fieldapp.store.document import SyncState
+from fieldapp.ui import messages
+from fieldapp.ui.models.call import STATUS_STEPS
+from fieldapp.ui.models.home import place_of
+from fieldapp.ui.models.refusals import refusal_lines
+from fieldapp.ui.models.session import Ask
+from fieldapp.ui.state import AppState
+from fieldapp.ui.views.widgets import (
+    INCIDENT_ICONS,
+    Navigator,
+    big_button,
+    choice,
+    col,
+    confirmation,
+    field,
+    frame,
+    notice,
+    sync_line,
+    tagged,
+)
+
+INCIDENT_TYPES = [i.value for i in IncidentType]
+
+
+def new_call(state: AppState, ui: Navigator) -> ft.View:
+    t, model, form = state.t, state.call, state.call.form
+    errors = state.session.errors
+
+    def pick(kind):
+        def choose(_):
+            model.pick_type(kind)
+            ui.redraw()
+        return choose
+
+    tiles = [
+        col(4, tagged(f"type-{kind}", ft.Container(
+            content=ft.Column(horizontal_alignment=ft.CrossAxisAlignment.CENTER, spacing=2, controls=[
+                ft.Icon(INCIDENT_ICONS[kind], size=30), ft.Text(t(f"incident.{kind}"), size=14, text_align=ft.TextAlign.CENTER),
+            ]),
+            on_click=pick(kind), padding=6, border_radius=12, height=84,
+            bgcolor=ft.Colors.PRIMARY_CONTAINER if form.incident_type == kind else ft.Colors.SURFACE_CONTAINER_HIGHEST,
+            border=ft.Border.all(3, ft.Colors.PRIMARY) if form.incident_type == kind else None,
+        ), label=t(f"incident.{kind}")))
+        for kind in INCIDENT_TYPES
+    ]
+
+    def use_place(place):
+        def choose(_):
+            form.place = place
+            ui.redraw()
+        return choose
+
+    recent = [choice(p, use_place(p), identifier=f"place-{i}", selected=form.place == p)
+              for i, p in enumerate(model.recent_places())]
+
+    def save(_):
+        model.save()
+        ui.redraw()
+
+    location_note = []
+    if form.lat is not None:
+        location_note.append(ft.Text(t("call.location_set", accuracy=round(form.accuracy_m or 0)), size=14))
+    if errors.get("location"):
+        location_note.append(ft.Text(errors["location"], color=ft.Colors.ERROR, size=14))
+    if errors.get("form"):
+        location_note.append(ft.Text(errors["form"], color=ft.Colors.ERROR, size=15))
+    editing = bool(model.editing)
+    return frame(state, ui, state.route(), t("call.edit") if editing else t("call.new_title"), [
+        ft.Text(t("call.type"), size=17, weight=ft.FontWeight.BOLD),
+        *([ft.Text(errors["incident_type"], color=ft.Colors.ERROR)] if "incident_type" in errors else []),
+        ft.ResponsiveRow(controls=tiles, spacing=6, run_spacing=6),
+        field(state, form, "place", t("call.place")),
+        *([ft.Text(t("call.recent_places"), size=14), ft.Row(controls=recent, wrap=True, spacing=6, run_spacing=6)]
+          if recent else []),
+        big_button(t("call.use_location"), ui.locate, identifier="use-location", icon=ft.Icons.MY_LOCATION, filled=False,
+                   primary=False),
+        *location_note,
+        field(state, form, "received_at", t("call.received_at"), keyboard=ft.KeyboardType.DATETIME),
+        field(state, form, "reported_people", t("call.reported_people"), keyboard=ft.KeyboardType.NUMBER),
+        field(state, form, "caller_phone", t("call.caller_phone"), keyboard=ft.KeyboardType.PHONE),
+        field(state, form, "notes", t("call.notes"), multiline=True),
+        big_button(t("call.save"), save, identifier="save-call", icon=ft.Icons.SAVE),
+    ], back=True)
+
+
+def call(state: AppState, ui: Navigator, call_id: str, *, top: bool = True) -> ft.View:
+    t = state.t
+    model = state.call
+    page = model.page(call_id)
+    if page is None:
+        return frame(state, ui, f"/call/{call_id}", t("label.call"), [ft.Text(t("home.empty"))], back=True)
+    record = page.stored.record
+    data = record["data"]
+
+    def step(status, confirmed=False):
+        def mark(_):
+            model.set_status(status, confirmed=confirmed)
+            ui.redraw()
+        return mark
+
+    steps = [
+        big_button(t(f"status.{s.value}"), step(s), identifier=f"status-{s.value}", filled=False,
+                   selected=data["status"] == s, primary=False)
+        for s in STATUS_STEPS
+    ] if page.editable else []
+    # The time of each step on a line of its own: inside a button it would wrap and be cut.
+    times = " · ".join(f"{t('status.' + e['status'])} {e['at'][11:16]}" for e in data.get("status_log", []))
+    sync_state = page.stored.state
+    sync_note: list[ft.Control] = [sync_line(state, sync_state, size=16)]
+    if sync_state is SyncState.REJECTED:
+        sync_note += [ft.Text(line, color=ft.Colors.ERROR, size=15) for line in refusal_lines(page.stored.errors, t)]
+    elif sync_state is SyncState.CONFLICT:
+        sync_note.append(ft.Text(t("sync.conflict"), color=ft.Colors.TERTIARY))
+    review = record.get("review") or {}
+    if review.get("state") == ReviewState.FLAGGED:
+        sync_note.append(ft.Text(t("home.flagged", note=review.get("note") or "—"), color=ft.Colors.ERROR, size=15))
+    recoveries = []
+    for r in page.recoveries:
+        rd = r.record["data"]
+        withdrawn = bool(rd.get("withdrawn"))
+        title = f"{t('outcome.' + rd['outcome'])} × {rd['count']}"
+        handover = t("handover." + rd["handover"]["to"]) if rd.get("handover") else rd.get("handed_to")
+        detail = " · ".join(x for x in (rd["recovered_at"][11:16], rd.get("tag"), handover) if x)
+        recoveries.append(tagged(f"recovery-{r.id}", ft.Card(content=ft.Container(
+            padding=10, on_click=lambda _, i=r.id: ui.go(f"/recovery/{i}"),
+            content=ft.Row(controls=[
+                ft.Icon(ft.Icons.PERSON if rd["outcome"] != Outcome.DECEASED else ft.Icons.REMOVE_CIRCLE_OUTLINE, size=28),
+                ft.Column(spacing=2, expand=True, controls=[
+                    ft.Text(title, size=16, weight=ft.FontWeight.BOLD,
+                            style=ft.TextStyle(decoration=ft.TextDecoration.LINE_THROUGH) if withdrawn else None),
+                    ft.Text(detail, size=14),
+                    *([ft.Text(t("recovery.withdrawn"), color=ft.Colors.ERROR, size=14)] if withdrawn else []),
+                    sync_line(state, r.state, size=14),
+                ]),
+                ft.Icon(ft.Icons.CHEVRON_RIGHT),
+            ]),
+        )), label=title))
+    place = place_of(record)
+    day = data["received_at"][:10]
+    when = data["received_at"][11:16] if day == state.session.today() else f"{messages.long_date(day, t)} {data['received_at'][11:16]}"
+    return frame(state, ui, f"/call/{call_id}", t("incident." + data["incident_type"]), [
+        *(notice(state) if top else []),
+        ft.Text(place, size=18, weight=ft.FontWeight.BOLD),
+        ft.Text(f"{when} · {t('status.' + data['status'])}", size=16),
+        ft.Text(t("home.people", **page.people), size=16),
+        *sync_note,
+        *([ft.Text(t("call.read_only"), italic=True)] if not page.editable else []),
+        ft.Text(t("call.status"), size=17, weight=ft.FontWeight.BOLD),
+        ft.ResponsiveRow(controls=[col(6, s) for s in steps], spacing=6, run_spacing=6),
+        *(confirmation(state, ui, t("confirm.cancel_call_button"), step(CallStatus.CANCELLED, confirmed=True),
+                       identifier="confirm-cancelled") if state.session.asking(Ask.CANCEL_CALL, call_id) else []),
+        *([ft.Text(times, size=15)] if times else []),
+        ft.Text(t("call.recoveries"), size=17, weight=ft.FontWeight.BOLD),
+        *recoveries,
+        *([big_button(t("call.add_recovery"), lambda _: ui.go(f"/call/{call_id}/recovery"), identifier="add-recovery",
+                      icon=ft.Icons.PERSON_ADD),
+           big_button(t("call.edit"), lambda _: ui.go(f"/call/{call_id}/edit"), identifier="edit-call",
+                      icon=ft.Icons.EDIT, filled=False, primary=False)]
+          if page.editable else []),
+    ], back=True)

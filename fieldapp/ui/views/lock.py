@@ -1,0 +1,83 @@
+"""The lock's screen: the PIN field, its answer, and Start again when the key is gone (fieldapp/ui/models/lock.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import flet as ft
+
+from fieldapp.i18n import Translator
+from fieldapp.ui.models.lock import AppLock
+
+
+def lock_view(t: Translator, lock: AppLock, on_open: Callable[[], None]) -> ft.View:
+    pin = ft.TextField(label=t("lock.pin"), password=True, can_reveal_password=False, autofocus=True,
+                       keyboard_type=ft.KeyboardType.NUMBER, text_align=ft.TextAlign.CENTER, width=260)
+    error = ft.Text(lock.message(t), color=ft.Colors.ERROR)
+    start_again = ft.Column(horizontal_alignment=ft.CrossAxisAlignment.CENTER, width=260)
+
+    def draw_start_again() -> None:
+        if lock.asking_start_again:
+            start_again.controls = [
+                ft.Text(t("lock.start_again_sure"), color=ft.Colors.ERROR, text_align=ft.TextAlign.CENTER),
+                ft.Semantics(identifier="lock-start-again-confirm", content=ft.FilledButton(
+                    t("lock.start_again_button"), on_click=start_again_tapped(True), height=56, width=260,
+                    style=ft.ButtonStyle(bgcolor=ft.Colors.ERROR, color=ft.Colors.ON_ERROR))),
+            ]
+        elif lock.key_gone:
+            start_again.controls = [ft.Semantics(identifier="lock-start-again", content=ft.OutlinedButton(
+                t("lock.start_again"), on_click=start_again_tapped(False), height=56, width=260))]
+        else:
+            start_again.controls = []
+
+    def start_again_tapped(confirmed: bool):
+        async def tapped(_=None) -> None:
+            # Off the page's loop: the wipe asks the keystore, whose answer comes back through this loop.
+            if await asyncio.to_thread(lock.start_again, confirmed=confirmed):
+                on_open()
+                return
+            draw_start_again()
+            start_again.update()
+        return tapped
+
+    async def submit(_=None) -> None:
+        if button.disabled:
+            return  # a try is running: a second tap or Enter waits for its answer, not in a queue of tries
+        button.disabled = pin.disabled = True
+        button.update()
+        pin.update()
+        try:
+            # Off the page's loop: scrypt takes a moment, and a keystore's answer comes back through this loop.
+            opened = await asyncio.to_thread(lock.try_pin, pin.value or "")
+        finally:
+            button.disabled = pin.disabled = False
+        if opened:
+            on_open()
+        else:
+            error.value = lock.message(t) or t("lock.wrong")
+            pin.value = ""
+            draw_start_again()
+            error.update()
+            pin.update()
+            button.update()
+            start_again.update()
+
+    pin.on_submit = submit
+    button = ft.FilledButton(t("lock.open"), on_click=submit, height=56, width=260)
+    draw_start_again()
+    return ft.View(
+        route="/lock",
+        vertical_alignment=ft.MainAxisAlignment.CENTER,
+        horizontal_alignment=ft.CrossAxisAlignment.CENTER,
+        rtl=t.rtl,
+        controls=[
+            ft.Icon(ft.Icons.LOCK_OUTLINE, size=48),
+            ft.Text(t("lock.title"), size=22, weight=ft.FontWeight.BOLD),
+            ft.Text(t("lock.hint"), text_align=ft.TextAlign.CENTER),
+            ft.Semantics(identifier="lock-pin", content=pin),
+            ft.Semantics(identifier="lock-error", content=error),
+            ft.Semantics(identifier="lock-open", content=button),
+            start_again,
+        ],
+    )

@@ -1,0 +1,187 @@
+"""The lead's day queue: the day's calls and recoveries, filters, reviews, Approve all, the export."""
+
+from __future__ import annotations
+
+import flet as ft
+
+from fieldapp.core.records import CallStatus, IncidentType, RecordType, ReviewState
+from fieldapp.store import StoredRecord
+from fieldapp.store.document import SyncState
+from fieldapp.ui import messages
+from fieldapp.ui.models.call import STATUS_STEPS
+from fieldapp.ui.models.queue import FILTERS, QueueModel
+from fieldapp.ui.models.refusals import refusal_lines
+from fieldapp.ui.state import AppState
+from fieldapp.ui.views.widgets import (
+    TOUCH,
+    Navigator,
+    big_button,
+    choice,
+    confirmation,
+    frame,
+    notice,
+    switch,
+    sync_line,
+    tagged,
+)
+
+
+def _flag_form(state: AppState, ui: Navigator, q: QueueModel) -> ft.Control:
+    """The flag's note, under the record flagged: Flag saves the review with it."""
+    t = state.t
+
+    def typed(e):
+        q.note = e.control.value or ""
+
+    def done(_):
+        q.save_flag()
+        ui.redraw()
+
+    def cancel(_):
+        q.cancel_flag()
+        ui.redraw()
+
+    return ft.Column(spacing=6, controls=[
+        tagged("field-flag-note", ft.TextField(label=t("queue.flag_for"), value=q.note, on_change=typed,
+                                               multiline=True, min_lines=2, text_size=16, autofocus=True)),
+        ft.Row(wrap=True, controls=[
+            big_button(t("queue.flag_save"), done, identifier="flag-save", primary=False),
+            big_button(t("common.cancel"), cancel, identifier="flag-cancel", filled=False, primary=False),
+        ]),
+    ])
+
+
+def _record_lines(state: AppState, ui: Navigator, stored: StoredRecord) -> list[ft.Control]:
+    """One record of the queue: what it is, its review and sync state, its refusals, and what the lead can do."""
+    t, q = state.t, state.queue
+    data = stored.record["data"]
+    review = stored.record.get("review") or {}
+    review_state = review.get("state", ReviewState.UNREVIEWED)
+    is_call = stored.type == RecordType.CALL
+    what = (f"{t('incident.' + data['incident_type'])} · {(data.get('location') or {}).get('place', '')}"
+            if is_call else f"{t('outcome.' + data['outcome'])} × {data['count']}")
+    lines: list[ft.Control] = [
+        ft.Text(f"{what} · {t('review.' + review_state)}", size=15, weight=ft.FontWeight.BOLD if is_call else None),
+        sync_line(state, stored.state, size=14),
+    ]
+    if review_state == ReviewState.FLAGGED:
+        lines.append(ft.Text(t("home.flagged", note=review.get("note") or "—"), color=ft.Colors.ERROR, size=14))
+    lines += [ft.Text(line, color=ft.Colors.ERROR, size=14) for line in refusal_lines(stored.errors, t)]
+
+    def approve(_):
+        q.approve(stored.id)
+        ui.redraw()
+
+    def flag(_):
+        q.start_flag(stored.id, review.get("note", ""))
+        ui.redraw()
+
+    if stored.state is SyncState.CONFLICT:
+        actions = [big_button(t("queue.resolve"), lambda _: ui.go(f"/conflict/{stored.id}"),
+                              identifier=f"resolve-{stored.id}", filled=False, primary=False)]
+    else:
+        actions = [
+            big_button(t("queue.approve"), approve, identifier=f"approve-{stored.id}",
+                       filled=False, selected=review_state == ReviewState.APPROVED, primary=False),
+            big_button(t("queue.flag"), flag, identifier=f"flag-{stored.id}",
+                       filled=False, selected=review_state == ReviewState.FLAGGED, primary=False),
+        ]
+    lines.append(ft.Row(wrap=True, controls=actions))
+    if q.flagging == stored.id:
+        lines.append(_flag_form(state, ui, q))
+    return lines
+
+
+def _filters(state: AppState, ui: Navigator) -> list[ft.Control]:
+    """By review or sync state (chips), by incident type and by status (menus)."""
+    t, q = state.t, state.queue
+
+    def choose(flt):
+        def pick(_):
+            q.filter = flt
+            ui.redraw()
+        return pick
+
+    def pick_type(e):
+        q.incident_type = e.control.value or None
+        ui.redraw()
+
+    def pick_status(e):
+        q.status = e.control.value or None
+        ui.redraw()
+
+    chips = ft.Row(wrap=True, spacing=6, run_spacing=6, controls=[
+        choice(t(f"queue.{name}"), choose(None if name == "all" else name), identifier=f"filter-{name}",
+               selected=(q.filter or "all") == name)
+        for name in ("all", *FILTERS)
+    ])
+    every = ft.DropdownOption(key="", text=t("queue.all"))
+    menus = ft.Row(wrap=True, controls=[
+        tagged("filter-type", ft.Dropdown(label=t("call.type"), value=q.incident_type or "", on_select=pick_type,
+                                          options=[every] + [ft.DropdownOption(key=k.value, text=t(f"incident.{k.value}"))
+                                                             for k in IncidentType])),
+        tagged("filter-status", ft.Dropdown(label=t("call.status"), value=q.status or "", on_select=pick_status,
+                                            options=[ft.DropdownOption(key="", text=t("queue.all"))]
+                                            + [ft.DropdownOption(key=s.value, text=t(f"status.{s.value}"))
+                                               for s in (CallStatus.RECEIVED, *STATUS_STEPS)])),
+    ])
+    return [chips, menus]
+
+
+def queue(state: AppState, ui: Navigator) -> ft.View:
+    t, q = state.t, state.queue
+
+    def set_day(e):
+        q.set_day(e.control.value or "")
+
+    def set_search(e):
+        q.search = e.control.value or ""
+
+    def approve_all(confirmed: bool):
+        def act(_):
+            q.approve_all(confirmed=confirmed)
+            ui.redraw()
+        return act
+
+    def export(fmt):
+        async def act(_):
+            path = q.export(fmt)
+            ui.redraw()
+            await ui.offer_file(path)
+        return act
+
+    cards: list[ft.Control] = []
+    for item in q.items():
+        lines: list[ft.Control] = []
+        for stored in item.records():
+            lines += _record_lines(state, ui, stored)
+        if item.call is None:
+            lines.insert(0, ft.Text(t("queue.no_call"), italic=True))
+        cards.append(ft.Card(content=ft.Container(padding=10, content=ft.Column(spacing=4, controls=lines))))
+    asked = state.session.confirming
+    return frame(state, ui, "/queue", t("queue.title"), [
+        *notice(state),
+        ft.Text(messages.long_date(q.day, t), size=17, weight=ft.FontWeight.BOLD),
+        tagged("field-day", ft.TextField(label=t("queue.day"), value=q.day, on_change=set_day,
+                                         on_submit=lambda _: ui.redraw(), text_size=18,
+                                         suffix=ft.IconButton(icon=ft.Icons.REFRESH, on_click=lambda _: ui.redraw(),
+                                                              width=TOUCH, height=TOUCH))),
+        tagged("field-search", ft.TextField(label=t("queue.search"), value=q.search, on_change=set_search,
+                                            on_submit=lambda _: ui.redraw(), text_size=18)),
+        *_filters(state, ui),
+        *(cards or [ft.Text(t("queue.empty"), size=16)]),
+        *(confirmation(state, ui, t("confirm.approve_all_button", n=len(asked.ids)), approve_all(True),
+                       identifier="approve-all")
+          if asked is not None and q.asking_approve_all() else
+          [big_button(t("queue.approve_all"), approve_all(False), identifier="approve-all", icon=ft.Icons.DONE_ALL)]),
+        switch(t("queue.export_personal"), q.include_personal,
+               lambda e: q.set_export_personal(bool(e.control.value)), identifier="export-personal"),
+        ft.Row(wrap=True, controls=[
+            big_button(t("queue.figures"), lambda _: ui.go("/queue/figures"), identifier="open-figures",
+                       icon=ft.Icons.BAR_CHART, filled=False, primary=False),
+            big_button(t("queue.export_csv"), export("csv"), identifier="export-csv", icon=ft.Icons.DOWNLOAD,
+                       filled=False, primary=False),
+            big_button(t("queue.export_geojson"), export("geojson"), identifier="export-geojson", icon=ft.Icons.MAP,
+                       filled=False, primary=False),
+        ]),
+    ])

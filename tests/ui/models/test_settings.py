@@ -1,0 +1,78 @@
+"""Settings: language, callsign, night mode, linking, Wipe (no client)."""
+
+from __future__ import annotations
+
+from fieldapp.ui.models.session import Ask
+from fieldapp.ui.state import AppState
+from tests.ui.models.support import NOW, new_call
+
+
+def test_settings_language_callsign_night_mode_persist(state, data_dir):
+    state.settings.set_language("ar")
+    state.settings.set_callsign("  Falcon-3 ")
+    state.settings.set_dark(True)
+    assert state.t("home.new_call") == "بلاغ جديد" and state.t.rtl
+    again = AppState(state.session.store, data_dir, now=lambda: NOW)
+    assert (again.language, again.session.callsign, again.dark) == ("ar", "Falcon-3", True)
+    record = new_call(again)
+    assert record["recorded_by"] == "Falcon-3"
+
+
+def test_enrolling_with_a_bad_address_says_why_and_send_now_asks_the_worker(state):
+    assert state.settings.enroll("http://10.1.2.3:8000", "token") is False
+    assert "https" in state.session.errors["server"]
+    state.outbox.send_now()
+    assert state.session.worker.sends == 1
+
+
+def test_the_device_language_is_used_unless_the_volunteer_chose(state, data_dir):
+    state.use_device_locales(["ar", "en"])
+    assert state.settings.language == "ar" and state.t("home.new_call") == "بلاغ جديد"
+    state.settings.set_language("en")
+    again = AppState(state.session.store, data_dir, now=lambda: NOW)
+    again.use_device_locales(["ar"])
+    assert again.language == "en"
+
+
+def test_linking_problems_are_said_in_the_users_language(state):
+    state.settings.set_language("ar")
+    assert state.settings.enroll("http://10.1.2.3:8000", "token") is False
+    assert state.session.errors["server"] == "عنوان http العادي يكشف رمز الجهاز: استخدم https."
+    assert state.settings.enroll("not an address", "token") is False and "https://sync.example.org" in state.session.errors["server"]
+
+
+def test_wipe_disarms_when_settings_is_left_whichever_way(state):
+    new_call(state)
+    new_call(state, place="Ariha")
+    leaving = {
+        "the tab bar": lambda: state.open_route("/"),
+        "another tab": lambda: state.open_route("/queue"),
+        "the title bar's Back": lambda: state.open_route(state.stack()[-2]),
+        "the browser's Back": lambda: state.open_route("/", history=True),
+    }
+    for way, leave in leaving.items():
+        state.open_route("/settings")
+        assert not state.settings.wipe() and state.settings.wipe_armed, way
+        leave()
+        state.open_route("/settings")
+        assert not state.settings.wipe_armed, way
+    assert not state.settings.wipe()  # back on Settings, a tap only asks again
+    assert not state.settings.wipe() and state.settings.wipe_armed  # a second tap on Wipe itself (a double tap) only asks
+    assert state.session.store.counts()["total"] == 2
+
+
+def test_the_armed_wipe_says_how_many_records_go_and_that_it_cannot_be_undone(state):
+    first = new_call(state)
+    new_call(state, place="Ariha")
+    state.session.store.record_verdicts([{"id": first["id"], "version": 1, "status": "accepted"}])
+    state.open_route("/settings")
+    state.settings.wipe()
+    assert state.session.confirming is not None and state.session.confirming.ask == Ask.WIPE
+    text = state.session.confirming.message
+    assert "records: 2" in text and "not yet on the server: 1" in text and "cannot be undone" in text
+    state.session.dismiss()
+    assert not state.settings.wipe_armed
+    state.settings.set_language("ar")
+    state.settings.wipe()
+    arabic = state.session.confirming.message
+    assert "2" in arabic and "1" in arabic and "لا يمكن التراجع" in arabic and "محو" in arabic
