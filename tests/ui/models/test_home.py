@@ -22,3 +22,16 @@ def test_home_shows_todays_calls_and_every_call_still_open(state):
     places = [r.place for r in state.home.rows()]
     assert places == ["Today", "Open since yesterday"] and closed["id"] not in [r.id for r in state.home.rows()]
     assert state.home.rows()[1].day == yesterday_open["data"]["received_at"][:10] and state.home.rows()[1].state == "pending"
+
+
+def test_home_comes_a_page_at_a_time_and_each_row_has_its_sync_state(state):
+    from fieldapp.store.document import SyncState
+    from fieldapp.ui.models.home import HOME_PAGE
+
+    for _ in range(HOME_PAGE + 1):
+        new_call(state)
+    rows = state.home.rows()
+    assert len(rows) == HOME_PAGE + 1 and state.home.limit == HOME_PAGE
+    assert {row.state for row in rows} == {SyncState.PENDING}
+    state.home.more()
+    assert state.home.limit == 2 * HOME_PAGE

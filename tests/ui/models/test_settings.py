@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
+from fieldapp.i18n import Translator
+from fieldapp.sync import errors
+from fieldapp.ui import messages
 from fieldapp.ui.models.session import Ask
 from fieldapp.ui.state import AppState
 from tests.ui.models.support import NOW, new_call
@@ -76,3 +81,33 @@ def test_the_armed_wipe_says_how_many_records_go_and_that_it_cannot_be_undone(st
     state.settings.wipe()
     arabic = state.session.confirming.message
     assert "2" in arabic and "1" in arabic and "لا يمكن التراجع" in arabic and "محو" in arabic
+
+
+@pytest.mark.parametrize(("failure", "key"), [
+    (errors.BadAddress("?"), "enroll.address"), (errors.PlainHttp("?"), "enroll.http"),
+    (errors.EmptyToken("?"), "enroll.token_empty"), (errors.DataLocked("?"), "enroll.locked"),
+    (errors.Unreachable("?"), "enroll.unreachable"), (errors.CertificateRefused("?"), None),
+    (errors.TokenRefused("?"), "enroll.token_refused"), (errors.RoleRefused("?"), "enroll.token_refused"),
+    (errors.ServerError("?"), "enroll.server_error"), (errors.OddAnswer("?"), "enroll.server_error"),
+    (errors.DamagedLink("enrollment.json is damaged"), None),
+])
+def test_each_linking_failure_is_said_by_its_class_whatever_its_words(failure, key):
+    t = Translator("en")
+    assert messages.problem_key(type(failure), messages.ENROLL_PROBLEMS) == key
+    assert messages.enroll_problem(failure, t) == (t(key) if key else str(failure))
+
+
+def test_the_four_linking_refusals_are_raised_as_their_own_classes(data_dir, tmp_path):
+    from fieldapp.store import RecordStore, protect
+    from fieldapp.sync import enrollment
+
+    for server, token, kind in (("not an address", "t", errors.BadAddress), ("http://10.1.2.3:8000", "t", errors.PlainHttp),
+                                ("https://sync.example.org", "  ", errors.EmptyToken)):
+        with pytest.raises(kind):
+            enrollment.enroll(data_dir, server, token)
+    sealed = tmp_path / "sealed"
+    RecordStore.open(sealed).close()
+    protect.set_pin(sealed, "135790")
+    protect.forget(sealed)  # the app's lock: the key is no longer in this process
+    with pytest.raises(errors.DataLocked):
+        enrollment.save(sealed, enrollment.Enrollment("https://sync.example.org", "t"))
