@@ -7,6 +7,9 @@ most 200 characters" is `string_too_long`) or the schema's words for a shape
 kind and says them again in the user's language, naming the field by the label
 the form shows. A reason the app does not know (a server's own words) is kept,
 after the field's label, so nothing is hidden.
+
+A sync or linking failure is named by its class (fieldapp.sync.errors), never by its
+English: SERVER_PROBLEMS and ENROLL_PROBLEMS map classes to translation keys.
 """
 
 from __future__ import annotations
