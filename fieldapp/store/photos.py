@@ -187,12 +187,22 @@ class PhotoStore:
             if changed:
                 self._save(manifest)
 
+    def set_upload(self, sha: str, location: str | None) -> None:
+        """Where the server takes this file's upload (tus), kept so a later pass asks its offset there."""
+        with self._lock:
+            manifest = self._manifest()
+            entry = manifest["files"].get(sha)
+            if entry is not None and entry.get("upload") != location:
+                entry["upload"] = location
+                self._save(manifest)
+
     def mark_sent(self, sha: str) -> None:
         with self._lock:
             manifest = self._manifest()
             entry = manifest["files"].get(sha)
             if entry is not None and not entry["sent"]:
                 entry["sent"] = True
+                entry.pop("upload", None)
                 self._save(manifest)
 
     def forget_records(self, record_ids: Iterable[str]) -> int:
