@@ -133,6 +133,8 @@ class PhotoFolder:
 
     def create(self, device: Device, sha: str, length: int, media_type: str) -> Upload:
         """The device's upload of these bytes: the one it began before (after a cut or a restart), or a new one."""
+        # First: a folder that cannot be made leaves no upload row behind (and a row from before gets its folder).
+        (self.folder / UPLOADS).mkdir(parents=True, exist_ok=True)
         with self.db.transaction(write=True) as cur:
             cur.execute(self.db.sql("SELECT upload_id, length FROM photo_uploads WHERE team = ? AND device = ? AND sha256 = ?"),
                         (device.team, device.device_id, sha))
@@ -146,7 +148,6 @@ class PhotoFolder:
             cur.execute(self.db.sql("INSERT INTO photo_uploads (upload_id, team, device, sha256, length, media_type, created_at) "
                                     "VALUES (?, ?, ?, ?, ?, ?, ?)"),
                         (upload_id, device.team, device.device_id, sha, length, media_type, now_utc()))
-        (self.folder / UPLOADS).mkdir(parents=True, exist_ok=True)
         self._part(upload_id).touch()
         return Upload(upload_id, device.team, device.device_id, sha, length, media_type)
 
