@@ -248,7 +248,8 @@ def run(tmp: Path) -> None:
         def watch() -> None:
             while not stop.wait(0.2):
                 for rid in list(saved):
-                    if rid not in delivered and store.get(rid).state.value == "sent":
+                    found = store.get(rid)
+                    if rid not in delivered and found is not None and found.state.value == "sent":
                         delivered[rid] = time.monotonic()
 
         threading.Thread(target=volunteer, daemon=True).start()
@@ -264,7 +265,7 @@ def run(tmp: Path) -> None:
             if result.error is not None:
                 time.sleep(1.0)  # the scheduler's wait after a cut (the app's worker backs off with jitter)
         wire, cuts = link.bytes_up, link.cuts
-        saved = {rid: at for rid, at in saved.items() if photo_done is None or at < photo_done}  # during the upload
+        during = {rid: at for rid, at in saved.items() if photo_done is None or at < photo_done}  # saved during the upload
         # The baseline gets as long as the phone took, and BASELINE_BUDGET more.
         deadline = time.monotonic() + BASELINE_BUDGET
         while "finished_after_s" not in base and time.monotonic() < deadline:
@@ -277,9 +278,9 @@ def run(tmp: Path) -> None:
                          timeout=30)
         whole = held.status_code == 200 and hashlib.sha256(held.content).hexdigest() == sha
         last_chunk = (photo_done or 0) - 5.0  # saves during the final chunk (about 3 s at this rate) go just after it
-        before = [rid for rid, at in saved.items() if at < last_chunk]
+        before = [rid for rid, at in during.items() if at < last_chunk]
         late = [rid for rid in before if rid not in delivered or delivered[rid] > (photo_done or 0)]
-        delays = sorted(delivered[r] - saved[r] for r in saved if r in delivered)
+        delays = sorted(delivered[r] - during[r] for r in during if r in delivered)
         print(f"link: {RATE / 1000:.0f} kB/s each way, {ROUND_TRIP * 1000:.0f} ms round trip, every connection cut every "
               f"{CUT_EVERY:.0f} s")
         if photo_done:
@@ -294,7 +295,7 @@ def run(tmp: Path) -> None:
         else:
             print(f"baseline (whole file, starts over): never finished: {base.get('attempts', '?')} attempts in "
                   f"{baseline_for:.0f} s, {sink_link.bytes_up:,} B on its wire")
-        print(f"records saved during the upload: {len(saved)}; saved before the photo's last chunk: {len(before)}, delivered "
+        print(f"records saved during the upload: {len(during)}; saved before the photo's last chunk: {len(before)}, delivered "
               f"before the photo: {len(before) - len(late)}; save -> delivered: median "
               f"{delays[len(delays) // 2] if delays else float('nan'):.1f} s, max {delays[-1] if delays else float('nan'):.1f} s")
         verdict = photo_done is not None and whole and wire <= 1.1 * len(data) and "finished_after_s" not in base and not late
