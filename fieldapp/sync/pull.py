@@ -10,6 +10,7 @@ PAGE = 500
 CURSOR = "pull_cursor"
 TEAM = "team"  # the token's team, as the server names it: exports say which team a record is
 ROLE = "role"  # what the token may do: the app shows a lead's tools to a lead only
+SETTLED = "settled"  # record id -> the volunteer's device that settled its conflict, until a lead reviews it
 WHOLE = "pulled_whole"  # a pull from cursor 0 ended here once: this device's own versions are all here
 
 
@@ -23,6 +24,7 @@ def pull_team(store: RecordStore, client: SyncClient) -> int:
     while True:
         page = client.pull(cursor, PAGE, own=own)
         changed += store.save_pulled(page.records, page.conflicts)
+        _keep_settled(store, page.records, {s.id: s.settled_by for s in page.settled})
         for key, value in ((TEAM, page.team), (ROLE, page.role)):
             if value and value != store.get_meta(key):
                 store.set_meta(key, value)
@@ -32,3 +34,11 @@ def pull_team(store: RecordStore, client: SyncClient) -> int:
             if not store.get_meta(WHOLE):
                 store.set_meta(WHOLE, True)
             return changed
+
+
+def _keep_settled(store: RecordStore, records: list[dict], settled: dict[str, str]) -> None:
+    """Which records wait for a lead because a volunteer settled their conflict: as the page says for its records."""
+    before = dict(store.get_meta(SETTLED) or {})
+    now = {rid: by for rid, by in before.items() if rid not in {r.get("id") for r in records}} | settled
+    if now != before:
+        store.set_meta(SETTLED, now)
