@@ -78,8 +78,10 @@ def test_edits_of_disjoint_fields_never_conflict_and_lose_no_change(edits):
     result = merge(base, ours, theirs)
     assert result.clean, result.conflicts
     data = result.record["data"]
-    for name, value in {**ours_data, **theirs_data}.items():
-        assert data[name] == ours["data"][name] if name in ours_data else data[name] == theirs["data"][name]
+    for name in ours_data:
+        assert data[name] == ours["data"][name]
+    for name in theirs_data:
+        assert data[name] == theirs["data"][name]
     for name, value in base["data"].items():
         if name not in ours_data and name not in theirs_data:
             assert data[name] == value
