@@ -66,8 +66,12 @@ def pulled_document(record: dict, device_id: str) -> dict:
                         mine=record["device_id"] == device_id)
 
 
-def merge_pulled(doc: dict, record: dict) -> None:
-    """Fold one pulled version into a stored record, never overwriting an unsent edit."""
+def merge_pulled(doc: dict, record: dict, *, merging: bool = True) -> None:
+    """Fold one pulled version into a stored record, never overwriting an unsent edit.
+
+    `merging`: a newer version meeting an edit waiting on the same base is merged into it
+    (`merge_edit`); off where the pulled version may be a conflict's side, not the server's.
+    """
     current = doc["record"]
     if record in doc.get("history", []) and doc["state"] == SyncState.PENDING and record["device_id"] == current["device_id"] \
             and record["version"] < current["version"]:
@@ -93,7 +97,7 @@ def merge_pulled(doc: dict, record: dict) -> None:
             doc["server_record"] = None
         else:
             doc["history"] = doc.get("history", []) + [record]
-    elif state == SyncState.PENDING and merge_edit(doc, record):
+    elif merging and state == SyncState.PENDING and merge_edit(doc, record):
         pass
     else:
         # Our pending or refused version stays; the other one is kept as history.
@@ -135,7 +139,8 @@ def merge_edit(doc: dict, pulled: dict) -> bool:
 def merge_page(doc: dict, versions: list[dict], page: list[dict], conflicts: Mapping[str, Any]) -> None:
     """Fold a pull page's versions of one record into its document, and the server's note if it is in conflict."""
     for record in versions:
-        merge_pulled(doc, record)
+        # A record in conflict on the server: its versions are sides, none to merge an edit into.
+        merge_pulled(doc, record, merging=doc["id"] not in conflicts)
     if doc["id"] in conflicts:
         server = conflicts[doc["id"]]
         mark_conflict(doc, dict(server), other_side(page, doc["id"], server))
@@ -192,7 +197,7 @@ def fold_copies(copies: list[dict]) -> dict:
             if unsent != kept["record"] and unsent not in kept.get("history", []):
                 kept["history"] = kept.get("history", []) + [unsent]
         for version in sorted(versions, key=lambda r: r["version"]):
-            merge_pulled(kept, copy_json(version))
+            merge_pulled(kept, copy_json(version), merging=False)  # a fold keeps every version as it was
     kept["history"] = sorted(kept.get("history", []), key=lambda r: (r["version"], r.get("updated_at", "")))
     kept["mine"] = any(d.get("mine", False) for d in copies)
     return kept
