@@ -12,9 +12,15 @@ PostgreSQL, over real HTTP.
 
 from __future__ import annotations
 
-import httpx
+import uuid
 
+import httpx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fieldapp.core.merge import content, merge
 from fieldapp.core.protocol import PullResponse, VerdictStatus
+from fieldapp.core.records import normalize
 from sync.server.db import open_database
 from tests.records_factory import call_record, recovery_record
 
@@ -117,6 +123,9 @@ def test_a_correction_and_a_stale_approval_merge_with_no_conflict_unreviewed(ser
     assert merged["version"] == 3 and merged["base_version"] == 2
     stored = current(server, team)[call["id"]]
     assert stored == merged
+    # The approval pushed again (its answer lost): the same version, a duplicate; nothing new stored.
+    assert server.statuses(lead, [approval]) == [VerdictStatus.DUPLICATE.value]
+    assert current(server, team)[call["id"]] == merged
     # Both phones pull the merge: the volunteer's (another device's push), and the lead's own (it made it).
     for token in (volunteer, lead):
         page = pull(server, token, since="1")
@@ -186,3 +195,53 @@ def server_device(server, token: str) -> str:
         db.close()
     assert found is not None
     return found.device_id
+
+
+# --- the merge's properties, through the real server -------------------------------------------
+
+FIELDS = {
+    "reported_people": st.integers(0, 500),
+    "missing_people": st.integers(0, 50),
+    "notes": st.text(alphabet="abcdefgh ", min_size=1, max_size=10).map(str.strip).filter(bool),
+    "location": st.sampled_from([{"place": "the old market"}, {"lat": 35.1, "lon": 35.9}]),
+    "incident_type": st.sampled_from(["airstrike", "fire", "flood"]),
+}
+
+
+@st.composite
+def two_sides(draw):
+    names = draw(st.lists(st.sampled_from(sorted(FIELDS)), min_size=1, max_size=len(FIELDS), unique=True))
+    split = draw(st.integers(0, len(names)))
+    return ({n: draw(FIELDS[n]) for n in names[:split]}, {n: draw(FIELDS[n]) for n in names[split:]})
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(two_sides())
+def test_random_disjoint_edits_merge_on_the_server_as_the_shared_function_merges_them(server, sides):
+    team = f"team-{uuid.uuid4().hex[:8]}"
+    lead, volunteer = server.enroll(team, role="lead"), server.enroll(team)
+    call = call_record(device_id="phone-v")
+    assert server.statuses(volunteer, [call]) == [ACCEPTED]
+    first, second = edit(call, "phone-v", **sides[0]), edit(call, "phone-l", **sides[1])
+    assert server.statuses(volunteer, [first]) == [ACCEPTED]
+    [verdict] = server.push(lead, [second]).json()["results"]
+    assert verdict["status"] == ACCEPTED
+    stored = current(server, team)[call["id"]]
+    expected = merge(*(normalize(r) for r in (call, first, second))).record  # as the server holds them
+    assert content(stored) == content(expected)
+    for name, value in {**sides[0], **sides[1]}.items():  # no change lost
+        assert stored["data"][name] == value
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(sorted(FIELDS)).flatmap(
+    lambda n: st.tuples(st.just(n), st.lists(FIELDS[n], min_size=2, max_size=2, unique_by=repr))))
+def test_one_field_changed_two_ways_is_always_a_conflict_on_the_server(server, change):
+    name, (one, other) = change
+    team = f"team-{uuid.uuid4().hex[:8]}"
+    lead, volunteer = server.enroll(team, role="lead"), server.enroll(team)
+    call = call_record(device_id="phone-v")
+    if call["data"].get(name) in (one, other):
+        return  # one side would not have changed it
+    assert server.statuses(volunteer, [call, edit(call, "phone-v", **{name: one})]) == [ACCEPTED, ACCEPTED]
+    assert server.statuses(lead, [edit(call, "phone-l", **{name: other})]) == [CONFLICT]
