@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fieldapp.core.merge import merge, merged_version
+from fieldapp.core.protocol import Role
 from fieldapp.core.records import InvalidRecord, held_tag, normalize
 
 from .chain import canonical_json
@@ -120,7 +121,7 @@ def base_keys(role: str, records: list[dict], current: dict[str, Current | None]
     wanted = set()
     for r in records:
         base, now = r["base_version"], current.get(r["id"])
-        if base and ((r.get("review") and role != "lead") or (now is not None and base < now.version)):
+        if base and ((r.get("review") and role != Role.LEAD) or (now is not None and base < now.version)):
             wanted.add((r["id"], base))
     return wanted
 
