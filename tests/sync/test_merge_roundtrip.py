@@ -71,3 +71,19 @@ def test_the_phone_merges_a_pulled_approval_into_its_waiting_correction(link, tm
         assert held.record["data"]["location"] == PLACE and held.record["data"]["reported_people"] == 5
         assert "review" not in held.record
     assert volunteer.get(call["id"]).record == lead.get(call["id"]).record
+
+
+def test_an_edit_of_a_merged_version_does_not_say_it_merges(link, tmp_path):
+    volunteer = link.device(tmp_path / "v", direct=True)
+    lead = link.device(tmp_path / "l", role="lead", direct=True)
+    call = volunteer.create_call(call_data(reported_people=3))
+    synced(volunteer, tmp_path / "v")
+    synced(lead, tmp_path / "l")
+    volunteer.edit(call["id"], data={**call["data"], "reported_people": 5})
+    lead.edit(call["id"], review={"state": "approved"})
+    synced(volunteer, tmp_path / "v")
+    synced(lead, tmp_path / "l")
+    merged = lead.get(call["id"]).record
+    assert "merged_from" in merged
+    edited = lead.edit(call["id"], data={**merged["data"], "notes": "checked"})
+    assert "merged_from" not in edited and edited["base_version"] == merged["version"]
