@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fieldapp.store import RecordStore
+from fieldapp.core.records import ReviewState
+from fieldapp.store import RecordStore, SyncState
 
 from .client import SyncClient
 
@@ -37,8 +38,22 @@ def pull_team(store: RecordStore, client: SyncClient) -> int:
 
 
 def _keep_settled(store: RecordStore, records: list[dict], settled: dict[str, str]) -> None:
-    """Which records wait for a lead because a volunteer settled their conflict: as the page says for its records."""
+    """Which records wait for a lead because a volunteer settled their conflict: as the page says for its records.
+
+    A record this device reviewed since (its own approval or flag, sent) waits no more: the
+    server leaves this device's own versions out of its pulls, so no page would say so.
+    """
     before = dict(store.get_meta(SETTLED) or {})
-    now = {rid: by for rid, by in before.items() if rid not in {r.get("id") for r in records}} | settled
+    paged = {r.get("id") for r in records}
+    now = {rid: by for rid, by in before.items() if rid not in paged and not _reviewed_here(store, rid)} | settled
     if now != before:
         store.set_meta(SETTLED, now)
+
+
+def _reviewed_here(store: RecordStore, record_id: str) -> bool:
+    held = store.get(record_id)
+    if held is None or held.state != SyncState.SENT:
+        return False
+    review = held.record.get("review") or {}
+    return held.record.get("device_id") == store.device_id and review.get("state") in (ReviewState.APPROVED,
+                                                                                      ReviewState.FLAGGED)

@@ -9,6 +9,8 @@ waiting correction with the same function, and the server takes the result as a 
 
 from __future__ import annotations
 
+import httpx
+
 from fieldapp.sync import enrollment
 from fieldapp.sync.client import SyncClient
 from fieldapp.sync.pull import pull_team
@@ -87,3 +89,28 @@ def test_an_edit_of_a_merged_version_does_not_say_it_merges(link, tmp_path):
     assert "merged_from" in merged
     edited = lead.edit(call["id"], data={**merged["data"], "notes": "checked"})
     assert "merged_from" not in edited and edited["base_version"] == merged["version"]
+
+
+def test_the_leads_phone_keeps_which_records_a_volunteer_settled_until_a_lead_reviews_them(link, tmp_path):
+    from fieldapp.sync.pull import SETTLED
+    from tests.records_factory import call_record
+
+    one, two = link.server.enroll(link.team, "vol-one"), link.server.enroll(link.team, "vol-two")
+    call = call_record(device_id="inst-one")
+    ours = {**call, "version": 2, "base_version": 1, "data": {**call["data"], "reported_people": 5}}
+    theirs = {**call, "version": 2, "base_version": 1, "device_id": "inst-two",
+              "data": {**call["data"], "reported_people": 9}}
+    assert link.server.statuses(one, [call, ours]) == ["accepted", "accepted"]
+    assert link.server.statuses(two, [theirs]) == ["conflict"]
+    settle = {**ours, "version": 3, "base_version": 2, "data": {**call["data"], "reported_people": 9}}
+    assert link.server.statuses(one, [settle]) == ["accepted"]
+
+    lead = link.device(tmp_path / "l", role="lead", direct=True)
+    synced(lead, tmp_path / "l")
+    assert lead.get_meta(SETTLED) == {call["id"]: "vol-one"}
+    lead.edit(call["id"], review={"state": "approved"})
+    synced(lead, tmp_path / "l")
+    assert lead.get_meta(SETTLED) == {}  # its own approval, sent: no longer waiting
+    page = httpx.get(link.server.url + "/api/v1/pull", params={"since": "0"},
+                     headers={"Authorization": f"Bearer {one}"}, timeout=30).json()
+    assert page["settled"] == []
