@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from fieldapp.core.records import held_tag
+from fieldapp.core.records import RecordType, held_tag
 
 from .. import chain, derived, planner
 from ..verdicts import Current, Refusal, VerdictKind
@@ -271,7 +271,7 @@ class Database(ABC):
         # Tags: tag -> the record holding it, for the tags of this push and those its records hold.
         # Only recoveries hold tags: a push of calls reads nothing here.
         tags = sorted({tag for r in records if (tag := held_tag(r)) is not None})
-        held, tag_of = self._tags(cur, team, tags, sorted({r["id"] for r in records if r.get("type") == "recovery"}))
+        held, tag_of = self._tags(cur, team, tags, sorted({r["id"] for r in records if r.get("type") == RecordType.RECOVERY}))
         return planner.Holdings(current, revisions, bound, held, tag_of, current_records)
 
     def _write_rows(self, cur, team: str, made: planner.Plan, texts: list[str], last: int) -> None:
