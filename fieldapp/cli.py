@@ -20,7 +20,7 @@ from typing import Any, TextIO, cast
 
 from fieldapp.config import data_dir
 from fieldapp.core.records import PhotoKind
-from fieldapp.store import DamagedFile, RecordStore, StoreError, protect
+from fieldapp.store import DamagedFile, RecordStore, StoreError, protect, rekey
 
 
 def _day(text: str) -> str:
@@ -407,7 +407,7 @@ def _pin_action(args, folder: Path, out: TextIO) -> int:
               else "wrong PINs never wipe this device's data (they cost growing waits)", file=out)
         return 0
     if args.action == "change":
-        protect.change_pin(folder, current, _read_pin(None, "new PIN: "))
+        rekey.change_pin(folder, current, _read_pin(None, "new PIN: "))
         print("PIN changed", file=out)
         return 0
     protect.set_duress(folder, current, _read_pin(None, "duress PIN: "))

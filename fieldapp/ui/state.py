@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from fieldapp.core.protocol import Role
 from fieldapp.core.records import RecordType
 from fieldapp.i18n import Translator
 from fieldapp.store import RecordStore
@@ -94,7 +95,7 @@ class AppState:
 
     def shows_queue(self) -> bool:
         """The Day queue is a team lead's: hidden once the server has said this phone's token is a volunteer's."""
-        return self.session.store.get_meta("role") != "volunteer"
+        return self.session.store.get_meta("role") != Role.VOLUNTEER
 
     def use_device_locales(self, codes: list[str]) -> None:
         self.settings.use_device_locales(codes)

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from fieldapp.core.records import PhotoKind, photo_hashes
-from fieldapp.store import RecordStore, protect
+from fieldapp.store import RecordStore, protect, rekey
 from fieldapp.store.attach import attach
 from fieldapp.store.photos import PREVIEW_EDGE, NotAPhoto, make_preview, sha256_of
 from tests.records_factory import call_data, recovery_data
@@ -112,7 +112,7 @@ def test_with_a_pin_set_no_photo_byte_is_readable_in_the_data_folder(data_dir):
         assert found == [], f"{len(found)} pieces of a photo readable without the PIN"
     for sha in photo_hashes(version):
         assert sha.encode() not in raw and sha[:16].encode() not in raw  # no file named after a photo either
-    protect.change_pin(data_dir, PIN, "777111")  # sealed again under a new key: still there
+    rekey.change_pin(data_dir, PIN, "777111")  # sealed again under a new key: still there
     store = RecordStore.open(data_dir, pin="777111")
     try:
         assert store.photos.read(sha256_of(before_pin)) == before_pin

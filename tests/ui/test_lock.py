@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fieldapp.store import RecordStore, protect, throttle
+from fieldapp.store import RecordStore, protect, rekey, throttle
 from fieldapp.ui.lock import AppLock
 from tests.records_factory import call_data
 
@@ -117,7 +117,7 @@ def test_a_pin_typed_on_an_arabic_or_persian_keyboard_opens_and_other_signs_are_
     from fieldapp.i18n import Translator
 
     protect.forget(sealed)
-    protect.change_pin(sealed, PIN, "1234")
+    rekey.change_pin(sealed, PIN, "1234")
     protect.forget(sealed)
     lock = AppLock(sealed)
     assert not lock.try_pin("²³⁴⁵") and lock.error == "pin.digits"
