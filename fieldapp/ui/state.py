@@ -243,7 +243,7 @@ class AppState:
         self.notice: str | None = None
         self.keystore: Any = None  # this page's keystore (fieldapp.store.keystore), if the platform has one
         self.confirming: Confirmation | None = None  # a harmful tap asked about, waiting for its confirming tap
-        self.problems = [p.describe() for p in store.problems]
+        self.problems = [p.message(self.t) for p in store.problems]
         self.queue = QueueState(day=self.today())
         self.generation = 0  # +1 on every change of the records: a drawn screen older than this is stale
         self.home_limit = HOME_PAGE  # how many of home's calls are drawn
@@ -411,10 +411,10 @@ class AppState:
                 continue
             data = r.record["data"]
             if r.type == "call":
-                title = f"{t('incident.' + data['incident_type'])} · {_place(r.record)} · {data['received_at'][11:16]}"
+                title = t.join([t('incident.' + data['incident_type']), _place(r.record), data['received_at'][11:16]])
                 call_id = r.id
             else:
-                title = f"{t('outcome.' + data['outcome'])} × {data['count']} · {data['recovered_at'][11:16]}"
+                title = t.join([f"{t('outcome.' + data['outcome'])} × {t.isolate(data['count'])}", data['recovered_at'][11:16]])
                 call_id = data["call_id"]
             reasons = refusal_lines(r.errors, t) if r.state.value == "rejected" else []
             rows.append(OutboxRow(r.id, r.type, title, r.state.value, reasons, call_id))
@@ -696,7 +696,7 @@ class AppState:
             return False
         holder = self.store.get(holder_id)
         data = holder.record["data"] if holder is not None else {}
-        about = f"{self.t('outcome.' + data['outcome'])} · {data['recovered_at'][11:16]}" if data else holder_id
+        about = self.t.join([self.t('outcome.' + data['outcome']), data['recovered_at'][11:16]]) if data else holder_id
         warning = self.t("warning.tag_held", tag=text.strip(), holder=about)
         if self.warnings.get("tag") == warning:
             return False  # said before, and the volunteer saved again: keep it
@@ -971,7 +971,7 @@ def conflict_value(t: Translator, path: str, value: Any) -> str:
     """A conflict's value as a person reads it: a status or type by its name, empty as (empty)."""
     if path == "review" and isinstance(value, dict):
         state = t("review." + value.get("state", "unreviewed"))
-        return f"{state}: {value['note']}" if value.get("note") else state
+        return f"{state}: {t.isolate(value['note'])}" if value.get("note") else state
     if value is None or value == "" or value == []:
         return t("conflict.not_set")
     key = path.split(".")[-1]
@@ -981,10 +981,10 @@ def conflict_value(t: Translator, path: str, value: Any) -> str:
     if isinstance(value, bool):
         return "✓" if value else "✗"
     if isinstance(value, str) and len(value) >= 16 and value[4:5] == "-" and value[10:11] == "T":
-        return f"{messages.long_date(value[:10], t)} {value[11:16]}"
+        return t.join([messages.long_date(value[:10], t), value[11:16]], sep=" ")
     if isinstance(value, list):
-        return " · ".join(f"{t('status.' + e['status'])} {e['at'][11:16]}" if isinstance(e, dict) and "status" in e
-                          else str(e) for e in value)
+        return t.join(t.join([t('status.' + e['status']), e['at'][11:16]], sep=" ") if isinstance(e, dict) and "status" in e
+                      else str(e) for e in value)
     return str(value)
 
 
@@ -992,11 +992,11 @@ def evidence_lines(data: dict, t: Translator) -> list[tuple[str, str]]:
     """What a recovery's page shows of its evidence: (label, value) pairs, in the user's language."""
     def when(at: str) -> str:
         same_day = at[:10] == (data.get("recovered_at") or "")[:10]
-        return at[11:16] if same_day else f"{messages.long_date(at[:10], t)} {at[11:16]}"
+        return at[11:16] if same_day else t.join([messages.long_date(at[:10], t), at[11:16]], sep=" ")
 
     lines: list[tuple[str, str]] = []
     if data.get("conditions"):
-        lines.append((t("label.conditions"), ", ".join(t(f"condition.{c}") for c in data["conditions"])))
+        lines.append((t("label.conditions"), t.list(t(f"condition.{c}") for c in data["conditions"])))
     if data.get("age_years") is not None:
         lines.append((t("label.age_years"), str(data["age_years"])))
     if data.get("death_estimated_at"):
@@ -1005,7 +1005,7 @@ def evidence_lines(data: dict, t: Translator) -> list[tuple[str, str]]:
     if handover:
         parts = [t(f"handover.{handover['to']}"), handover.get("receiver"), handover.get("place"),
                  when(handover["at"]) if handover.get("at") else None]
-        lines.append((t("label.handover"), " · ".join(p for p in parts if p)))
+        lines.append((t("label.handover"), t.join(parts)))
     elif data.get("handed_to"):  # an older record's free text, still shown
         lines.append((t("label.handed_to"), data["handed_to"]))
     if data.get("tag"):
