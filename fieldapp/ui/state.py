@@ -998,7 +998,7 @@ def evidence_lines(data: dict, t: Translator) -> list[tuple[str, str]]:
     if data.get("conditions"):
         lines.append((t("label.conditions"), t.list(t(f"condition.{c}") for c in data["conditions"])))
     if data.get("age_years") is not None:
-        lines.append((t("label.age_years"), str(data["age_years"])))
+        lines.append((t("label.age_years"), t.isolate(data["age_years"])))
     if data.get("death_estimated_at"):
         lines.append((t("label.death_estimated_at"), when(data["death_estimated_at"])))
     handover = data.get("handover")
@@ -1007,7 +1007,7 @@ def evidence_lines(data: dict, t: Translator) -> list[tuple[str, str]]:
                  when(handover["at"]) if handover.get("at") else None]
         lines.append((t("label.handover"), t.join(parts)))
     elif data.get("handed_to"):  # an older record's free text, still shown
-        lines.append((t("label.handed_to"), data["handed_to"]))
+        lines.append((t("label.handed_to"), t.isolate(data["handed_to"])))
     if data.get("tag"):
-        lines.append((t("label.tag"), data["tag"]))
+        lines.append((t("label.tag"), t.isolate(data["tag"])))
     return lines
