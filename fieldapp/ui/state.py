@@ -985,7 +985,7 @@ def conflict_value(t: Translator, path: str, value: Any) -> str:
     if isinstance(value, list):
         return t.join(t.join([t('status.' + e['status']), e['at'][11:16]], sep=" ") if isinstance(e, dict) and "status" in e
                       else str(e) for e in value)
-    return str(value)
+    return t.isolate(value)  # a number, phone number, tag or typed text: its own direction in either language
 
 
 def evidence_lines(data: dict, t: Translator) -> list[tuple[str, str]]:
