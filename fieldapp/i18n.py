@@ -145,14 +145,14 @@ class Translator:
     def field(self, path: str) -> str:
         """A record's field path (base_version, data.location.lat, data.conditions.1) named in this language.
 
-        The catalogs' `field.<path>` table, tried from the whole path up to its first part; a path
+        The catalogs' `fieldname.<path>` table, tried from the whole path up to its first part; a path
         the table does not know is named under a translated lead-in, the path isolated."""
         parts = path.split(".")
         for end in range(len(parts), 0, -1):
-            key = "field." + ".".join(parts[:end])
+            key = "fieldname." + ".".join(parts[:end])
             if key in self._strings:
                 return self(key)
-        return self("field.unknown", path=self.ltr(path))
+        return self("fieldname.unknown", path=self.ltr(path))
 
     def duration(self, seconds: int) -> str:
         """A wait in minutes and seconds, in this language."""

@@ -169,6 +169,8 @@ def test_a_record_field_is_named_in_the_users_language():
         assert not re.search("[A-Za-z]", named), (path, named)
     assert messages.label("base_version", en) == "Version the change was made on"
     assert ar.field("schema_of_tomorrow") == f"حقل باسم {LRI}schema_of_tomorrow{PDI}"  # unknown: under a lead-in
+    assert ar.field("withheld") == "الحقول المحجوبة عن هذا الهاتف"
+    assert en("field.withheld").startswith("Withheld from this phone")  # the form's own note, a key of its own
 
 
 def test_a_reason_the_app_does_not_know_is_shown_under_a_translated_lead_in_isolated():
