@@ -866,7 +866,7 @@ class AppState:
                            ("the token is empty", "enroll.token_empty"), ("this device's data is locked", "enroll.locked")):
             if text.startswith(start):
                 return self.t(key)
-        return text
+        return self.t("refusal.unknown", reason=text)  # words the app does not know: after a lead-in, isolated
 
     # --- the lead's queue: Approve all, a conflict kept as this phone has it --------------------
 
