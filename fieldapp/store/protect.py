@@ -300,6 +300,10 @@ def _names(folder: Path) -> list[tuple[Path, str]]:
     damaged = folder / "damaged"
     if damaged.is_dir():
         found += [(path, f"damaged/{path.name}") for path in sorted(damaged.iterdir()) if path.is_file()]
+    photos = folder / "photos"  # photographs and their manifest (photos.py), each under its own name
+    if photos.is_dir():
+        found += [(path, f"photos/{path.name}") for path in sorted(photos.iterdir())
+                  if path.is_file() and not path.name.startswith(".")]
     return found
 
 

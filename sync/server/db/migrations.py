@@ -188,6 +188,29 @@ MIGRATIONS: list[tuple[int, str, list[Step]]] = [
     (7, "teams: whether volunteers see the personal fields of every record of the team", [
         "ALTER TABLE teams ADD COLUMN volunteers_see_personal BOOLEAN NOT NULL DEFAULT FALSE",
     ]),
+    # The bytes are in the photos' folder by hash (sync/server/photos.py); these say which team
+    # holds which photo, who sent it, and the uploads under way (their offsets are the part files' sizes).
+    (10, "photos: which team holds which photograph, and the uploads under way", [
+        """CREATE TABLE photos (
+            team TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            size BIGINT NOT NULL,
+            media_type TEXT NOT NULL,
+            sent_by TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            PRIMARY KEY (team, sha256)
+        )""",
+        """CREATE TABLE photo_uploads (
+            upload_id TEXT PRIMARY KEY,
+            team TEXT NOT NULL,
+            device TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            length BIGINT NOT NULL,
+            media_type TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        "CREATE UNIQUE INDEX photo_uploads_by_sender ON photo_uploads (team, device, sha256)",
+    ]),
 ]
 
 
