@@ -526,8 +526,9 @@ def _status(args, folder: Path, out: TextIO, err: TextIO) -> int:
 
 def _photo(args, folder: Path, out: TextIO, err: TextIO) -> int:
     from fieldapp.core.records import InvalidRecord, photos_of
+    from fieldapp.store.attach import attach, taken_at_of
     from fieldapp.store.errors import RecordNotFound
-    from fieldapp.store.photos import NotAPhoto, attach, taken_at_of
+    from fieldapp.store.photos import NotAPhoto
 
     store = open_store(folder, err)
     try:

@@ -31,7 +31,6 @@ import io
 import os
 import secrets
 from collections.abc import Iterable
-from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,7 +42,6 @@ from .errors import DamagedFile, StoreError
 from .lock import StoreLock
 
 if TYPE_CHECKING:
-    from .store import RecordStore
     from .vault import Vault
 
 FOLDER = "photos"
@@ -296,34 +294,3 @@ def _erase(path: Path) -> None:
         path.unlink()
     except FileNotFoundError:
         pass
-
-
-# --- a record and its photo --------------------------------------------------------------------
-
-
-def attach(store: RecordStore, record_id: str, original: bytes, *, kind: PhotoKind, taken_at: str) -> dict:
-    """Save a new version of the record that lists this photo too, as the app does; returns the version.
-
-    The bytes are held (durably) before the version that names them is saved: a
-    version never lists a photo the phone does not hold.
-    """
-    found = store.get(record_id)
-    if found is None:
-        from .errors import RecordNotFound
-
-        raise RecordNotFound(record_id)
-    # Listed by the record before its version is saved: a kill in between leaves files the
-    # record's retention takes with it, never files no one uploads or removes.
-    photo = store.photos.take(original, kind=kind, taken_at=taken_at, record_id=record_id)
-    data = dict(found.record["data"])
-    if any(p.get("sha256") == photo["sha256"] for p in data.get("photos") or []):
-        return found.record
-    data["photos"] = [*(data.get("photos") or []), photo]
-    return store.edit(record_id, data=data)
-
-
-def taken_at_of(path: Path) -> str:
-    """When a picked file was taken, as far as the phone can tell: its modification time, in local time."""
-    from .store import timestamp
-
-    return timestamp(datetime.fromtimestamp(path.stat().st_mtime).astimezone())

@@ -11,7 +11,7 @@ from PIL import Image
 
 from fieldapp.core.records import PhotoKind
 from fieldapp.store import RecordStore
-from fieldapp.store.photos import attach
+from fieldapp.store.attach import attach
 from tests.records_factory import call_data
 
 

@@ -17,7 +17,8 @@ from PIL import Image
 
 from fieldapp.core.records import PhotoKind, photo_hashes
 from fieldapp.store import RecordStore, protect
-from fieldapp.store.photos import PREVIEW_EDGE, NotAPhoto, attach, make_preview, sha256_of
+from fieldapp.store.attach import attach
+from fieldapp.store.photos import PREVIEW_EDGE, NotAPhoto, make_preview, sha256_of
 from tests.records_factory import call_data, recovery_data
 
 ROOT = Path(__file__).resolve().parents[2]

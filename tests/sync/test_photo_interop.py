@@ -15,7 +15,7 @@ from PIL import Image
 
 from fieldapp.core.records import PhotoKind, photo_hashes
 from fieldapp.store import RecordStore
-from fieldapp.store.photos import attach
+from fieldapp.store.attach import attach
 from fieldapp.sync import photos as uploader_module
 from fieldapp.sync.errors import Unreachable
 from fieldapp.sync.photos import PhotoReport, PhotoUploader, upload_waiting
