@@ -50,6 +50,9 @@ class PostgresDatabase(Database):
         )
         return cur.fetchall()
 
+    def json_member(self, column: str, key: str) -> str:
+        return f"({column}::json ->> '{key}')"
+
     def insert_rows(self, cur, table, columns, rows) -> None:
         # COPY is several times faster than a VALUES list or unnest() here.
         if not rows:
