@@ -612,7 +612,7 @@ class Database(ABC):
             if isinstance(walked, chain.Walked):
                 with self.transaction(write=False) as cur:
                     cur.execute(self.sql("SELECT seq FROM teams WHERE team = ?"), (name,))
-                    now = cur.fetchone()[0]
+                    now = (cur.fetchone() or (0,))[0]  # a team with devices only has no row yet
                     cur.execute(self.sql("SELECT MAX(seq) FROM revisions WHERE team = ?"), (name,))
                     stored = cur.fetchone()[0] or 0
                 if stored > now:
@@ -668,7 +668,7 @@ class Database(ABC):
                                      f"{bound.replace('id', 't.record_id')}"), (team, after, *upto))
                 tag_rows = cur.fetchall()
                 cur.execute(self.sql("SELECT seq FROM teams WHERE team = ?"), (team,))
-                now = cur.fetchone()[0]
+                now = (cur.fetchone() or (0,))[0]
             stored: dict[str, list[derived.Stored]] = {}
             for rid, seq, version, hash_, losing, base_version in versions:
                 stored.setdefault(rid, []).append(derived.Stored(
