@@ -6,10 +6,11 @@ against what they give, in two streaming passes over the team (memory stays boun
 whatever its size):
 
 1. In seq order, beside the chain walk, each revision on its own (`check_revision`):
-   `hash` is the SHA-256 of `record`, `device_id` the record's own. The first version
+   `hash` is the SHA-256 of `record`. The first version
    of each installation is kept (its sender and arrival: what bound it, for the
    `installations` check of sync/server/acts.py): one entry per installation.
-2. In record-id order, a record at a time (`replay_record`): its versions in seq order
+2. In record-id order, a record at a time (`replay_record`): each version's `device_id`
+   is its record's (read by the database's JSON functions); its versions in seq order
    through the verdict rule (verdicts.decide), as the pushes did, give each one's
    `losing` and the record's current version; its `records` row must hold that
    version's `version`, `hash`, `type`, `record` and `in_conflict` (a row too many, or
@@ -42,15 +43,10 @@ class Mismatch:
     detail: str
 
 
-def check_revision(seq: int, rid: str, version: int, record: object, stored_hash: str, text_digest: str,
-                   device_id: str) -> Mismatch | None:
-    """The columns of one `revisions` row its link does not cover (`text_digest`: SHA-256 of its record text)."""
+def check_revision(seq: int, rid: str, version: int, stored_hash: str, text_digest: str) -> Mismatch | None:
+    """The `hash` column of one `revisions` row (`text_digest`: the SHA-256 of its record text)."""
     if stored_hash != text_digest:
         return Mismatch("revisions", rid, version, seq, "its hash column is not the SHA-256 of its record")
-    made_on = record.get("device_id") if isinstance(record, dict) else None
-    if device_id != made_on:
-        return Mismatch("revisions", rid, version, seq, f"its device_id column ({device_id}) is not its record's "
-                                                        f"({made_on})")
     return None
 
 
@@ -61,12 +57,12 @@ class FirstPass:
         self.problem: Mismatch | None = None
         self.installations: dict[str, tuple[str, str]] = {}  # installation -> (sent_by, received_at)
 
-    def add(self, seq: int, rid: str, version: int, record: object, text_digest: str, stored_hash: str,
-            device_id: str, sent_by: str, received_at: str) -> None:
+    def add(self, seq: int, rid: str, version: int, text_digest: str, stored_hash: str, device_id: str, sent_by: str,
+            received_at: str) -> None:
         if device_id not in self.installations:
             self.installations[device_id] = (sent_by, received_at)
         if self.problem is None:
-            self.problem = check_revision(seq, rid, version, record, stored_hash, text_digest, device_id)
+            self.problem = check_revision(seq, rid, version, stored_hash, text_digest)
 
 
 @dataclass
