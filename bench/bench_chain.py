@@ -342,8 +342,13 @@ def main() -> None:
           f"(verify / read = {run['wall_s'] / reading:.1f}x)")
     print(f"migration 3's linking step over the same rows: {migrating:.1f} s ({read / migrating:,.0f} versions/s); "
           f"verify after it: exit {again['code']}, {again['wall_s']:.1f} s")
-    verdict = "met" if run["wall_s"] < GOAL_VERIFY_S and run["code"] == 0 else "NOT met"
-    print(f"(goal: under {GOAL_VERIFY_S:.0f} s for 1,000,000 versions: {verdict})")
+    per_million = run["wall_s"] * 1_000_000 / VERSIONS
+    verdict = "met" if per_million < GOAL_VERIFY_S and run["code"] == 0 else "NOT met"
+    if VERSIONS == 1_000_000:
+        print(f"(goal: under {GOAL_VERIFY_S:.0f} s for 1,000,000 versions: {verdict})")
+    else:  # measured at another count: the same rate, scaled (verify reads in batches: time grows with the rows)
+        print(f"(goal: under {GOAL_VERIFY_S:.0f} s for 1,000,000 versions: measured at {VERSIONS:,}; at this rate a "
+              f"million would take {per_million:.0f} s: {verdict}, by that estimate)")
 
 
 if __name__ == "__main__":

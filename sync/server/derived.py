@@ -6,11 +6,10 @@ against what they give, in two streaming passes over the team (memory stays boun
 whatever its size):
 
 1. In seq order, beside the chain walk, each revision on its own (`check_revision`):
-   `hash` is the SHA-256 of `record`. The first version
+   `hash` is the SHA-256 of `record`, `device_id` the record's own. The first version
    of each installation is kept (its sender and arrival: what bound it, for the
    `installations` check of sync/server/acts.py): one entry per installation.
-2. In record-id order, a record at a time (`replay_record`): each version's `device_id`
-   is its record's (read by the database's JSON functions); its versions in seq order
+2. In record-id order, a record at a time (`replay_record`): its versions in seq order
    through the verdict rule (verdicts.decide), as the pushes did, give each one's
    `losing` and the record's current version; its `records` row must hold that
    version's `version`, `hash`, `type`, `record` and `in_conflict` (a row too many, or
@@ -43,11 +42,29 @@ class Mismatch:
     detail: str
 
 
-def check_revision(seq: int, rid: str, version: int, stored_hash: str, text_digest: str) -> Mismatch | None:
-    """The `hash` column of one `revisions` row (`text_digest`: the SHA-256 of its record text)."""
+def check_revision(seq: int, rid: str, version: int, text: str, record: object, stored_hash: str, text_digest: str,
+                   device_id: str) -> Mismatch | None:
+    """The columns of one `revisions` row its link does not cover (`text_digest`: the SHA-256 of its record
+    text; `record`: the text parsed, or None where the caller had no need to)."""
     if stored_hash != text_digest:
         return Mismatch("revisions", rid, version, seq, "its hash column is not the SHA-256 of its record")
+    if record is None and text.count('"device_id":') == 1 and any(
+            f'"device_id":{_string(device_id)}{end}' in text for end in ",}"):
+        # Its one `device_id` key (canonical JSON: a key, never inside a string) holds this value: no parse.
+        return None
+    if record is None:
+        try:
+            record = json.loads(text)
+        except ValueError:
+            record = None
+    made_on = record.get("device_id") if isinstance(record, dict) else None
+    if device_id != made_on:
+        return Mismatch("revisions", rid, version, seq, f"its device_id column ({device_id}) is not its record's "
+                                                        f"({made_on})")
     return None
+
+
+_string = json.encoder.encode_basestring  # a JSON string as the canonical encoder writes it
 
 
 class FirstPass:
@@ -57,12 +74,12 @@ class FirstPass:
         self.problem: Mismatch | None = None
         self.installations: dict[str, tuple[str, str]] = {}  # installation -> (sent_by, received_at)
 
-    def add(self, seq: int, rid: str, version: int, text_digest: str, stored_hash: str, device_id: str, sent_by: str,
-            received_at: str) -> None:
+    def add(self, seq: int, rid: str, version: int, text: str, record: object, text_digest: str, stored_hash: str,
+            device_id: str, sent_by: str, received_at: str) -> None:
         if device_id not in self.installations:
             self.installations[device_id] = (sent_by, received_at)
         if self.problem is None:
-            self.problem = check_revision(seq, rid, version, stored_hash, text_digest)
+            self.problem = check_revision(seq, rid, version, text, record, stored_hash, text_digest, device_id)
 
 
 @dataclass

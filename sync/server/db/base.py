@@ -564,7 +564,7 @@ class Database(ABC):
         """The team's revisions as a chain walk sees them (sync/server/chain.py); each fed to `checked` too."""
         for seq, rid, version, sent_by, received_at, record, salt, link, hash_, _, device_id, form in \
                 self.revision_rows(team, upto=upto):
-            day = None
+            day, parsed = None, None
             plain = chain.is_plain(record)
             if plain and form != 2:
                 # No personal field, no day: the digests without parsing (as chain.digests_of_stored gives them).
@@ -579,8 +579,8 @@ class Database(ABC):
                     public, personal = _sha256(record), ""
             if checked is not None:
                 # Without personal fields the public digest is the SHA-256 of the text: not hashed twice.
-                checked.add(seq, rid, version, public if plain else _sha256(record), hash_, device_id, sent_by,
-                            received_at)
+                checked.add(seq, rid, version, record, parsed, public if plain else _sha256(record), hash_, device_id,
+                            sent_by, received_at)
             yield chain.Row(seq, rid, version, sent_by, received_at, public, personal, link,
                             chain_format=form if form in chain.FORMATS else 1, day=day)
 
@@ -649,7 +649,8 @@ class Database(ABC):
         A records row a push changed after the head was read (its seq past it) is left
         for the next verify, unless its seq is past the team's seq now too (no push gave it).
         """
-        base, made_on = self.json_member("record", "base_version"), self.json_member("record", "device_id")
+        # A version 1 is never built on anything the verdict rule compares: its base_version is not read.
+        base = f"CASE WHEN version > 1 THEN {self.json_member('record', 'base_version')} END"
         after = ""
         while True:
             with self.transaction(write=False) as cur:
@@ -661,8 +662,7 @@ class Database(ABC):
                 upto: tuple = () if last is None else (last[0],)
                 bound = "" if last is None else " AND id <= ?"
                 # `+seq`: the id order of the primary key, not the seq index, whatever SQLite's planner thinks.
-                cur.execute(self.sql(f"SELECT id, seq, version, hash, losing, {base}, device_id, {made_on} "
-                                     f"FROM revisions WHERE team = ? "
+                cur.execute(self.sql(f"SELECT id, seq, version, hash, losing, {base} FROM revisions WHERE team = ? "
                                      f"AND id > ?{bound} AND +seq <= ? ORDER BY id"), (team, after, *upto, head_seq))
                 versions = cur.fetchall()
                 cur.execute(self.sql(f"SELECT id, version, hash, type, record, in_conflict, seq FROM records "
@@ -676,12 +676,10 @@ class Database(ABC):
                 cur.execute(self.sql("SELECT seq FROM teams WHERE team = ?"), (team,))
                 now = (cur.fetchone() or (0,))[0]
             stored: dict[str, list[derived.Stored]] = {}
-            for rid, seq, version, hash_, losing, base_version, device_id, record_device in versions:
-                if device_id != record_device:
-                    return derived.Mismatch("revisions", rid, version, seq, f"its device_id column ({device_id}) is "
-                                                                            f"not its record's ({record_device})")
+            for rid, seq, version, hash_, losing, base_version in versions:
                 stored.setdefault(rid, []).append(derived.Stored(
-                    seq, version, hash_, bool(losing), None if base_version is None else int(base_version)))
+                    seq, version, hash_, bool(losing),
+                    int(base_version) if base_version is not None else 0 if version <= 1 else None))
             tags: dict[str, list[str]] = {}
             changed = {rid for rid, row in rows.items() if row[6] > head_seq}
             for rid, tag, seq in tag_rows:
