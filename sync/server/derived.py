@@ -115,6 +115,12 @@ class Now:
 def replay_record(rid: str, versions: Sequence[Stored]) -> tuple[Now | None, Mismatch | None]:
     """A record's stored versions in seq order through the verdict rule: its current version, or the first row
     whose `losing` column is not what the rule gives."""
+    if len(versions) == 1:  # most records: one version, accepted as the first (base_version plays no part)
+        only = versions[0]
+        if only.losing:
+            return None, Mismatch("revisions", rid, only.version, only.seq, "its losing column says True, the verdict "
+                                                                            "rule gives False at this seq")
+        return Now(only.version, only.hash, only.seq, False), None
     now: Now | None = None
     lost: set[tuple[int, str]] = set()  # (version, hash) stored as the losing side
     for v in sorted(versions, key=lambda v: v.seq):
@@ -174,21 +180,34 @@ def check_record_row(rid: str, now: Now | None, row: tuple | None) -> tuple[Mism
 
 
 def type_and_tag(text: str) -> tuple[str | None, str | None]:
-    """A stored version's `type` and held tag, from its canonical JSON text.
+    """A stored version's `type` and held tag (fieldapp.core.records.held_tag), from its canonical JSON text.
 
-    Parsed only where the text may hold a tag or more than one `type` key: canonical
-    JSON escapes every quote inside a string, so `"type":` in the text is a key, and a
-    text with one has it at the top (every stored version has a type).
+    Canonical JSON escapes every quote inside a string, so `"type":` and `"tag":` in the
+    text are keys. Every stored version passed the record schema, which has one `type`
+    (at the top) and one `tag` (a recovery's `data.tag`) and refuses any other field: a
+    text with each key at most once, no `withdrawn` and plain string values is read
+    without parsing; any other text is parsed.
     """
-    if '"tag":' not in text and text.count('"type":') == 1:
-        start = text.index('"type":') + 7
-        if text.startswith('"', start):
-            end = text.find('"', start + 1)
-            value = text[start + 1:end]
-            if end > 0 and "\\" not in value:
-                return value, None
+    if text.count('"type":') == 1 and text.count('"tag":') <= 1 and '"withdrawn":' not in text:
+        kind = _plain_string_after(text, '"type":')
+        if kind is not None:
+            if kind != "recovery" or '"tag":' not in text:
+                return kind, None
+            tag = _plain_string_after(text, '"tag":')
+            if tag is not None:
+                return kind, tag
     record = json.loads(text)
     return (str(record.get("type")), held_tag(record)) if isinstance(record, dict) else (None, None)
+
+
+def _plain_string_after(text: str, key: str) -> str | None:
+    """The string value after `key` in the text, if it is a string without escapes (else None: parse instead)."""
+    start = text.index(key) + len(key)
+    if not text.startswith('"', start):
+        return None
+    end = text.find('"', start + 1)
+    value = text[start + 1:end]
+    return value if end > 0 and "\\" not in value else None
 
 
 def check_tags(rid: str, held: str | None, rows: Sequence[str]) -> tuple[Mismatch | None, bool]:
