@@ -650,7 +650,7 @@ class Database(ABC):
         for the next verify, unless its seq is past the team's seq now too (no push gave it).
         """
         # A version 1 is never built on anything the verdict rule compares: its base_version is not read.
-        base = f"CASE WHEN version > 1 THEN {self.json_member('record', 'base_version')} END"
+        base = self.json_member("record", "base_version")
         after = ""
         while True:
             with self.transaction(write=False) as cur:
@@ -661,10 +661,14 @@ class Database(ABC):
                 last = cur.fetchone()
                 upto: tuple = () if last is None else (last[0],)
                 bound = "" if last is None else " AND id <= ?"
-                # `+seq`: the id order of the primary key, not the seq index, whatever SQLite's planner thinks.
-                cur.execute(self.sql(f"SELECT id, seq, version, hash, losing, {base} FROM revisions WHERE team = ? "
+                # From the index revisions_by_record alone (`+seq`: not the seq index, whatever SQLite's
+                # planner thinks); the base_version of versions above 1 only, from their rows.
+                cur.execute(self.sql(f"SELECT id, seq, version, hash, losing FROM revisions WHERE team = ? "
                                      f"AND id > ?{bound} AND +seq <= ? ORDER BY id"), (team, after, *upto, head_seq))
                 versions = cur.fetchall()
+                cur.execute(self.sql(f"SELECT seq, {base} FROM revisions WHERE team = ? AND id > ?{bound} "
+                                     f"AND version > 1 AND +seq <= ?"), (team, after, *upto, head_seq))
+                bases = dict(cur.fetchall())
                 cur.execute(self.sql(f"SELECT id, version, hash, type, record, in_conflict, seq FROM records "
                                      f"WHERE team = ? AND id > ?{bound}"), (team, after, *upto))
                 rows = {row[0]: row for row in cur.fetchall()}
@@ -676,7 +680,8 @@ class Database(ABC):
                 cur.execute(self.sql("SELECT seq FROM teams WHERE team = ?"), (team,))
                 now = (cur.fetchone() or (0,))[0]
             stored: dict[str, list[derived.Stored]] = {}
-            for rid, seq, version, hash_, losing, base_version in versions:
+            for rid, seq, version, hash_, losing in versions:
+                base_version = bases.get(seq)
                 stored.setdefault(rid, []).append(derived.Stored(
                     seq, version, hash_, bool(losing),
                     int(base_version) if base_version is not None else 0 if version <= 1 else None))

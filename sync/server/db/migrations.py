@@ -252,6 +252,9 @@ MIGRATIONS: list[tuple[int, str, list[Step]]] = [
             head TEXT NOT NULL
         )""",
         start_acts,
+        # verify's replay reads each record's versions in id order (sync/server/derived.py): from the
+        # index alone, not a row fetch each across the table.
+        "CREATE INDEX revisions_by_record ON revisions (team, id, seq, version, hash, losing)",
     ]),
 ]
 
