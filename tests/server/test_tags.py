@@ -127,8 +127,9 @@ def fresh_url(request, tmp_path, database_url):
 
 
 # Migrations the push of this version needs whatever came before (6: the link's format on each row;
-# 7: whether the team's volunteers see personal fields, read for the conflicts a push answers with).
-PUSH_NEEDS = (6, 7)
+# 7: whether the team's volunteers see personal fields, read for the conflicts a push answers with;
+# 8: the operator acts an enrollment is logged in).
+PUSH_NEEDS = (6, 7, 8)
 
 
 @contextmanager
