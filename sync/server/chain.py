@@ -107,6 +107,11 @@ def has_personal(record: Mapping[str, Any]) -> bool:
     return False
 
 
+def is_plain(text: str) -> bool:
+    """Whether a stored text has no personal field (its public digest is then its own SHA-256)."""
+    return not any(marker in text for marker in _MARKERS)
+
+
 def split_personal(record: Mapping[str, Any]) -> tuple[dict, dict]:
     """(public, personal): the version without its personal fields, and those fields by path."""
     public = dict(record)

@@ -180,15 +180,32 @@ def _verify_bundle(args, out: TextIO) -> int:
 
 def _verify(db, team: str | None, out: TextIO) -> int:
     from .chain import Break
+    from .derived import Walks
 
-    broken = 0
-    for result in db.verify_chains(team):
+    broken, walks = 0, Walks()
+    for result in db.verify_chains(team, walks):
         if isinstance(result, Break):
             broken += 1
             print(f"BROKEN: {result}", file=out)
         else:
             print(f"whole: team {result.team}: {result.count} versions, head seq {result.last_seq} link {result.head}",
                   file=out)
+    # The operator's acts: devices, installations, teams' settings, schema_migrations (sync/server/acts.py).
+    verdict = db.verify_acts(walks, team)
+    since = (f"from migration 8 ({verdict.seeded_at}): what was stored before it was taken as found"
+             if verdict.seeded_at else "from the database's start")
+    if verdict.problem is not None:
+        broken += 1
+        print(f"BROKEN: {verdict.problem}", file=out)
+    elif verdict.disagreements:
+        broken += 1
+        for found in verdict.disagreements:
+            print(f"BROKEN: {found}", file=out)
+    else:
+        scope = f"team {team}'s devices, installations and settings" if team else \
+            "devices, installations, teams' settings"
+        print(f"acts: {verdict.count} operator acts {since}, head seq {verdict.last_seq} link {verdict.head}; "
+              f"{scope} and schema_migrations agree with them", file=out)
     if broken:
         print(f"{broken} chain(s) broken", file=out)
         return 1

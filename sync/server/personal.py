@@ -59,9 +59,8 @@ def has_devices(db: Database, team: str) -> bool:
 
 
 def set_volunteers_see_personal(db: Database, team: str, allowed: bool) -> None:
-    with db.transaction(write=True) as cur:
-        cur.execute(db.sql("INSERT INTO teams (team, seq) VALUES (?, 0) ON CONFLICT DO NOTHING"), (team,))
-        cur.execute(db.sql("UPDATE teams SET volunteers_see_personal = ? WHERE team = ?"), (allowed, team))
+    # Through the storage, which logs it as an operator act (sync/server/acts.py).
+    db.set_team_settings(team, volunteers_see_personal=allowed)
 
 
 # --- who sees what ----------------------------------------------------------------------

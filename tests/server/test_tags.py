@@ -130,8 +130,9 @@ def fresh_url(request, tmp_path, database_url):
 
 # Migrations the push of this version needs whatever came before (6: the link's format on each row;
 # 7: whether the team's volunteers see personal fields, read for the conflicts a push answers with;
+# 8: the operator acts an enrollment is logged in;
 # 9: who settled a record's conflict, read and written with each current version).
-PUSH_NEEDS = (6, 7, 9)
+PUSH_NEEDS = (6, 7, 8, 9)
 
 
 @contextmanager

@@ -113,3 +113,9 @@ def test_a_tag_row_added_is_named(db):  # noqa: F811
     made = stored(db)
     execute(db, "INSERT INTO tags (team, tag, record_id) VALUES (?, 'T-9', ?)", TEAM, made["call"]["id"])
     named(db, "tags row edited", made["call"]["id"], "T-9")
+
+
+def test_a_records_type_column_edited_is_named(db):  # noqa: F811
+    made = stored(db)
+    execute(db, "UPDATE records SET type = 'call' WHERE team = ? AND id = ?", TEAM, made["recovery"]["id"])
+    named(db, "records row edited", made["recovery"]["id"], "type call, the chain gives recovery")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .base import Database, DatabaseUnreachable, Device, NoDatabase, Page, StorageError, Stored, content_hash
+from .base import Database, Device, Page, Stored, content_hash
+from .errors import DatabaseUnreachable, NoDatabase, StorageError
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 

@@ -36,22 +36,10 @@ from typing import Any
 
 from fieldapp.core.records import RecordType, held_tag
 
-from .. import chain, derived, planner
+from .. import acts, chain, derived, planner
 from ..verdicts import Current, Refusal, VerdictKind
 from . import migrations
 from .clock import now_utc
-
-
-class StorageError(Exception):
-    """The server's storage cannot be used as asked; the message says why, in one line."""
-
-
-class NoDatabase(StorageError):
-    """A command that only reads was pointed at a database that is not there."""
-
-
-class DatabaseUnreachable(StorageError):
-    """The database server cannot be reached, or refuses the connection."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +126,7 @@ class Database(ABC):
 
     def enroll(self, *, team: str, device_id: str, role: str, token_hash: str) -> None:
         """Add a device, or give an enrolled one a new token (the old one stops working)."""
+        at = now_utc()
         with self.transaction(write=True) as cur:
             cur.execute(self.sql("SELECT device_id FROM devices WHERE device_id = ?"), (device_id,))
             if cur.fetchone():
@@ -148,16 +137,46 @@ class Database(ABC):
             else:
                 cur.execute(
                     self.sql("INSERT INTO devices (device_id, team, role, token_hash, created_at) VALUES (?, ?, ?, ?, ?)"),
-                    (device_id, team, role, token_hash, now_utc()),
+                    (device_id, team, role, token_hash, at),
                 )
+            self.record_act(cur, acts.ActKind.ENROLL, {"device_id": device_id, "team": team, "role": str(role),
+                                                       "token_hash": token_hash}, at)
 
     def revoke(self, device_id: str) -> bool:
+        at = now_utc()
         with self.transaction(write=True) as cur:
             cur.execute(
                 self.sql("UPDATE devices SET revoked_at = ? WHERE device_id = ? AND revoked_at IS NULL"),
-                (now_utc(), device_id),
+                (at, device_id),
             )
-            return cur.rowcount > 0
+            if cur.rowcount <= 0:
+                return False
+            self.record_act(cur, acts.ActKind.REVOKE, {"device_id": device_id}, at)
+            return True
+
+    def set_team_settings(self, team: str, *, volunteers_see_personal: bool) -> None:
+        """The operator's setting of a team (sync/server/personal.py reads it), with its act."""
+        with self.transaction(write=True) as cur:
+            cur.execute(self.sql("INSERT INTO teams (team, seq) VALUES (?, 0) ON CONFLICT DO NOTHING"), (team,))
+            cur.execute(self.sql("UPDATE teams SET volunteers_see_personal = ? WHERE team = ?"),
+                        (volunteers_see_personal, team))
+            self.record_act(cur, acts.ActKind.TEAM_SETTINGS, {"team": team,
+                                                              "volunteers_see_personal": bool(volunteers_see_personal)},
+                            now_utc())
+
+    def record_act(self, cur, kind: acts.ActKind, body: dict, at: str) -> None:
+        """Append one operator act to the acts log, in the caller's transaction (sync/server/acts.py).
+
+        `acts_head` is locked last, after any row the act itself changes, so acts follow
+        commit order and no two transactions wait on each other in a circle.
+        """
+        cur.execute(self.sql(f"SELECT seq, head FROM acts_head WHERE id = 1{self.lock_rows}"))
+        seq, head = cur.fetchone()
+        seq += 1
+        made = acts.link(head, seq, kind, at, body)
+        cur.execute(self.sql("INSERT INTO acts (seq, kind, at, body, link) VALUES (?, ?, ?, ?, ?)"),
+                    (seq, str(kind), at, canonical_json(body), made))
+        cur.execute(self.sql("UPDATE acts_head SET seq = ?, head = ? WHERE id = 1"), (seq, made))
 
     def knows_team(self, team: str) -> bool:
         """Whether the team has an enrolled device or a stored version."""
@@ -307,12 +326,15 @@ class Database(ABC):
         For a phone enrolled again under a new name: read its installation id off
         the phone (`fieldapp status`) and name it when enrolling.
         """
+        at, installations = now_utc(), list(dict.fromkeys(installations))
         with self.transaction(write=True) as cur:
             self._lock_team(cur, team)  # as a push binds: never beside one
             for installation in installations:
                 cur.execute(self.sql("DELETE FROM installations WHERE team = ? AND device_id = ?"), (team, installation))
             self.insert_rows(cur, "installations", INSTALLATION_COLUMNS,
-                             [(team, installation, device_id, now_utc()) for installation in installations])
+                             [(team, installation, device_id, at) for installation in installations])
+            self.record_act(cur, acts.ActKind.INSTALLATIONS_BOUND, {"team": team, "enrolled_device": device_id,
+                                                                    "installations": list(installations)}, at)
 
     def _tags(self, cur, team: str, tags: list[str], ids: list[str]) -> tuple[dict[str, str], dict[str, str | None]]:
         """(tag -> record holding it, record id -> tag it holds), for these tags and these records."""
@@ -486,21 +508,28 @@ class Database(ABC):
                 return
             after = rows[-1][0]
 
-    def chain_rows(self, team: str, *, upto: int | None = None, replay: derived.Replay | None = None) -> Iterator[chain.Row]:
-        """The team's revisions as a chain walk sees them (sync/server/chain.py); each fed to `replay` too."""
-        for seq, rid, version, sent_by, received_at, record, salt, link, hash_, losing, device_id, form in \
+    def chain_rows(self, team: str, *, upto: int | None = None,
+                   checked: derived.FirstPass | None = None) -> Iterator[chain.Row]:
+        """The team's revisions as a chain walk sees them (sync/server/chain.py); each fed to `checked` too."""
+        for seq, rid, version, sent_by, received_at, record, salt, link, hash_, _, device_id, form in \
                 self.revision_rows(team, upto=upto):
             day, parsed = None, None
-            try:
-                parsed = json.loads(record)
-                public, personal = chain.digests_of_stored(parsed, record, salt or "")
-                if form == 2:
-                    day = chain.version_day(parsed)
-            except (ValueError, TypeError, AttributeError):  # not JSON any more: its digest is of the text
-                public, personal = _sha256(record), ""
-            if replay is not None:
-                replay.add(seq, rid, version, parsed if isinstance(parsed, dict) else None, record, hash_, losing,
-                           device_id)
+            plain = chain.is_plain(record)
+            if plain and form != 2:
+                # No personal field, no day: the digests without parsing (as chain.digests_of_stored gives them).
+                public, personal = _sha256(record), chain.personal_digest(salt or "", {})
+            else:
+                try:
+                    parsed = json.loads(record)
+                    public, personal = chain.digests_of_stored(parsed, record, salt or "")
+                    if form == 2:
+                        day = chain.version_day(parsed)
+                except (ValueError, TypeError, AttributeError):  # not JSON any more: its digest is of the text
+                    public, personal = _sha256(record), ""
+            if checked is not None:
+                # Without personal fields the public digest is the SHA-256 of the text: not hashed twice.
+                checked.add(seq, rid, version, record, parsed, public if plain else _sha256(record), hash_, device_id,
+                            sent_by, received_at)
             yield chain.Row(seq, rid, version, sent_by, received_at, public, personal, link,
                             chain_format=form if form in chain.FORMATS else 1, day=day)
 
@@ -513,83 +542,222 @@ class Database(ABC):
             return ""
         return " (its record no longer matches the hash stored beside it)"
 
-    def verify_chains(self, team: str | None = None) -> Iterator[chain.Walked | chain.Break]:
-        """Walk each team's chain (or one team's) up to the head its row holds; one result per team."""
+    def verify_chains(self, team: str | None = None,
+                      walks: derived.Walks | None = None) -> Iterator[chain.Walked | chain.Break]:
+        """Walk each team's chain (or one team's) up to the head its row holds; one result per team.
+
+        `walks`: given, it is told each team's head and the first version of each of its
+        installations (what verify_acts holds `installations` against), or that it broke.
+        """
         heads = self.chain_heads(team)
         if team is not None and team not in heads:
             heads[team] = (0, chain.GENESIS)
         for name, (seq, head) in heads.items():
             if not head:
+                if walks is not None:
+                    walks.broken.add(name)
                 yield chain.Break(name, 0, None, None, "head mismatch", "the team has stored versions but no teams row")
                 continue
             # Up to the head read first: a push committing meanwhile is not a break.
-            replay = derived.Replay()
-            walked = chain.walk(name, self.chain_rows(name, upto=seq, replay=replay), head=(seq, head))
+            checked = derived.FirstPass()
+            walked = chain.walk(name, self.chain_rows(name, upto=seq, checked=checked), head=(seq, head))
             if isinstance(walked, chain.Break) and walked.record_id is not None:
                 walked = dataclasses.replace(walked, detail=walked.detail + self._hash_note(name, walked.seq))
             if isinstance(walked, chain.Walked):
                 with self.transaction(write=False) as cur:
                     cur.execute(self.sql("SELECT seq FROM teams WHERE team = ?"), (name,))
-                    now = cur.fetchone()[0]
+                    now = (cur.fetchone() or (0,))[0]  # a team with devices only has no row yet
                     cur.execute(self.sql("SELECT MAX(seq) FROM revisions WHERE team = ?"), (name,))
                     stored = cur.fetchone()[0] or 0
                 if stored > now:
                     walked = chain.Break(name, now + 1, None, None, "head mismatch",
                                          f"rows up to seq {stored} are stored past the head on the teams row (seq {now})")
             if isinstance(walked, chain.Walked):
-                mismatch = replay.problem or self._derived_rows(name, seq, replay)
+                mismatch = checked.problem or self._derived_rows(name, seq)
                 if mismatch is not None:
                     walked = chain.Break(name, mismatch.seq or 0, mismatch.record_id, mismatch.version,
                                          f"{mismatch.table} row edited", mismatch.detail)
+            if walks is not None:
+                if isinstance(walked, chain.Walked):
+                    walks.heads[name] = seq
+                    walks.firsts[name] = checked.installations
+                else:
+                    walks.broken.add(name)
             yield walked
 
-    def _derived_rows(self, team: str, head_seq: int, replay: derived.Replay) -> derived.Mismatch | None:
-        """The team's `records` and `tags` rows against the replay of its chain up to `head_seq`.
+    VERIFY_BATCH = 5000  # record ids a step of verify's second pass reads
+
+    def json_member(self, column: str, key: str) -> str:
+        """SQL for a top-level member of a JSON text column (SQLite's JSON functions; PostgreSQL overrides)."""
+        return f"json_extract({column}, '$.{key}')"
+
+    def _derived_rows(self, team: str, head_seq: int) -> derived.Mismatch | None:
+        """The team's `revisions` (their `losing`), `records` and `tags` rows against the replay of its chain up to
+        `head_seq`, a batch of record ids at a time in id order (sync/server/derived.py: bounded memory).
 
         A records row a push changed after the head was read (its seq past it) is left
         for the next verify, unless its seq is past the team's seq now too (no push gave it).
         """
+        # A version 1 is never built on anything the verdict rule compares: its base_version is not read.
+        base = self.json_member("record", "base_version")
         after = ""
         while True:
             with self.transaction(write=False) as cur:
-                cur.execute(self.sql("SELECT id, version, hash, type, record, in_conflict, seq FROM records "
-                                     "WHERE team = ? AND id > ? ORDER BY id LIMIT ?"), (team, after, 5000))
-                rows = cur.fetchall()
+                # The batch ends at a record id (all of its versions in it); the last batch has no end,
+                # so rows of records past the last stored id are read too.
+                cur.execute(self.sql("SELECT id FROM revisions WHERE team = ? AND id > ? ORDER BY id LIMIT 1 OFFSET ?"),
+                            (team, after, self.VERIFY_BATCH - 1))
+                last = cur.fetchone()
+                upto: tuple = () if last is None else (last[0],)
+                bound = "" if last is None else " AND id <= ?"
+                # From the index revisions_by_record alone (`+seq`: not the seq index, whatever SQLite's
+                # planner thinks); the base_version of versions above 1 only, from their rows.
+                cur.execute(self.sql(f"SELECT id, seq, version, hash, losing FROM revisions WHERE team = ? "
+                                     f"AND id > ?{bound} AND +seq <= ? ORDER BY id"), (team, after, *upto, head_seq))
+                versions = cur.fetchall()
+                cur.execute(self.sql(f"SELECT seq, {base} FROM revisions WHERE team = ? AND id > ?{bound} "
+                                     f"AND version > 1 AND +seq <= ?"), (team, after, *upto, head_seq))
+                bases = dict(cur.fetchall())
+                cur.execute(self.sql(f"SELECT id, version, hash, type, record, in_conflict, seq FROM records "
+                                     f"WHERE team = ? AND id > ?{bound}"), (team, after, *upto))
+                rows = {row[0]: row for row in cur.fetchall()}
+                # One statement: a tag and the seq of its record's row as they were together.
+                cur.execute(self.sql(f"SELECT t.record_id, t.tag, r.seq FROM tags t LEFT JOIN records r "
+                                     f"ON r.team = t.team AND r.id = t.record_id WHERE t.team = ? AND t.record_id > ?"
+                                     f"{bound.replace('id', 't.record_id')}"), (team, after, *upto))
+                tag_rows = cur.fetchall()
                 cur.execute(self.sql("SELECT seq FROM teams WHERE team = ?"), (team,))
-                now = cur.fetchone()[0]
-            for rid, version, hash_, kind, text, in_conflict, seq in rows:
-                if seq > head_seq:
-                    if seq > now:
-                        return derived.Mismatch("records", rid, version, None,
-                                                f"its seq {seq} is past the team's last seq {now} (edited)")
-                    replay.skip(rid)
-                    continue
-                found = replay.check_record_row(rid, version, hash_, kind, text, in_conflict)
+                now = (cur.fetchone() or (0,))[0]
+            stored: dict[str, list[derived.Stored]] = {}
+            for rid, seq, version, hash_, losing in versions:
+                base_version = bases.get(seq)
+                stored.setdefault(rid, []).append(derived.Stored(
+                    seq, version, hash_, bool(losing),
+                    int(base_version) if base_version is not None else 0 if version <= 1 else None))
+            tags: dict[str, list[str]] = {}
+            changed = {rid for rid, row in rows.items() if row[6] > head_seq}
+            for rid, tag, seq in tag_rows:
+                if seq is None or seq <= head_seq:
+                    tags.setdefault(rid, []).append(tag)
+                else:
+                    changed.add(rid)
+            unrowed: dict[str, str] = {}  # tag -> the record holding it, with no row of its own
+            for rid in sorted(set(stored) | set(rows) | set(tags)):
+                row = rows.get(rid)
+                if rid in changed:
+                    if row is not None and row[6] > now:
+                        return derived.Mismatch("records", rid, row[1], None,
+                                                f"its seq {row[6]} is past the team's last seq {now} (edited)")
+                    continue  # a push changed it after the head: left for the next verify
+                current, found = derived.replay_record(rid, stored.get(rid, ()))
+                held: str | None = None
+                if found is None:
+                    found, held = derived.check_record_row(rid, current, None if row is None else row[1:6])
+                if found is None:
+                    found, alone = derived.check_tags(rid, held, tags.get(rid, ()))
+                    if alone and held is not None:
+                        unrowed[held] = rid
                 if found is not None:
                     return found
-            if len(rows) < 5000:
+            if unrowed:
+                found_tag = self._tags_held_elsewhere(team, unrowed)
+                if found_tag is not None:
+                    return found_tag
+            if last is None:
+                return None
+            after = last[0]
+
+    def _tags_held_elsewhere(self, team: str, unrowed: dict[str, str]) -> derived.Mismatch | None:
+        """Tags a current version holds with no row of its own: each must have a row (another holder's, from
+        before the tag rule), or it was deleted."""
+        with self.transaction(write=False) as cur:
+            present: set[str] = set()
+            for chunk in _chunks(sorted(unrowed), 500):
+                cur.execute(self.sql(f"SELECT tag FROM tags WHERE team = ? AND tag IN ({','.join('?' * len(chunk))})"),
+                            (team, *chunk))
+                present.update(tag for (tag,) in cur.fetchall())
+        for tag, rid in sorted(unrowed.items(), key=lambda item: item[1]):
+            if tag not in present:
+                return derived.tag_row_missing(rid, tag)
+        return None
+
+    # --- the operator's acts ----------------------------------------------------------------
+
+    def verify_acts(self, walks: derived.Walks, team: str | None = None) -> acts.Verdict:
+        """The acts log replayed (sync/server/acts.py), and `devices`, `installations`, `teams`' settings and
+        `schema_migrations` held against it (of one team, or all); `walks`: what verify_chains found, run first."""
+        read = self._act_tables()
+        try:
+            state, last, link, problem = acts.replay(self._act_rows(read.head[0]))
+        except Exception as exc:  # the table itself gone or unreadable
+            return acts.Verdict(0, 0, chain.GENESIS, None, acts.LogBreak(0, f"the acts log cannot be read "
+                                                                            f"({type(exc).__name__})"), [])
+        if problem is None and (last, link) != read.head:
+            problem = acts.LogBreak(last + 1 if read.head[0] > last else last,
+                                    f"acts_head says seq {read.head[0]} link {read.head[1]}, the log ends at seq "
+                                    f"{last} link {link} (acts deleted, or the head edited)")
+        if problem is not None:
+            return acts.Verdict(last, last, link, state.seeded_at, problem, [])
+        expected = dict(state.bindings)
+        for name, firsts in walks.firsts.items():
+            for installation, first in firsts.items():
+                expected.setdefault((name, installation), first)
+        teams = {row[0] for row in read.installations} | {key[0] for key in expected}
+        teams = ({team} if team is not None else teams) - walks.broken
+        self._bound_since(read.installations, expected, walks)
+        found = (acts.compare_devices(state, read.devices, team)
+                 + acts.compare_installations(expected, read.installations, teams)
+                 + acts.compare_settings(state, read.settings, team)
+                 + acts.compare_migrations(state, read.migrations))
+        return acts.Verdict(last, last, link, state.seeded_at, None, found)
+
+    def _act_tables(self) -> acts.Tables:
+        """The tables the acts cover, read between two reads of the acts' head that agree (no act committed
+        meanwhile: each act writes its rows and the head in one transaction)."""
+        for _ in range(10):
+            with self.transaction(write=False) as cur:
+                cur.execute("SELECT seq, head FROM acts_head WHERE id = 1")
+                before = tuple(cur.fetchone() or (0, chain.GENESIS))
+            with self.transaction(write=False) as cur:
+                cur.execute(f"SELECT {', '.join(acts.DEVICE_COLUMNS)} FROM devices")
+                devices = cur.fetchall()
+                cur.execute(f"SELECT {', '.join(acts.INSTALLATION_COLUMNS)} FROM installations")
+                installations = cur.fetchall()
+                cur.execute("SELECT team, volunteers_see_personal FROM teams")
+                settings = cur.fetchall()
+                cur.execute(f"SELECT {', '.join(acts.MIGRATION_COLUMNS)} FROM schema_migrations")
+                migrations = cur.fetchall()
+            with self.transaction(write=False) as cur:
+                cur.execute("SELECT seq, head FROM acts_head WHERE id = 1")
+                after = tuple(cur.fetchone() or (0, chain.GENESIS))
+            if before == after:
                 break
+        return acts.Tables((int(before[0]), str(before[1])), devices, installations, settings, migrations)
+
+    def _act_rows(self, upto: int) -> Iterator[tuple]:
+        after = 0
+        while True:
+            with self.transaction(write=False) as cur:
+                cur.execute(self.sql("SELECT seq, kind, at, body, link FROM acts WHERE seq > ? AND seq <= ? "
+                                     "ORDER BY seq LIMIT 5000"), (after, upto))
+                rows = cur.fetchall()
+            yield from rows
+            if len(rows) < 5000:
+                return
             after = rows[-1][0]
-        missing = replay.missing_records()
-        if missing is not None:
-            return missing
-        return self._tag_rows(team, head_seq, replay)
 
-    def _tag_rows(self, team: str, head_seq: int, replay: derived.Replay) -> derived.Mismatch | None:
-        """The team's `tags` rows against the tags the replay's current versions hold.
-
-        Records a push changed after the head (records.seq past it) are left out of the
-        replay first: read after the tags, so one changed meanwhile is left out too.
-        """
-        with self.transaction(write=False) as cur:
-            cur.execute(self.sql("SELECT t.tag, t.record_id, r.seq FROM tags t LEFT JOIN records r "
-                                 "ON r.team = t.team AND r.id = t.record_id WHERE t.team = ?"), (team,))
-            rows = cur.fetchall()
-        with self.transaction(write=False) as cur:
-            cur.execute(self.sql("SELECT id FROM records WHERE team = ? AND seq > ?"), (team, head_seq))
-            for (rid,) in cur.fetchall():
-                replay.skip(rid)
-        return replay.check_tags([(tag, rid) for tag, rid, seq in rows if seq is None or seq <= head_seq])
+    def _bound_since(self, rows: Sequence[tuple], expected: dict, walks: derived.Walks) -> None:
+        """An installation first sent after its team's head was walked (a push meanwhile): bound by that version."""
+        for team_, installation, *_ in rows:
+            if (team_, installation) in expected or team_ not in walks.heads:
+                continue
+            with self.transaction(write=False) as cur:
+                cur.execute(self.sql("SELECT sent_by, received_at FROM revisions WHERE team = ? AND +seq > ? "
+                                     "AND device_id = ? ORDER BY seq LIMIT 1"),
+                            (team_, walks.heads[team_], installation))
+                first = cur.fetchone()
+            if first is not None:
+                expected[(team_, installation)] = (first[0], first[1])
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

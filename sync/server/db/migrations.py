@@ -17,8 +17,9 @@ from typing import Any, Protocol
 
 from fieldapp.core.records import held_tag
 
-from .. import chain
+from .. import acts, chain
 from .clock import now_utc
+from .errors import StorageError
 
 
 class Database(Protocol):
@@ -27,6 +28,8 @@ class Database(Protocol):
     def sql(self, text: str) -> str: ...
 
     def transaction(self, *, write: bool) -> AbstractContextManager[Any]: ...
+
+    def record_act(self, cur: Any, kind: acts.ActKind, body: dict, at: str) -> None: ...
 
 
 Step = str | Callable[[Any, Database], None]
@@ -105,6 +108,52 @@ def release_tags(cur, db: Database) -> None:
         if gone:
             cur.executemany(db.sql("DELETE FROM tags WHERE team = ? AND tag = ?"), gone)
         after = (rows[-1][0], rows[-1][1])
+
+
+def start_acts(cur, db: Database) -> None:
+    """The acts log begins: one `seeded` act for each row of the tables it covers, as stored now.
+
+    What those rows say is taken as found (nothing attested it before); every act from
+    here on is written with the act itself. Small tables (devices, bindings, teams), read whole.
+    """
+    cur.execute(db.sql("INSERT INTO acts_head (id, seq, head) VALUES (1, 0, ?)"), (chain.GENESIS,))
+    at = now_utc()
+    for table, columns, order in (
+        (acts.MIGRATIONS, acts.MIGRATION_COLUMNS, "version"),
+        (acts.DEVICES, acts.DEVICE_COLUMNS, "device_id"),
+        (acts.INSTALLATIONS, acts.INSTALLATION_COLUMNS, "team, device_id"),
+        (acts.TEAMS, ("team", "volunteers_see_personal"), "team"),
+    ):
+        cur.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}")
+        for row in cur.fetchall():
+            found = dict(zip(columns, row))
+            if table == acts.TEAMS:
+                found["volunteers_see_personal"] = bool(found["volunteers_see_personal"])
+            db.record_act(cur, acts.ActKind.SEEDED, {"table": table, "row": found}, at)
+
+
+def recorded_migrations(db: Database) -> dict[int, tuple[str, str]]:
+    """version -> (name, applied_at) of the migrations the acts log records ({} before migration 8)."""
+    import json
+
+    try:
+        with db.transaction(write=False) as cur:
+            cur.execute(db.sql("SELECT kind, body FROM acts WHERE kind IN (?, ?)"),
+                        (str(acts.ActKind.MIGRATION), str(acts.ActKind.SEEDED)))
+            found = cur.fetchall()
+    except Exception:  # no acts table: the log has not begun
+        return {}
+    recorded: dict[int, tuple[str, str]] = {}
+    for kind, body in found:
+        try:
+            parsed = json.loads(body)
+            row = parsed["row"] if kind == acts.ActKind.SEEDED else parsed
+            if kind == acts.ActKind.SEEDED and parsed["table"] != acts.MIGRATIONS:
+                continue
+            recorded[int(row["version"])] = (row["name"], row["applied_at"])
+        except (ValueError, TypeError, KeyError):
+            continue  # an act edited: verify names it
+    return recorded
 
 
 MIGRATIONS: list[tuple[int, str, list[Step]]] = [
@@ -198,6 +247,28 @@ MIGRATIONS: list[tuple[int, str, list[Step]]] = [
     (7, "teams: whether volunteers see the personal fields of every record of the team", [
         "ALTER TABLE teams ADD COLUMN volunteers_see_personal BOOLEAN NOT NULL DEFAULT FALSE",
     ]),
+    # Operator acts (sync/server/acts.py): enroll, revoke, team settings, installations
+    # bound, migrations, each logged and linked in its own transaction, so verify covers
+    # devices, installations, teams' settings and schema_migrations. Seeded from what is
+    # stored: acts before this migration are attested from it on.
+    (8, "operator acts: a hash-chained log of enrollments, revocations, bindings, settings and migrations", [
+        """CREATE TABLE acts (
+            seq BIGINT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            at TEXT NOT NULL,
+            body TEXT NOT NULL,
+            link TEXT NOT NULL
+        )""",
+        """CREATE TABLE acts_head (
+            id INTEGER PRIMARY KEY,
+            seq BIGINT NOT NULL,
+            head TEXT NOT NULL
+        )""",
+        start_acts,
+        # verify's replay reads each record's versions in id order (sync/server/derived.py): from the
+        # index alone, not a row fetch each across the table.
+        "CREATE INDEX revisions_by_record ON revisions (team, id, seq, version, hash, losing)",
+    ]),
     # A conflict a volunteer's device settled stays in the lead's queue until a lead's version
     # approves or flags it (sync/server/verdicts.py, settled_by); NULL: not waiting for that.
     (9, "records: the volunteer's device that settled the record's conflict, until a lead reviews it", [
@@ -230,17 +301,34 @@ MIGRATIONS: list[tuple[int, str, list[Step]]] = [
 
 
 def apply(db: Database) -> list[int]:
-    """Apply what is missing, each in its own transaction; return the numbers applied."""
+    """Apply what is missing, each in its own transaction; return the numbers applied.
+
+    From migration 8 on each is an operator act too (sync/server/acts.py). A migration
+    the acts log records as applied but whose row is gone is not applied again: the
+    row was deleted, and that is said in one line.
+    """
     with db.transaction(write=True) as cur:
         cur.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
         )
+        cur.execute("SELECT version FROM schema_migrations")
+        present = {int(version) for (version,) in cur.fetchall()}
+    missing = [number for number, _, _ in MIGRATIONS if number not in present]
+    if missing and present:
+        recorded = recorded_migrations(db)
+        gone = [number for number in missing if number in recorded]
+        if gone:
+            name, applied_at = recorded[gone[0]]
+            raise StorageError(f"schema_migrations row {gone[0]} ({name}) is missing, though the operator acts record "
+                               f"it applied at {applied_at} (deleted): not applied again; run fieldapp-server verify "
+                               f"once the row is back")
     applied = []
     for number, name, statements in MIGRATIONS:
+        stamp = now_utc()
         with db.transaction(write=True) as cur:
             # Several servers may start at once: the insert claims the number first.
             cur.execute(db.sql("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"),
-                        (number, name, now_utc()))
+                        (number, name, stamp))
             if cur.rowcount == 0:
                 continue
             for step in statements:
@@ -248,5 +336,8 @@ def apply(db: Database) -> list[int]:
                     step(cur, db)
                 else:
                     cur.execute(step)
+            if number > acts.SINCE_MIGRATION:
+                db.record_act(cur, acts.ActKind.MIGRATION, {"version": number, "name": name, "applied_at": stamp},
+                              stamp)
             applied.append(number)
     return applied

@@ -9,7 +9,8 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from .base import Database, DatabaseUnreachable
+from .base import Database
+from .errors import DatabaseUnreachable
 
 
 class PostgresDatabase(Database):
@@ -49,6 +50,9 @@ class PostgresDatabase(Database):
             (list(ids), team),
         )
         return cur.fetchall()
+
+    def json_member(self, column: str, key: str) -> str:
+        return f"({column}::json ->> '{key}')"
 
     def insert_rows(self, cur, table, columns, rows) -> None:
         # COPY is several times faster than a VALUES list or unnest() here.
