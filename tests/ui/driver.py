@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 import httpx
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.conftest import free_port
 
@@ -29,6 +30,7 @@ PHONE = {"width": 412, "height": 915}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 WAIT_MS = 30_000
+FILLS = 5  # how often `type` fills a field that lost what was filled
 
 # The accessibility tree's nodes with their places, frame after frame, until `frames` frames running
 # change nothing; false if that never happens within `left` frames.
@@ -109,6 +111,7 @@ def stop_app(proc) -> None:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
 
 
 class Phone:
@@ -255,7 +258,19 @@ class Phone:
             self.frames()
         box.fill(text)
         if check:
-            self.page.wait_for_function(HOLDS, arg=[identifier, text], polling="raf", timeout=WAIT_MS)
+            # Flutter sets the field's text from its own state once it has taken the focus; on a busy machine
+            # that can come after the fill and empty the field again. So the text is filled again until the
+            # field holds it (the same 30 s in all).
+            for left in range(FILLS, 0, -1):
+                try:
+                    self.page.wait_for_function(HOLDS, arg=[identifier, text], polling="raf",
+                                                timeout=WAIT_MS / FILLS)
+                    break
+                except PlaywrightTimeout:
+                    if left == 1:
+                        self.page.screenshot(path=str(SHOTS / f"failed-typing-into-{identifier}.png"))
+                        raise
+                    box.fill(text)
         self.frames()
 
     # --- what it shows ----------------------------------------------------------------------------
@@ -268,9 +283,21 @@ class Phone:
         return self.layout()["targets"]
 
     def layout(self) -> dict:
-        """Measured once the screen is still, in one look: the navigation bar's box, the sync badge's, every target's."""
+        """Measured once the screen is still, in one look: the navigation bar's box, the sync badge's, every target's.
+
+        A list still settling (a scroll's last frames, a screen drawn anew by the sync's news) can stand still for
+        two frames and move again: the layout is measured until two looks a few frames apart agree.
+        """
         self.still()
-        return self.page.evaluate(LAYOUT)
+        last = self.page.evaluate(LAYOUT)
+        for _ in range(50):
+            self.frames(3)
+            now = self.page.evaluate(LAYOUT)
+            if now == last:
+                return now
+            self.still()
+            last = now
+        raise AssertionError("the layout never stood still for its measurement")
 
     def text(self) -> str:
         """What the page says: its nodes' texts and the labels a screen reader reads."""
@@ -289,6 +316,7 @@ class Phone:
             self.frames(2)
             image = self.page.screenshot()
             if image == last:
+                SHOTS.mkdir(parents=True, exist_ok=True)  # a test that takes one may run first, in any process
                 (SHOTS / f"{name}.png").write_bytes(image)
                 return
             last = image
