@@ -471,7 +471,8 @@ def _venv(folder: Path, requirements: list[str], fetch: list[str] | None = None)
             stamp.parent.mkdir(exist_ok=True)
             stamp.write_text("\n".join(sorted(fetch)) + "\n", encoding="utf-8")
         fcntl.flock(lock, fcntl.LOCK_SH)  # what this install reads stays as it is
-        _pip(python, "install", "--no-index", "--find-links", str(WHEELHOUSE), *requirements)
+        # No byte-compiling of every installed file: what the tests import is compiled as it is imported.
+        _pip(python, "install", "--no-index", "--no-compile", "--find-links", str(WHEELHOUSE), *requirements)
     return python
 
 
