@@ -66,6 +66,10 @@ LAYOUT = """() => {
                     r.width, r.height, r.y, r.y + r.height <= window.innerHeight && r.y >= 0]; }),
     };
 }"""
+# The boxes of the nodes named (null for one not there).
+BOXES = """ids => ids.map(id => { const e = document.querySelector(`[flt-semantics-identifier="${id}"]`);
+                                 if (!e) return null; const r = e.getBoundingClientRect();
+                                 return {x: r.x, y: r.y, width: r.width, height: r.height}; })"""
 # The text field inside the node named `id` has the focus; it holds `text`.
 FOCUSED = """id => { const e = document.activeElement;
                      return e !== null && ['INPUT', 'TEXTAREA'].includes(e.tagName)
@@ -251,8 +255,17 @@ class Phone:
         self.settle(identifier)
         box = self.node(identifier).locator("input, textarea").first
         if check:
-            box.focus()  # focus first: filling an unfocused field can send a stale value
-            self.page.wait_for_function(FOCUSED, arg=identifier, polling="raf", timeout=WAIT_MS)
+            # Focus first: filling an unfocused field can send a stale value. A screen still taking its own
+            # focus (the lock's autofocus) can take it away again on a busy machine: focused again until it holds.
+            for left in range(FILLS, 0, -1):
+                box.focus()
+                try:
+                    self.page.wait_for_function(FOCUSED, arg=identifier, polling="raf", timeout=WAIT_MS / FILLS)
+                    break
+                except PlaywrightTimeout:
+                    if left == 1:
+                        self.page.screenshot(path=str(SHOTS / f"failed-focusing-{identifier}.png"))
+                        raise
         else:
             box.click()  # the lock's field, focused by its own autofocus or by the tap
             self.frames()
@@ -298,6 +311,19 @@ class Phone:
             self.still()
             last = now
         raise AssertionError("the layout never stood still for its measurement")
+
+    def boxes(self, *identifiers: str) -> list[dict | None]:
+        """The boxes of the nodes named, in one look, measured until two looks a few frames apart agree."""
+        self.still()
+        last = self.page.evaluate(BOXES, list(identifiers))
+        for _ in range(50):
+            self.frames(3)
+            now = self.page.evaluate(BOXES, list(identifiers))
+            if now == last:
+                return now
+            self.still()
+            last = now
+        raise AssertionError(f"{identifiers} never stood still for their measurement")
 
     def text(self) -> str:
         """What the page says: its nodes' texts and the labels a screen reader reads."""
