@@ -29,10 +29,15 @@ run: $(STAMP)
 LINTED := fieldapp sync bench tests
 TYPED  := fieldapp sync
 
+# The suite in TEST_PROCESSES processes (pytest-xdist): on two cores four, as most tests wait on a server,
+# a browser or a killed process more than they compute. Each process takes a share of the tests and, when it
+# runs out, takes half of what another still has (worksteal).
+TEST_PROCESSES ?= 4
+
 test: $(STAMP)
 	$(VENV)/bin/ruff check $(LINTED)
 	$(VENV)/bin/mypy $(TYPED)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_PROCESSES) --dist worksteal
 
 bench: $(STAMP)
 	$(PY) -m bench

@@ -177,10 +177,8 @@ def _counts(device: Path) -> dict:
 
 
 @pytest.mark.timeout(900)
-def test_with_its_port_taken_it_serves_on_a_free_one_and_the_app_syncs_there(tmp_path, chromium_path):
-    from playwright.sync_api import sync_playwright
-
-    from tests.ui.test_e2e import CHROMIUM_ARGS, PHONE
+def test_with_its_port_taken_it_serves_on_a_free_one_and_the_app_syncs_there(tmp_path, chromium):
+    from tests.ui.driver import PHONE
 
     first = MakeRun(tmp_path, free_port(), free_port())
     ports = first.ready()
@@ -200,17 +198,16 @@ def test_with_its_port_taken_it_serves_on_a_free_one_and_the_app_syncs_there(tmp
             assert moved["server"] != ports["server"]
             assert f"now with http://127.0.0.1:{moved['server']}" in "\n".join(again.output)
             # The app itself (its page open, as a volunteer opens it) sends what waited to the moved server.
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-                try:
-                    page = browser.new_page(viewport=PHONE, locale="en-US")
-                    page.goto(f"http://127.0.0.1:{moved['app']}")
-                    page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
-                    deadline = time.monotonic() + 120
-                    while (counts := _counts(device))["pending"] and time.monotonic() < deadline:
-                        page.wait_for_timeout(500)  # polling the device's own count, not a fixed wait on the app
-                finally:
-                    browser.close()
+            context = chromium.new_context(viewport=PHONE, locale="en-US")  # the run's Chromium, a context of its own
+            try:
+                page = context.new_page()
+                page.goto(f"http://127.0.0.1:{moved['app']}")
+                page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
+                deadline = time.monotonic() + 120
+                while (counts := _counts(device))["pending"] and time.monotonic() < deadline:
+                    page.wait_for_timeout(500)  # polling the device's own count, not a fixed wait on the app
+            finally:
+                context.close()
             assert counts["pending"] == 0 and counts["sent"] >= waiting, counts
             # And the device's command line agrees: nothing left to send.
             synced = _fieldapp("sync", "--once", data=device)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import fcntl
 import fnmatch
 import hashlib
 import json
@@ -461,12 +462,17 @@ def _venv(folder: Path, requirements: list[str], fetch: list[str] | None = None)
     fetch = requirements if fetch is None else fetch
     key = hashlib.sha256(json.dumps([sys.version_info[:2], sorted(fetch)]).encode()).hexdigest()[:16]
     stamp = WHEELHOUSE / "fetched" / key
-    if not stamp.exists():
-        WHEELHOUSE.mkdir(parents=True, exist_ok=True)
-        _pip(python, "download", "--dest", str(WHEELHOUSE), *fetch)
-        stamp.parent.mkdir(exist_ok=True)
-        stamp.write_text("\n".join(sorted(fetch)) + "\n", encoding="utf-8")
-    _pip(python, "install", "--no-index", "--find-links", str(WHEELHOUSE), *requirements)
+    WHEELHOUSE.mkdir(parents=True, exist_ok=True)
+    # One filling at a time (test processes, or two runs on one machine): none reads a wheel half written.
+    with open(WHEELHOUSE / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not stamp.exists():
+            _pip(python, "download", "--dest", str(WHEELHOUSE), *fetch)
+            stamp.parent.mkdir(exist_ok=True)
+            stamp.write_text("\n".join(sorted(fetch)) + "\n", encoding="utf-8")
+        fcntl.flock(lock, fcntl.LOCK_SH)  # what this install reads stays as it is
+        # No byte-compiling of every installed file: what the tests import is compiled as it is imported.
+        _pip(python, "install", "--no-index", "--no-compile", "--find-links", str(WHEELHOUSE), *requirements)
     return python
 
 

@@ -1,6 +1,8 @@
 """The browser tests' fixtures: the app on a free port, Chromium, and a phone at phone size in English or Arabic.
 
-The driver itself (starting the app, `Phone`) is in tests/ui/driver.py.
+The driver itself (starting the app, `Phone`) is in tests/ui/driver.py. Chromium is started once per test
+process (tests/conftest.py); each test gets fresh contexts in it (no cookie, storage or cache of another
+test's), closed when the test ends, before its app is stopped.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import pytest
 from fieldapp.sync import enrollment
 from tests.conftest import free_port
 from tests.sync.conftest import link  # noqa: F401  (fixture: a real server on loopback)
-from tests.ui.driver import CHROMIUM_ARGS, PHONE, Phone, start_app, stop_app
+from tests.ui.driver import PHONE, Phone, start_app, stop_app
 
 
 @pytest.fixture
@@ -26,14 +28,35 @@ def app(tmp_path):
     stop_app(proc)
 
 
-@pytest.fixture
-def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
+class BrowserOfOneTest:
+    """The session's Chromium as one test sees it: each page in a new context, every context closed at the end."""
 
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+    def __init__(self, chromium):
+        self.chromium = chromium
+        self.contexts: list = []
+
+    def new_context(self, **options):
+        context = self.chromium.new_context(**options)
+        self.contexts.append(context)
+        return context
+
+    def new_page(self, **options):
+        return self.new_context(**options).new_page()
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+        self.contexts.clear()
+
+    def __getattr__(self, name):
+        return getattr(self.chromium, name)
+
+
+@pytest.fixture
+def browser(chromium):
+    opened = BrowserOfOneTest(chromium)
+    yield opened
+    opened.close()
 
 
 @pytest.fixture

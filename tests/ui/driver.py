@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 import httpx
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.conftest import free_port
 
@@ -30,6 +31,7 @@ PHONE = {"width": 412, "height": 915}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 WAIT_MS = 30_000
+FILLS = 5  # how often `type` fills a field that lost what was filled
 
 # The accessibility tree's nodes with their places, frame after frame, until `frames` frames running
 # change nothing; false if that never happens within `left` frames.
@@ -65,6 +67,10 @@ LAYOUT = """() => {
                     r.width, r.height, r.y, r.y + r.height <= window.innerHeight && r.y >= 0]; }),
     };
 }"""
+# The boxes of the nodes named (null for one not there).
+BOXES = """ids => ids.map(id => { const e = document.querySelector(`[flt-semantics-identifier="${id}"]`);
+                                 if (!e) return null; const r = e.getBoundingClientRect();
+                                 return {x: r.x, y: r.y, width: r.width, height: r.height}; })"""
 # The text field inside the node named `id` has the focus; it holds `text`.
 FOCUSED = """id => { const e = document.activeElement;
                      return e !== null && ['INPUT', 'TEXTAREA'].includes(e.tagName)
@@ -113,6 +119,7 @@ def stop_app(proc) -> None:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
 
 
 class Phone:
@@ -252,14 +259,35 @@ class Phone:
         self.settle(identifier)
         box = self.node(identifier).locator("input, textarea").first
         if check:
-            box.focus()  # focus first: filling an unfocused field can send a stale value
-            self.page.wait_for_function(FOCUSED, arg=identifier, polling="raf", timeout=WAIT_MS)
+            # Focus first: filling an unfocused field can send a stale value. A screen still taking its own
+            # focus (the lock's autofocus) can take it away again on a busy machine: focused again until it holds.
+            for left in range(FILLS, 0, -1):
+                box.focus()
+                try:
+                    self.page.wait_for_function(FOCUSED, arg=identifier, polling="raf", timeout=WAIT_MS / FILLS)
+                    break
+                except PlaywrightTimeout:
+                    if left == 1:
+                        self.page.screenshot(path=str(SHOTS / f"failed-focusing-{identifier}.png"))
+                        raise
         else:
             box.click()  # the lock's field, focused by its own autofocus or by the tap
             self.frames()
         box.fill(text)
         if check:
-            self.page.wait_for_function(HOLDS, arg=[identifier, text], polling="raf", timeout=WAIT_MS)
+            # Flutter sets the field's text from its own state once it has taken the focus; on a busy machine
+            # that can come after the fill and empty the field again. So the text is filled again until the
+            # field holds it (the same 30 s in all).
+            for left in range(FILLS, 0, -1):
+                try:
+                    self.page.wait_for_function(HOLDS, arg=[identifier, text], polling="raf",
+                                                timeout=WAIT_MS / FILLS)
+                    break
+                except PlaywrightTimeout:
+                    if left == 1:
+                        self.page.screenshot(path=str(SHOTS / f"failed-typing-into-{identifier}.png"))
+                        raise
+                    box.fill(text)
         self.frames()
 
     # --- what it shows ----------------------------------------------------------------------------
@@ -272,9 +300,34 @@ class Phone:
         return self.layout()["targets"]
 
     def layout(self) -> dict:
-        """Measured once the screen is still, in one look: the navigation bar's box, the sync badge's, every target's."""
+        """Measured once the screen is still, in one look: the navigation bar's box, the sync badge's, every target's.
+
+        A list still settling (a scroll's last frames, a screen drawn anew by the sync's news) can stand still for
+        two frames and move again: the layout is measured until two looks a few frames apart agree.
+        """
         self.still()
-        return self.page.evaluate(LAYOUT)
+        last = self.page.evaluate(LAYOUT)
+        for _ in range(50):
+            self.frames(3)
+            now = self.page.evaluate(LAYOUT)
+            if now == last:
+                return now
+            self.still()
+            last = now
+        raise AssertionError("the layout never stood still for its measurement")
+
+    def boxes(self, *identifiers: str) -> list[dict | None]:
+        """The boxes of the nodes named, in one look, measured until two looks a few frames apart agree."""
+        self.still()
+        last = self.page.evaluate(BOXES, list(identifiers))
+        for _ in range(50):
+            self.frames(3)
+            now = self.page.evaluate(BOXES, list(identifiers))
+            if now == last:
+                return now
+            self.still()
+            last = now
+        raise AssertionError(f"{identifiers} never stood still for their measurement")
 
     def text(self) -> str:
         """What the page says: its nodes' texts and the labels a screen reader reads (without the invisible isolates)."""
@@ -293,6 +346,7 @@ class Phone:
             self.frames(2)
             image = self.page.screenshot()
             if image == last:
+                SHOTS.mkdir(parents=True, exist_ok=True)  # a test that takes one may run first, in any process
                 (SHOTS / f"{name}.png").write_bytes(image)
                 return
             last = image

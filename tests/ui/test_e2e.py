@@ -159,8 +159,8 @@ def test_a_day_of_120_calls_navigation_on_screen_back_returns_and_targets_at_lea
     call_id = phone.page.url.rsplit("/", 1)[1]
     # It opens at its top, not home's scroll: its first step right under the sync badge, whose height
     # follows what it says (one line or two); 186 px below it is the 300 px of a one-line badge.
-    badge = phone.node("sync-badge").bounding_box()
-    assert phone.node("status-dispatched").bounding_box()["y"] < badge["y"] + badge["height"] + 186
+    badge, first_step = phone.boxes("sync-badge", "status-dispatched")  # in one look, once the screen is still
+    assert first_step["y"] < badge["y"] + badge["height"] + 186
     _assert_nav_on_screen(phone, "call")
     phone.back()
     phone.wait_for("new-call")

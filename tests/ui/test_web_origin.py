@@ -83,18 +83,15 @@ def test_in_chromium_the_own_page_works_and_a_foreign_page_cannot_connect(app, p
     page.close()
 
 
-def test_in_chromium_a_name_rebound_to_this_machine_is_refused(app, chromium_path):
+def test_in_chromium_a_name_rebound_to_this_machine_is_refused(app, chromium_path, playwright):
     url, _ = app
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        # evil.example resolves to 127.0.0.1, as an attacker's DNS would make it after the page loaded
-        rebound = p.chromium.launch(executable_path=chromium_path,
-                                    args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {EVIL} 127.0.0.1"])
-        try:
-            page = rebound.new_page()
-            response = page.goto(f"http://{EVIL}:{port_of(url)}/")
-            assert response is not None and response.status == 403
-            assert "is not this app's address" in page.content()
-        finally:
-            rebound.close()
+    # evil.example resolves to 127.0.0.1, as an attacker's DNS would make it after the page loaded
+    rebound = playwright.chromium.launch(executable_path=chromium_path,
+                                         args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {EVIL} 127.0.0.1"])
+    try:
+        page = rebound.new_page()
+        response = page.goto(f"http://{EVIL}:{port_of(url)}/")
+        assert response is not None and response.status == 403
+        assert "is not this app's address" in page.content()
+    finally:
+        rebound.close()
