@@ -189,6 +189,17 @@ def drawn(draws: int) -> ft.Control:
     return ft.Semantics(identifier=f"drawn-{draws}", content=ft.Container(width=1, height=1))
 
 
+def theme() -> ft.Theme:
+    """The app's look, light or dark (the page's theme mode picks).
+
+    Standard density everywhere: a browser on a computer would otherwise make every button 8 px shorter
+    than on a phone (Flutter's compact density for desktops), below the 48 px a target needs. Text follows
+    the system's text scale (Android's font size, or a browser's own font size in the web mode): nothing
+    here fixes a text's height, so large text makes a control taller, never cut.
+    """
+    return ft.Theme(color_scheme_seed=ft.Colors.ORANGE, font_family=ARABIC_FONT, visual_density=ft.VisualDensity.STANDARD)
+
+
 def apply_look(page: ft.Page, state: AppState) -> None:
     page.theme_mode = ft.ThemeMode.DARK if state.dark else ft.ThemeMode.LIGHT
     # The app's locale sets Flutter's text direction (Arabic mirrors the whole screen, bars included)
@@ -271,8 +282,7 @@ def run(data_dir: Path, *, web: bool, port: int | None = None, host: str = "127.
 
     async def main(page: ft.Page) -> None:
         page.fonts = {ARABIC_FONT: "fonts/NotoSansArabic-Regular.ttf"}
-        page.theme = ft.Theme(color_scheme_seed=ft.Colors.ORANGE, font_family=ARABIC_FONT)
-        page.dark_theme = ft.Theme(color_scheme_seed=ft.Colors.ORANGE, font_family=ARABIC_FONT)
+        page.theme, page.dark_theme = theme(), theme()
         locales = await device_locales(page)
         held = platform_keystore(page)
         lock = AppLock(data_dir, keystore=held)  # every page starts locked when a PIN is set: a reload asks again

@@ -181,7 +181,7 @@ def test_a_day_of_120_calls_navigation_on_screen_back_returns_and_targets_at_lea
     phone.back()  # back to home, where this visit started: still in the app
     phone.wait_for("new-call")
     # every other screen: the navigation on screen, every target at least 48 px
-    for tab, screen, ready in ((0, "new call", "save-call"), (1, "queue", "filter-refused"), (2, "settings", "send-now")):
+    for tab, screen, ready in ((0, "new call", "save-call"), (1, "queue", "filters"), (2, "settings", "send-now")):
         phone.tab(tab)
         if screen == "new call":
             phone.tap("new-call")
@@ -314,7 +314,7 @@ def _go(phone: Phone, screen: str, url: str, ids: dict) -> None:
               "outbox": "/sync", "settings": "/settings", "queue": "/queue", "figures": "/queue/figures",
               "conflict": f"/conflict/{ids['conflict']}"}
     ready = {"home": "new-call", "new_call": "save-call", "call": "add-recovery", "recovery": "save-recovery",
-             "outbox": "send-now", "settings": "send-now", "queue": "filter-refused", "figures": "hour-chart",
+             "outbox": "send-now", "settings": "send-now", "queue": "filters", "figures": "hour-chart",
              "conflict": "keep-ours"}
     phone.visit(routes[screen])
     phone.wait_for(ready[screen])
