@@ -112,7 +112,7 @@ def call(state: AppState, ui: Navigator, call_id: str, *, top: bool = True) -> f
 
     steps = [
         big_button(t(f"status.{s.value}"), step(s), identifier=f"status-{s.value}", filled=False,
-                   selected=data["status"] == s, primary=False)
+                   selected=data["status"] == s, primary=False, fill=True)
         for s in STATUS_STEPS
     ] if page.editable else []
     # The time of each step on a line of its own: inside a button it would wrap and be cut.

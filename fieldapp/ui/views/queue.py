@@ -13,13 +13,13 @@ from fieldapp.ui.models.queue import FILTERS, QueueModel
 from fieldapp.ui.models.refusals import refusal_lines
 from fieldapp.ui.state import AppState
 from fieldapp.ui.views.widgets import (
-    TOUCH,
     Navigator,
     big_button,
     choice,
     confirmation,
     fold,
     frame,
+    icon_button,
     notice,
     switch,
     sync_line,
@@ -181,8 +181,8 @@ def queue(state: AppState, ui: Navigator) -> ft.View:
         ft.Text(messages.long_date(q.day, t), size=17, weight=ft.FontWeight.BOLD),
         tagged("field-day", ft.TextField(label=t("queue.day"), value=q.day, on_change=set_day,
                                          on_submit=lambda _: ui.redraw(), text_size=18,
-                                         suffix=ft.IconButton(icon=ft.Icons.REFRESH, on_click=lambda _: ui.redraw(),
-                                                              tooltip=t("queue.show_day"), width=TOUCH, height=TOUCH))),
+                                         suffix=icon_button(ft.Icons.REFRESH, t("queue.show_day"), lambda _: ui.redraw(),
+                                                            identifier="show-day"))),
         *_filters(state, ui),
         *(cards or [ft.Text(t("queue.empty"), size=16)]),
         *(confirmation(state, ui, t("confirm.approve_all_button", n=len(asked.ids)), approve_all(True),

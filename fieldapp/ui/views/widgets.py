@@ -103,13 +103,47 @@ def reach(primary: bool, horizontal: int = 16) -> ft.Padding:
 
 
 def big_button(text: str, on_click, *, identifier: str, icon=None, filled: bool = True, selected: bool | None = None,
-               primary: bool = True, expand: bool = False) -> ft.Control:
+               primary: bool = True, expand: bool = False, fill: bool = False) -> ft.Control:
     """A button of words. `selected` makes it one of a set of choices (a status step, Approve, a language):
-    filled when chosen, and a screen reader says whether it is."""
-    kind = ft.FilledButton if filled or selected else ft.OutlinedButton
+    filled when chosen, and a screen reader says whether it is (see `selectable`); `fill` spreads it over its cell."""
+    if selected is not None:
+        return selectable(text, on_click, identifier=identifier, selected=selected, icon=icon, size=18 if primary else 16,
+                          primary=primary, fill=fill)
+    kind = ft.FilledButton if filled else ft.OutlinedButton
     button = kind(content=ft.Text(text, size=18 if primary else 16, font_family=FONT, text_align=ft.TextAlign.CENTER),
                   icon=icon, on_click=on_click, expand=expand, style=ft.ButtonStyle(padding=reach(primary)))
-    return tagged(identifier, button, selected=selected)
+    return tagged(identifier, button)
+
+
+def selectable(text: str, on_click, *, identifier: str, selected: bool, icon=None, size: int = 16, primary: bool = False,
+               tonal: bool = False, fill: bool = False) -> ft.Control:
+    """One of a set of choices, drawn as a tappable box rather than a Material button.
+
+    A Material button is a screen reader's node of its own, so a selected state set around it lands on another
+    node; a tappable box is one node with its words as its name and its state said ("current"). Chosen: filled
+    (`tonal`: the lighter fill with a primary edge, a chip's look); not chosen: an outline at least 3:1 against
+    the page.
+    """
+    if selected:
+        fg = ft.Colors.ON_SECONDARY_CONTAINER if tonal else ft.Colors.ON_PRIMARY
+        bg = ft.Colors.SECONDARY_CONTAINER if tonal else ft.Colors.PRIMARY
+        edge = ft.Border.all(EDGE_WIDTH, ft.Colors.PRIMARY)
+    else:
+        fg, bg, edge = ft.Colors.PRIMARY, None, ft.Border.all(EDGE_WIDTH, EDGE)
+    mark = ft.Icons.CHECK if tonal and selected else icon
+    words = ft.Text(text, size=size, font_family=FONT, color=fg, text_align=ft.TextAlign.CENTER)
+    row = ft.Row(tight=True, spacing=8, controls=[*([ft.Icon(mark, color=fg, size=20)] if mark else []), words])
+    pad = reach(primary)
+    box = ft.Container(content=row, on_click=on_click, ink=True, bgcolor=bg, border=edge, border_radius=24,
+                       padding=ft.Padding.symmetric(horizontal=14, vertical=pad.top - EDGE_WIDTH),
+                       alignment=ft.Alignment.CENTER if fill else None)
+    return tagged(identifier, box, selected=selected)
+
+
+def icon_button(icon, name: str, on_click, *, identifier: str) -> ft.Control:
+    """A 48 px icon that does something, named for a screen reader (an IconButton's tooltip names no node on the web)."""
+    return tagged(identifier, ft.Container(content=ft.Icon(icon), on_click=on_click, ink=True, width=TOUCH, height=TOUCH,
+                                           border_radius=TOUCH / 2, alignment=ft.Alignment.CENTER), label=name)
 
 
 def confirmation(state: AppState, ui: Navigator, confirm_text: str, on_confirm, *, identifier: str) -> list[ft.Control]:
@@ -144,20 +178,18 @@ def confirmation(state: AppState, ui: Navigator, confirm_text: str, on_confirm, 
 def choice(text: str, on_click, *, identifier: str, selected: bool) -> ft.Control:
     """A chip-like choice, at least 48 px high: filled with a tick and edged in the primary colour when chosen
     (the tonal fill alone is 1.2:1 against the page); a screen reader says whether it is chosen."""
-    kind = ft.FilledTonalButton if selected else ft.OutlinedButton
-    side = ft.BorderSide(EDGE_WIDTH, ft.Colors.PRIMARY) if selected else None
-    button = kind(content=ft.Text(text, size=16), icon=ft.Icons.CHECK if selected else None, on_click=on_click,
-                  style=ft.ButtonStyle(padding=reach(False, horizontal=14), side=side))
-    return tagged(identifier, button, selected=selected)
+    return selectable(text, on_click, identifier=identifier, selected=selected, tonal=True)
 
 
 def fold(text: str, opened: bool, on_click, *, identifier: str) -> ft.Control:
     """One control that shows or hides a part of the screen (the queue's filters), saying what that part holds
-    while it is hidden; a screen reader says whether it is open."""
-    button = ft.OutlinedButton(content=ft.Text(text, size=16), on_click=on_click,
-                               icon=ft.Icons.EXPAND_LESS if opened else ft.Icons.FILTER_LIST,
-                               style=ft.ButtonStyle(padding=reach(False)))
-    return ft.Semantics(identifier=identifier, expanded=opened, content=button)
+    while it is hidden; a screen reader says whether it is open (one node: see `selectable`)."""
+    icon = ft.Icons.EXPAND_LESS if opened else ft.Icons.FILTER_LIST
+    box = ft.Container(content=ft.Row(tight=True, spacing=8, controls=[
+        ft.Icon(icon, color=ft.Colors.PRIMARY, size=20), ft.Text(text, size=16, color=ft.Colors.PRIMARY)]),
+        on_click=on_click, ink=True, border=ft.Border.all(EDGE_WIDTH, EDGE), border_radius=24,
+        padding=ft.Padding.symmetric(horizontal=14, vertical=reach(False).top - EDGE_WIDTH))
+    return ft.Semantics(identifier=identifier, expanded=opened, content=box)
 
 
 def switch(text: str, value: bool, on_change, *, identifier: str) -> ft.Control:
@@ -220,8 +252,7 @@ def frame(state: AppState, ui: Navigator, route: str, title: str, controls: list
     def change_tab(e):
         ui.go(tabs[e.control.selected_index][0])
 
-    leading = tagged("back", ft.IconButton(icon=ft.Icons.ARROW_BACK, tooltip=t("call.back"), on_click=lambda _: ui.back(),
-                                          width=TOUCH, height=TOUCH)) if back else None
+    leading = icon_button(ft.Icons.ARROW_BACK, t("call.back"), lambda _: ui.back(), identifier="back") if back else None
     # Every line of the badge, however large the text (no max_lines: a cut line would hide the news).
     badge_text = ft.Text(state.badge(), size=15, expand=True)
     badge = tagged("sync-badge", live=True, control=ft.Container(  # its news is announced as it changes
