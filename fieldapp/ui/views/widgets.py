@@ -131,7 +131,8 @@ def selectable(text: str, on_click, *, identifier: str, selected: bool, icon=Non
     else:
         fg, bg, edge = ft.Colors.PRIMARY, None, ft.Border.all(EDGE_WIDTH, EDGE)
     mark = ft.Icons.CHECK if tonal and selected else icon
-    words = ft.Text(text, size=size, font_family=FONT, color=fg, text_align=ft.TextAlign.CENTER)
+    # loose: as wide as its words, and wrapping within the screen's width rather than running past it
+    words = ft.Text(text, size=size, font_family=FONT, color=fg, text_align=ft.TextAlign.CENTER, expand_loose=True)
     row = ft.Row(tight=True, spacing=8, controls=[*([ft.Icon(mark, color=fg, size=20)] if mark else []), words])
     pad = reach(primary)
     box = ft.Container(content=row, on_click=on_click, ink=True, bgcolor=bg, border=edge, border_radius=24,
@@ -186,7 +187,7 @@ def fold(text: str, opened: bool, on_click, *, identifier: str) -> ft.Control:
     while it is hidden; a screen reader says whether it is open (one node: see `selectable`)."""
     icon = ft.Icons.EXPAND_LESS if opened else ft.Icons.FILTER_LIST
     box = ft.Container(content=ft.Row(tight=True, spacing=8, controls=[
-        ft.Icon(icon, color=ft.Colors.PRIMARY, size=20), ft.Text(text, size=16, color=ft.Colors.PRIMARY)]),
+        ft.Icon(icon, color=ft.Colors.PRIMARY, size=20), ft.Text(text, size=16, color=ft.Colors.PRIMARY, expand_loose=True)]),
         on_click=on_click, ink=True, border=ft.Border.all(EDGE_WIDTH, EDGE), border_radius=24,
         padding=ft.Padding.symmetric(horizontal=14, vertical=reach(False).top - EDGE_WIDTH))
     return ft.Semantics(identifier=identifier, expanded=opened, content=box)
