@@ -1,4 +1,4 @@
-"""The device command line: `fieldapp ui | enroll | sync | status | export | demo`.
+"""The device command line: `fieldapp ui | enroll | sync | status | export | demo | photo | ...`.
 
 Every command takes `--data DIR` (or `FIELDAPP_DATA`); see `fieldapp.config`.
 """
@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any, TextIO, cast
 
 from fieldapp.config import data_dir
-from fieldapp.store import DamagedFile, RecordStore, StoreError, protect
+from fieldapp.core.records import PhotoKind
+from fieldapp.store import DamagedFile, RecordStore, StoreError, protect, rekey
 
 
 def _day(text: str) -> str:
@@ -87,6 +88,19 @@ def build_parser() -> argparse.ArgumentParser:
     wipe = commands.add_parser("wipe", parents=[common], help="remove every record and key from this device, beyond recovery")
     wipe.add_argument("--yes", action="store_true", help="do not ask (there is no undo)")
 
+    photo = commands.add_parser("photo", parents=[common], help="attach a photograph to a record, or list them")
+    photo_commands = photo.add_subparsers(dest="photo_command", required=True, metavar="ACTION")
+    photo_add = photo_commands.add_parser("add", parents=[common], help="save a new version of the record listing the photo "
+                                          "(the original kept as it is, a preview made on this device)")
+    photo_add.add_argument("record_id", metavar="RECORD_ID")
+    photo_add.add_argument("file", metavar="FILE", type=Path, help="a JPEG or PNG")
+    photo_add.add_argument("--kind", choices=[k.value for k in PhotoKind], default=PhotoKind.OTHER.value,
+                           help="what it shows (default other)")
+    photo_list = photo_commands.add_parser("list", parents=[common], help="the photos of one record, or of all, and "
+                                           "whether each reached the server")
+    photo_list.add_argument("record_id", metavar="RECORD_ID", nargs="?", default=None)
+    photo_list.add_argument("--json", action="store_true", help="print JSON")
+
     retention = commands.add_parser("retention", parents=[common],
                                     help="how long records the server holds stay on this device; removes those past it")
     retention.add_argument("--days", type=_positive, help="keep acknowledged records this many days after their last change")
@@ -97,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
 EXIT_CODES = """\
 exit codes:
   0    done
-  1    not finished: `sync --once` left records waiting, or `enroll` was refused (the line says why)
+  1    not finished: `sync --once` left records or photos waiting, or `enroll` was refused (the line says why)
   2    bad arguments
   3    the disk is full: the line says what was saved before it; nothing after that was
   4    the data folder cannot be written: read-only, not allowed, or not a folder
@@ -261,6 +275,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         "pin": _pin,
         "wipe": _wipe,
         "retention": _retention,
+        "photo": _photo,
     }[args.command]
     run = args.run = _Run()
     output = _Output(out)
@@ -392,7 +407,7 @@ def _pin_action(args, folder: Path, out: TextIO) -> int:
               else "wrong PINs never wipe this device's data (they cost growing waits)", file=out)
         return 0
     if args.action == "change":
-        protect.change_pin(folder, current, _read_pin(None, "new PIN: "))
+        rekey.change_pin(folder, current, _read_pin(None, "new PIN: "))
         print("PIN changed", file=out)
         return 0
     protect.set_duress(folder, current, _read_pin(None, "duress PIN: "))
@@ -484,6 +499,7 @@ def _status(args, folder: Path, out: TextIO, err: TextIO) -> int:
             "records": counts,
             "problems": [p.describe() for p in store.problems],
         }
+        report["photos"] = store.photos.counts()
     finally:
         store.close()
     try:
@@ -500,8 +516,60 @@ def _status(args, folder: Path, out: TextIO, err: TextIO) -> int:
     for state in ("pending", "sent", "rejected", "conflict"):
         print(f"{state + ':':<12} {counts[state]}", file=out)
     print(f"{'total:':<12} {counts['total']}", file=out)
+    photos = report["photos"]
+    print(f"{'photos:':<12} {photos['photos']} ({photos['photos_waiting']} waiting, "
+          f"{photos['previews_waiting']} previews waiting)", file=out)
     for key, value in (report["sync"] or {}).items():
         print(f"{key + ':':<12} {value}", file=out)
+    return 0
+
+
+def _photo(args, folder: Path, out: TextIO, err: TextIO) -> int:
+    from fieldapp.core.records import InvalidRecord, photos_of
+    from fieldapp.store.attach import attach, taken_at_of
+    from fieldapp.store.errors import RecordNotFound
+    from fieldapp.store.photos import NotAPhoto
+
+    store = open_store(folder, err)
+    try:
+        if args.photo_command == "add":
+            args.run.after = "the record was not changed"
+            try:
+                original = args.file.read_bytes()
+            except OSError as exc:
+                _say(err, f"photo add: cannot read {args.file}: {exc.strerror or type(exc).__name__}; {args.run.after}")
+                return 2
+            try:
+                version = attach(store, args.record_id, original, kind=PhotoKind(args.kind), taken_at=taken_at_of(args.file))
+            except RecordNotFound:
+                _say(err, f"photo add: no record {args.record_id} on this device; {args.run.after}")
+                return 2
+            except (NotAPhoto, InvalidRecord) as exc:
+                _say(err, f"photo add: {exc}; {args.run.after}")
+                return 2
+            added = photos_of(version)[-1]
+            print(f"{added['sha256']} {args.kind} added to {args.record_id} (version {version['version']})", file=out)
+            return 0
+        files = store.photos.entries()
+        rows = []
+        records = [store.get(args.record_id)] if args.record_id else list(store.iter_current())
+        if args.record_id and records[0] is None:
+            _say(err, f"photo list: no record {args.record_id} on this device")
+            return 2
+        for stored in records:
+            assert stored is not None
+            for photo in photos_of(stored.record):
+                entry = files.get(photo["sha256"])
+                rows.append({"record_id": stored.id, "sha256": photo["sha256"], "kind": photo["kind"], "size": photo["size"],
+                             "taken_at": photo["taken_at"],
+                             "state": "not on this device" if entry is None else "sent" if entry["sent"] else "waiting"})
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2), file=out)
+    else:
+        for row in rows:
+            print(f"{row['record_id']} {row['sha256']} {row['kind']:<9} {row['size']:>9} {row['state']}", file=out)
     return 0
 
 

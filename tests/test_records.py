@@ -172,7 +172,7 @@ def evidence_recovery() -> dict:
 def test_a_recovery_with_every_evidence_field_passes_and_is_schema_2():
     record = evidence_recovery()
     assert validate_record(record) == []
-    assert schema_version(record) == 2 == SCHEMA_VERSION
+    assert schema_version(record) == 2 and SCHEMA_VERSION == 3  # 3: photos (tests/test_photo_schema.py)
     plain = normalize(record)
     assert plain["data"]["conditions"] == ["bound", "blindfolded", "gunshot_wounds"]  # order kept as given
     assert plain["data"]["handover"]["to"] == "morgue"

@@ -136,6 +136,19 @@ class HandoverTarget(StrEnum):
     OTHER = "other"
 
 
+class PhotoKind(StrEnum):
+    """What a photograph shows: the views the ICRC/PAHO/WHO/IFRC field manual asks for of a body, and the scene."""
+
+    FACE = "face"
+    MARKS = "marks"  # distinguishing marks: scars, tattoos
+    CLOTHING = "clothing"
+    EFFECTS = "effects"  # personal effects found with the body
+    TAG = "tag"  # the body's tag in the frame
+    DOCUMENTS = "documents"
+    SCENE = "scene"
+    OTHER = "other"
+
+
 class PersonalField(StrEnum):
     """A field that names or reaches a person, as a path in the record: what a pull may withhold.
 
@@ -147,6 +160,7 @@ class PersonalField(StrEnum):
     CALLER_PHONE = "data.caller_phone"
     NAME = "data.name"
     NOTES = "data.notes"
+    PHOTOS = "data.photos"  # a photograph shows a person: withheld like a name
     RECEIVER = "data.handover.receiver"
     REVIEW_NOTE = "review.note"
 
@@ -227,12 +241,23 @@ CHILD_UNTIL = 17
 ELDERLY_FROM = 60
 
 # The schema this code writes; `schema_version` tells which one a record uses.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # The fields each version added, by record type (paths inside `data`).
 VERSION_2_FIELDS: dict[str, tuple[str, ...]] = {
     "call": ("missing_people",),
     "recovery": ("conditions", "age_years", "death_estimated_at", "handover"),
 }
+VERSION_3_FIELDS: dict[str, tuple[str, ...]] = {
+    "call": ("photos",),
+    "recovery": ("photos",),
+}
+
+# A photograph: at most this many bytes (a phone camera's JPEG is 2 to 8 MB), this many a version.
+MAX_PHOTO_BYTES = 50 * 1024 * 1024
+MAX_PHOTOS = 50
+SHA256_HEX = r"^[0-9a-f]{64}$"
+_MEDIA_TYPE = r"^image/[a-z0-9][a-z0-9.+-]{0,39}$"
+PREVIEW_MEDIA_TYPE = "image/jpeg"
 
 
 def age_group_of(years: int) -> AgeGroup:
@@ -293,6 +318,50 @@ class Handover(_Strict):
     at: Timestamp | None = None
 
 
+Sha256 = Annotated[str, Field(pattern=SHA256_HEX)]
+
+
+class PhotoFile(_Strict):
+    """One stored file of a photograph: its bytes' SHA-256 (lower-case hex), size and media type."""
+
+    sha256: Sha256
+    size: StrictInt = Field(ge=1, le=MAX_PHOTO_BYTES)
+    media_type: str = Field(max_length=46, pattern=_MEDIA_TYPE)
+
+
+class Photo(PhotoFile):
+    """A photograph of the record (schema 3): the original, never altered, and the preview the phone made.
+
+    `sha256` is the original's: its bytes are the evidence. The preview (long edge
+    about 1280 px, JPEG, location metadata removed) is what a lead looks at.
+    """
+
+    taken_at: Timestamp
+    kind: PhotoKind
+    preview: PhotoFile | None = None
+
+    @field_validator("preview")
+    @classmethod
+    def _preview_is_jpeg(cls, preview: PhotoFile | None) -> PhotoFile | None:
+        if preview is not None and preview.media_type != PREVIEW_MEDIA_TYPE:
+            raise ValueError(f"a preview is a JPEG ({PREVIEW_MEDIA_TYPE}), not {preview.media_type}")
+        return preview
+
+
+def _photos_once(photos: list[Photo] | None) -> list[Photo] | None:
+    if photos is None:
+        return photos
+    seen: set[str] = set()
+    for photo in photos:
+        if photo.sha256 in seen:
+            raise ValueError(f"lists the photo {photo.sha256} twice: give each photo once")
+        seen.add(photo.sha256)
+    return photos
+
+
+Photos = Annotated[list[Photo], Field(max_length=MAX_PHOTOS), AfterValidator(_photos_once)]
+
+
 class Review(_Strict):
     state: ReviewState
     note: LongText | None = None
@@ -309,6 +378,8 @@ class CallData(_Strict):
     # Schema 2: people reported missing or trapped, not (yet) brought out.
     missing_people: StrictInt | None = Field(default=None, ge=0, le=MAX_REPORTED)
     notes: LongText | None = None
+    # Schema 3: photographs of the scene (personal: withheld like a name).
+    photos: Photos | None = None
 
 
 class RecoveryData(_Strict):
@@ -336,6 +407,8 @@ class RecoveryData(_Strict):
     withdrawn: StrictBool | None = None
     location: Location | None = None
     notes: LongText | None = None
+    # Schema 3: photographs of the person or body, tag, effects, documents (personal).
+    photos: Photos | None = None
 
     @field_validator("age_years")
     @classmethod
@@ -406,6 +479,13 @@ def _each_once_in_order(fields: list[PersonalField]) -> list[PersonalField]:
 Withheld = Annotated[list[PersonalField], Field(max_length=len(PersonalField)), AfterValidator(_each_once_in_order)]
 
 
+class MergedFrom(_Strict):
+    """One of the two versions a merged version was made from (fieldapp.core.merge)."""
+
+    version: StrictInt = Field(ge=1, le=1_000_000)
+    device_id: DeviceId
+
+
 class _Envelope(_Strict):
     id: RecordId
     version: StrictInt = Field(ge=1, le=1_000_000)
@@ -415,6 +495,8 @@ class _Envelope(_Strict):
     updated_at: Timestamp
     recorded_by: ShortText | None = None
     review: Review | None = None
+    # Set on a version made by merging two versions built on one base: which two.
+    merged_from: list[MergedFrom] | None = Field(default=None, min_length=2, max_length=2)
 
     # Declared after `data` in each record type (`withheld`), so its check reads the fields it names.
     @field_validator("withheld", check_fields=False)
@@ -532,7 +614,7 @@ def parse_record(obj: Any) -> tuple[CallRecord | RecoveryRecord | None, list[Fie
 
 
 def schema_version(record: Mapping[str, Any] | CallRecord | RecoveryRecord) -> int:
-    """The schema version a record uses: 2 when it carries any field version 2 added, else 1.
+    """The schema version a record uses: 3 with photos, 2 with any other field version 2 added, else 1.
 
     Read from the record's content (a plain dict or a model), so the phone
     and the server, importing this one function, always agree.
@@ -541,8 +623,29 @@ def schema_version(record: Mapping[str, Any] | CallRecord | RecoveryRecord) -> i
     data = plain.get("data")
     if not isinstance(data, Mapping):
         return 1
-    added = VERSION_2_FIELDS.get(str(plain.get("type")), ())
-    return 2 if any(data.get(name) is not None for name in added) else 1
+    kind = str(plain.get("type"))
+    for version, added in ((3, VERSION_3_FIELDS.get(kind, ())), (2, VERSION_2_FIELDS.get(kind, ()))):
+        if any(data.get(name) is not None for name in added):
+            return version
+    return 1
+
+
+def photos_of(record: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The photos a plain record's version lists (none when it lists none, or they were withheld)."""
+    data = record.get("data")
+    photos = data.get("photos") if isinstance(data, Mapping) else None
+    return [p for p in photos if isinstance(p, dict)] if isinstance(photos, list) else []
+
+
+def photo_hashes(record: Mapping[str, Any]) -> set[str]:
+    """Every SHA-256 a version names: each photo's original and its preview."""
+    found: set[str] = set()
+    for photo in photos_of(record):
+        found.add(str(photo.get("sha256")))
+        preview = photo.get("preview")
+        if isinstance(preview, Mapping):
+            found.add(str(preview.get("sha256")))
+    return found
 
 
 def held_tag(record: Mapping[str, Any]) -> str | None:

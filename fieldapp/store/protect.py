@@ -2,7 +2,6 @@
 
     unlock(folder, pin)          -> the Vault, kept in this process's memory
     set_pin(folder, pin)         seal a plain folder in place, crash-safely
-    change_pin(folder, old, new) a new data key: every file sealed again (rekey.py)
     set_duress(folder, pin, duress)  a second PIN that wipes and opens an empty store
     wipe(folder)                 every record and key, beyond recovery: the keystore's entry first (best effort)
     set_wipe_after(folder, n)    the team's choice: wipe after n wrong PINs in a row (None: never)
@@ -40,7 +39,7 @@ from .throttle import TRIES_LOCK, Guesses, TooSoon, WipedAfterGuesses
 from .vault import CONVERTING, KEYS, MAGIC, SEALED, Duress, KeyFile, KeysLost, PinRequired, Vault, WrongPin, is_sealed
 
 __all__ = ["Duress", "KeysLost", "KeystoreEntryGone", "KeystoreError", "NotAPin", "PinRequired", "TooSoon",
-           "WipedAfterGuesses", "WrongPin", "change_pin", "digits", "has_pin", "pin_needs_changing", "set_duress",
+           "WipedAfterGuesses", "WrongPin", "digits", "has_pin", "pin_needs_changing", "set_duress",
            "set_pin", "set_wipe_after", "unlock", "unlocked", "wipe"]
 
 _open: dict[Path, Vault] = {}  # folder -> its vault, for this process's life; never written anywhere
@@ -300,6 +299,10 @@ def _names(folder: Path) -> list[tuple[Path, str]]:
     damaged = folder / "damaged"
     if damaged.is_dir():
         found += [(path, f"damaged/{path.name}") for path in sorted(damaged.iterdir()) if path.is_file()]
+    photos = folder / "photos"  # photographs and their manifest (photos.py), each under its own name
+    if photos.is_dir():
+        found += [(path, f"photos/{path.name}") for path in sorted(photos.iterdir())
+                  if path.is_file() and not path.name.startswith(".")]
     return found
 
 
@@ -318,13 +321,6 @@ def seal_folder(folder: Path, vault: Vault) -> None:
     IdIndex(folder / "index" / "ids.log", vault).seal_log()
     for leftover in folder.rglob(".*.tmp"):
         leftover.unlink(missing_ok=True)  # a save cut short: never part of the store, may be plain
-
-
-def change_pin(folder: Path | str, old: str, new: str) -> None:
-    """A new PIN and a new data key: every file sealed again (`rekey.py`); a duress PIN stays as it was."""
-    from . import rekey  # it builds on this module
-
-    rekey.change_pin(folder, old, new)
 
 
 def set_duress(folder: Path | str, pin: str, duress: str) -> None:

@@ -46,6 +46,7 @@ from .handover import remove_exports
 from .index import FORMAT, Generation, IdIndex, Manifest, stat_key, summarize
 from .lock import StoreLock
 from .partition import CHUNK_RECORDS, Partition, chunk_of, day_of, make_key
+from .photos import PhotoStore, hashes_of
 from .problems import StoreProblem
 from .tags import normal_tag, tag_mark
 from .vault import Vault
@@ -94,6 +95,7 @@ class RecordStore:
         self._closed = False
         self._meta_db: TinyDB | None = None
         self.device_id = ""
+        self.photos = PhotoStore(self.folder, vault, self._lock)  # photographs, by hash (photos.py)
 
     # --- opening -----------------------------------------------------------------
 
@@ -495,6 +497,7 @@ class RecordStore:
     def _next_version(self, doc, *, data, review, recorded_by, now, base_version=None, version=None) -> dict:
         current = doc["record"]
         new = copy_json(current)
+        new.pop("merged_from", None)  # an edit of a merge is an edit: it merges nothing
         if data is not None:
             new["data"] = dict(data)
         if review is not None:
@@ -786,10 +789,13 @@ class RecordStore:
             old = [key for key in sorted(summaries) if day_of(key) <= cutoff.date().isoformat()]
             emptied: dict[str, set[str]] = {}
             for key in old:
-                gone = [d for d in self._docs(key) if _past_retention(d, cutoff, policy) and d["id"] not in waiting_calls]
+                # A record whose photos still wait to be sent stays, like one waiting itself.
+                gone = [d for d in self._docs(key) if _past_retention(d, cutoff, policy) and d["id"] not in waiting_calls
+                        and self.photos.all_sent(hashes_of(d))]
                 if gone:
                     ids = {d["id"] for d in gone}
                     self._write(key, partial(_remove_all, ids))
+                    self.photos.forget_records(ids)
                     emptied[key] = ids
                     removed += len(ids)
             if removed:

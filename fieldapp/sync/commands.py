@@ -35,6 +35,10 @@ def _explain(result: PassResult) -> str:
         parts.append(f"{counts['rejected']} refused by the server (fix them in the app)")
     if counts["conflict"]:
         parts.append(f"{counts['conflict']} in conflict (a team lead resolves them)")
+    photos = result.photo_counts.get("photos_waiting", 0)
+    previews = result.photo_counts.get("previews_waiting", 0)
+    if photos or previews:
+        parts.append(f"{photos} photos and {previews} previews waiting to be sent")
     return "; ".join(parts)
 
 
@@ -54,7 +58,8 @@ def sync(data_dir: Path, *, once: bool, out: TextIO, landed: Callable[[int, int]
             result = run_pass(store, data_dir, progress=progress)
             sent = result.push.sent
             if result.waiting == 0 and result.error is None:
-                print(f"all sent ({sent} now, {result.pulled} received from the team)", file=out)
+                print(f"all sent ({sent} now, {result.photos.sent} photo files, {result.pulled} received from the team)",
+                      file=out)
                 return 0
             print(f"not finished: {_explain(result)}", file=out)
             return 1

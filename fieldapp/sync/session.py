@@ -1,9 +1,14 @@
-"""One sync pass: push the outbox, then pull the team's records. No retries here."""
+"""One sync pass: push the outbox, pull the team's records, then send photos. No retries here.
+
+Records always go first: the photos' uploads (previews, then originals) start once the
+queue is pushed, and stop between two chunks when a record is saved meanwhile; that
+record is pushed, and the upload continues from the server's offset (sync/photos.py).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,10 +19,14 @@ from fieldapp.store import RecordStore
 from . import enrollment
 from .client import SyncClient
 from .errors import NotEnrolled, SyncError
+from .photos import PHOTOS_PATH, PhotoReport, PhotoUploader, upload_waiting
 from .pull import CURSOR, WHOLE, pull_team
 from .push import PushReport, push_outbox
 
 LAST_SYNC = "last_sync"
+# Rounds of "records saved during an upload go first" in one pass; past them the pass ends
+# with the photo still waiting, and the next pass continues it.
+RECORD_ROUNDS = 20
 
 
 @dataclass
@@ -26,17 +35,21 @@ class PassResult:
     pulled: int
     error: SyncError | None
     counts: dict[str, int]
+    photos: PhotoReport = field(default_factory=PhotoReport)
+    photo_counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def waiting(self) -> int:
-        return self.counts["pending"] + self.counts["rejected"] + self.counts["conflict"]
+        """Records not delivered, and photo files (originals and previews) not yet on the server."""
+        return (self.counts["pending"] + self.counts["rejected"] + self.counts["conflict"]
+                + self.photo_counts.get("photos_waiting", 0) + self.photo_counts.get("previews_waiting", 0))
 
 
 def run_pass(store: RecordStore, data_dir: Path, *, transport: httpx.BaseTransport | None = None,
              timeout: float | httpx.Timeout | None = None,
              progress: Callable[[int, int], None] | None = None) -> PassResult:
     """Push then pull once; record the outcome in the store's meta. Never raises SyncError."""
-    report, pulled, error = PushReport(), 0, None
+    report, pulled, error, photos = PushReport(), 0, None, PhotoReport()
     try:
         linked = enrollment.load(data_dir)
         if linked is None:
@@ -51,6 +64,14 @@ def run_pass(store: RecordStore, data_dir: Path, *, transport: httpx.BaseTranspo
                 pulled += pull_team(store, client)
             push_outbox(store, client, progress=progress, report=report)
             pulled += pull_team(store, client)
+            with PhotoUploader(linked.server_url.rstrip("/") + PHOTOS_PATH, linked.token, transport=transport,
+                               **kwargs) as uploader:
+                for _ in range(RECORD_ROUNDS):
+                    upload_waiting(store, uploader, records_waiting=lambda: store.counts()["pending"] > 0, report=photos)
+                    if not photos.yielded:
+                        break
+                    photos.yielded = False
+                    push_outbox(store, client, progress=progress, report=report)  # saved during the upload: first
     except SyncError as exc:
         error = exc
     else:
@@ -61,4 +82,4 @@ def run_pass(store: RecordStore, data_dir: Path, *, transport: httpx.BaseTranspo
     if error is None:
         last["last_success"] = now
     store.set_meta(LAST_SYNC, last)
-    return PassResult(report, pulled, error, store.counts())
+    return PassResult(report, pulled, error, store.counts(), photos, store.photos.counts())

@@ -35,6 +35,7 @@ class SyncStatus:
     waiting: int = 0
     refused: int = 0
     conflicts: int = 0
+    photos_waiting: int = 0  # photo files (originals and previews) not yet on the server; sent after the records
 
     def describe(self) -> str:
         if self.phase == "sending":
@@ -137,7 +138,8 @@ class SyncWorker:
 
     def _after(self, result: PassResult, now: float) -> None:
         counts = result.counts
-        common = {"sending": 0, "of": 0, "waiting": counts["pending"], "refused": counts["rejected"], "conflicts": counts["conflict"]}
+        common = {"sending": 0, "of": 0, "waiting": counts["pending"], "refused": counts["rejected"], "conflicts": counts["conflict"],
+                  "photos_waiting": result.photo_counts.get("photos_waiting", 0) + result.photo_counts.get("previews_waiting", 0)}
         error = result.error
         if error is None:
             self.backoff.reset()
@@ -183,12 +185,14 @@ class SyncWorker:
     def _refresh_counts(self) -> None:
         try:
             counts = self.store.counts()
+            photos = self.store.photos.counts()
         except Exception:  # the store reports its own problems; the badge just keeps its figures
             return
         phase = self._status.phase
         if phase == "idle" and not enrollment_exists(self.data_dir):
             phase = "not_enrolled"
-        self._set(phase=phase, waiting=counts["pending"], refused=counts["rejected"], conflicts=counts["conflict"])
+        self._set(phase=phase, waiting=counts["pending"], refused=counts["rejected"], conflicts=counts["conflict"],
+                  photos_waiting=photos["photos_waiting"] + photos["previews_waiting"])
 
     def _set(self, **changes) -> None:
         new = replace(self._status, **changes)

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from fieldapp.core.protocol import Role
 from fieldapp.core.records import RecordType
 from fieldapp.i18n import Translator
 from fieldapp.store import RecordStore
@@ -44,9 +45,13 @@ class AppState:
         self.queue = QueueModel(s, self.lead)
         self.figures = FiguresModel(self.queue, self.lead)
         self.conflict = ConflictModel(s, self.lead)
-        self.problems = [p.describe() for p in store.problems]  # the store's own, said on every screen
 
     # --- what every screen reads --------------------------------------------------------------
+
+    @property
+    def problems(self) -> list[str]:
+        """The store's own problems (a damaged file), said on every screen in the current language."""
+        return [p.message(self.t) for p in self.session.store.problems]
 
     @property
     def t(self) -> Translator:
@@ -94,7 +99,7 @@ class AppState:
 
     def shows_queue(self) -> bool:
         """The Day queue is a team lead's: hidden once the server has said this phone's token is a volunteer's."""
-        return self.session.store.get_meta("role") != "volunteer"
+        return self.session.store.get_meta("role") != Role.VOLUNTEER
 
     def use_device_locales(self, codes: list[str]) -> None:
         self.settings.use_device_locales(codes)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.gzip import GZipMiddleware
@@ -13,13 +14,17 @@ from fastapi.responses import JSONResponse
 from fieldapp.core.protocol import API_PREFIX, MAX_PUSH_BYTES, MAX_RECORDS_PER_PUSH, MAX_UNPACKED_BYTES
 
 from .db import Database, open_database
-from .routes import errors, health, pull, push, reports
+from .photos import PhotoFolder, default_folder
+from .routes import errors, health, photos, pull, push, reports
 
 log = logging.getLogger("fieldapp.server")
 
 
-def create_app(database: Database | str) -> FastAPI:
+def create_app(database: Database | str, photos_folder: str | Path | None = None) -> FastAPI:
+    """`photos_folder`: where the photos' bytes go (`serve --photos`); by default beside the SQLite file."""
     db = open_database(database) if isinstance(database, str) else database
+    if photos_folder is None:
+        photos_folder = default_folder(database if isinstance(database, str) else str(getattr(db, "url", None) or getattr(db, "path", ":memory:")))
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         yield
@@ -33,10 +38,11 @@ def create_app(database: Database | str) -> FastAPI:
         "Every route but health needs `Authorization: Bearer <device token>`.",
     )
     app.state.database = db
+    app.state.photos = PhotoFolder(db, Path(photos_folder))
     # Verdict lists and pull pages shrink several times over: slow links are the normal case.
     # Level 6, as the phone packs its pushes: within 3% of level 9's size at half its time.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
-    for module in (health, push, pull, reports):
+    for module in (health, push, pull, reports, photos):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.exception_handler(Exception)

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from .verdicts import Role
+from fieldapp.core.protocol import Role
 
 DEFAULT_DATABASE = "sqlite:///fieldapp-server.db"
 # The commands that may create the database they are pointed at.
@@ -88,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
     serve.add_argument("--workers", type=_workers, default=1, help="worker processes (default 1)")
+    serve.add_argument("--photos", metavar="DIR", help="the photos' folder, which several servers may share "
+                       "(default: $FIELDAPP_PHOTOS_DIR, or beside the SQLite file: server.db -> server-photos/)")
     serve.add_argument("--ssl-certfile", metavar="PEM", help="serve HTTPS with this certificate (chain), PEM "
                        "(uvicorn's option; README, Deploying)")
     serve.add_argument("--ssl-keyfile", metavar="PEM", help="the certificate's private key, PEM")
@@ -274,6 +276,8 @@ def _serve(args, url: str) -> int:
     import uvicorn
 
     os.environ["FIELDAPP_DATABASE_URL"] = url
+    if args.photos:
+        os.environ["FIELDAPP_PHOTOS_DIR"] = args.photos
     uvicorn.run("sync.server.asgi:app", host=args.host, port=args.port, workers=args.workers,
                 log_level="info", server_header=False, ssl_certfile=tls.get("ssl_certfile"),
                 ssl_keyfile=tls.get("ssl_keyfile"))

@@ -24,15 +24,17 @@ ROOT = Path(__file__).resolve().parents[2]
 class Server:
     """A running `fieldapp-server serve`, with helpers to enroll and talk to it."""
 
-    def __init__(self, database_url: str, port: int | None = None):
+    def __init__(self, database_url: str, port: int | None = None, args: tuple[str, ...] = ()):
         self.database_url = database_url
+        self.args = args  # more options of `serve` (`--photos DIR`)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> Server:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sync.server.cli", "serve", "--port", str(self.port), "--database", self.database_url],
+            [sys.executable, "-m", "sync.server.cli", "serve", "--port", str(self.port), "--database", self.database_url,
+             *self.args],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
         )
         deadline = time.monotonic() + 30

@@ -213,7 +213,7 @@ def test_the_withheld_fields_are_the_personal_fields_the_schema_has():
     assert paths <= set(chain.PERSONAL_PATHS)  # what a bundle leaves out covers what a pull withholds
     in_schema = {f"data.{name}" for name in PERSONAL_DATA_FIELDS
                  if name.split(".")[0] in CallData.model_fields or name.split(".")[0] in RecoveryData.model_fields}
-    assert in_schema <= paths and "data.photos" not in in_schema  # every personal field a record can hold
+    assert in_schema <= paths and "data.photos" in in_schema  # every personal field a record can hold
 
 
 def test_a_leads_review_note_is_withheld_and_kept_through_a_volunteers_edit(server, team):
@@ -228,8 +228,13 @@ def test_a_leads_review_note_is_withheld_and_kept_through_a_volunteers_edit(serv
     assert "ask the family" not in text and copy["review"] == {"state": "flagged"}
     assert copy["withheld"] == ["data.name", "data.handover.receiver", "review.note"]
     # the volunteer keeps the lead's review, as it may; the server puts the note back
-    assert server.statuses(b, [edit(copy, "inst-b", count=4)]) == ["accepted"]
+    same = edit(copy, "inst-b")  # its content unchanged: the review stays (an approval belongs to its content)
+    assert server.statuses(b, [same]) == ["accepted"]
     assert stored(server, team)[recovery["id"]]["review"] == reviewed["review"]
+    # a change of content goes back to the lead: stored unreviewed, note and all
+    results = server.push(b, [edit({**same, "withheld": copy["withheld"]}, "inst-b", count=4)]).json()["results"]
+    assert results[0]["status"] == "accepted" and results[0]["review_cleared"] is True
+    assert "review" not in stored(server, team)[recovery["id"]]
 
 
 # --- the maker is fixed by the first accepted version: a later push cannot claim a record ---------

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from fieldapp.store import RecordStore, protect, throttle
+from fieldapp.store import RecordStore, protect, rekey, throttle
 from fieldapp.sync import enrollment
 from tests.records_factory import call_data, recovery_data
 
@@ -79,9 +79,9 @@ def test_a_wrong_pin_reads_nothing_and_a_changed_pin_opens_the_same_data(data_di
         RecordStore.open(data_dir, pin=OTHER)
     assert protect.unlocked(data_dir) is None
     with pytest.raises(protect.WrongPin):
-        protect.change_pin(data_dir, OTHER, "999999")
+        rekey.change_pin(data_dir, OTHER, "999999")
 
-    protect.change_pin(data_dir, PIN, "777777")
+    rekey.change_pin(data_dir, PIN, "777777")
     with pytest.raises(protect.WrongPin):
         RecordStore.open(data_dir, pin=PIN)
     store = RecordStore.open(data_dir, pin="777777")

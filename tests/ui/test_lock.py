@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fieldapp.store import RecordStore, protect, throttle
+from fieldapp.store import RecordStore, protect, rekey, throttle
 from fieldapp.ui.lock import AppLock
 from tests.records_factory import call_data
 
@@ -117,7 +117,7 @@ def test_a_pin_typed_on_an_arabic_or_persian_keyboard_opens_and_other_signs_are_
     from fieldapp.i18n import Translator
 
     protect.forget(sealed)
-    protect.change_pin(sealed, PIN, "1234")
+    rekey.change_pin(sealed, PIN, "1234")
     protect.forget(sealed)
     lock = AppLock(sealed)
     assert not lock.try_pin("²³⁴⁵") and lock.error == "pin.digits"
@@ -140,7 +140,7 @@ def test_the_lock_says_how_long_to_wait_after_wrong_pins(sealed, monkeypatch):
     assert not lock.try_pin(PIN) and lock.error == "pin.wait" and lock.locked  # the right PIN waits too
     assert lock.message(Translator("en")) == "Too many wrong PINs: try again in 55 s."
     now[0] -= 5
-    assert lock.message(Translator("ar")).startswith("رموز خاطئة كثيرة")
+    assert lock.message(Translator("ar")).startswith("أرقام سرية خاطئة كثيرة")  # a PIN is الرقم السري (docs/glossary.md)
 
 
 def test_the_teams_limit_set_in_the_app_wipes_at_the_lock(sealed, monkeypatch):

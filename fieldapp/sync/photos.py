@@ -1,0 +1,192 @@
+"""The phone's photo uploader: tus 1.0.0 (core and creation) on httpx, continuing from the server's offset.
+
+    with PhotoUploader(server_url + "/api/v1/photos/", token) as uploader:
+        report = upload_waiting(store, uploader, records_waiting=lambda: store.counts()["pending"] > 0)
+
+Previews go first, then originals (`PhotoStore.waiting`). For each file:
+the upload's address kept from before (in the photo manifest) is asked its
+offset with HEAD; without one, a creation (POST, `Upload-Metadata` carrying the
+`sha256`) gives one, or says the server holds the bytes already (its offset is
+the length: nothing is sent). Then PATCHes of `CHUNK` bytes from the server's
+offset. Between two chunks, a record saved meanwhile stops the upload: the pass
+sends the records first and comes back (`Yielded`). A cut ends the pass with
+`Unreachable`; the worker's backoff decides when to try again (no retries here),
+and the next try continues from what the server says it has.
+
+Only standard tus is relied on, so the uploader completes against any tus
+server (tests/sync/test_photo_interop.py: `tuspyserver`); our server's extras
+(a creation that answers "held", the same upload given back after an app
+restart) only save round trips.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+import httpx
+
+from fieldapp.core.protocol import API_PREFIX
+from fieldapp.store import RecordStore
+
+from .client import DEFAULT_TIMEOUT, _certificate_refused
+from .errors import AuthError, CertificateRefused, RequestRefused, ServerError, SyncError, Unreachable
+
+TUS_VERSION = "1.0.0"
+# Bytes a PATCH carries: on a 20 kB/s link about 3 s, so a record saved meanwhile waits no longer
+# than that; what a cut interrupts is kept by the server up to its last byte received.
+CHUNK = 64 * 1024
+PHOTOS_PATH = f"{API_PREFIX}/photos/"
+
+
+class Yielded(Exception):
+    """A record was saved during an upload: records go first, the upload continues later."""
+
+
+@dataclass
+class PhotoReport:
+    sent: int = 0  # files now held by the server
+    bytes_sent: int = 0  # bytes of the photos this pass carried (not headers)
+    yielded: bool = False
+
+
+class PhotoUploader:
+    """A tus client over httpx, the phone's HTTP client. TLS is verified, as for records."""
+
+    def __init__(self, endpoint: str, token: str | None = None, *, transport: httpx.BaseTransport | None = None,
+                 timeout: httpx.Timeout | float = DEFAULT_TIMEOUT):
+        self.endpoint = endpoint if endpoint.endswith("/") else endpoint + "/"
+        headers = {"Tus-Resumable": TUS_VERSION, "User-Agent": "fieldapp-sync/1"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._http = httpx.Client(transport=transport, timeout=timeout, headers=headers)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> PhotoUploader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _send(self, method: str, url: str, **kwargs) -> httpx.Response:
+        try:
+            response = self._http.request(method, url, **kwargs)
+        except httpx.TimeoutException:
+            raise Unreachable("the server did not answer in time") from None
+        except httpx.TransportError as exc:
+            if _certificate_refused(exc):
+                raise CertificateRefused("the server's TLS certificate was refused (not trusted, expired, "
+                                         "or for another name)") from None
+            raise Unreachable(f"no connection to the server ({type(exc).__name__})") from None
+        if response.status_code in (401, 403):
+            raise AuthError("the server refused this device's token")
+        if response.status_code >= 500:
+            raise ServerError(f"the server failed ({response.status_code}); it will be tried again")
+        return response
+
+    # --- the three requests of tus core and creation
+
+    def offset(self, location: str) -> tuple[int, int | None] | None:
+        """(the server's offset, the upload's length) of an upload, or None when the server no longer has it."""
+        response = self._send("HEAD", location, headers={"Cache-Control": "no-store"})
+        if response.status_code in (404, 410):
+            return None
+        if response.status_code != 200 or not response.headers.get("Upload-Offset", "").isdigit():
+            raise ServerError(f"the server's answer to HEAD was not an offset ({response.status_code})")
+        length = response.headers.get("Upload-Length", "")
+        return int(response.headers["Upload-Offset"]), int(length) if length.isdigit() else None
+
+    def create(self, sha: str, size: int, media_type: str) -> tuple[str, int | None]:
+        """A new upload: (its address, the offset the server gave, if it gave one)."""
+        pairs = {"sha256": sha, "filetype": media_type, "filename": sha}
+        metadata = ",".join(f"{k} {base64.b64encode(v.encode()).decode('ascii')}" for k, v in pairs.items())
+        response = self._send("POST", self.endpoint, headers={"Upload-Length": str(size), "Upload-Metadata": metadata})
+        if response.status_code != 201 or not response.headers.get("Location"):
+            raise RequestRefused(f"the server refused the photo ({response.status_code}): {_reason(response)}")
+        offset = response.headers.get("Upload-Offset", "")
+        return urljoin(self.endpoint, response.headers["Location"]), int(offset) if offset.isdigit() else None
+
+    def patch(self, location: str, offset: int, chunk: bytes) -> int:
+        """Send bytes from `offset`; the server's new offset."""
+        response = self._send("PATCH", location, content=chunk, headers={
+            "Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream"})
+        if response.status_code == 409:
+            raise OffsetMoved()
+        if response.status_code in (404, 410):
+            raise UploadGone()
+        if response.status_code == 460:
+            raise RequestRefused(f"the server refused the photo's bytes: {_reason(response)}")
+        if response.status_code != 204 or not response.headers.get("Upload-Offset", "").isdigit():
+            raise RequestRefused(f"the server refused the bytes ({response.status_code}): {_reason(response)}")
+        return int(response.headers["Upload-Offset"])
+
+
+class OffsetMoved(SyncError):
+    """The server's offset is not where this PATCH started: ask it again."""
+
+
+class UploadGone(SyncError):
+    """The server no longer has this upload: create it again."""
+
+
+def _reason(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("detail", ""))[:300]
+    except ValueError:
+        return response.text[:300]
+
+
+def upload_one(store: RecordStore, uploader: PhotoUploader, sha: str, entry: dict, report: PhotoReport,
+               records_waiting: Callable[[], bool] = lambda: False) -> None:
+    """Bring one file to the server, from where the server stands; Yielded when records wait."""
+    data = store.photos.read(sha)  # checked against its hash: the server is sent exactly the evidence
+    for _ in range(3):  # an upload the server dropped, or an offset that moved: start from the server's word
+        location = entry.get("upload")
+        offset: int | None = None
+        if location:
+            held = uploader.offset(location)
+            if held is None:
+                location = None
+            else:
+                offset = held[0]
+        if not location:
+            location, offset = uploader.create(sha, len(data), entry["media_type"])
+            store.photos.set_upload(sha, location)
+            entry["upload"] = location
+            if offset is None:
+                held = uploader.offset(location)
+                offset = held[0] if held else 0
+        assert offset is not None
+        try:
+            while offset < len(data):
+                if records_waiting():
+                    raise Yielded()
+                chunk = data[offset:offset + CHUNK]
+                offset = uploader.patch(location, offset, chunk)
+                report.bytes_sent += len(chunk)
+        except (OffsetMoved, UploadGone) as exc:
+            if isinstance(exc, UploadGone):
+                store.photos.set_upload(sha, None)
+                entry["upload"] = None
+            continue
+        store.photos.mark_sent(sha)
+        report.sent += 1
+        return
+    raise ServerError("the server's offset kept moving under this upload; it will be tried again")
+
+
+def upload_waiting(store: RecordStore, uploader: PhotoUploader, *, records_waiting: Callable[[], bool] = lambda: False,
+                   report: PhotoReport | None = None) -> PhotoReport:
+    """Every file waiting, previews first; stops (report.yielded) when a record waits, raises SyncError on the wire."""
+    report = report or PhotoReport()
+    for sha, entry in store.photos.waiting():
+        try:
+            upload_one(store, uploader, sha, dict(entry), report, records_waiting)
+        except Yielded:
+            report.yielded = True
+            return report
+    return report
