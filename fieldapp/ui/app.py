@@ -190,13 +190,8 @@ def drawn(draws: int) -> ft.Control:
 
 
 def theme() -> ft.Theme:
-    """The app's look, light or dark (the page's theme mode picks).
-
-    Standard density everywhere: a browser on a computer would otherwise make every button 8 px shorter
-    than on a phone (Flutter's compact density for desktops), below the 48 px a target needs. Text follows
-    the system's text scale (Android's font size, or a browser's own font size in the web mode): nothing
-    here fixes a text's height, so large text makes a control taller, never cut.
-    """
+    """The look, light or dark. Standard density: a computer's browser would make every button 8 px shorter
+    (Flutter's compact density for desktops). Text follows the system's text scale (a browser's font size)."""
     return ft.Theme(color_scheme_seed=ft.Colors.ORANGE, font_family=ARABIC_FONT, visual_density=ft.VisualDensity.STANDARD)
 
 
