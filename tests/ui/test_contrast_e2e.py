@@ -113,7 +113,7 @@ def test_the_chart_tells_its_two_series_apart_by_more_than_colour(tmp_path):
     try:
         state = AppState(store, tmp_path / "device")
         state.open_route("/queue/figures")
-        state.figures.day = max(r.record["data"]["received_at"][:10] for r in store.iter_current() if r.type == "call")
+        state.queue.day = max(r.record["data"]["received_at"][:10] for r in store.iter_current() if r.type == "call")
 
         class Still:
             def __getattr__(self, name):
