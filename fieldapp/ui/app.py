@@ -189,6 +189,12 @@ def drawn(draws: int) -> ft.Control:
     return ft.Semantics(identifier=f"drawn-{draws}", content=ft.Container(width=1, height=1))
 
 
+def theme() -> ft.Theme:
+    """The look, light or dark. Standard density: a computer's browser would make every button 8 px shorter
+    (Flutter's compact density for desktops). Text follows the system's text scale (a browser's font size)."""
+    return ft.Theme(color_scheme_seed=ft.Colors.ORANGE, font_family=ARABIC_FONT, visual_density=ft.VisualDensity.STANDARD)
+
+
 def apply_look(page: ft.Page, state: AppState) -> None:
     page.theme_mode = ft.ThemeMode.DARK if state.dark else ft.ThemeMode.LIGHT
     # The app's locale sets Flutter's text direction (Arabic mirrors the whole screen, bars included)
@@ -275,8 +281,7 @@ def run(data_dir: Path, *, web: bool, port: int | None = None, host: str = "127.
 
     async def main(page: ft.Page) -> None:
         page.fonts = {ARABIC_FONT: "fonts/NotoSansArabic-Regular.ttf"}
-        page.theme = ft.Theme(color_scheme_seed=ft.Colors.ORANGE, font_family=ARABIC_FONT)
-        page.dark_theme = ft.Theme(color_scheme_seed=ft.Colors.ORANGE, font_family=ARABIC_FONT)
+        page.theme, page.dark_theme = theme(), theme()
         locales = await device_locales(page)
         held = platform_keystore(page)
         lock = AppLock(data_dir, keystore=held)  # every page starts locked when a PIN is set: a reload asks again

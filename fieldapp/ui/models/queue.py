@@ -23,6 +23,7 @@ class QueueModel:
         self.incident_type: str | None = None
         self.status: str | None = None
         self.include_personal = False  # the lead's export: names only when asked
+        self.filters_open = False  # the filters fold away, so more records show
         self.flagging: str | None = None  # the record whose flag note is being written
         self.note = ""  # that note
 

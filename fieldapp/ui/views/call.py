@@ -13,14 +13,18 @@ from fieldapp.ui.models.refusals import refusal_lines
 from fieldapp.ui.models.session import Ask
 from fieldapp.ui.state import AppState
 from fieldapp.ui.views.widgets import (
+    EDGE,
+    EDGE_WIDTH,
     INCIDENT_ICONS,
     Navigator,
     big_button,
+    card,
     choice,
     col,
     confirmation,
     field,
     frame,
+    heading,
     notice,
     sync_line,
     tagged,
@@ -39,15 +43,17 @@ def new_call(state: AppState, ui: Navigator) -> ft.View:
             ui.redraw()
         return choose
 
+    # A tile is as high and as wide as its words need (a fixed height cut them at large text); its edge shows
+    # it against the page (the fill alone is 1.2:1), and a screen reader reads its name once, and whether chosen.
     tiles = [
-        col(4, tagged(f"type-{kind}", ft.Container(
-            content=ft.Column(horizontal_alignment=ft.CrossAxisAlignment.CENTER, spacing=2, controls=[
+        tagged(f"type-{kind}", selected=form.incident_type == kind, control=ft.Container(
+            content=ft.Column(horizontal_alignment=ft.CrossAxisAlignment.CENTER, spacing=2, tight=True, controls=[
                 ft.Icon(INCIDENT_ICONS[kind], size=30), ft.Text(t(f"incident.{kind}"), size=14, text_align=ft.TextAlign.CENTER),
             ]),
-            on_click=pick(kind), padding=6, border_radius=12, height=84,
+            on_click=pick(kind), padding=ft.Padding.symmetric(horizontal=12, vertical=10), border_radius=12,
             bgcolor=ft.Colors.PRIMARY_CONTAINER if form.incident_type == kind else ft.Colors.SURFACE_CONTAINER_HIGHEST,
-            border=ft.Border.all(3, ft.Colors.PRIMARY) if form.incident_type == kind else None,
-        ), label=t(f"incident.{kind}")))
+            border=ft.Border.all(3, ft.Colors.PRIMARY) if form.incident_type == kind else ft.Border.all(EDGE_WIDTH, EDGE),
+        ))
         for kind in INCIDENT_TYPES
     ]
 
@@ -73,9 +79,9 @@ def new_call(state: AppState, ui: Navigator) -> ft.View:
         location_note.append(ft.Text(errors["form"], color=ft.Colors.ERROR, size=15))
     editing = bool(model.editing)
     return frame(state, ui, state.route(), t("call.edit") if editing else t("call.new_title"), [
-        ft.Text(t("call.type"), size=17, weight=ft.FontWeight.BOLD),
+        heading(t("call.type")),
         *([ft.Text(errors["incident_type"], color=ft.Colors.ERROR)] if "incident_type" in errors else []),
-        ft.ResponsiveRow(controls=tiles, spacing=6, run_spacing=6),
+        ft.Row(controls=tiles, wrap=True, spacing=6, run_spacing=6),
         field(state, form, "place", t("call.place")),
         *([ft.Text(t("call.recent_places"), size=14), ft.Row(controls=recent, wrap=True, spacing=6, run_spacing=6)]
           if recent else []),
@@ -86,8 +92,7 @@ def new_call(state: AppState, ui: Navigator) -> ft.View:
         field(state, form, "reported_people", t("call.reported_people"), keyboard=ft.KeyboardType.NUMBER),
         field(state, form, "caller_phone", t("call.caller_phone"), keyboard=ft.KeyboardType.PHONE),
         field(state, form, "notes", t("call.notes"), multiline=True),
-        big_button(t("call.save"), save, identifier="save-call", icon=ft.Icons.SAVE),
-    ], back=True)
+    ], back=True, footer=big_button(t("call.save"), save, identifier="save-call", icon=ft.Icons.SAVE))
 
 
 def call(state: AppState, ui: Navigator, call_id: str, *, top: bool = True) -> ft.View:
@@ -107,7 +112,7 @@ def call(state: AppState, ui: Navigator, call_id: str, *, top: bool = True) -> f
 
     steps = [
         big_button(t(f"status.{s.value}"), step(s), identifier=f"status-{s.value}", filled=False,
-                   selected=data["status"] == s, primary=False)
+                   selected=data["status"] == s, primary=False, fill=True)
         for s in STATUS_STEPS
     ] if page.editable else []
     # The time of each step on a line of its own: inside a button it would wrap and be cut.
@@ -128,9 +133,8 @@ def call(state: AppState, ui: Navigator, call_id: str, *, top: bool = True) -> f
         title = f"{t('outcome.' + rd['outcome'])} × {t.isolate(rd['count'])}"
         handover = t("handover." + rd["handover"]["to"]) if rd.get("handover") else rd.get("handed_to")
         detail = t.join([rd["recovered_at"][11:16], rd.get("tag"), handover])
-        recoveries.append(tagged(f"recovery-{r.id}", ft.Card(content=ft.Container(
-            padding=10, on_click=lambda _, i=r.id: ui.go(f"/recovery/{i}"),
-            content=ft.Row(controls=[
+        recoveries.append(card(f"recovery-{r.id}", lambda _, i=r.id: ui.go(f"/recovery/{i}"), padding=10,
+                               content=ft.Row(controls=[
                 ft.Icon(ft.Icons.PERSON if rd["outcome"] != Outcome.DECEASED else ft.Icons.REMOVE_CIRCLE_OUTLINE, size=28),
                 ft.Column(spacing=2, expand=True, controls=[
                     ft.Text(title, size=16, weight=ft.FontWeight.BOLD,
@@ -140,8 +144,7 @@ def call(state: AppState, ui: Navigator, call_id: str, *, top: bool = True) -> f
                     sync_line(state, r.state, size=14),
                 ]),
                 ft.Icon(ft.Icons.CHEVRON_RIGHT),
-            ]),
-        )), label=title))
+            ])))
     location = data.get("location") or {}
     # A place's name keeps its own direction; coordinates read left to right in either language.
     place = t.isolate(location["place"]) if location.get("place") else t.ltr(place_of(record))
@@ -155,12 +158,12 @@ def call(state: AppState, ui: Navigator, call_id: str, *, top: bool = True) -> f
         ft.Text(t("home.people", **page.people), size=16),
         *sync_note,
         *([ft.Text(t("call.read_only"), italic=True)] if not page.editable else []),
-        ft.Text(t("call.status"), size=17, weight=ft.FontWeight.BOLD),
+        heading(t("call.status")),
         ft.ResponsiveRow(controls=[col(6, s) for s in steps], spacing=6, run_spacing=6),
         *(confirmation(state, ui, t("confirm.cancel_call_button"), step(CallStatus.CANCELLED, confirmed=True),
                        identifier="confirm-cancelled") if state.session.asking(Ask.CANCEL_CALL, call_id) else []),
         *([ft.Text(times, size=15)] if times else []),
-        ft.Text(t("call.recoveries"), size=17, weight=ft.FontWeight.BOLD),
+        heading(t("call.recoveries")),
         *recoveries,
         *([big_button(t("call.add_recovery"), lambda _: ui.go(f"/call/{call_id}/recovery"), identifier="add-recovery",
                       icon=ft.Icons.PERSON_ADD),

@@ -6,7 +6,7 @@ import flet as ft
 
 from fieldapp.ui import messages
 from fieldapp.ui.state import AppState
-from fieldapp.ui.views.widgets import Navigator, frame, tagged
+from fieldapp.ui.views.widgets import Navigator, frame, heading, tagged
 
 
 def figures(state: AppState, ui: Navigator) -> ft.View:
@@ -19,12 +19,22 @@ def figures(state: AppState, ui: Navigator) -> ft.View:
     top = max([1, *hours["calls"], *hours["people"]])
     step = max(1, -(-top // 4))
     calls_color, people_color = ft.Colors.PRIMARY, ft.Colors.TERTIARY
+    # The two series differ in more than colour (1.0:1 apart in luminance): calls are solid bars, people
+    # striped ones (bands of the page's colour across them), and the legend shows the same.
+    band = step * 4 / 40  # 6 px of the chart's 240
+
+    def striped(value: int) -> list:
+        edges = [i * band for i in range(int(value / band) + 1)] + [value]
+        return [fch.BarChartRodStackItem(from_y=a, to_y=b, color=people_color if i % 2 == 0 else ft.Colors.SURFACE)
+                for i, (a, b) in enumerate(zip(edges, edges[1:])) if b > a]
+
     chart = fch.BarChart(
         height=240, max_y=step * 4, interactive=False,
         groups=[
             fch.BarChartGroup(x=h, rods=[
-                fch.BarChartRod(to_y=hours["calls"][h], width=5, color=calls_color),
-                fch.BarChartRod(to_y=hours["people"][h], width=5, color=people_color),
+                fch.BarChartRod(to_y=hours["calls"][h], width=6, color=calls_color, border_radius=0),
+                fch.BarChartRod(to_y=hours["people"][h], width=6, color=people_color, border_radius=0,
+                                stack_items=striped(hours["people"][h])),
             ])
             for h in range(24)
         ],
@@ -39,12 +49,14 @@ def figures(state: AppState, ui: Navigator) -> ft.View:
         horizontal_grid_lines=fch.ChartGridLines(interval=step, color=ft.Colors.OUTLINE_VARIANT, width=1),
     )
 
-    def key(color, text):
-        return ft.Row(tight=True, spacing=6, controls=[
-            ft.Container(width=16, height=16, bgcolor=color, border_radius=3), ft.Text(text, size=15)])
+    def key(swatch: ft.Control, text: str) -> ft.Control:
+        return ft.Row(tight=True, spacing=6, controls=[swatch, ft.Text(text, size=15)])
 
-    legend = ft.Row(wrap=True, spacing=16, controls=[key(calls_color, t("figures.legend_calls")),
-                                                     key(people_color, t("figures.legend_people"))])
+    solid = ft.Container(width=16, height=16, bgcolor=calls_color)
+    stripes = ft.Column(spacing=3, width=16, height=16, controls=[
+        ft.Container(width=16, height=3, bgcolor=people_color) for _ in range(3)])
+    legend = ft.Row(wrap=True, spacing=16, controls=[key(solid, t("figures.legend_calls")),
+                                                     key(stripes, t("figures.legend_people"))])
     median = f["median_minutes_to_scene"]
     people = f["people"]
     return frame(state, ui, "/queue/figures", t("figures.title"), [
@@ -53,12 +65,12 @@ def figures(state: AppState, ui: Navigator) -> ft.View:
         ft.Text(t.join(f"{t('outcome.' + k)} {t.isolate(v)}" for k, v in people.items()), size=17),
         ft.Text(t("figures.identified", a=f["deceased"]["identified"], b=f["deceased"]["unidentified"]), size=16),
         ft.Text(t("figures.to_scene", m=median if median is not None else t("figures.none")), size=16),
-        ft.Text(t("figures.by_hour"), size=17, weight=ft.FontWeight.BOLD),
+        heading(t("figures.by_hour")),
         legend,
         tagged("hour-chart", ft.Container(padding=ft.Padding.only(right=8, top=8), content=chart),
                label=t("figures.by_hour")),
-        ft.Text(t("figures.by_type"), size=17, weight=ft.FontWeight.BOLD),
+        heading(t("figures.by_type")),
         *[ft.Text(f"{t('incident.' + k)}: {v}", size=15) for k, v in f["calls_by_incident_type"].items() if v],
-        ft.Text(t("figures.by_status"), size=17, weight=ft.FontWeight.BOLD),
+        heading(t("figures.by_status")),
         *[ft.Text(f"{t('status.' + k)}: {v}", size=15) for k, v in f["calls_by_status"].items() if v],
     ], back=True)

@@ -8,7 +8,7 @@ from fieldapp.core.records import ReviewState
 from fieldapp.ui import messages
 from fieldapp.ui.models.home import HOME_PAGE
 from fieldapp.ui.state import AppState
-from fieldapp.ui.views.widgets import INCIDENT_ICONS, Navigator, big_button, frame, notice, sync_line, tagged
+from fieldapp.ui.views.widgets import INCIDENT_ICONS, Navigator, big_button, card, frame, notice, sync_line
 
 
 def home(state: AppState, ui: Navigator) -> ft.View:
@@ -26,13 +26,12 @@ def home(state: AppState, ui: Navigator) -> ft.View:
         ]
         if row.review is ReviewState.FLAGGED:
             lines.append(ft.Text(t("home.flagged", note=row.review_note or "—"), color=ft.Colors.ERROR, size=15))
-        cards.append(tagged(f"call-{row.id}", ft.Card(content=ft.Container(
-            padding=12, on_click=lambda _, i=row.id: ui.go(f"/call/{i}"),
-            content=ft.Row(vertical_alignment=ft.CrossAxisAlignment.START, controls=[
-                ft.Icon(INCIDENT_ICONS[row.incident_type], size=32),
-                ft.Column(spacing=2, expand=True, controls=lines),
-            ]),
-        )), label=what))
+        # Its name is the words on it (a label as well would be read twice).
+        cards.append(card(f"call-{row.id}", lambda _, i=row.id: ui.go(f"/call/{i}"),
+                          ft.Row(vertical_alignment=ft.CrossAxisAlignment.START, controls=[
+                              ft.Icon(INCIDENT_ICONS[row.incident_type], size=32),
+                              ft.Column(spacing=2, expand=True, controls=lines),
+                          ])))
 
     def more(_):
         model.more()
@@ -52,14 +51,11 @@ def outbox(state: AppState, ui: Navigator) -> ft.View:
     t = state.t
     cards: list[ft.Control] = []
     for row in state.outbox.rows():
-        cards.append(tagged(f"outbox-{row.id}", ft.Card(content=ft.Container(
-            padding=12, on_click=lambda _, r=row.route: ui.go(r),
-            content=ft.Column(spacing=4, controls=[
-                ft.Text(row.title, size=16, weight=ft.FontWeight.BOLD),
-                sync_line(state, row.state),
-                *[ft.Text(line, color=ft.Colors.ERROR, size=15) for line in row.reasons],
-            ]),
-        )), label=row.title))
+        cards.append(card(f"outbox-{row.id}", lambda _, r=row.route: ui.go(r), ft.Column(spacing=4, controls=[
+            ft.Text(row.title, size=16, weight=ft.FontWeight.BOLD),
+            sync_line(state, row.state),
+            *[ft.Text(line, color=ft.Colors.ERROR, size=15) for line in row.reasons],
+        ])))
 
     def send(_):
         state.outbox.send_now()

@@ -9,6 +9,7 @@ import flet as ft
 
 from fieldapp.i18n import Translator
 from fieldapp.ui.models.lock import AppLock
+from fieldapp.ui.views.widgets import heading, reach, tagged
 
 
 def lock_view(t: Translator, lock: AppLock, on_open: Callable[[], None]) -> ft.View:
@@ -22,12 +23,13 @@ def lock_view(t: Translator, lock: AppLock, on_open: Callable[[], None]) -> ft.V
             start_again.controls = [
                 ft.Text(t("lock.start_again_sure"), color=ft.Colors.ERROR, text_align=ft.TextAlign.CENTER),
                 ft.Semantics(identifier="lock-start-again-confirm", content=ft.FilledButton(
-                    t("lock.start_again_button"), on_click=start_again_tapped(True), height=56, width=260,
-                    style=ft.ButtonStyle(bgcolor=ft.Colors.ERROR, color=ft.Colors.ON_ERROR))),
+                    t("lock.start_again_button"), on_click=start_again_tapped(True), width=260,
+                    style=ft.ButtonStyle(bgcolor=ft.Colors.ERROR, color=ft.Colors.ON_ERROR, padding=reach(True)))),
             ]
         elif lock.key_gone:
             start_again.controls = [ft.Semantics(identifier="lock-start-again", content=ft.OutlinedButton(
-                t("lock.start_again"), on_click=start_again_tapped(False), height=56, width=260))]
+                t("lock.start_again"), on_click=start_again_tapped(False), width=260,
+                style=ft.ButtonStyle(padding=reach(True))))]
         else:
             start_again.controls = []
 
@@ -64,7 +66,7 @@ def lock_view(t: Translator, lock: AppLock, on_open: Callable[[], None]) -> ft.V
             start_again.update()
 
     pin.on_submit = submit
-    button = ft.FilledButton(t("lock.open"), on_click=submit, height=56, width=260)
+    button = ft.FilledButton(t("lock.open"), on_click=submit, width=260, style=ft.ButtonStyle(padding=reach(True)))
     draw_start_again()
     return ft.View(
         route="/lock",
@@ -73,10 +75,10 @@ def lock_view(t: Translator, lock: AppLock, on_open: Callable[[], None]) -> ft.V
         rtl=t.rtl,
         controls=[
             ft.Icon(ft.Icons.LOCK_OUTLINE, size=48),
-            ft.Text(t("lock.title"), size=22, weight=ft.FontWeight.BOLD),
+            heading(t("lock.title"), size=22),
             ft.Text(t("lock.hint"), text_align=ft.TextAlign.CENTER),
             ft.Semantics(identifier="lock-pin", content=pin),
-            ft.Semantics(identifier="lock-error", content=error),
+            tagged("lock-error", error, live=True),  # a wrong PIN is announced, wherever the reader's focus is
             ft.Semantics(identifier="lock-open", content=button),
             start_again,
         ],

@@ -13,12 +13,13 @@ from fieldapp.ui.models.queue import FILTERS, QueueModel
 from fieldapp.ui.models.refusals import refusal_lines
 from fieldapp.ui.state import AppState
 from fieldapp.ui.views.widgets import (
-    TOUCH,
     Navigator,
     big_button,
     choice,
     confirmation,
+    fold,
     frame,
+    icon_button,
     notice,
     switch,
     sync_line,
@@ -116,16 +117,35 @@ def _filters(state: AppState, ui: Navigator) -> list[ft.Control]:
         for name in ("all", *FILTERS)
     ])
     every = ft.DropdownOption(key="", text=t("queue.all"))
-    menus = ft.Row(wrap=True, controls=[
-        tagged("filter-type", ft.Dropdown(label=t("call.type"), value=q.incident_type or "", on_select=pick_type,
+    chosen_type = t(f"incident.{q.incident_type}") if q.incident_type else t("queue.all")
+    chosen_status = t(f"status.{q.status}") if q.status else t("queue.all")
+    menus = ft.Row(wrap=True, controls=[  # a menu's node has no name of its own: its label and its choice
+        tagged("filter-type", label=f"{t('call.type')}: {chosen_type}", control=ft.Dropdown(
+            label=t("call.type"), value=q.incident_type or "", on_select=pick_type,
                                           options=[every] + [ft.DropdownOption(key=k.value, text=t(f"incident.{k.value}"))
                                                              for k in IncidentType])),
-        tagged("filter-status", ft.Dropdown(label=t("call.status"), value=q.status or "", on_select=pick_status,
+        tagged("filter-status", label=f"{t('call.status')}: {chosen_status}", control=ft.Dropdown(
+            label=t("call.status"), value=q.status or "", on_select=pick_status,
                                             options=[ft.DropdownOption(key="", text=t("queue.all"))]
                                             + [ft.DropdownOption(key=s.value, text=t(f"status.{s.value}"))
                                                for s in (CallStatus.RECEIVED, *STATUS_STEPS)])),
     ])
-    return [chips, menus]
+
+    def search(e):
+        q.search = e.control.value or ""
+
+    def toggle(_):
+        q.filters_open = not q.filters_open
+        ui.redraw()
+
+    sep = t("list.sep")
+    active = sep.join([*([t(f"queue.{q.filter}")] if q.filter else []), *([chosen_type] if q.incident_type else []),
+                       *([chosen_status] if q.status else []), *([q.search] if q.search else [])]) or t("queue.all")
+    shown = fold(t("queue.filters", active=active), q.filters_open, toggle, identifier="filters")
+    if not q.filters_open:
+        return [shown]
+    return [shown, tagged("field-search", ft.TextField(label=t("queue.search"), value=q.search, on_change=search,
+                                                       on_submit=lambda _: ui.redraw(), text_size=18)), chips, menus]
 
 
 def queue(state: AppState, ui: Navigator) -> ft.View:
@@ -133,9 +153,6 @@ def queue(state: AppState, ui: Navigator) -> ft.View:
 
     def set_day(e):
         q.set_day(e.control.value or "")
-
-    def set_search(e):
-        q.search = e.control.value or ""
 
     def approve_all(confirmed: bool):
         def act(_):
@@ -164,10 +181,8 @@ def queue(state: AppState, ui: Navigator) -> ft.View:
         ft.Text(messages.long_date(q.day, t), size=17, weight=ft.FontWeight.BOLD),
         tagged("field-day", ft.TextField(label=t("queue.day"), value=q.day, on_change=set_day,
                                          on_submit=lambda _: ui.redraw(), text_size=18,
-                                         suffix=ft.IconButton(icon=ft.Icons.REFRESH, on_click=lambda _: ui.redraw(),
-                                                              width=TOUCH, height=TOUCH))),
-        tagged("field-search", ft.TextField(label=t("queue.search"), value=q.search, on_change=set_search,
-                                            on_submit=lambda _: ui.redraw(), text_size=18)),
+                                         suffix=icon_button(ft.Icons.REFRESH, t("queue.show_day"), lambda _: ui.redraw(),
+                                                            identifier="show-day"))),
         *_filters(state, ui),
         *(cards or [ft.Text(t("queue.empty"), size=16)]),
         *(confirmation(state, ui, t("confirm.approve_all_button", n=len(asked.ids)), approve_all(True),

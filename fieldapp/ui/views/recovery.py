@@ -9,7 +9,7 @@ from fieldapp.store.document import SyncState
 from fieldapp.ui.models.recovery import evidence_lines
 from fieldapp.ui.models.refusals import refusal_lines
 from fieldapp.ui.state import AppState
-from fieldapp.ui.views.widgets import Navigator, big_button, choice, field, frame, switch, sync_line, tagged
+from fieldapp.ui.views.widgets import Navigator, big_button, choice, field, frame, heading, switch, sync_line, tagged
 
 OUTCOMES = [o.value for o in Outcome]
 SEXES = [s.value for s in Sex]
@@ -110,22 +110,22 @@ def recovery(state: AppState, ui: Navigator) -> ft.View:
         evidence = evidence_lines(stored.record["data"], t)
         if evidence:
             status.append(tagged("recovery-evidence", ft.Column(spacing=2, controls=[
-                ft.Text(t("recovery.evidence"), size=17, weight=ft.FontWeight.BOLD),
+                heading(t("recovery.evidence")),
                 *[ft.Text(f"{name}: {value}", size=15) for name, value in evidence],
             ])))
     if errors.get("form"):
         status.append(ft.Text(errors["form"], color=ft.Colors.ERROR, size=15))
     actions: list[ft.Control] = []
-    if editable:
-        actions.append(big_button(t("recovery.save_correction") if stored else t("recovery.save"), save,
-                                  identifier="save-recovery", icon=ft.Icons.SAVE))
+    # Save is fixed under the form (in reach however far down it is scrolled); Withdraw stays at the form's end.
+    save_bar = big_button(t("recovery.save_correction") if stored else t("recovery.save"), save,
+                          identifier="save-recovery", icon=ft.Icons.SAVE) if editable else None
     if stored is not None and editable:
         actions.append(big_button(t("recovery.withdraw"), withdraw, identifier="withdraw-recovery",
                                   icon=ft.Icons.REMOVE_CIRCLE_OUTLINE, filled=False, primary=False))
         actions.append(confirm_box)
     return frame(state, ui, state.route(), t("recovery.open_title") if stored else t("recovery.title"), [
         *status,
-        ft.Text(t("recovery.outcome"), size=17, weight=ft.FontWeight.BOLD),
+        heading(t("recovery.outcome")),
         *([ft.Text(errors["outcome"], color=ft.Colors.ERROR)] if "outcome" in errors else []),
         chips(state, ui, "outcome", OUTCOMES, "outcome"),
         field(state, form, "count", t("recovery.count"), keyboard=ft.KeyboardType.NUMBER),
@@ -153,4 +153,4 @@ def recovery(state: AppState, ui: Navigator) -> ft.View:
         field(state, form, "handover_at", t("recovery.handover_at"), keyboard=ft.KeyboardType.DATETIME),
         field(state, form, "notes", t("recovery.notes"), multiline=True),
         *actions,
-    ], back=True)
+    ], back=True, footer=save_bar)

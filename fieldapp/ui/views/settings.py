@@ -8,7 +8,7 @@ import flet as ft
 
 from fieldapp.ui.models.settings import WIPE_AFTER_CHOICES
 from fieldapp.ui.state import AppState
-from fieldapp.ui.views.widgets import Navigator, big_button, confirmation, frame, notice, switch, tagged
+from fieldapp.ui.views.widgets import Navigator, big_button, confirmation, frame, heading, notice, switch, tagged
 
 
 def settings(state: AppState, ui: Navigator) -> ft.View:
@@ -66,8 +66,8 @@ def settings(state: AppState, ui: Navigator) -> ft.View:
     ] if model.has_pin() else []
     return frame(state, ui, "/settings", t("settings.title"), [
         *notice(state),
-        ft.Text(t("settings.language"), size=17, weight=ft.FontWeight.BOLD),
-        ft.Row(controls=[
+        heading(t("settings.language")),
+        ft.Row(wrap=True, controls=[
             big_button("العربية", language("ar"), identifier="lang-ar", filled=False, selected=model.language == "ar",
                        primary=False),
             big_button("English", language("en"), identifier="lang-en", filled=False, selected=model.language == "en",

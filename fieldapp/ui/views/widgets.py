@@ -55,8 +55,37 @@ SYNC_LOOK = {
 
 
 
-def tagged(identifier: str, control: ft.Control, label: str | None = None) -> ft.Control:
-    return ft.Semantics(identifier=identifier, label=label, content=control)
+# Colours a control's edge is drawn in: OUTLINE is at least 3:1 against the page in both themes (a fill such
+# as SURFACE_CONTAINER_HIGHEST or SECONDARY_CONTAINER is not), so a control shown by a fill alone also gets one.
+EDGE = ft.Colors.OUTLINE
+EDGE_WIDTH = 2
+
+
+def tagged(identifier: str, control: ft.Control, label: str | None = None, *, selected: bool | None = None,
+           live: bool | None = None) -> ft.Control:
+    """The node a test and a screen reader find: its identifier, and the state a screen reader says.
+
+    `label` only where the control shows no words of its own (the words shown are its name already: a label
+    as well makes a screen reader read it twice). `selected` for a choice (said "selected" or not);
+    `live` for a part whose news is announced as it changes (a notice, the sync badge, an error).
+    """
+    return ft.Semantics(identifier=identifier, label=label, selected=selected, live_region=live, content=control)
+
+
+def heading(text: str, *, size: int = 17) -> ft.Control:
+    """A section's title: a heading a screen reader can jump between."""
+    return ft.Semantics(header=True, content=ft.Text(text, size=size, weight=ft.FontWeight.BOLD))
+
+
+def edged(radius: float = 12) -> ft.RoundedRectangleBorder:
+    """The shape of a card that opens something: its edge visible against the page (see EDGE)."""
+    return ft.RoundedRectangleBorder(radius=radius, side=ft.BorderSide(EDGE_WIDTH, EDGE))
+
+
+def card(identifier: str, on_click, content: ft.Control, *, padding: int = 12) -> ft.Control:
+    """A tappable card: a button whose name is the words on it, with an edge at least 3:1 against the page."""
+    return tagged(identifier, ft.Card(shape=edged(), content=ft.Container(
+        padding=padding, on_click=on_click, border_radius=12, content=content)))
 
 
 def col(span: int, control: ft.Control) -> ft.Control:
@@ -64,12 +93,58 @@ def col(span: int, control: ft.Control) -> ft.Control:
     return control
 
 
-def big_button(text: str, on_click, *, identifier: str, icon=None, filled: bool = True, selected: bool = False,
-               primary: bool = True, expand: bool = False) -> ft.Control:
-    kind = ft.FilledButton if filled or selected else ft.OutlinedButton
+def reach(primary: bool, horizontal: int = 16) -> ft.Padding:
+    """A button's padding: 56 px (primary) or 48 px high at normal text size, and taller, never cut, as text grows.
+
+    A fixed height would cut a second line of large text; Flet's buttons take no minimum height, so the
+    padding around one line of text (about 23 px at 16 px, 26 at 18) makes it.
+    """
+    return ft.Padding.symmetric(horizontal=horizontal, vertical=15 if primary else 13)
+
+
+def big_button(text: str, on_click, *, identifier: str, icon=None, filled: bool = True, selected: bool | None = None,
+               primary: bool = True, expand: bool = False, fill: bool = False) -> ft.Control:
+    """A button of words. `selected` makes it one of a set of choices (a status step, Approve, a language):
+    filled when chosen, and a screen reader says whether it is (see `selectable`); `fill` spreads it over its cell."""
+    if selected is not None:
+        return selectable(text, on_click, identifier=identifier, selected=selected, icon=icon, size=18 if primary else 16,
+                          primary=primary, fill=fill)
+    kind = ft.FilledButton if filled else ft.OutlinedButton
     button = kind(content=ft.Text(text, size=18 if primary else 16, font_family=FONT, text_align=ft.TextAlign.CENTER),
-                  icon=icon, on_click=on_click, height=PRIMARY if primary else TOUCH, expand=expand)
+                  icon=icon, on_click=on_click, expand=expand, style=ft.ButtonStyle(padding=reach(primary)))
     return tagged(identifier, button)
+
+
+def selectable(text: str, on_click, *, identifier: str, selected: bool, icon=None, size: int = 16, primary: bool = False,
+               tonal: bool = False, fill: bool = False) -> ft.Control:
+    """One of a set of choices, drawn as a tappable box rather than a Material button.
+
+    A Material button is a screen reader's node of its own, so a selected state set around it lands on another
+    node; a tappable box is one node with its words as its name and its state said ("current"). Chosen: filled
+    (`tonal`: the lighter fill with a primary edge, a chip's look); not chosen: an outline at least 3:1 against
+    the page.
+    """
+    if selected:
+        fg = ft.Colors.ON_SECONDARY_CONTAINER if tonal else ft.Colors.ON_PRIMARY
+        bg = ft.Colors.SECONDARY_CONTAINER if tonal else ft.Colors.PRIMARY
+        edge = ft.Border.all(EDGE_WIDTH, ft.Colors.PRIMARY)
+    else:
+        fg, bg, edge = ft.Colors.PRIMARY, None, ft.Border.all(EDGE_WIDTH, EDGE)
+    mark = ft.Icons.CHECK if tonal and selected else icon
+    # loose: as wide as its words, and wrapping within the screen's width rather than running past it
+    words = ft.Text(text, size=size, font_family=FONT, color=fg, text_align=ft.TextAlign.CENTER, expand_loose=True)
+    row = ft.Row(tight=True, spacing=8, controls=[*([ft.Icon(mark, color=fg, size=20)] if mark else []), words])
+    pad = reach(primary)
+    box = ft.Container(content=row, on_click=on_click, ink=True, bgcolor=bg, border=edge, border_radius=24,
+                       padding=ft.Padding.symmetric(horizontal=14, vertical=pad.top - EDGE_WIDTH),
+                       alignment=ft.Alignment.CENTER if fill else None)
+    return tagged(identifier, box, selected=selected)
+
+
+def icon_button(icon, name: str, on_click, *, identifier: str) -> ft.Control:
+    """A 48 px icon that does something, named for a screen reader (an IconButton's tooltip names no node on the web)."""
+    return tagged(identifier, ft.Container(content=ft.Icon(icon), on_click=on_click, ink=True, width=TOUCH, height=TOUCH,
+                                           border_radius=TOUCH / 2, alignment=ft.Alignment.CENTER), label=name)
 
 
 def confirmation(state: AppState, ui: Navigator, confirm_text: str, on_confirm, *, identifier: str) -> list[ft.Control]:
@@ -85,9 +160,9 @@ def confirmation(state: AppState, ui: Navigator, confirm_text: str, on_confirm, 
         ui.redraw()
 
     confirm = ft.FilledButton(content=ft.Text(confirm_text, size=16, font_family=FONT, text_align=ft.TextAlign.CENTER),
-                              icon=ft.Icons.WARNING_AMBER, on_click=on_confirm, height=TOUCH,
-                              style=ft.ButtonStyle(bgcolor=ft.Colors.ERROR, color=ft.Colors.ON_ERROR))
-    return [tagged(f"{identifier}-question", ft.Container(
+                              icon=ft.Icons.WARNING_AMBER, on_click=on_confirm,
+                              style=ft.ButtonStyle(bgcolor=ft.Colors.ERROR, color=ft.Colors.ON_ERROR, padding=reach(False)))
+    return [tagged(f"{identifier}-question", live=True, control=ft.Container(
         padding=12, border_radius=8, bgcolor=ft.Colors.ERROR_CONTAINER, border=ft.Border.all(2, ft.Colors.ERROR),
         content=ft.Column(spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH, controls=[
             ft.Row(spacing=8, controls=[
@@ -102,11 +177,20 @@ def confirmation(state: AppState, ui: Navigator, confirm_text: str, on_confirm, 
 
 
 def choice(text: str, on_click, *, identifier: str, selected: bool) -> ft.Control:
-    """A chip-like choice, 48 px high: filled with a tick when chosen."""
-    kind = ft.FilledTonalButton if selected else ft.OutlinedButton
-    button = kind(content=ft.Text(text, size=16), icon=ft.Icons.CHECK if selected else None, on_click=on_click,
-                  height=TOUCH, style=ft.ButtonStyle(padding=ft.Padding.symmetric(horizontal=14)))
-    return tagged(identifier, ft.Semantics(selected=selected, content=button), label=text)
+    """A chip-like choice, at least 48 px high: filled with a tick and edged in the primary colour when chosen
+    (the tonal fill alone is 1.2:1 against the page); a screen reader says whether it is chosen."""
+    return selectable(text, on_click, identifier=identifier, selected=selected, tonal=True)
+
+
+def fold(text: str, opened: bool, on_click, *, identifier: str) -> ft.Control:
+    """One control that shows or hides a part of the screen (the queue's filters), saying what that part holds
+    while it is hidden; a screen reader says whether it is open (one node: see `selectable`)."""
+    icon = ft.Icons.EXPAND_LESS if opened else ft.Icons.FILTER_LIST
+    box = ft.Container(content=ft.Row(tight=True, spacing=8, controls=[
+        ft.Icon(icon, color=ft.Colors.PRIMARY, size=20), ft.Text(text, size=16, color=ft.Colors.PRIMARY, expand_loose=True)]),
+        on_click=on_click, ink=True, border=ft.Border.all(EDGE_WIDTH, EDGE), border_radius=24,
+        padding=ft.Padding.symmetric(horizontal=14, vertical=reach(False).top - EDGE_WIDTH))
+    return ft.Semantics(identifier=identifier, expanded=opened, content=box)
 
 
 def switch(text: str, value: bool, on_change, *, identifier: str) -> ft.Control:
@@ -142,18 +226,21 @@ def sync_line(state: AppState, sync_state: SyncState, *, size: int = 15) -> ft.C
 def notice(state: AppState) -> list[ft.Control]:
     if not state.notice:
         return []
-    return [tagged("notice", ft.Container(
+    # A live region: a screen reader says it as it appears, wherever the reader's focus is.
+    return [tagged("notice", live=True, control=ft.Container(
         padding=10, border_radius=8, bgcolor=ft.Colors.PRIMARY_CONTAINER,
         content=ft.Text(state.notice, color=ft.Colors.ON_PRIMARY_CONTAINER, size=16),
     ))]
 
 
 def frame(state: AppState, ui: Navigator, route: str, title: str, controls: list[ft.Control], *,
-          back: bool = False, fab: bool = False, lazy: bool = False) -> ft.View:
+          back: bool = False, fab: bool = False, lazy: bool = False, footer: ft.Control | None = None) -> ft.View:
     """One screen: title bar, the fixed badge, its own scrolling list, the bottom navigation.
 
-    A long list (`lazy`: home's calls, the queue) is built as it scrolls; a form is built whole,
-    so its Save button is there to reach however far down it is.
+    A long list (`lazy`: home's calls, the queue) is built as it scrolls; a form is built whole.
+    A form's `footer` (its Save) is fixed between the list and the navigation: in reach however far
+    down the form is scrolled, on the smallest phone. The list ends with room for the New call button
+    (`fab`), so the last card's words are never under it.
     """
     t = state.t
     tabs = [("/", ft.Icons.LIST_ALT, t("nav.home")), ("/queue", ft.Icons.FACT_CHECK, t("nav.queue")),
@@ -166,16 +253,21 @@ def frame(state: AppState, ui: Navigator, route: str, title: str, controls: list
     def change_tab(e):
         ui.go(tabs[e.control.selected_index][0])
 
-    leading = tagged("back", ft.IconButton(icon=ft.Icons.ARROW_BACK, tooltip=t("call.back"), on_click=lambda _: ui.back(),
-                                          width=TOUCH, height=TOUCH)) if back else None
-    badge_text = ft.Text(state.badge(), size=15, expand=True, max_lines=2)
-    badge = tagged("sync-badge", ft.Container(
+    leading = icon_button(ft.Icons.ARROW_BACK, t("call.back"), lambda _: ui.back(), identifier="back") if back else None
+    # Every line of the badge, however large the text (no max_lines: a cut line would hide the news).
+    badge_text = ft.Text(state.badge(), size=15, expand=True)
+    badge = tagged("sync-badge", live=True, control=ft.Container(  # its news is announced as it changes
         content=ft.Row(controls=[ft.Icon(ft.Icons.SYNC, size=20), badge_text, ft.Icon(ft.Icons.CHEVRON_RIGHT, size=20)]),
-        padding=ft.Padding.symmetric(horizontal=12, vertical=14), border_radius=24,
+        padding=ft.Padding.symmetric(horizontal=12, vertical=12), border_radius=24,
+        border=ft.Border.all(EDGE_WIDTH, EDGE),
         bgcolor=ft.Colors.SECONDARY_CONTAINER, on_click=lambda _: ui.go(routing.route(routing.Place(routing.Screen.OUTBOX))),
     ))
     problems = [ft.Text(p, color=ft.Colors.ERROR, size=14) for p in state.problems]
     rtl = state.t.rtl  # each part mirrors for Arabic: a View's own rtl does not reach its bars
+    end = 120 if fab else 24  # the list's end: a 56 px button and its margins, or a little room
+    bar = [ft.Container(content=ft.Column([footer], horizontal_alignment=ft.CrossAxisAlignment.STRETCH), rtl=rtl, bgcolor=ft.Colors.SURFACE_CONTAINER,
+                        padding=ft.Padding.symmetric(horizontal=12, vertical=8),
+                        border=ft.Border.only(top=ft.BorderSide(1, ft.Colors.OUTLINE_VARIANT)))] if footer else []
     return ft.View(
         route=route, rtl=rtl, padding=0, spacing=0, data=badge_text,
         appbar=ft.AppBar(title=ft.Text(title, size=20, weight=ft.FontWeight.BOLD), leading=leading, rtl=rtl,
@@ -186,30 +278,36 @@ def frame(state: AppState, ui: Navigator, route: str, title: str, controls: list
             destinations=[ft.NavigationBarDestination(icon=icon, label=label) for _, icon, label in tabs],
         ),
         # Typed as the button itself; Flutter takes any widget there, and the tag is how tests find it.
+        # In the primary colour: Material's own light fill is 1.2:1 against the page, a button hard to see.
         floating_action_button=tagged("new-call", ft.FloatingActionButton(  # type: ignore[arg-type]
             icon=ft.Icons.ADD_ALERT, content=t("home.new_call"), on_click=lambda _: ui.go("/new"), height=PRIMARY,
+            bgcolor=ft.Colors.PRIMARY, foreground_color=ft.Colors.ON_PRIMARY,
         )) if fab else None,
         controls=[
             ft.Container(padding=ft.Padding.only(left=12, right=12, top=8, bottom=4), content=badge, rtl=rtl),
-            ft.ListView(expand=True, spacing=10, padding=ft.Padding.only(left=12, right=12, top=4, bottom=96),
+            ft.ListView(expand=True, spacing=10, padding=ft.Padding.only(left=12, right=12, top=4, bottom=end),
                         controls=[*problems, *controls], rtl=rtl) if lazy else
             ft.Column(expand=True, spacing=10, scroll=ft.ScrollMode.AUTO, rtl=rtl, controls=[ft.Container(
-                padding=ft.Padding.only(left=12, right=12, top=4, bottom=96),
+                padding=ft.Padding.only(left=12, right=12, top=4, bottom=end),
                 content=ft.Column(spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
                                   controls=[*problems, *controls]))]),
+            *bar,
         ],
     )
 
 
 def patch(old: ft.View, new: ft.View) -> bool:
     """Give a drawn screen the parts of its new drawing, keeping its scrolling list (and its position)."""
-    if len(old.controls) != 2 or len(new.controls) != 2 or type(old.controls[1]) is not type(new.controls[1]):
+    if len(old.controls) not in (2, 3) or len(new.controls) != len(old.controls) \
+            or type(old.controls[1]) is not type(new.controls[1]):
         return False
     old.appbar, old.navigation_bar = new.appbar, new.navigation_bar
     old.floating_action_button = new.floating_action_button
     old.floating_action_button_location = new.floating_action_button_location
     old.rtl = new.rtl
     old.controls[0] = new.controls[0]
+    if len(new.controls) == 3:
+        old.controls[2] = new.controls[2]  # the fixed Save bar
     old.data = new.data  # its badge
     before, after = old.controls[1], new.controls[1]
     if isinstance(before, ft.ListView) and isinstance(after, ft.ListView):
