@@ -32,6 +32,13 @@ class VerdictStatus(StrEnum):
     REJECTED = "rejected"  # invalid: see errors
 
 
+class Role(StrEnum):
+    """What an enrolled device's token may do: the server enforces it, the phone shows a lead's tools to a lead."""
+
+    VOLUNTEER = "volunteer"
+    LEAD = "lead"
+
+
 SENT_STATUSES = frozenset({VerdictStatus.ACCEPTED, VerdictStatus.DUPLICATE})
 
 
@@ -48,6 +55,13 @@ class Verdict(BaseModel):
     # With `conflict`: the server's current version of the record, so the
     # device can keep both for a team lead. Left out of other verdicts.
     server_record: dict[str, Any] | None = Field(default=None, exclude_if=lambda value: value is None)
+    # With `accepted`, from a volunteer's token: the version changed the record's content,
+    # so it was stored without the review it carried (it goes back to the lead). Left out otherwise.
+    review_cleared: bool = Field(default=False, exclude_if=lambda value: not value)
+    # With `accepted`: the version was built on an older version than the server's current
+    # one, and the two were merged field by field (fieldapp.core.merge). This is the merged
+    # version the server stored, now the record's current one. Left out otherwise.
+    merged_record: dict[str, Any] | None = Field(default=None, exclude_if=lambda value: value is None)
 
 
 class PushResponse(BaseModel):
@@ -66,6 +80,18 @@ class ServerConflict(BaseModel):
     server_record: dict[str, Any]
 
 
+class Settled(BaseModel):
+    """A record whose conflict a volunteer's device settled: it waits for a lead's review.
+
+    (An extension of the contract.) The record's current version was stored from
+    `settled_by`'s token while the record was in conflict; it stays so until a
+    lead's token stores a version that approves or flags it.
+    """
+
+    id: str
+    settled_by: str
+
+
 class PullResponse(BaseModel):
     # The team of the token: every record of the page is this team's.
     # (Empty from a server older than this field.)
@@ -80,6 +106,8 @@ class PullResponse(BaseModel):
     more: bool
     # For every record id in `records` that is in conflict on the server now.
     conflicts: list[ServerConflict] = Field(default_factory=list)
+    # For every record id in `records` settled by a volunteer and not yet reviewed by a lead.
+    settled: list[Settled] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _aligned(self) -> PullResponse:

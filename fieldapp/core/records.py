@@ -479,6 +479,13 @@ def _each_once_in_order(fields: list[PersonalField]) -> list[PersonalField]:
 Withheld = Annotated[list[PersonalField], Field(max_length=len(PersonalField)), AfterValidator(_each_once_in_order)]
 
 
+class MergedFrom(_Strict):
+    """One of the two versions a merged version was made from (fieldapp.core.merge)."""
+
+    version: StrictInt = Field(ge=1, le=1_000_000)
+    device_id: DeviceId
+
+
 class _Envelope(_Strict):
     id: RecordId
     version: StrictInt = Field(ge=1, le=1_000_000)
@@ -488,6 +495,8 @@ class _Envelope(_Strict):
     updated_at: Timestamp
     recorded_by: ShortText | None = None
     review: Review | None = None
+    # Set on a version made by merging two versions built on one base: which two.
+    merged_from: list[MergedFrom] | None = Field(default=None, min_length=2, max_length=2)
 
     # Declared after `data` in each record type (`withheld`), so its check reads the fields it names.
     @field_validator("withheld", check_fields=False)

@@ -6,7 +6,12 @@ applies these inside its durable writes; every case is tested on its own
 
 The rules that protect the data:
 - a record counts as sent only on the server's verdict for that exact version;
-- a pulled version never overwrites a version not yet sent: it is kept in history;
+- a pulled version never overwrites a version not yet sent: it is kept in history; where
+  both built on the same base they are merged field by field (fieldapp.core.merge, the
+  function the server merges with), and the edit waiting becomes the merge, built on the
+  pulled version; only a field both changed to different values leaves them apart;
+- a version the server stored without the review it carried (`review_cleared`) is kept
+  so here too, and a merge the server made of it (`merged_record`) is taken as pulled;
 - a conflict keeps both sides for a team lead;
 - two copies of one record fold into one that loses no version.
 """
@@ -16,7 +21,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from fieldapp.core.merge import content, merge, merged_version
 from fieldapp.core.protocol import SENT_STATUSES, VerdictStatus
+from fieldapp.core.records import InvalidRecord, normalize
 
 from .document import SyncState, copy_json, new_document
 
@@ -32,6 +39,11 @@ def apply_verdict(doc: dict, verdict: Mapping[str, Any]) -> None:
     current = doc["record"]
     if status in SENT_STATUSES:
         doc["acked_version"] = max(doc.get("acked_version", 0), version)
+        if verdict.get("review_cleared"):
+            # Its content changed, so the server holds it unreviewed: back to the lead.
+            for held in (current, *doc.get("history", [])):
+                if held["version"] == version:
+                    held.pop("review", None)
         if current["version"] == version:
             doc["state"] = SyncState.SENT.value
             doc["errors"] = []
@@ -43,6 +55,9 @@ def apply_verdict(doc: dict, verdict: Mapping[str, Any]) -> None:
         doc["errors"] = [dict(e) for e in verdict.get("errors") or []]
     elif status == VerdictStatus.CONFLICT and current["version"] == version:
         mark_conflict(doc, verdict.get("server_record"))
+    merged = verdict.get("merged_record")
+    if status in SENT_STATUSES and isinstance(merged, dict):
+        merge_pulled(doc, dict(merged))
 
 
 def pulled_document(record: dict, device_id: str) -> dict:
@@ -51,8 +66,12 @@ def pulled_document(record: dict, device_id: str) -> dict:
                         mine=record["device_id"] == device_id)
 
 
-def merge_pulled(doc: dict, record: dict) -> None:
-    """Fold one pulled version into a stored record, never overwriting an unsent edit."""
+def merge_pulled(doc: dict, record: dict, *, merging: bool = True) -> None:
+    """Fold one pulled version into a stored record, never overwriting an unsent edit.
+
+    `merging`: a newer version meeting an edit waiting on the same base is merged into it
+    (`merge_edit`); off where the pulled version may be a conflict's side, not the server's.
+    """
     current = doc["record"]
     if record in doc.get("history", []) and doc["state"] == SyncState.PENDING and record["device_id"] == current["device_id"] \
             and record["version"] < current["version"]:
@@ -78,15 +97,50 @@ def merge_pulled(doc: dict, record: dict) -> None:
             doc["server_record"] = None
         else:
             doc["history"] = doc.get("history", []) + [record]
+    elif merging and state == SyncState.PENDING and merge_edit(doc, record):
+        pass
     else:
         # Our pending or refused version stays; the other one is kept as history.
         doc["history"] = doc.get("history", []) + [record]
 
 
+def merge_edit(doc: dict, pulled: dict) -> bool:
+    """Merge a pulled version into the edit waiting to be sent, as the server would; False if they conflict.
+
+    The edit becomes the merge (built on the pulled version, so the server takes it as a
+    plain edit); the edit as it was goes into history, as does the pulled version.
+    """
+    current = doc["record"]
+    base_version = current["base_version"]
+    if not base_version or pulled["version"] <= base_version or pulled.get("type") != current.get("type"):
+        return False
+    bases = [h for h in doc.get("history", []) if h["version"] == base_version]
+    if len(bases) != 1:
+        return False
+    result = merge(bases[0], pulled, current)
+    if not result.clean:
+        return False
+    history = doc.get("history", []) + [pulled, current]
+    if content(result.record) == content(pulled) and result.record.get("review") == pulled.get("review"):
+        # The pulled version holds the edit already (the server merged it): nothing left to send.
+        doc["record"], doc["state"], doc["errors"] = pulled, SyncState.SENT.value, []
+        doc["history"] = history[:-2] + [current]
+    else:
+        try:
+            # Two valid sides may make an invalid whole (a death time beside an outcome now rescued).
+            doc["record"] = normalize(merged_version(result, pulled, current, device_id=current["device_id"]))
+        except InvalidRecord:
+            return False
+        doc["history"] = history
+    doc["acked_version"] = max(doc.get("acked_version", 0), pulled["version"])
+    return True
+
+
 def merge_page(doc: dict, versions: list[dict], page: list[dict], conflicts: Mapping[str, Any]) -> None:
     """Fold a pull page's versions of one record into its document, and the server's note if it is in conflict."""
     for record in versions:
-        merge_pulled(doc, record)
+        # A record in conflict on the server: its versions are sides, none to merge an edit into.
+        merge_pulled(doc, record, merging=doc["id"] not in conflicts)
     if doc["id"] in conflicts:
         server = conflicts[doc["id"]]
         mark_conflict(doc, dict(server), other_side(page, doc["id"], server))
@@ -143,7 +197,7 @@ def fold_copies(copies: list[dict]) -> dict:
             if unsent != kept["record"] and unsent not in kept.get("history", []):
                 kept["history"] = kept.get("history", []) + [unsent]
         for version in sorted(versions, key=lambda r: r["version"]):
-            merge_pulled(kept, copy_json(version))
+            merge_pulled(kept, copy_json(version), merging=False)  # a fold keeps every version as it was
     kept["history"] = sorted(kept.get("history", []), key=lambda r: (r["version"], r.get("updated_at", "")))
     kept["mine"] = any(d.get("mine", False) for d in copies)
     return kept

@@ -497,6 +497,7 @@ class RecordStore:
     def _next_version(self, doc, *, data, review, recorded_by, now, base_version=None, version=None) -> dict:
         current = doc["record"]
         new = copy_json(current)
+        new.pop("merged_from", None)  # an edit of a merge is an edit: it merges nothing
         if data is not None:
             new["data"] = dict(data)
         if review is not None:

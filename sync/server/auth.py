@@ -8,8 +8,9 @@ import secrets
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from fieldapp.core.protocol import Role
+
 from .db import Database, Device
-from .verdicts import Role
 
 
 def new_token() -> str:

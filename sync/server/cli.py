@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from .verdicts import Role
+from fieldapp.core.protocol import Role
 
 DEFAULT_DATABASE = "sqlite:///fieldapp-server.db"
 # The commands that may create the database they are pointed at.

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from fieldapp.core.records import held_tag
 
-from .verdicts import Current, Outcome, decide
+from .verdicts import Current, VerdictKind, decide
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ class Replay:
         outcome = decide(version=version, base_version=base, content_hash=digest.hex(),
                          current=None if now is None else Current(now.version, "", now.in_conflict),
                          same_version_hashes=same, losing_hashes=same)
-        lost = outcome is Outcome.CONFLICT
+        lost = outcome is VerdictKind.CONFLICT
         if bool(losing) != lost:
             self._found("revisions", rid, version, seq, f"its losing column says {bool(losing)}, the verdict rule "
                                                         f"gives {lost} at this seq")

@@ -32,11 +32,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from fieldapp.core.protocol import VerdictStatus
+from fieldapp.core.protocol import Role, VerdictStatus
 from fieldapp.core.records import PersonalField, parse_record, personal_value
 
 from .db import Database, Device
-from .verdicts import Refusal, Role
+from .verdicts import Refusal
 
 WITHHELD = "withheld"
 PATHS = tuple(field.value for field in PersonalField)
@@ -131,13 +131,16 @@ def shown(records: Sequence[dict], device_access: Access) -> list[dict]:
 
 
 def shown_verdicts(db: Database, device: Device, stored: list) -> list:
-    """A push's outcomes with each conflict's server_record as this device may see it."""
-    ids = [s.server_record["id"] for s in stored if s.server_record is not None]
+    """A push's outcomes with each conflict's server_record, and each merged version, as this device may see them."""
+    ids = [r["id"] for s in stored for r in (s.server_record, s.merged_record) if r is not None]
     if not ids:
         return stored
     device_access = access(db, device, ids)
-    return [s if s.server_record is None or device_access.sees(s.server_record["id"])
-            else replace(s, server_record=withhold(s.server_record)) for s in stored]
+
+    def seen(record: dict | None) -> dict | None:
+        return record if record is None or device_access.sees(record["id"]) else withhold(record)
+
+    return [replace(s, server_record=seen(s.server_record), merged_record=seen(s.merged_record)) for s in stored]
 
 
 # --- what comes in ----------------------------------------------------------------------------

@@ -11,22 +11,20 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from fieldapp.core.merge import same_content
+from fieldapp.core.protocol import Role
 from fieldapp.core.records import ReviewState
 
 
-class Outcome(StrEnum):
+class VerdictKind(StrEnum):
+    """What became of one pushed version (the wire's `status` is coarser: routes/push.py maps it)."""
+
     ACCEPTED = "accepted"  # stored now; it becomes the record's current version
     DUPLICATE = "duplicate"  # this exact version was stored before
     CONFLICT = "conflict"  # stored beside the current version, record marked in conflict
     CONFLICT_AGAIN = "conflict_again"  # stored before as the losing side of an open conflict
+    MERGED = "merged"  # built on an older version: stored, and merged with the current one into a new version
     REJECTED = "rejected"  # valid, but not this device's to send: see the refusals
-
-
-class Role(StrEnum):
-    """What an enrolled device's token may do."""
-
-    VOLUNTEER = "volunteer"
-    LEAD = "lead"
 
 
 @dataclass(frozen=True)
@@ -44,12 +42,13 @@ class Current:
     version: int
     hash: str
     in_conflict: bool
+    settled_by: str | None = None  # the volunteer's device that settled its conflict, until a lead reviews it
 
 
 def decide(
     *, version: int, base_version: int, content_hash: str,
     current: Current | None, same_version_hashes: set[str], losing_hashes: set[str],
-) -> Outcome:
+) -> VerdictKind:
     """Decide one incoming version.
 
     `same_version_hashes`: hashes already stored for this (record, version);
@@ -59,17 +58,17 @@ def decide(
         # Pushed before. If it lost a conflict still open, say so again: a
         # device whose first answer was lost must still learn of it.
         if content_hash in losing_hashes and current is not None and current.in_conflict:
-            return Outcome.CONFLICT_AGAIN
-        return Outcome.DUPLICATE
+            return VerdictKind.CONFLICT_AGAIN
+        return VerdictKind.DUPLICATE
     if current is None:
-        return Outcome.ACCEPTED
+        return VerdictKind.ACCEPTED
     if same_version_hashes:
         # Another device wrote a different version with the same number.
-        return Outcome.CONFLICT
+        return VerdictKind.CONFLICT
     if base_version == current.version and version > current.version:
         # Built on what the server holds: a plain edit, or a lead's resolution.
-        return Outcome.ACCEPTED
-    return Outcome.CONFLICT
+        return VerdictKind.ACCEPTED
+    return VerdictKind.CONFLICT
 
 
 # --- who may send what ---------------------------------------------------------------------
@@ -81,8 +80,8 @@ def decide(
 def _review_key(review: dict[str, Any] | None) -> tuple[str, str]:
     # No review and an `unreviewed` one without a note say the same: a lead has not looked.
     if not review:
-        return (ReviewState.UNREVIEWED.value, "")
-    return (str(review.get("state") or ReviewState.UNREVIEWED.value), str(review.get("note") or ""))
+        return (ReviewState.UNREVIEWED, "")
+    return (str(review.get("state") or ReviewState.UNREVIEWED), str(review.get("note") or ""))
 
 
 def review_refusal(*, role: str, review: dict[str, Any] | None,
@@ -102,6 +101,32 @@ def review_refusal(*, role: str, review: dict[str, Any] | None,
         return None
     return Refusal("review", "a review is a team lead's to set: a volunteer's version keeps the review "
                              "of the version it builds on, or leaves it out")
+
+
+def clears_review(*, role: str, record: dict[str, Any], base: dict[str, Any] | None) -> bool:
+    """Whether a version is stored without the review it carries: an approval belongs to its content.
+
+    A volunteer's version whose content differs from its base's (`base`: the stored
+    version it builds on, None for a new record or one the server does not hold) in
+    anything but version bookkeeping goes back to the lead, unreviewed. A lead's
+    version keeps or sets its review across a change of content.
+    """
+    if role == Role.LEAD or not record.get("review") or base is None:
+        return False
+    return not same_content(record, base)
+
+
+def settled_by(*, role: str, sender: str, closes_conflict: bool, review: dict[str, Any] | None,
+               before: str | None) -> str | None:
+    """Who settled a record's conflict, for its new current version: it waits for a lead until one reviews it.
+
+    `before`: the mark the record carried; `closes_conflict`: the version is stored as current
+    while the record was in conflict. A lead's version that approves or flags clears the mark.
+    """
+    if role == Role.LEAD:
+        state = (review or {}).get("state")
+        return None if state in (ReviewState.APPROVED, ReviewState.FLAGGED) else before
+    return sender if closes_conflict else before
 
 
 def installation_refusal(*, sender: str, bound_to: str | None) -> Refusal | None:

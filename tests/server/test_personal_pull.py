@@ -228,8 +228,13 @@ def test_a_leads_review_note_is_withheld_and_kept_through_a_volunteers_edit(serv
     assert "ask the family" not in text and copy["review"] == {"state": "flagged"}
     assert copy["withheld"] == ["data.name", "data.handover.receiver", "review.note"]
     # the volunteer keeps the lead's review, as it may; the server puts the note back
-    assert server.statuses(b, [edit(copy, "inst-b", count=4)]) == ["accepted"]
+    same = edit(copy, "inst-b")  # its content unchanged: the review stays (an approval belongs to its content)
+    assert server.statuses(b, [same]) == ["accepted"]
     assert stored(server, team)[recovery["id"]]["review"] == reviewed["review"]
+    # a change of content goes back to the lead: stored unreviewed, note and all
+    results = server.push(b, [edit({**same, "withheld": copy["withheld"]}, "inst-b", count=4)]).json()["results"]
+    assert results[0]["status"] == "accepted" and results[0]["review_cleared"] is True
+    assert "review" not in stored(server, team)[recovery["id"]]
 
 
 # --- the maker is fixed by the first accepted version: a later push cannot claim a record ---------

@@ -98,7 +98,9 @@ def test_a_conflicting_version_may_not_take_another_records_tag(server, team):
     stale = edit(other, tag="JBL-020")  # built on version 1: a conflict, were its tag free
     [result] = server.push(token, [stale]).json()["results"]
     assert result["status"] == "rejected" and result["errors"][0]["field"] == "data.tag"
-    assert server.statuses(token, [edit(other, notes="seen")]) == ["conflict"]
+    # Its tag free, the same stale edit merges (another field than the outcome changed); one that changes the
+    # outcome too is a conflict.
+    assert server.statuses(token, [edit(other, outcome="rescued")]) == ["conflict"]
 
 
 def test_two_pushes_at_once_cannot_both_take_one_tag(server, team):
@@ -127,8 +129,9 @@ def fresh_url(request, tmp_path, database_url):
 
 
 # Migrations the push of this version needs whatever came before (6: the link's format on each row;
-# 7: whether the team's volunteers see personal fields, read for the conflicts a push answers with).
-PUSH_NEEDS = (6, 7)
+# 7: whether the team's volunteers see personal fields, read for the conflicts a push answers with;
+# 9: who settled a record's conflict, read and written with each current version).
+PUSH_NEEDS = (6, 7, 9)
 
 
 @contextmanager

@@ -101,7 +101,11 @@ def test_on_a_stale_base_a_volunteer_keeps_the_review_of_that_base(server, team)
     call = call_record(device_id="phone-l", review=APPROVED)
     assert server.statuses(lead, [call, edit(call, review=FLAGGED)]) == [ACCEPTED, ACCEPTED]
     stale = edit(call, device_id="phone-v", data={**call["data"], "notes": "late"})  # built on version 1: approved
-    assert server.statuses(volunteer, [stale]) == [CONFLICT]
+    # Not refused: it keeps its base's review. Its content changed, so it is stored unreviewed and merged
+    # with the lead's flag (which only the review changed): the note taken, the merge back with the lead.
+    assert server.statuses(volunteer, [stale]) == [ACCEPTED]
+    now = current(server, team)[call["id"]]
+    assert now["data"]["notes"] == "late" and "review" not in now and now["version"] == 3
     wrong = edit(call, device_id="phone-v", version=3, review=FLAGGED)  # the base's review was approved
     assert server.statuses(volunteer, [wrong]) == [REJECTED]
 

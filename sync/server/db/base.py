@@ -32,13 +32,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-from fieldapp.core.records import held_tag
+from fieldapp.core.records import RecordType, held_tag
 
-from .. import chain, derived
-from ..verdicts import Current, Outcome, Refusal, Role, decide, installation_refusal, review_refusal, tag_refusal
+from .. import chain, derived, planner
+from ..verdicts import Current, Refusal, VerdictKind
+from . import migrations
+from .clock import now_utc
 
 
 class StorageError(Exception):
@@ -64,9 +65,11 @@ class Device:
 class Stored:
     """What became of one pushed record."""
 
-    outcome: Outcome
+    outcome: VerdictKind
     server_record: dict | None = None
-    refusals: tuple[Refusal, ...] = ()  # with Outcome.REJECTED
+    refusals: tuple[Refusal, ...] = ()  # with VerdictKind.REJECTED
+    review_cleared: bool = False  # stored without the review it carried: its content changed (a volunteer's)
+    merged_record: dict | None = None  # with VerdictKind.MERGED: the merged version now current
 
 
 @dataclass(frozen=True)
@@ -76,12 +79,15 @@ class Page:
     cursor: int
     more: bool
     conflicts: dict[str, dict]  # id -> the server's current version, for records in conflict
+    settled: dict[str, str] = dataclasses.field(default_factory=dict)  # id -> the volunteer's device that settled it
 
 
 # Columns as the inserts write them.
-RECORD_COLUMNS = ("team", "id", "version", "hash", "type", "record", "in_conflict", "seq")
+RECORD_COLUMNS = ("team", "id", "version", "hash", "type", "record", "in_conflict", "seq", "settled_by")
 REVISION_COLUMNS = ("team", "id", "version", "hash", "seq", "losing", "device_id", "sent_by", "received_at", "record",
                     "salt", "link", "chain_format")
+# How a merged version's canonical text names what it merges (a key only the envelope has).
+MERGED_MARK = '%"merged_from":[%'
 # A pull that leaves a device's own versions out reads at most this many rows an answer.
 PULL_SCAN_ROWS = 20_000
 
@@ -99,10 +105,6 @@ def _sha256(text: str) -> str:
 
 def content_hash(record: dict) -> str:
     return _sha256(canonical_json(record))
-
-
-def now_utc() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 class Database(ABC):
@@ -130,9 +132,7 @@ class Database(ABC):
     # --- schema -----------------------------------------------------------------------------
 
     def migrate(self) -> list[int]:
-        from .migrations import apply
-
-        return apply(self)
+        return migrations.apply(self)
 
     # --- devices ----------------------------------------------------------------------------
 
@@ -178,7 +178,11 @@ class Database(ABC):
     # --- push -------------------------------------------------------------------------------
 
     def push(self, device: Device, records: Sequence[dict]) -> list[Stored]:
-        """Store valid, normalized records; one outcome each, in order."""
+        """Store valid, normalized records; one outcome each, in order.
+
+        The rules are the planner's (sync/server/planner.py); here is what it reads
+        and what its plan writes.
+        """
         if not records:
             return []
         team = device.team
@@ -194,130 +198,99 @@ class Database(ABC):
         salts: list = chain.new_salts(len(records)) if chained else [None] * len(records)
         digests = [chain.digests_of_stored(r, body, salt) for r, body, salt in zip(records, bodies, salts)] if chained else []
         days = [chain.version_day(r) for r in records] if chained else []
-        tags = {n: tag for n, r in enumerate(records) if (tag := held_tag(r)) is not None}
         with self.transaction(write=True) as cur:
             # The team row first: one team's pushes take turns from here to commit,
             # so each version is stored once, sequence numbers follow commit order,
             # and so do the links of the team's chain.
             seq, head = self._lock_team(cur, team)
-            current: dict[str, Current | None] = {}
-            for rid, version, h, in_conflict in self.rows_for_ids(cur, "records", "id, version, hash, in_conflict", team, ids):
-                # Version 0: a placeholder row an earlier server wrote as a lock.
-                current[rid] = Current(version, h, bool(in_conflict)) if version else None
-            existing = set(current)
-            stored: dict[tuple[str, int], dict[str, bool]] = {}  # (id, version) -> hash -> lost
-            # A record's row is written with its first revision: ids without one have no revisions.
-            for rid, version, h, losing in self.rows_for_ids(cur, "revisions", "id, version, hash, losing", team, sorted(existing)):
-                stored.setdefault((rid, version), {})[h] = bool(losing)
-            bound = self._installations(cur, team, sorted({r["device_id"] for r in records}))
-            reviews = self._base_reviews(cur, device, team, records)
-            # Tags: tag -> the record holding it, for the tags of this push and those its records hold.
-            # Only recoveries hold tags: a push of calls reads nothing here.
-            held, tag_of = self._tags(cur, team, sorted(set(tags.values())),
-                                      sorted({r["id"] for r in records if r.get("type") == "recovery"}))
-            held_before = dict(held)
-
-            outcomes: list[Outcome] = []
-            accepted_body: dict[str, int] = {}  # id -> index of the version accepted in this push
-            server_side: list[tuple[int, str, int | None]] = []  # (result, id, index of body in this push or None)
-            new_revisions: list[tuple[int, bool]] = []  # (index, lost)
-            changed: dict[str, tuple[int, bool]] = {}  # id -> (index of its current body or -1, in conflict)
-            refusals: dict[int, tuple[Refusal, ...]] = {}  # index -> why it was rejected
-            new_bindings: list[str] = []  # installations first sent now, bound to this device
-            for n, (record, h) in enumerate(zip(records, hashes)):
-                rid, version = record["id"], record["version"]
-                same = stored.setdefault((rid, version), {})
-                outcome = decide(
-                    version=version, base_version=record["base_version"], content_hash=h,
-                    current=current.get(rid), same_version_hashes=set(same),
-                    losing_hashes={k for k, lost in same.items() if lost},
-                )
-                if outcome in (Outcome.ACCEPTED, Outcome.CONFLICT):
-                    # To be stored: only if this device may send it.
-                    found = tuple(r for r in (
-                        installation_refusal(sender=device.device_id, bound_to=bound.get(record["device_id"])),
-                        review_refusal(role=device.role, review=record.get("review"),
-                                       base_reviews=reviews.get((rid, record["base_version"]), ())),
-                        tag_refusal(record_id=rid, tag=tags.get(n), holder=held.get(tags[n]) if n in tags else None),
-                    ) if r is not None)
-                    if found:
-                        refusals[n] = found
-                        outcome = Outcome.REJECTED
-                    else:
-                        if record["device_id"] not in bound:
-                            bound[record["device_id"]] = device.device_id
-                            new_bindings.append(record["device_id"])
-                        reviews.setdefault((rid, version), []).append(record.get("review"))
-                if outcome is Outcome.ACCEPTED:
-                    # The record's current version now: it holds its tag, and frees one it dropped
-                    # (or every tag, when it withdraws the recovery).
-                    old, new = tag_of.get(rid), tags.get(n)
-                    if old != new:
-                        if old is not None and held.get(old) == rid:
-                            del held[old]
-                        if new is not None:
-                            held[new] = rid
-                        tag_of[rid] = new
-                    same[h] = False
-                    current[rid] = Current(version, h, False)
-                    accepted_body[rid] = n
-                    changed[rid] = (n, False)
-                    new_revisions.append((n, False))
-                elif outcome is Outcome.CONFLICT:
-                    same[h] = True
-                    now = current[rid]
-                    assert now is not None  # a conflict is with a version stored before
-                    current[rid] = Current(now.version, now.hash, True)
-                    changed[rid] = (changed.get(rid, (-1, True))[0], True)
-                    new_revisions.append((n, True))
-                if outcome in (Outcome.CONFLICT, Outcome.CONFLICT_AGAIN):
-                    server_side.append((n, rid, accepted_body.get(rid)))
-                outcomes.append(outcome)
-
-            server_records = self._server_records(cur, team, server_side, bodies)
-            if new_bindings:
+            holdings = self._holdings(cur, device, team, records, ids)
+            made = planner.plan(sender=device.device_id, role=device.role, records=list(records), hashes=hashes,
+                                holdings=holdings)
+            if made.bindings:
                 # No ON CONFLICT: under the team's lock no other push can have bound one
                 # since it was read; if one ever did, this push fails rather than both win.
                 self.insert_rows(cur, "installations", INSTALLATION_COLUMNS,
-                                 [(team, inst, device.device_id, received) for inst in new_bindings])
-            if held != held_before:
-                freed = [(team, tag) for tag, rid in held_before.items() if held.get(tag) != rid]
-                taken = [(team, tag, rid) for tag, rid in held.items() if held_before.get(tag) != rid]
-                if freed:
-                    cur.executemany(self.sql("DELETE FROM tags WHERE team = ? AND tag = ?"), freed)
-                if taken:
-                    self.insert_rows(cur, "tags", TAG_COLUMNS, taken)
-            if new_revisions:
+                                 [(team, inst, device.device_id, received) for inst in made.bindings])
+            if made.tags_freed:
+                cur.executemany(self.sql("DELETE FROM tags WHERE team = ? AND tag = ?"), [(team, t) for t in made.tags_freed])
+            if made.tags_taken:
+                self.insert_rows(cur, "tags", TAG_COLUMNS, [(team, tag, rid) for tag, rid in made.tags_taken])
+            # The text of each version to store: as sent, or (altered or made by the plan) encoded now.
+            texts = [bodies[v.incoming] if v.incoming is not None else canonical_json(v.record) for v in made.versions]
+            if made.versions:
                 first = seq + 1
-                last = seq + len(new_revisions)
-                made = device.device_id
+                last = seq + len(made.versions)
                 rows = []
-                for k, (n, lost) in enumerate(new_revisions):
+                for k, (version, text) in enumerate(zip(made.versions, texts)):
+                    record, n = version.record, version.incoming
+                    salt: str | None = None
                     if chained:  # the chain: one SHA-256 per version, over the previous link
+                        salt = salts[n] if n is not None else chain.new_salt()
+                        public, personal = digests[n] if n is not None else chain.digests_of_stored(record, text, salt)
                         head = chain.link_from_digests(
-                            head, team=team, seq=first + k, record_id=records[n]["id"], version=records[n]["version"],
-                            sent_by=made, received_at=received, public_digest=digests[n][0], personal_digest=digests[n][1],
-                            chain_format=chain.CURRENT_FORMAT, day=days[n])
-                    rows.append((team, records[n]["id"], records[n]["version"], hashes[n], first + k, lost,
-                                 records[n]["device_id"], made, received, bodies[n], salts[n],
+                            head, team=team, seq=first + k, record_id=record["id"], version=record["version"],
+                            sent_by=device.device_id, received_at=received, public_digest=public,
+                            personal_digest=personal, chain_format=chain.CURRENT_FORMAT,
+                            day=days[n] if n is not None else chain.version_day(record))
+                    rows.append((team, record["id"], record["version"], version.hash, first + k, version.losing,
+                                 record["device_id"], device.device_id, received, text, salt,
                                  head if chained else None, chain.CURRENT_FORMAT if chained else 1))
                 if chained:
                     cur.execute(self.sql("UPDATE teams SET seq = ?, head = ? WHERE team = ?"), (last, head, team))
                 else:
                     cur.execute(self.sql("UPDATE teams SET seq = ? WHERE team = ?"), (last, team))
                 self.insert_rows(cur, "revisions", REVISION_COLUMNS, rows)
-                fresh = [(team, rid, records[n]["version"], hashes[n], records[n]["type"], bodies[n], conflict, last)
-                         for rid, (n, conflict) in changed.items() if rid not in existing]
-                self.insert_rows(cur, "records", RECORD_COLUMNS, fresh)
-                edited = [(records[n]["version"], hashes[n], records[n]["type"], bodies[n], conflict, last, team, rid)
-                          for rid, (n, conflict) in changed.items() if rid in existing and n >= 0]
-                if edited:
-                    cur.executemany(self.sql("UPDATE records SET version = ?, hash = ?, type = ?, record = ?, "
-                                             "in_conflict = ?, seq = ? WHERE team = ? AND id = ?"), edited)
-                flagged = [(True, last, team, rid) for rid, (n, _) in changed.items() if n < 0]
-                if flagged:
-                    cur.executemany(self.sql("UPDATE records SET in_conflict = ?, seq = ? WHERE team = ? AND id = ?"), flagged)
-        return [Stored(outcome, server_records.get(n), refusals.get(n, ())) for n, outcome in enumerate(outcomes)]
+                self._write_rows(cur, team, made, texts, last)
+            server_records = self._server_records(cur, team, made, texts)
+        return [Stored(v.kind, server_records.get(n), v.refusals, v.review_cleared,
+                       json.loads(texts[v.merged]) if v.merged is not None else None)
+                for n, v in enumerate(made.verdicts)]
+
+    def _holdings(self, cur, device: Device, team: str, records: Sequence[dict], ids: list[str]) -> planner.Holdings:
+        """What the planner reads for a push: current rows, stored versions, bindings, tags."""
+        current: dict[str, Current | None] = {}
+        for rid, version, h, in_conflict, settled in self.rows_for_ids(
+                cur, "records", "id, version, hash, in_conflict, settled_by", team, ids):
+            # Version 0: a placeholder row an earlier server wrote as a lock.
+            current[rid] = Current(version, h, bool(in_conflict), settled) if version else None
+        revisions: dict[tuple[str, int], dict[str, planner.Revision]] = {}
+        # A record's row is written with its first revision: ids without one have no revisions.
+        for rid, version, h, losing in self.rows_for_ids(cur, "revisions", "id, version, hash, losing", team,
+                                                         sorted(current)):
+            revisions.setdefault((rid, version), {})[h] = planner.Revision(bool(losing))
+        # The content of the versions the rules read: bases of reviews and of stale edits.
+        wanted = planner.base_keys(device.role, list(records), current)
+        if wanted:
+            for rid, version, h, losing, body in self.rows_for_ids(
+                    cur, "revisions", "id, version, hash, losing, record", team, sorted({i for i, _ in wanted})):
+                if (rid, version) in wanted:
+                    revisions.setdefault((rid, version), {})[h] = planner.Revision(bool(losing), json.loads(body))
+        stale = sorted(planner.stale_ids(list(records), current))
+        current_records = {rid: json.loads(body) for rid, body in self.rows_for_ids(cur, "records", "id, record", team, stale)}
+        bound = self._installations(cur, team, sorted({r["device_id"] for r in records}))
+        # Tags: tag -> the record holding it, for the tags of this push and those its records hold.
+        # Only recoveries hold tags: a push of calls reads nothing here.
+        tags = sorted({tag for r in records if (tag := held_tag(r)) is not None})
+        held, tag_of = self._tags(cur, team, tags, sorted({r["id"] for r in records if r.get("type") == RecordType.RECOVERY}))
+        return planner.Holdings(current, revisions, bound, held, tag_of, current_records)
+
+    def _write_rows(self, cur, team: str, made: planner.Plan, texts: list[str], last: int) -> None:
+        """The records rows the plan changed: new ones, new current versions, conflict marks."""
+        def current(row: planner.Row) -> tuple:
+            record = made.versions[row.current].record
+            return (record["version"], made.versions[row.current].hash, record["type"], texts[row.current])
+
+        fresh = [(team, rid, *current(row), row.in_conflict, last, row.settled_by)
+                 for rid, row in made.rows.items() if row.new]
+        self.insert_rows(cur, "records", RECORD_COLUMNS, fresh)
+        edited = [(*current(row), row.in_conflict, last, row.settled_by, team, rid)
+                  for rid, row in made.rows.items() if not row.new and row.current >= 0]
+        if edited:
+            cur.executemany(self.sql("UPDATE records SET version = ?, hash = ?, type = ?, record = ?, "
+                                     "in_conflict = ?, seq = ?, settled_by = ? WHERE team = ? AND id = ?"), edited)
+        flagged = [(row.in_conflict, last, team, rid) for rid, row in made.rows.items() if row.current < 0]
+        if flagged:
+            cur.executemany(self.sql("UPDATE records SET in_conflict = ?, seq = ? WHERE team = ? AND id = ?"), flagged)
 
     def _installations(self, cur, team: str, installations: list[str]) -> dict[str, str]:
         """installation device_id -> the enrolled device it is bound to, for those bound."""
@@ -340,21 +313,6 @@ class Database(ABC):
                 cur.execute(self.sql("DELETE FROM installations WHERE team = ? AND device_id = ?"), (team, installation))
             self.insert_rows(cur, "installations", INSTALLATION_COLUMNS,
                              [(team, installation, device_id, now_utc()) for installation in installations])
-
-    def _base_reviews(self, cur, device: Device, team: str, records: Sequence[dict]) -> dict[tuple[str, int], list]:
-        """(id, version) -> the review of each stored revision, for what a volunteer's versions build on.
-
-        Read only where it can matter: a volunteer's version that carries a review
-        and builds on a stored version. A lead may set any review.
-        """
-        if device.role == Role.LEAD:
-            return {}
-        wanted = {(r["id"], r["base_version"]) for r in records if r.get("review") and r["base_version"] > 0}
-        reviews: dict[tuple[str, int], list] = {}
-        for rid, version, body in self.rows_for_ids(cur, "revisions", "id, version, record", team, sorted({i for i, _ in wanted})):
-            if (rid, version) in wanted:
-                reviews.setdefault((rid, version), []).append(json.loads(body).get("review"))
-        return reviews
 
     def _tags(self, cur, team: str, tags: list[str], ids: list[str]) -> tuple[dict[str, str], dict[str, str | None]]:
         """(tag -> record holding it, record id -> tag it holds), for these tags and these records."""
@@ -380,12 +338,12 @@ class Database(ABC):
             cur.execute(self.sql("INSERT INTO teams (team, seq) VALUES (?, 0) ON CONFLICT DO NOTHING"), (team,))
         raise RuntimeError(f"the row of team {team!r} could not be locked")
 
-    def _server_records(self, cur, team: str, wanted: list[tuple[int, str, int | None]], bodies: list[str]) -> dict[int, dict]:
+    def _server_records(self, cur, team: str, made: planner.Plan, texts: list[str]) -> dict[int, dict]:
         """The server's current version for each conflict verdict: from this push, or as stored."""
-        out = {n: json.loads(bodies[b]) for n, _, b in wanted if b is not None}
-        ids = sorted({rid for _, rid, b in wanted if b is None})
+        out = {n: json.loads(texts[v.server_record]) for n, v in enumerate(made.verdicts) if isinstance(v.server_record, int)}
+        ids = sorted({v.server_record for v in made.verdicts if isinstance(v.server_record, str)})
         stored = {rid: json.loads(body) for rid, body in self.rows_for_ids(cur, "records", "id, record", team, ids)}
-        out.update({n: stored[rid] for n, rid, b in wanted if b is None})
+        out.update({n: stored[v.server_record] for n, v in enumerate(made.verdicts) if isinstance(v.server_record, str)})
         return out
 
     def rows_for_ids(self, cur, table: str, columns: str, team: str, ids: Sequence[str], where: str = "") -> list[tuple]:
@@ -429,15 +387,17 @@ class Database(ABC):
                 )
             else:
                 # The rows left out are still read (the cursor steps over them), not their bodies.
+                # But a merged version (fieldapp.core.merge) the device's push made: the server wrote
+                # it, and the device learns the merge from it. Canonical JSON names the key so only.
                 cur.execute(
-                    self.sql("SELECT seq, id, CASE WHEN sent_by = ? THEN NULL ELSE record END, sent_by FROM revisions "
-                             "WHERE team = ? AND seq > ? ORDER BY seq LIMIT ?"),
-                    (leave_out, team, since, cap + 1),
+                    self.sql("SELECT seq, id, CASE WHEN sent_by = ? AND record NOT LIKE ? THEN NULL ELSE record END, "
+                             "sent_by FROM revisions WHERE team = ? AND seq > ? ORDER BY seq LIMIT ?"),
+                    (leave_out, MERGED_MARK, team, since, cap + 1),
                 )
             fetched = cur.fetchall()
             rows, kept = [], 0
             for row in fetched[:cap]:
-                if row[3] != leave_out:
+                if row[2] is not None:
                     if kept == limit:
                         break
                     kept += 1
@@ -446,10 +406,11 @@ class Database(ABC):
             ids = sorted({rid for _, rid, _, _ in rows})
             conflicts = {rid: json.loads(body)
                          for rid, body in self.rows_for_ids(cur, "records", "id, record", team, ids, " AND in_conflict")}
+            settled = dict(self.rows_for_ids(cur, "records", "id, settled_by", team, ids, " AND settled_by IS NOT NULL"))
         cursor = rows[-1][0] if rows else since
-        if leave_out is not None:
-            rows = [row for row in rows if row[3] != leave_out]
-        return Page([json.loads(body) for _, _, body, _ in rows], [sender for *_, sender in rows], cursor, more, conflicts)
+        rows = [row for row in rows if row[2] is not None]
+        return Page([json.loads(body) for _, _, body, _ in rows], [sender for *_, sender in rows], cursor, more, conflicts,
+                    settled)
 
     def current_records(self, team: str | None = None) -> list[dict]:
         """Every record's current version (of one team, or of all)."""

@@ -12,12 +12,22 @@ million rows.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
 from fieldapp.core.records import held_tag
 
 from .. import chain
-from .base import Database, now_utc
+from .clock import now_utc
+
+
+class Database(Protocol):
+    """What the runner needs of the storage (db/base.py's Database): no import of it, so no cycle."""
+
+    def sql(self, text: str) -> str: ...
+
+    def transaction(self, *, write: bool) -> AbstractContextManager[Any]: ...
+
 
 Step = str | Callable[[Any, Database], None]
 
@@ -187,6 +197,11 @@ MIGRATIONS: list[tuple[int, str, list[Step]]] = [
     # its own device made (sync/server/personal.py); an operator may open them.
     (7, "teams: whether volunteers see the personal fields of every record of the team", [
         "ALTER TABLE teams ADD COLUMN volunteers_see_personal BOOLEAN NOT NULL DEFAULT FALSE",
+    ]),
+    # A conflict a volunteer's device settled stays in the lead's queue until a lead's version
+    # approves or flags it (sync/server/verdicts.py, settled_by); NULL: not waiting for that.
+    (9, "records: the volunteer's device that settled the record's conflict, until a lead reviews it", [
+        "ALTER TABLE records ADD COLUMN settled_by TEXT",
     ]),
     # The bytes are in the photos' folder by hash (sync/server/photos.py); these say which team
     # holds which photo, who sent it, and the uploads under way (their offsets are the part files' sizes).

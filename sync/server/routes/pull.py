@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
-from fieldapp.core.protocol import DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, PullResponse, ServerConflict
+from fieldapp.core.protocol import DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, PullResponse, ServerConflict, Settled
 
 from .. import personal
 from ..auth import current_device, database
@@ -71,4 +71,5 @@ def pull(
         cursor=_next_cursor(page.cursor, from_start=from_start, more=page.more), more=page.more,
         conflicts=[ServerConflict(id=rid, server_record=rec)
                    for rid, rec in zip(page.conflicts, personal.shown(list(page.conflicts.values()), sees))],
+        settled=[Settled(id=rid, settled_by=by) for rid, by in sorted(page.settled.items())],
     )

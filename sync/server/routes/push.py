@@ -16,7 +16,7 @@ from .. import personal
 from ..auth import current_device, database
 from ..body import parse_json, read_body
 from ..db import Database, Device
-from ..verdicts import Outcome
+from ..verdicts import VerdictKind
 from .errors import UNAUTHORIZED, bad_request, error
 
 router = APIRouter()
@@ -32,11 +32,12 @@ class PushBody(BaseModel):
 _BODY = TypeAdapter(PushBody)
 
 _STATUS = {
-    Outcome.ACCEPTED: VerdictStatus.ACCEPTED.value,
-    Outcome.DUPLICATE: VerdictStatus.DUPLICATE.value,
-    Outcome.CONFLICT: VerdictStatus.CONFLICT.value,
-    Outcome.CONFLICT_AGAIN: VerdictStatus.CONFLICT.value,
-    Outcome.REJECTED: VerdictStatus.REJECTED.value,  # valid, but not this device's to send
+    VerdictKind.ACCEPTED: VerdictStatus.ACCEPTED.value,
+    VerdictKind.DUPLICATE: VerdictStatus.DUPLICATE.value,
+    VerdictKind.CONFLICT: VerdictStatus.CONFLICT.value,
+    VerdictKind.CONFLICT_AGAIN: VerdictStatus.CONFLICT.value,
+    VerdictKind.MERGED: VerdictStatus.ACCEPTED.value,  # stored, and merged: `merged_record` says into what
+    VerdictKind.REJECTED: VerdictStatus.REJECTED.value,  # valid, but not this device's to send
 }
 
 
@@ -156,6 +157,10 @@ def _answer(rejections: list[dict | None], valid: list[dict], stored: list) -> b
                    "errors": [{"field": r.field, "message": r.message} for r in result.refusals]}
         if result.server_record is not None:
             verdict["server_record"] = result.server_record
+        if result.review_cleared:
+            verdict["review_cleared"] = True
+        if result.merged_record is not None:
+            verdict["merged_record"] = result.merged_record
         results.append(verdict)
     # Plain data straight to JSON: the verdicts are built here, no need to check them again.
     return to_json({"results": results})
