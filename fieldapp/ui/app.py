@@ -193,9 +193,13 @@ def apply_look(page: ft.Page, state: AppState) -> None:
     page.theme_mode = ft.ThemeMode.DARK if state.dark else ft.ThemeMode.LIGHT
     # The app's locale sets Flutter's text direction (Arabic mirrors the whole screen, bars included)
     # and the words of Material's own controls.
-    page.locale_configuration = ft.LocaleConfiguration(
-        supported_locales=[ft.Locale("ar"), ft.Locale("en")], current_locale=ft.Locale(state.language))
+    page.locale_configuration = locale_configuration(state.language)
     page.title = state.t("app.title")
+
+
+def locale_configuration(language: str) -> ft.LocaleConfiguration:
+    """Flutter's locale for a language: its text direction and Material's own words (the lock's too)."""
+    return ft.LocaleConfiguration(supported_locales=[ft.Locale("ar"), ft.Locale("en")], current_locale=ft.Locale(language))
 
 
 async def device_locales(page: ft.Page) -> list[str]:
@@ -282,6 +286,7 @@ def run(data_dir: Path, *, web: bool, port: int | None = None, host: str = "127.
             state = shown.get("state")
             language = state.language if state else next((code for code in locales if code in LANGUAGES), device_language())
             view = lock_view(Translator(language), lock, on_open=unlocked)
+            page.locale_configuration = locale_configuration(language)  # drawn before start(): right to left in Arabic
             page.views[:] = [*page.views, view] if state else [view]
             page.update()
 

@@ -6,7 +6,9 @@ most 200 characters" is `string_too_long`) or the schema's words for a shape
 ("must be a phone number: ..."). `describe` reads those messages back to their
 kind and says them again in the user's language, naming the field by the label
 the form shows. A reason the app does not know (a server's own words) is kept,
-after the field's label, so nothing is hidden.
+after the field's label and a translated lead-in ("not accepted: ..."), isolated, so
+nothing is hidden; a field path no form shows is named from the catalogs' field table
+(`Translator.field`), never as a raw path such as `base_version`.
 
 A sync or linking failure is named by its class (fieldapp.sync.errors), never by its
 English: SERVER_PROBLEMS and ENROLL_PROBLEMS map classes to translation keys.
@@ -131,9 +133,10 @@ def server_problem(kind: type[BaseException] | None, why: str | None, t: Callabl
 
 
 def enroll_problem(exc: BaseException, t: Callable[..., str]) -> str:
-    """Why linking failed, in the user's language; a kind the app does not name (a damaged link), as it came."""
+    """Why linking failed, in the user's language; a kind the app does not name (a damaged link), in its
+    own words after a translated lead-in, isolated."""
     key = problem_key(type(exc), ENROLL_PROBLEMS)
-    return t(key) if key else str(exc)
+    return t(key) if key else t("refusal.unknown", reason=str(exc))
 
 
 def reason(message: str, t: Callable[..., str]) -> str:
@@ -147,7 +150,7 @@ def reason(message: str, t: Callable[..., str]) -> str:
             if "holder" in params:
                 params["holder"] = params["holder"][:8]  # enough to find it; a whole UUID is noise on a phone
             return t(key, **params)
-    return message
+    return t("refusal.unknown", reason=message) if message else t("error.shape")
 
 
 def label(field: str, t: Callable[..., str]) -> str:
@@ -155,7 +158,10 @@ def label(field: str, t: Callable[..., str]) -> str:
     if key is None:  # a deeper path (data.location.place) or one the form does not show
         parent = field.rsplit(".", 1)[0]
         key = LABELS.get(parent)
-    return t(key) if key else field
+    if key:
+        return t(key)
+    name = getattr(t, "field", None)  # Translator.field: the catalogs' name for any record field
+    return name(field) if name else field
 
 
 def describe(field: str, message: str, t: Callable[..., str]) -> str:

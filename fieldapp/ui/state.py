@@ -44,9 +44,13 @@ class AppState:
         self.queue = QueueModel(s, self.lead)
         self.figures = FiguresModel(self.queue, self.lead)
         self.conflict = ConflictModel(s, self.lead)
-        self.problems = [p.describe() for p in store.problems]  # the store's own, said on every screen
 
     # --- what every screen reads --------------------------------------------------------------
+
+    @property
+    def problems(self) -> list[str]:
+        """The store's own problems (a damaged file), said on every screen in the current language."""
+        return [p.message(self.t) for p in self.session.store.problems]
 
     @property
     def t(self) -> Translator:

@@ -11,6 +11,7 @@ more frames, for the canvas to paint what the tree says.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -78,8 +79,11 @@ BAND = """id => { const r = e => e && e.getBoundingClientRect();
     // a list's node shows below the badge; the title bar's and the badge's own above it
     const top = badge && node && node.y + node.height > badge.y + 0.5 && id !== 'sync-badge' ? badge.y + badge.height : 0;
     return [node && {y: node.y, height: node.height}, [top, nav ? nav.y : window.innerHeight]]; }"""
+# Directional isolates (U+2066..U+2069, around every value in an Arabic line: fieldapp/i18n.py) are invisible:
+# left out on both sides, so a test looks for the words as a reader sees them.
 SAYS = """text => Array.from(document.querySelectorAll('flt-semantics'),
-                             e => e.innerText + ' ' + (e.getAttribute('aria-label') || '')).join(' ').includes(text)"""
+                             e => e.innerText + ' ' + (e.getAttribute('aria-label') || '')).join(' ')
+                        .replace(/[\u2066-\u2069]/g, '').includes(text.replace(/[\u2066-\u2069]/g, ''))"""
 
 
 def start_app(data: Path, env: dict | None = None):
@@ -273,9 +277,9 @@ class Phone:
         return self.page.evaluate(LAYOUT)
 
     def text(self) -> str:
-        """What the page says: its nodes' texts and the labels a screen reader reads."""
+        """What the page says: its nodes' texts and the labels a screen reader reads (without the invisible isolates)."""
         labels = self.page.eval_on_selector_all("flt-semantics", "els => els.map(e => e.getAttribute('aria-label') || '')")
-        return " ".join(self.page.locator("flt-semantics").all_inner_texts() + labels)
+        return re.sub("[\u2066-\u2069]", "", " ".join(self.page.locator("flt-semantics").all_inner_texts() + labels))
 
     def shot(self, name: str) -> None:
         """A screenshot once the screen is still and the canvas has painted it.

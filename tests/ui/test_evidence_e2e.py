@@ -26,7 +26,7 @@ WORDS = {
            "warning": "is already on another recovery on this phone", "refused": "is already used by another recovery of your team"},
     "ar": {"locale": "ar-SY", "age": "٣٤", "receiver": "د. سمير حداد", "place": "جبلة، حي الفيض",
            "seen": ["مقيَّد اليدين أو القدمين", "إصابات بطلق ناري"], "morgue": "البرّاد (ثلاجة الموتى)",
-           "warning": "مسجَّل لحالة أخرى على هذا الهاتف", "refused": "مستخدَم لحالة انتشال أخرى في فريقك"},
+           "warning": "مسجَّل لانتشال آخر على هذا الهاتف", "refused": "مستخدَم لانتشال آخر في فريقك"},
 }
 TAG = "JBL-2026-0142"
 

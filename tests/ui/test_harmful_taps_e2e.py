@@ -58,7 +58,7 @@ def test_cancelled_and_approve_all_ask_first_in_arabic(tmp_path, arabic_phone):
         phone.visit(f"/call/{call['id']}")
         phone.tap("status-cancelled")
         phone.wait_for("confirm-cancelled-question")
-        assert "تسجيل هذا البلاغ ملغى؟" in phone.text()
+        assert "وضع هذا البلاغ في حالة «ملغى»؟" in phone.text()
         phone.shot("cancelled-asked-ar-light")
         store = RecordStore.open(data)
         assert store.get(call["id"]).version == 1  # asked, nothing written

@@ -87,7 +87,7 @@ def test_a_lead_filters_to_refused_approves_and_opens_the_figures(app, phone):
     phone.shot("queue-ar-light")
     phone.tap("open-figures")
     phone.wait_for("hour-chart")
-    assert "أرقام اليوم" in phone.text()
+    assert "إحصاءات اليوم" in phone.text()
     phone.shot("figures-ar-light")
 
 

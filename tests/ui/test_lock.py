@@ -140,7 +140,7 @@ def test_the_lock_says_how_long_to_wait_after_wrong_pins(sealed, monkeypatch):
     assert not lock.try_pin(PIN) and lock.error == "pin.wait" and lock.locked  # the right PIN waits too
     assert lock.message(Translator("en")) == "Too many wrong PINs: try again in 55 s."
     now[0] -= 5
-    assert lock.message(Translator("ar")).startswith("رموز خاطئة كثيرة")
+    assert lock.message(Translator("ar")).startswith("أرقام سرية خاطئة كثيرة")  # a PIN is الرقم السري (docs/glossary.md)
 
 
 def test_the_teams_limit_set_in_the_app_wipes_at_the_lock(sealed, monkeypatch):

@@ -38,12 +38,12 @@ def test_the_pin_at_start_a_call_recorded_and_the_lock_after_time_away(sealed_ap
     phone = Phone(browser.new_page(viewport=PHONE, locale="ar-SY" if language == "ar" else "en-US"))
     phone.load(url, "lock-pin")
     assert "new-call" not in phone.page.content()  # nothing of the records shows
-    assert ("الرمز السري" if language == "ar" else "Enter the PIN") in phone.text()
+    assert ("الرقم السري" if language == "ar" else "Enter the PIN") in phone.text()
     phone.shot(f"lock-{language}-light")
 
     phone.type("lock-pin", "111111")
     phone.tap("lock-open", answered=False)  # the lock screen says so in place: no screen is drawn anew
-    phone.wait_for_text("رمز سري خاطئ" if language == "ar" else "Wrong PIN")
+    phone.wait_for_text("رقم سري خاطئ" if language == "ar" else "Wrong PIN")
     phone.still()  # the field emptied after the words (the same answer): not typed into before that
     phone.type("lock-pin", PIN)
     phone.tap("lock-open")

@@ -82,7 +82,7 @@ def conflict_value(t: Translator, path: str, value: Any) -> str:
     """A conflict's value as a person reads it: a status or type by its name, empty as (empty)."""
     if path == "review" and isinstance(value, dict):
         state = t("review." + value.get("state", "unreviewed"))
-        return f"{state}: {value['note']}" if value.get("note") else state
+        return f"{state}: {t.isolate(value['note'])}" if value.get("note") else state
     if value is None or value == "" or value == []:
         return t("conflict.not_set")
     prefix = _NAMED.get(path.split(".")[-1])
@@ -91,8 +91,8 @@ def conflict_value(t: Translator, path: str, value: Any) -> str:
     if isinstance(value, bool):
         return "✓" if value else "✗"
     if isinstance(value, str) and len(value) >= 16 and value[4:5] == "-" and value[10:11] == "T":
-        return f"{messages.long_date(value[:10], t)} {value[11:16]}"
+        return t.join([messages.long_date(value[:10], t), value[11:16]], sep=" ")
     if isinstance(value, list):
-        return " · ".join(f"{t('status.' + e['status'])} {e['at'][11:16]}" if isinstance(e, dict) and "status" in e
-                          else str(e) for e in value)
-    return str(value)
+        return t.join(t.join([t('status.' + e['status']), e['at'][11:16]], sep=" ") if isinstance(e, dict) and "status" in e
+                      else str(e) for e in value)
+    return t.isolate(value)  # a number, phone number, tag or typed text: its own direction in either language

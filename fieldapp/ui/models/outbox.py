@@ -60,10 +60,10 @@ class OutboxModel:
                 continue
             data = r.record["data"]
             if r.type == RecordType.CALL:
-                title = f"{t('incident.' + data['incident_type'])} · {place_of(r.record)} · {data['received_at'][11:16]}"
+                title = t.join([t('incident.' + data['incident_type']), place_of(r.record), data['received_at'][11:16]])
                 call_id = r.id
             else:
-                title = f"{t('outcome.' + data['outcome'])} × {data['count']} · {data['recovered_at'][11:16]}"
+                title = t.join([f"{t('outcome.' + data['outcome'])} × {t.isolate(data['count'])}", data['recovered_at'][11:16]])
                 call_id = data["call_id"]
             reasons = refusal_lines(r.errors, t) if r.state is SyncState.REJECTED else []
             rows.append(OutboxRow(r.id, RecordType(r.type), title, r.state, reasons, call_id))

@@ -110,7 +110,7 @@ class RecoveryModel:
             return False
         holder = s.store.get(holder_id)
         data = holder.record["data"] if holder is not None else {}
-        about = f"{s.t('outcome.' + data['outcome'])} · {data['recovered_at'][11:16]}" if data else holder_id
+        about = s.t.join([s.t('outcome.' + data['outcome']), data['recovered_at'][11:16]]) if data else holder_id
         warning = s.t("warning.tag_held", tag=text.strip(), holder=about)
         if s.warnings.get("tag") == warning:
             return False  # said before, and the volunteer saved again: keep it
@@ -219,22 +219,22 @@ def evidence_lines(data: dict, t: Translator) -> list[tuple[str, str]]:
     """What a recovery's page shows of its evidence: (label, value) pairs, in the user's language."""
     def when(at: str) -> str:
         same_day = at[:10] == (data.get("recovered_at") or "")[:10]
-        return at[11:16] if same_day else f"{messages.long_date(at[:10], t)} {at[11:16]}"
+        return at[11:16] if same_day else t.join([messages.long_date(at[:10], t), at[11:16]], sep=" ")
 
     lines: list[tuple[str, str]] = []
     if data.get("conditions"):
-        lines.append((t("label.conditions"), ", ".join(t(f"condition.{c}") for c in data["conditions"])))
+        lines.append((t("label.conditions"), t.list(t(f"condition.{c}") for c in data["conditions"])))
     if data.get("age_years") is not None:
-        lines.append((t("label.age_years"), str(data["age_years"])))
+        lines.append((t("label.age_years"), t.isolate(data["age_years"])))
     if data.get("death_estimated_at"):
         lines.append((t("label.death_estimated_at"), when(data["death_estimated_at"])))
     handover = data.get("handover")
     if handover:
         parts = [t(f"handover.{handover['to']}"), handover.get("receiver"), handover.get("place"),
                  when(handover["at"]) if handover.get("at") else None]
-        lines.append((t("label.handover"), " · ".join(p for p in parts if p)))
+        lines.append((t("label.handover"), t.join(parts)))
     elif data.get("handed_to"):  # an older record's free text, still shown
-        lines.append((t("label.handed_to"), data["handed_to"]))
+        lines.append((t("label.handed_to"), t.isolate(data["handed_to"])))
     if data.get("tag"):
-        lines.append((t("label.tag"), data["tag"]))
+        lines.append((t("label.tag"), t.isolate(data["tag"])))
     return lines

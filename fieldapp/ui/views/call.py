@@ -111,7 +111,7 @@ def call(state: AppState, ui: Navigator, call_id: str, *, top: bool = True) -> f
         for s in STATUS_STEPS
     ] if page.editable else []
     # The time of each step on a line of its own: inside a button it would wrap and be cut.
-    times = " · ".join(f"{t('status.' + e['status'])} {e['at'][11:16]}" for e in data.get("status_log", []))
+    times = t.join(t.join([t('status.' + e['status']), e['at'][11:16]], sep=" ") for e in data.get("status_log", []))
     sync_state = page.stored.state
     sync_note: list[ft.Control] = [sync_line(state, sync_state, size=16)]
     if sync_state is SyncState.REJECTED:
@@ -125,9 +125,9 @@ def call(state: AppState, ui: Navigator, call_id: str, *, top: bool = True) -> f
     for r in page.recoveries:
         rd = r.record["data"]
         withdrawn = bool(rd.get("withdrawn"))
-        title = f"{t('outcome.' + rd['outcome'])} × {rd['count']}"
+        title = f"{t('outcome.' + rd['outcome'])} × {t.isolate(rd['count'])}"
         handover = t("handover." + rd["handover"]["to"]) if rd.get("handover") else rd.get("handed_to")
-        detail = " · ".join(x for x in (rd["recovered_at"][11:16], rd.get("tag"), handover) if x)
+        detail = t.join([rd["recovered_at"][11:16], rd.get("tag"), handover])
         recoveries.append(tagged(f"recovery-{r.id}", ft.Card(content=ft.Container(
             padding=10, on_click=lambda _, i=r.id: ui.go(f"/recovery/{i}"),
             content=ft.Row(controls=[
@@ -142,13 +142,16 @@ def call(state: AppState, ui: Navigator, call_id: str, *, top: bool = True) -> f
                 ft.Icon(ft.Icons.CHEVRON_RIGHT),
             ]),
         )), label=title))
-    place = place_of(record)
+    location = data.get("location") or {}
+    # A place's name keeps its own direction; coordinates read left to right in either language.
+    place = t.isolate(location["place"]) if location.get("place") else t.ltr(place_of(record))
     day = data["received_at"][:10]
-    when = data["received_at"][11:16] if day == state.session.today() else f"{messages.long_date(day, t)} {data['received_at'][11:16]}"
+    when = (data["received_at"][11:16] if day == state.session.today()
+            else t.join([messages.long_date(day, t), data["received_at"][11:16]], sep=" "))
     return frame(state, ui, f"/call/{call_id}", t("incident." + data["incident_type"]), [
         *(notice(state) if top else []),
         ft.Text(place, size=18, weight=ft.FontWeight.BOLD),
-        ft.Text(f"{when} · {t('status.' + data['status'])}", size=16),
+        ft.Text(t.join([when, t('status.' + data['status'])]), size=16),
         ft.Text(t("home.people", **page.people), size=16),
         *sync_note,
         *([ft.Text(t("call.read_only"), italic=True)] if not page.editable else []),

@@ -24,7 +24,7 @@ def your_change(t, plan) -> list[ft.Control]:
         lines.append(ft.Text(t("conflict.change_none"), size=15))
     dropped = list(dict.fromkeys(messages.label(f, t) for f in plan.dropped))
     if dropped:
-        lines.append(ft.Text(t("conflict.change_dropped", labels=t("list.sep").join(dropped)), size=15))
+        lines.append(ft.Text(t("conflict.change_dropped", labels=t.list(dropped)), size=15))
     return [tagged("your-change", ft.Container(
         padding=10, border_radius=8, bgcolor=ft.Colors.PRIMARY_CONTAINER,
         content=ft.Column(spacing=4, controls=[
@@ -63,10 +63,10 @@ def conflict(state: AppState, ui: Navigator) -> ft.View:
 
     data = stored.record["data"] if stored else {}
     if stored is not None and stored.type == RecordType.CALL:
-        what = f"{t('incident.' + data['incident_type'])} · {(data.get('location') or {}).get('place', '')} · " \
-               f"{messages.long_date(data['received_at'][:10], t)} {data['received_at'][11:16]}"
+        what = t.join([t('incident.' + data['incident_type']), (data.get('location') or {}).get('place', ''),
+                       t.join([messages.long_date(data['received_at'][:10], t), data['received_at'][11:16]], sep=" ")])
     elif stored is not None:
-        what = f"{t('outcome.' + data['outcome'])} × {data['count']} · {data['recovered_at'][11:16]}"
+        what = t.join([f"{t('outcome.' + data['outcome'])} × {t.isolate(data['count'])}", data['recovered_at'][11:16]])
     else:
         what = "?"
     ours_review = (stored.record.get("review") if stored else None) or {}

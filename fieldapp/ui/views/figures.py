@@ -49,8 +49,8 @@ def figures(state: AppState, ui: Navigator) -> ft.View:
     people = f["people"]
     return frame(state, ui, "/queue/figures", t("figures.title"), [
         ft.Text(messages.long_date(day, t), size=17, weight=ft.FontWeight.BOLD),
-        ft.Text(f"{t('figures.calls')}: {f['totals']['calls']}", size=18, weight=ft.FontWeight.BOLD),
-        ft.Text(" · ".join(f"{t('outcome.' + k)} {v}" for k, v in people.items()), size=17),
+        ft.Text(f"{t('figures.calls')}: {t.isolate(f['totals']['calls'])}", size=18, weight=ft.FontWeight.BOLD),
+        ft.Text(t.join(f"{t('outcome.' + k)} {t.isolate(v)}" for k, v in people.items()), size=17),
         ft.Text(t("figures.identified", a=f["deceased"]["identified"], b=f["deceased"]["unidentified"]), size=16),
         ft.Text(t("figures.to_scene", m=median if median is not None else t("figures.none")), size=16),
         ft.Text(t("figures.by_hour"), size=17, weight=ft.FontWeight.BOLD),

@@ -17,11 +17,11 @@ def home(state: AppState, ui: Navigator) -> ft.View:
     cards: list[ft.Control] = []
     rows = model.rows()
     for row in rows[:model.limit]:
-        what = f"{t('incident.' + row.incident_type)} · {row.place}"
-        when = row.time if row.day == today else f"{t('home.still_open', day=messages.long_date(row.day, t))} · {row.time}"
+        what = t.join([t('incident.' + row.incident_type), row.place])
+        when = row.time if row.day == today else t.join([t('home.still_open', day=messages.long_date(row.day, t)), row.time])
         lines = [
             ft.Text(what, size=17, weight=ft.FontWeight.BOLD),
-            ft.Text(f"{when} · {t('status.' + row.status)}\n{t('home.people', **row.people)}", size=15),
+            ft.Text(f"{t.join([when, t('status.' + row.status)])}\n{t('home.people', **row.people)}", size=15),
             sync_line(state, row.state),
         ]
         if row.review is ReviewState.FLAGGED:

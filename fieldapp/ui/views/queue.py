@@ -58,10 +58,10 @@ def _record_lines(state: AppState, ui: Navigator, stored: StoredRecord) -> list[
     review = stored.record.get("review") or {}
     review_state = review.get("state", ReviewState.UNREVIEWED)
     is_call = stored.type == RecordType.CALL
-    what = (f"{t('incident.' + data['incident_type'])} · {(data.get('location') or {}).get('place', '')}"
-            if is_call else f"{t('outcome.' + data['outcome'])} × {data['count']}")
+    what = (t.join([t('incident.' + data['incident_type']), (data.get('location') or {}).get('place', '')])
+            if is_call else f"{t('outcome.' + data['outcome'])} × {t.isolate(data['count'])}")
     lines: list[ft.Control] = [
-        ft.Text(f"{what} · {t('review.' + review_state)}", size=15, weight=ft.FontWeight.BOLD if is_call else None),
+        ft.Text(t.join([what, t('review.' + review_state)]), size=15, weight=ft.FontWeight.BOLD if is_call else None),
         sync_line(state, stored.state, size=14),
     ]
     if review_state == ReviewState.FLAGGED:

@@ -175,7 +175,7 @@ def test_the_evidence_fields_are_checked_beside_their_fields(state):
     assert state.recovery.save() is None
     assert state.session.errors["age_years"] == "هو عمر شخص واحد: اتركه فارغاً عند تسجيل مجموعة"
     form.count, form.outcome, form.recovered_at, form.death_estimated_at = "1", "deceased", "12:00", "13:00"
-    assert state.recovery.save() is None and state.session.errors["death_estimated_at"] == "يجب ألّا يكون بعد وقت الإخراج"
+    assert state.recovery.save() is None and state.session.errors["death_estimated_at"] == "يجب ألّا يكون بعد وقت الانتشال"
     form.death_estimated_at = ""
     record = state.recovery.save()
     assert record["data"]["handover"] == {"to": "hospital", "receiver": "Ahmad"} and "death_estimated_at" not in record["data"]
@@ -222,6 +222,6 @@ def test_the_servers_tag_refusal_is_said_beside_the_tag_in_the_users_language(st
     assert state.session.errors["tag"].startswith("JBL-3 is already used by another recovery of your team (record 5b0c6f0e)")
     state.settings.set_language("ar")
     state.recovery.open(second["id"])
-    assert state.session.errors["tag"].startswith("JBL-3 مستخدَم لحالة انتشال أخرى") and "5b0c6f0e" in state.session.errors["tag"]
+    assert state.session.errors["tag"].startswith("\u2068JBL-3\u2069 مستخدَم لانتشال آخر") and "5b0c6f0e" in state.session.errors["tag"]
     [row] = [r for r in state.outbox.rows() if r.state == "rejected"]
-    assert row.reasons[0].startswith("الرقم التعريفي: JBL-3 مستخدَم")
+    assert row.reasons[0].startswith("الرقم التعريفي: \u2068JBL-3\u2069 مستخدَم")

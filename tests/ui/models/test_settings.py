@@ -42,7 +42,7 @@ def test_the_device_language_is_used_unless_the_volunteer_chose(state, data_dir)
 def test_linking_problems_are_said_in_the_users_language(state):
     state.settings.set_language("ar")
     assert state.settings.enroll("http://10.1.2.3:8000", "token") is False
-    assert state.session.errors["server"] == "عنوان http العادي يكشف رمز الجهاز: استخدم https."
+    assert state.session.errors["server"] == "عنوان \u2066http\u2069 العادي يكشف رمز الجهاز: استخدم \u2066https\u2069."
     assert state.settings.enroll("not an address", "token") is False and "https://sync.example.org" in state.session.errors["server"]
 
 
