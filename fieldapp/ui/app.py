@@ -171,13 +171,14 @@ class Shell:
             self.redraw()
 
     def show_status(self, _status=None) -> None:
-        """The worker's news: the badge changes in place; a screen without a text field shows new sync states."""
+        """The worker's news: the badge changes in place; a list's screen (the queue too: its fields live in its
+        model, and a redraw patches in place) and a record's show new sync states."""
         self.refresh_badges()
         counts = self.state.outbox.counts()
         if counts != self.counts:
             self.counts = counts
             self.state.changed()
-            if self.state.screen in (Screen.HOME, Screen.CALL, Screen.OUTBOX):
+            if self.state.screen in (Screen.HOME, Screen.CALL, Screen.OUTBOX, Screen.QUEUE, Screen.RECORD):
                 self.render()
                 return
         self.page.update()

@@ -52,9 +52,14 @@ class Approval:
 class QueueItem:
     call: StoredRecord | None  # None: recoveries whose call is not on this device yet
     recoveries: list[StoredRecord] = field(default_factory=list)
+    call_of_day: bool = True  # False: the call belongs to another day (its recoveries are this day's)
 
     def records(self) -> list[StoredRecord]:
         return ([self.call] if self.call else []) + self.recoveries
+
+    def of_day(self) -> list[StoredRecord]:
+        """The records that belong to the queue's day: a call of the day before is shown, not counted."""
+        return ([self.call] if self.call and self.call_of_day else []) + self.recoveries
 
 
 @dataclass
@@ -136,7 +141,12 @@ class LeadDay:
         for s in stored:
             if s.type == RecordType.RECOVERY:
                 call_id = s.record["data"]["call_id"]
-                (calls.get(call_id) or orphans.setdefault(call_id, QueueItem(None))).recoveries.append(s)
+                item = calls.get(call_id) or orphans.get(call_id)
+                if item is None:  # a call of another day (received before midnight), or not on this phone yet
+                    call = self.store.get(call_id)
+                    item = orphans[call_id] = QueueItem(call if call and call.type == RecordType.CALL else None,
+                                                        call_of_day=False)
+                item.recoveries.append(s)
         needle = search.strip().lower()
         out = []
         for item in list(calls.values()) + list(orphans.values()):
@@ -145,7 +155,7 @@ class LeadDay:
                 continue
             if status and data.get("status") != status:
                 continue
-            if flt and not any(_matches(s, flt) for s in item.records()):
+            if flt and not any(_matches(s, flt) for s in item.of_day()):
                 continue
             if needle:
                 place = ((data.get("location") or {}).get("place") or "").lower()
@@ -155,6 +165,10 @@ class LeadDay:
             out.append(item)
         out.sort(key=lambda i: (i.call.record["data"]["received_at"] if i.call else ""), reverse=True)
         return out
+
+    def settled(self) -> dict[str, str]:
+        """Record id -> the volunteer's device that settled its conflict, until a lead reviews it (a pull says)."""
+        return dict(self.store.get_meta("settled") or {})
 
     def review(self, record_id: str, state: str, note: str = "") -> dict:
         """Approve, or flag with a note: a new version that syncs like any edit."""
@@ -168,7 +182,7 @@ class LeadDay:
         ids: list[str] = []
         left_out: dict[LeftOut, int] = {}
         for item in self.queue(day):
-            for stored in item.records():
+            for stored in item.of_day():
                 reason = _left_out(stored)
                 if reason is not None:
                     left_out[reason] = left_out.get(reason, 0) + 1
