@@ -67,6 +67,25 @@ class Difference:
     field: str  # dotted path inside the record, e.g. data.status
     ours: Any
     theirs: Any
+    base: Any = None  # the value in the version both sides were built on (None where it is not on this phone)
+    base_known: bool = False
+
+    @property
+    def ours_changed(self) -> bool:
+        return not self.base_known or self.ours != self.base
+
+    @property
+    def theirs_changed(self) -> bool:
+        return not self.base_known or self.theirs != self.base
+
+
+def base_of(stored: StoredRecord) -> dict | None:
+    """The version this phone's side was built on, where this phone holds it (its history)."""
+    number = stored.record.get("base_version")
+    for held in reversed(stored.history):
+        if held.get("version") == number:
+            return held
+    return None
 
 
 @dataclass
@@ -210,8 +229,11 @@ class LeadDay:
         if stored is None or stored.server_record is None:
             return []
         ours, theirs = _flatten(stored.record["data"]), _flatten(stored.server_record["data"])
+        base_record = base_of(stored)
+        base = _flatten(base_record["data"]) if base_record else {}
         fields = sorted(set(ours) | set(theirs))
-        return [Difference(f"data.{f}", ours.get(f), theirs.get(f)) for f in fields if ours.get(f) != theirs.get(f)]
+        return [Difference(f"data.{f}", ours.get(f), theirs.get(f), base.get(f), base_record is not None)
+                for f in fields if ours.get(f) != theirs.get(f)]
 
     def plan(self, record_id: str, *, keep: str = "theirs", take_ours: set[str] | None = None) -> Resolution | None:
         """What `resolve` with these choices saves, and how that differs from the server's and this phone's sides."""
