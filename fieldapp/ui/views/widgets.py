@@ -20,6 +20,7 @@ import flet as ft
 from fieldapp.store.document import SyncState
 from fieldapp.ui import routing
 from fieldapp.ui.state import AppState
+from fieldapp.ui.views.landing import scroll_key
 
 
 class Navigator(Protocol):
@@ -124,12 +125,14 @@ def field(state: AppState, form, name: str, label: str, *, keyboard=None, multil
     if name in s.withheld:  # the server keeps it; an empty field here would look like none to fill in
         return tagged(f"field-{name}", ft.TextField(label=label, value="", read_only=True, text_size=18,
                                                     helper=state.t("field.withheld"), helper_max_lines=3))
-    return tagged(f"field-{name}", ft.TextField(
+    control = tagged(f"field-{name}", ft.TextField(
         label=label, value=str(getattr(form, name) or ""), on_change=changed, keyboard_type=keyboard,
         multiline=multiline, min_lines=2 if multiline else None, error=s.errors.get(name),
         helper=warning, helper_max_lines=5, text_size=18,
         helper_style=ft.TextStyle(color=ft.Colors.TERTIARY, weight=ft.FontWeight.BOLD, size=15) if warning else None,
     ))
+    control.key = scroll_key(name)  # a refused save scrolls here (views/landing.py)
+    return control
 
 
 def sync_line(state: AppState, sync_state: SyncState, *, size: int = 15) -> ft.Control:
