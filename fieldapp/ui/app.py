@@ -191,7 +191,8 @@ def drawn(draws: int) -> ft.Control:
 
 
 def apply_look(page: ft.Page, state: AppState) -> None:
-    page.theme_mode = ft.ThemeMode.DARK if state.dark else ft.ThemeMode.LIGHT
+    chosen = state.settings.dark_chosen  # None: the device's own dark setting is followed
+    page.theme_mode = ft.ThemeMode.SYSTEM if chosen is None else ft.ThemeMode.DARK if chosen else ft.ThemeMode.LIGHT
     # The app's locale sets Flutter's text direction (Arabic mirrors the whole screen, bars included)
     # and the words of Material's own controls.
     page.locale_configuration = locale_configuration(state.language)
@@ -226,6 +227,16 @@ def build(page: ft.Page, state: AppState, worker: SyncWorker | None) -> Shell:
             shell.restyle()
 
     page.on_locale_change = locale_changed
+
+    def brightness_changed(_=None) -> None:
+        dark = page.platform_brightness == ft.Brightness.DARK
+        if dark != state.settings.device_dark:
+            state.settings.use_device_dark(dark)
+            if state.settings.dark_chosen is None:
+                shell.restyle()
+
+    state.settings.use_device_dark(page.platform_brightness == ft.Brightness.DARK)
+    page.on_platform_brightness_change = brightness_changed
     if worker is not None:
         worker.subscribe(shell.show_status)
     state.open_route(page.route or "/")
