@@ -79,7 +79,8 @@ def test_a_correction_and_a_stale_approval_end_merged_and_back_in_the_queue_unre
         phone.wait_for(f"open-{call['id']}")
         phone.wait_for_text("Jableh, the port")
         text = phone.text()
-        assert "In conflict" not in text and "Building collapse · Not reviewed" in text, text
+        # no conflict to resolve (the chip "In conflict" is the queue's filter), back to the lead unreviewed
+        assert phone.node(f"resolve-{call['id']}").count() == 0 and "Building collapse · Not reviewed" in text, text
         phone.tap(f"open-{call['id']}")
         phone.wait_for("record-fields")
         assert "Merged from" in phone.text()

@@ -13,7 +13,9 @@ from fieldapp.ui.lead import FILTERS, LeadDay, LeftOut, QueueItem
 from fieldapp.ui.models import reading
 from fieldapp.ui.models.session import Ask, Session
 
-__all__ = ["FILTERS", "Card", "QueueModel", "card"]
+__all__ = ["FILTERS", "PAGE", "Card", "QueueModel", "card"]
+
+PAGE = 30  # calls drawn at a time; "Show more" draws the next
 
 
 @dataclass(frozen=True)
@@ -75,17 +77,22 @@ class QueueModel:
         self.include_personal = False  # the lead's export: names only when asked
         self.flagging: str | None = None  # the record whose flag note is being written
         self.note = ""  # that note
+        self.shown = PAGE  # how many of the day's calls are drawn: a day of 150 stays quick to open and return to
+
+    def show_more(self) -> None:
+        self.shown += PAGE
 
     def set_day(self, text: str) -> None:
         self.day = messages.ascii_digits(text).strip()
+        self.shown = PAGE
 
     def items(self) -> list[QueueItem]:
         return self.lead.queue(self.day, flt=self.filter, search=self.search, incident_type=self.incident_type,
                                status=self.status)
 
-    def cards(self, item: QueueItem) -> list[tuple[StoredRecord, Card]]:
+    def cards(self, item: QueueItem, settled: dict[str, str] | None = None) -> list[tuple[StoredRecord, Card]]:
         """The item's records with their cards (a call of another day too: its recoveries need it)."""
-        settled = self.lead.settled()
+        settled = self.lead.settled() if settled is None else settled
         return [(stored, card(self.s.t, stored, settled)) for stored in item.records()]
 
     # --- reviews -------------------------------------------------------------------------------

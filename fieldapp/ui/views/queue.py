@@ -64,7 +64,7 @@ def _record_lines(state: AppState, ui: Navigator, stored: StoredRecord, c: Card)
                 ft.Text(c.title, size=15, weight=ft.FontWeight.BOLD if is_call else None, expand=True),
                 ft.Icon(ft.Icons.CHEVRON_LEFT if t.rtl else ft.Icons.CHEVRON_RIGHT, size=20),
             ]))),
-        *[ft.Text(line, size=14) for line in c.lines],
+        ft.Text("\n".join(c.lines), size=14),  # one text: a day of 150 records is many controls already
         sync_line(state, stored.state, size=14),
     ]
     if c.withdrawn:
@@ -145,6 +145,10 @@ def queue(state: AppState, ui: Navigator) -> ft.View:
     def set_search(e):
         q.search = e.control.value or ""
 
+    def show_more(_):
+        q.show_more()
+        ui.redraw()
+
     def approve_all(confirmed: bool):
         def act(_):
             q.approve_all(confirmed=confirmed)
@@ -159,9 +163,11 @@ def queue(state: AppState, ui: Navigator) -> ft.View:
         return act
 
     cards: list[ft.Control] = []
-    for item in q.items():
+    items = q.items()
+    settled = state.lead.settled()
+    for item in items[:q.shown]:
         lines: list[ft.Control] = []
-        for stored, c in q.cards(item):
+        for stored, c in q.cards(item, settled):
             if stored is item.call and not item.call_of_day:  # the call of the day before: its recoveries' context
                 lines.append(ft.Text(t("queue.call_other_day"), italic=True, size=14))
             lines += _record_lines(state, ui, stored, c)
@@ -180,6 +186,8 @@ def queue(state: AppState, ui: Navigator) -> ft.View:
                                             on_submit=lambda _: ui.redraw(), text_size=18)),
         *_filters(state, ui),
         *(cards or [ft.Text(t("queue.empty"), size=16)]),
+        *([big_button(t("queue.show_more", n=len(items) - q.shown), show_more, identifier="show-more",
+                      filled=False, primary=False)] if len(items) > q.shown else []),
         *(confirmation(state, ui, t("confirm.approve_all_button", n=len(asked.ids)), approve_all(True),
                        identifier="approve-all")
           if asked is not None and q.asking_approve_all() else
@@ -194,4 +202,4 @@ def queue(state: AppState, ui: Navigator) -> ft.View:
             big_button(t("queue.export_geojson"), export("geojson"), identifier="export-geojson", icon=ft.Icons.MAP,
                        filled=False, primary=False),
         ]),
-    ])
+    ], lazy=True)

@@ -105,3 +105,17 @@ def test_a_card_opens_its_record_and_back_returns_to_the_queue(state):
     assert state.screen is Screen.RECORD and state.record.record_id == call["id"]
     state.open_route("/record/no-such-record")
     assert state.screen is Screen.HOME
+
+
+def test_a_long_day_is_drawn_a_page_at_a_time(state):
+    from fieldapp.ui.models.queue import PAGE
+
+    for i in range(PAGE + 1):
+        _call(state, place=f"Street {i}")
+    state.open_route("/queue")
+    assert len(state.queue.items()) == PAGE + 1 and state.queue.shown == PAGE
+    state.queue.show_more()
+    assert state.queue.shown == 2 * PAGE
+    assert state.t("queue.show_more", n=1) == "Show 1 more call"
+    state.queue.set_day("2026-11-24")
+    assert state.queue.shown == PAGE
