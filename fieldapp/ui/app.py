@@ -90,12 +90,23 @@ class Shell:
             stack[-1].route = f"{routes[-1]}#{self.serial}"
             if routes[-1] in self.cache:
                 self.cache[routes[-1]] = (key, stack[-1])
+            self.restore_scroll(stack[-1], routes[-1])
         self.page.views[:] = stack
         self.shown_route = routes[-1]
         self.draws += 1
         self.page.overlay[:] = [drawn(self.draws)]
         self.refresh_badges()
         self.page.update()
+
+    def restore_scroll(self, view: ft.View, route: str) -> None:
+        """A long list drawn anew on the way back opens where it was left (home on Back), once it is sent."""
+        offset = self.state.scrolled.get(route)
+        lists = [c for c in view.controls if isinstance(c, ft.ListView)]
+        if offset and lists:
+            async def scroll() -> None:
+                await lists[0].scroll_to(offset=offset)
+
+            self.page.run_task(scroll)
 
     def refresh_badges(self) -> None:
         """Each drawn screen's badge (a view keeps its badge's text in `data`) says the current state."""

@@ -46,6 +46,7 @@ class AppState:
         self.figures = FiguresModel(self.queue, self.lead)
         self.conflict = ConflictModel(s, self.lead)
         self.record = RecordModel(s)
+        self.scrolled: dict[str, float] = {}  # a long list's scroll position by route: Back returns to it there
 
     # --- what every screen reads --------------------------------------------------------------
 

@@ -164,3 +164,34 @@ def test_screenshots_of_the_queue_record_and_conflict(app, phone, language, look
     phone.visit(f"/conflict/{conflicted['id']}")
     phone.wait_for("conflict-data.notes")
     phone.shot(f"review-conflict-{language}-{look}")
+
+
+def test_home_keeps_its_scroll_position_on_back(app, phone):
+    url, data = app
+    store = RecordStore.open(data)
+    for i in range(18):
+        store.create_call({"received_at": _at(200 - i), "incident_type": "fire", "location": {"place": f"Street {i}"},
+                           "status": "received"})
+    store.close()
+    phone.open(url)
+    phone.wait_for("new-call")
+    phone.scroll(1500)
+
+    def in_view() -> list[str]:
+        out = []
+        for node in phone.page.locator('[flt-semantics-identifier^="call-"]').all():
+            box = node.bounding_box()
+            if box and 150 < box["y"] < 700:
+                out.append(node.get_attribute("flt-semantics-identifier"))
+        return out
+
+    seen = in_view()
+    assert seen, "no call in view after scrolling"
+    phone.tap(seen[0])
+    phone.wait_for("add-recovery")
+    phone.back()
+    for _ in range(60):  # the list is sent, then scrolled back to where it was
+        if seen[0] in in_view():
+            break
+        phone.frames(5)
+    assert seen[0] in in_view(), (seen, in_view())

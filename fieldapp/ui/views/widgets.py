@@ -195,7 +195,8 @@ def frame(state: AppState, ui: Navigator, route: str, title: str, controls: list
         controls=[
             ft.Container(padding=ft.Padding.only(left=12, right=12, top=8, bottom=4), content=badge, rtl=rtl),
             ft.ListView(expand=True, spacing=10, padding=ft.Padding.only(left=12, right=12, top=4, bottom=96),
-                        controls=[*problems, *controls], rtl=rtl) if lazy else
+                        controls=[*problems, *controls], rtl=rtl, scroll_interval=250,
+                        on_scroll=lambda e: state.scrolled.__setitem__(route, e.pixels)) if lazy else
             ft.Column(expand=True, spacing=10, scroll=ft.ScrollMode.AUTO, rtl=rtl, controls=[ft.Container(
                 padding=ft.Padding.only(left=12, right=12, top=4, bottom=96),
                 content=ft.Column(spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
