@@ -62,9 +62,10 @@ def new_call(state: AppState, ui: Navigator) -> ft.View:
               for i, p in enumerate(model.recent_places())]
 
     async def save(e):
+        page = e.page  # read before the redraw replaces the button
         model.save()
         ui.redraw()
-        await land(e.control.page, state)  # a refused save: to its first refused field, said aloud
+        await land(page, state)  # a refused save: to its first refused field, said aloud
 
     location_note = []
     if form.lat is not None:

@@ -72,9 +72,10 @@ def recovery(state: AppState, ui: Navigator) -> ft.View:
     editable = stored is None or (stored.mine and not withdrawn)
 
     async def save(e):
+        page = e.page  # read before the redraw replaces the button
         model.save()
         ui.redraw()
-        await land(e.control.page, state)  # a refused save: to its first refused field, said aloud
+        await land(page, state)  # a refused save: to its first refused field, said aloud
 
     def identified(e):
         form.identified = bool(e.control.value)
