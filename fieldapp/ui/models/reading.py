@@ -33,6 +33,8 @@ def when(t: Translator, stamp: str | None) -> str:
 def value(t: Translator, path: str, raw: Any) -> str:
     """One field's value as a person reads it: names for enums, a place for a location, (empty) for none."""
     key = path.split(".")[-1]
+    if path == "review" and not raw:
+        return t("review.unreviewed")
     if path == "review" and isinstance(raw, Mapping):
         state = t("review." + raw.get("state", "unreviewed"))
         return f"{state}: {t.isolate(raw['note'])}" if raw.get("note") else state
