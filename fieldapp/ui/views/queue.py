@@ -202,4 +202,4 @@ def queue(state: AppState, ui: Navigator) -> ft.View:
             big_button(t("queue.export_geojson"), export("geojson"), identifier="export-geojson", icon=ft.Icons.MAP,
                        filled=False, primary=False),
         ]),
-    ], lazy=True)
+    ])
