@@ -268,3 +268,32 @@ def _differs(column: str, have: Any, want: Any) -> str:
     if column == "token_hash":  # not printed: a token's hash is the key to its device
         return "not the token hash the acts give (edited)"
     return f"{have!r}, the acts give {want!r} (edited)"
+
+
+def role_history(rows: Iterable[tuple[int, str, str, str, str | None]]) -> dict[str, list[tuple[str, str]]]:
+    """Each device's roles as the acts (seq, kind, at, body text, link) set them, in order: [(at, role)].
+
+    For the replay of settlements (derived.py); `replay` checks the same acts' links.
+    """
+    import json
+
+    roles: dict[str, list[tuple[str, str]]] = {}
+    for _seq, kind, at, text, _link in rows:
+        body = json.loads(text)
+        if kind == ActKind.ENROLL:
+            roles.setdefault(body["device_id"], []).append((at, body["role"]))
+        elif kind == ActKind.SEEDED and body["table"] == DEVICES:
+            roles.setdefault(body["row"]["device_id"], []).append(("", body["row"]["role"]))
+    return roles
+
+
+def role_at(history: Mapping[str, list[tuple[str, str]]], device_id: str, when: str) -> str | None:
+    """A device's role at a time: the last act at or before it (the first known, for a time before any act)."""
+    entries = history.get(device_id)
+    if not entries:
+        return None
+    role = entries[0][1]
+    for at, given in entries:
+        if at <= when:
+            role = given
+    return role
