@@ -81,3 +81,89 @@ def test_an_sql_edit_of_settled_by_is_named(db, which, value, says):  # noqa: F8
     made = settled(db)
     execute(db, "UPDATE records SET settled_by = ? WHERE team = ? AND id = ?", value, TEAM, made[which])
     named(db, "records row edited", made[which], says)
+
+
+# --- photos ----------------------------------------------------------------------------------
+# A photo's arrival is logged as an operator act with its row (sync/server/acts.py); verify holds `photos`
+# against the acts, and each stored photo's bytes in the photos' folder against its hash.
+
+
+def photographed(database, folder) -> dict[str, str]:
+    """Two photos sent by the volunteer, one by the lead; a settlement beside them."""
+    import asyncio
+    import hashlib
+
+    from sync.server.photos import PhotoFolder
+
+    made = settled(database)
+    photos = PhotoFolder(database, folder)
+
+    async def send(device: Device, data: bytes) -> str:
+        sha = hashlib.sha256(data).hexdigest()
+        upload = photos.create(device, sha, len(data), "image/jpeg")
+
+        async def chunks():
+            yield data
+
+        assert await photos.append(upload, 0, chunks()) == len(data)
+        return sha
+
+    for name, device, data in (("first", VOLUNTEER, b"\xff\xd8 rubble, east side" * 50),
+                               ("second", VOLUNTEER, b"\xff\xd8 the stairwell" * 70),
+                               ("lead", LEAD, b"\xff\xd8 the street from the roof" * 30)):
+        made[name] = asyncio.run(send(device, data))
+    return made
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch):
+    path = tmp_path / "photos"
+    monkeypatch.setenv("FIELDAPP_PHOTOS_DIR", str(path))  # verify's default folder, as serve's
+    return path
+
+
+def test_an_untouched_database_with_photos_and_a_settlement_verifies_whole(db, folder):  # noqa: F811
+    photographed(db, folder)
+    code, out = run("verify", "--database", db_url(db), "--photos", str(folder))
+    assert code == 0, out
+    assert "photos: the bytes of 3 stored photo(s)" in out, out
+    code, out = run("verify", "--database", db_url(db), "--team", TEAM)
+    assert code == 0, out
+
+
+@pytest.mark.parametrize("sql, params, words", [
+    ("UPDATE photos SET sent_by = 'dev-a' WHERE sha256 = ?", ("first",), ("column sent_by", "'dev-b'")),
+    ("UPDATE photos SET team = 'team-other' WHERE sha256 = ?", ("second",), ("added", "deleted")),
+    ("UPDATE photos SET media_type = 'text/html' WHERE sha256 = ?", ("lead",), ("column media_type",)),
+    ("UPDATE photos SET size = 1 WHERE sha256 = ?", ("first",), ("column size",)),
+    ("UPDATE photos SET received_at = '2020-01-01T00:00:00.000+00:00' WHERE sha256 = ?", ("first",),
+     ("column received_at",)),
+    ("DELETE FROM photos WHERE sha256 = ?", ("second",), ("deleted",)),
+])
+def test_an_sql_edit_of_photos_is_named(db, folder, sql, params, words):  # noqa: F811
+    made = photographed(db, folder)
+    sha = made[params[0]]
+    execute(db, sql, sha)
+    named(db, "photos row", sha, *words)
+
+
+def test_an_inserted_photos_row_is_named(db, folder):  # noqa: F811
+    made = photographed(db, folder)
+    execute(db, "INSERT INTO photos (team, sha256, size, media_type, sent_by, received_at) "
+                "VALUES (?, ?, 10, 'image/jpeg', 'dev-c', '2026-12-05T00:00:00.000+00:00')", "team-x", made["lead"])
+    named(db, f"photos row team-x/{made['lead']}", "no act logged", "added")
+
+
+@pytest.mark.parametrize("how", ["flipped", "deleted"])
+def test_a_photos_bytes_changed_in_the_folder_are_named(db, folder, how):  # noqa: F811
+    made = photographed(db, folder)
+    path = folder / made["second"]
+    if how == "flipped":
+        data = bytearray(path.read_bytes())
+        data[100] ^= 0x01
+        path.write_bytes(bytes(data))
+    else:
+        path.unlink()
+    named(db, f"photo {made['second']}", "changed" if how == "flipped" else "deleted")
+    code, out = run("verify", "--database", db_url(db), "--photos", str(folder))
+    assert code == 1 and f"BROKEN: photo {made['second']}" in out, out

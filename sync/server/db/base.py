@@ -552,6 +552,7 @@ class Database(ABC):
         heads = self.chain_heads(team)
         if team is not None and team not in heads:
             heads[team] = (0, chain.GENESIS)
+        settlement: tuple[derived.RoleAt | None, str | None] | None = None
         for name, (seq, head) in heads.items():
             if not head:
                 if walks is not None:
@@ -573,7 +574,9 @@ class Database(ABC):
                     walked = chain.Break(name, now + 1, None, None, "head mismatch",
                                          f"rows up to seq {stored} are stored past the head on the teams row (seq {now})")
             if isinstance(walked, chain.Walked):
-                mismatch = checked.problem or self._derived_rows(name, seq)
+                if settlement is None:  # read once for every team
+                    settlement = self._settlement_inputs()
+                mismatch = checked.problem or self._derived_rows(name, seq, settlement)
                 if mismatch is not None:
                     walked = chain.Break(name, mismatch.seq or 0, mismatch.record_id, mismatch.version,
                                          f"{mismatch.table} row edited", mismatch.detail)
@@ -591,7 +594,8 @@ class Database(ABC):
         """SQL for a top-level member of a JSON text column (SQLite's JSON functions; PostgreSQL overrides)."""
         return f"json_extract({column}, '$.{key}')"
 
-    def _derived_rows(self, team: str, head_seq: int) -> derived.Mismatch | None:
+    def _derived_rows(self, team: str, head_seq: int,
+                      settlement: tuple[derived.RoleAt | None, str | None]) -> derived.Mismatch | None:
         """The team's `revisions` (their `losing`), `records` and `tags` rows against the replay of its chain up to
         `head_seq`, a batch of record ids at a time in id order (sync/server/derived.py: bounded memory).
 
@@ -602,7 +606,7 @@ class Database(ABC):
         # nor what the settlement rule reads (a record's first version settles nothing).
         base = self.json_member("record", "base_version")
         review, merged_from = self.json_member("record", "review"), self.json_member("record", "merged_from")
-        role_at, settled_since = self._settlement_inputs()
+        role_at, settled_since = settlement  # _settlement_inputs
         after = ""
         while True:
             with self.transaction(write=False) as cur:
@@ -726,8 +730,13 @@ class Database(ABC):
         found = (acts.compare_devices(state, read.devices, team)
                  + acts.compare_installations(expected, read.installations, teams)
                  + acts.compare_settings(state, read.settings, team)
-                 + acts.compare_migrations(state, read.migrations))
+                 + acts.compare_migrations(state, read.migrations)
+                 + acts.compare_photos(state, read.photos, team))
         return acts.Verdict(last, last, link, state.seeded_at, None, found)
+
+    def stored_photos(self, team: str | None = None) -> list[tuple[str, str]]:
+        """The photos rows (team, sha256) of one team or all: the bytes verify checks in the photos' folder."""
+        return [(t, sha) for t, sha in self._read("SELECT team, sha256 FROM photos", "team", team)]
 
     def _act_tables(self) -> acts.Tables:
         """The tables the acts cover, read between two reads of the acts' head that agree (no act committed
@@ -745,12 +754,14 @@ class Database(ABC):
                 settings = cur.fetchall()
                 cur.execute(f"SELECT {', '.join(acts.MIGRATION_COLUMNS)} FROM schema_migrations")
                 migrations = cur.fetchall()
+                cur.execute(f"SELECT {', '.join(acts.PHOTO_COLUMNS)} FROM photos")
+                photos = cur.fetchall()
             with self.transaction(write=False) as cur:
                 cur.execute("SELECT seq, head FROM acts_head WHERE id = 1")
                 after = tuple(cur.fetchone() or (0, chain.GENESIS))
             if before == after:
                 break
-        return acts.Tables((int(before[0]), str(before[1])), devices, installations, settings, migrations)
+        return acts.Tables((int(before[0]), str(before[1])), devices, installations, settings, migrations, photos)
 
     def _act_rows(self, upto: int) -> Iterator[tuple]:
         after = 0
