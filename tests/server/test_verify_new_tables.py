@@ -71,6 +71,16 @@ def test_an_untouched_database_with_settlements_verifies_whole(db):  # noqa: F81
     assert code == 0, out
 
 
+def test_a_settlement_is_judged_by_the_senders_role_when_it_arrived(db):  # noqa: F811
+    """The volunteer made a lead afterwards (and back): its settlement still stands, as the push set it."""
+    made = settled(db)
+    db.enroll(team=TEAM, device_id="dev-b", role="lead", token_hash="hash-dev-b-2")
+    code, out = run("verify", "--database", db_url(db))
+    assert code == 0, out
+    execute(db, "UPDATE records SET settled_by = NULL WHERE team = ? AND id = ?", TEAM, made["waiting"])
+    named(db, "records row edited", made["waiting"], "the chain gives 'dev-b'")
+
+
 @pytest.mark.parametrize("which, value, says", [
     ("waiting", "dev-c", "settled_by 'dev-c', the chain gives 'dev-b'"),  # edited
     ("cleared", "dev-b", "settled_by 'dev-b', the chain gives None"),  # set after the lead's approval
