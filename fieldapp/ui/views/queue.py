@@ -60,7 +60,7 @@ def _record_lines(state: AppState, ui: Navigator, stored: StoredRecord, c: Card)
     is_call = stored.type == RecordType.CALL
     lines: list[ft.Control] = [
         tagged(f"open-{stored.id}", ft.Container(
-            on_click=lambda _: ui.go(f"/record/{stored.id}"), padding=ft.Padding.symmetric(vertical=4),
+            on_click=lambda _: ui.go(f"/record/{stored.id}"), padding=ft.Padding.symmetric(vertical=14),
             content=ft.Row(spacing=6, controls=[
                 ft.Text(c.title, size=15, weight=ft.FontWeight.BOLD if is_call else None, expand=True),
                 ft.Icon(ft.Icons.CHEVRON_LEFT if t.rtl else ft.Icons.CHEVRON_RIGHT, size=20),
