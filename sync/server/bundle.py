@@ -8,7 +8,7 @@ The zip (format `fieldapp-evidence-bundle/1`) holds, stored uncompressed and in 
 - `manifest.json`: format, chain format, team, export time, day (or null), whether
   personal fields are in, the chain's count, first and last seq, its head (seq, link),
   how many versions `records.jsonl` carries (and their first and last seq), and the
-  SHA-256 and size of the two other files.
+  SHA-256 and size of the other files but the photos, and `photos` (below).
 - `chain.jsonl`: one line per version of the team's chain, seq 1 to the head, whatever
   the day: seq, id, version, sent_by, received_at, public_digest, personal_digest, link
   (what the link covers but the previous link: see sync/server/chain.py). So the chain
@@ -20,12 +20,19 @@ The zip (format `fieldapp-evidence-bundle/1`) holds, stored uncompressed and in 
   fields (chain.PERSONAL_PATHS) are left out of `record` and no salt is given: the
   version's public part still matches its chain line's public_digest, and its
   personal_digest cannot confirm a guessed name.
+- With --include-personal, when the versions carried list photos (data.photos):
+  `photos.jsonl`, one line per photo file they list (originals and previews), in hash
+  order: sha256, bytes, media_type, held (whether the server held it at export); then
+  `photos/<sha256>`, the bytes of each file held, in hash order. Without it the photos
+  and their hashes are withheld with the other personal fields; the manifest's `photos`
+  counts them either way (withheld, files, carried, not_held).
 
 The manifest names the bundle's `scope`: "every version" (records.jsonl then holds a
 line for every chain line, seq 1 to the head: verify-bundle fails on one missing) or
 "day" (the versions of `day`). Limits verify-bundle holds to before reading anything:
 every member stored (no compression: a deflate bomb is refused unread), the manifest
-at most MAX_MANIFEST_BYTES, each line at most MAX_LINE_BYTES.
+at most MAX_MANIFEST_BYTES, each line at most MAX_LINE_BYTES, each photo member at
+most MAX_PHOTO_BYTES (the schema's limit for a photo file).
 
 Every line is canonical JSON (chain.canonical_json) ending in a newline. The writer is
 deterministic given the contents (fixed times and attributes in the zip), so
