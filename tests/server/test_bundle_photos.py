@@ -13,6 +13,8 @@ import json
 import os
 import uuid
 
+import pytest
+
 from sync.server import bundle
 from sync.server.db import Device
 from tests.records_factory import call_record, recovery_data, recovery_record
@@ -182,3 +184,21 @@ def test_a_bundle_written_before_photos_still_verifies(db, url, tmp_path):  # no
                                             + "\n").encode()})
     code, out = run("verify-bundle", str(path))
     assert code == 0 and "photos" not in out, out
+
+
+def test_a_byte_changed_anywhere_in_a_bundle_with_photos_fails(db, url, tmp_path):  # noqa: F811
+    if not url.startswith("sqlite"):
+        pytest.skip("the bytes of the zip do not depend on the database: SQLite is enough")
+    shot = photographed(db, tmp_path)
+    path = tmp_path / "photos.zip"
+    export(url, path, shot["folder"], "--include-personal")
+    whole = path.read_bytes()
+    target = tmp_path / "flipped.zip"
+    passed = []
+    for position in range(0, len(whole), 41):  # every 41st byte: headers, lists and photos alike
+        changed = bytearray(whole)
+        changed[position] ^= 0x01
+        target.write_bytes(bytes(changed))
+        if bundle.verify_bundle(target).ok:
+            passed.append(position)
+    assert passed == [], f"byte(s) changed without verify-bundle noticing: {passed[:10]}"
