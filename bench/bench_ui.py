@@ -98,7 +98,8 @@ def _measure(calls: int) -> dict[str, list[float]]:
 
                 shown("new-call")
                 page.wait_for_timeout(1000)
-                times: dict[str, list[float]] = {"open a call": [], "Back to home": [], "Settings tab": [], "Calls tab": []}
+                times: dict[str, list[float]] = {"open a call": [], "Back to home": [], "Settings tab": [], "Calls tab": [],
+                                                 "Queue tab": [], "open a record": [], "Back to queue": []}
                 for i in range(ROUNDS + 2):  # the first two rounds warm up
                     card = page.locator('[flt-semantics-identifier^="call-"]').nth(i % 3)
                     card.wait_for(state="attached")
@@ -122,6 +123,27 @@ def _measure(calls: int) -> dict[str, list[float]]:
                     page.locator("flt-semantics[role=tab]").nth(0).click()
                     shown("new-call", gone="send-now")
                     rounds.append(("Calls tab", time.perf_counter() - started))
+                    page.wait_for_timeout(150)
+                    # The lead's queue: open a record from its card (the card's heading), then Back.
+                    started = time.perf_counter()
+                    page.locator("flt-semantics[role=tab]").nth(1).click()
+                    page.wait_for_selector('[flt-semantics-identifier^="open-"]', state="attached", timeout=30_000)
+                    rounds.append(("Queue tab", time.perf_counter() - started))
+                    page.wait_for_timeout(150)
+                    opener = page.locator('[flt-semantics-identifier^="open-"]').nth(i % 3)
+                    opened = opener.get_attribute("flt-semantics-identifier")
+                    started = time.perf_counter()
+                    opener.click()
+                    shown("record-fields", gone=opened)
+                    rounds.append(("open a record", time.perf_counter() - started))
+                    page.wait_for_timeout(150)
+                    started = time.perf_counter()
+                    page.go_back(wait_until="commit")
+                    shown(opened or "", gone="record-fields")
+                    rounds.append(("Back to queue", time.perf_counter() - started))
+                    page.wait_for_timeout(150)
+                    page.locator("flt-semantics[role=tab]").nth(0).click()
+                    shown("new-call")
                     page.wait_for_timeout(150)
                     if i >= 2:
                         for name, seconds in rounds:

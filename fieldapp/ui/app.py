@@ -17,13 +17,13 @@ from fieldapp.i18n import LANGUAGES, Translator, device_language
 from fieldapp.store import RecordStore, handover, keystore
 from fieldapp.sync.worker import SyncWorker
 from fieldapp.ui import routing, views
+from fieldapp.ui.look import ARABIC_FONT, apply_look, locale_configuration, theme
 from fieldapp.ui.models.lock import AppLock
 from fieldapp.ui.routing import Screen
 from fieldapp.ui.state import AppState
 from fieldapp.ui.views.lock import lock_view
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
-ARABIC_FONT = views.FONT
 
 
 class Shell:
@@ -90,12 +90,20 @@ class Shell:
             stack[-1].route = f"{routes[-1]}#{self.serial}"
             if routes[-1] in self.cache:
                 self.cache[routes[-1]] = (key, stack[-1])
+            self.restore_scroll(stack[-1], routes[-1])
         self.page.views[:] = stack
         self.shown_route = routes[-1]
         self.draws += 1
         self.page.overlay[:] = [drawn(self.draws)]
         self.refresh_badges()
         self.page.update()
+
+    def restore_scroll(self, view: ft.View, route: str) -> None:
+        """A long list drawn anew on the way back opens where it was left (home on Back), once it is sent."""
+        offset = self.state.scrolled.get(route)
+        lists = [c for c in view.controls if isinstance(c, ft.ListView)]
+        if offset and lists:
+            self.page.run_task(lists[0].scroll_to, offset=offset)
 
     def refresh_badges(self) -> None:
         """Each drawn screen's badge (a view keeps its badge's text in `data`) says the current state."""
@@ -171,13 +179,14 @@ class Shell:
             self.redraw()
 
     def show_status(self, _status=None) -> None:
-        """The worker's news: the badge changes in place; a screen without a text field shows new sync states."""
+        """The worker's news: the badge changes in place; a list's screen (the queue too: its fields live in its
+        model, and a redraw patches in place) and a record's show new sync states."""
         self.refresh_badges()
         counts = self.state.outbox.counts()
         if counts != self.counts:
             self.counts = counts
             self.state.changed()
-            if self.state.screen in (Screen.HOME, Screen.CALL, Screen.OUTBOX):
+            if self.state.screen in (Screen.HOME, Screen.CALL, Screen.OUTBOX, Screen.QUEUE, Screen.RECORD):
                 self.render()
                 return
         self.page.update()
@@ -187,25 +196,6 @@ def drawn(draws: int) -> ft.Control:
     """A node of the accessibility tree that says how many times the screen was drawn (no label: a screen
     reader passes it by). The browser tests wait on it to know a tap was answered, not on a clock."""
     return ft.Semantics(identifier=f"drawn-{draws}", content=ft.Container(width=1, height=1))
-
-
-def theme() -> ft.Theme:
-    """The look, light or dark. Standard density: a computer's browser would make every button 8 px shorter
-    (Flutter's compact density for desktops). Text follows the system's text scale (a browser's font size)."""
-    return ft.Theme(color_scheme_seed=ft.Colors.ORANGE, font_family=ARABIC_FONT, visual_density=ft.VisualDensity.STANDARD)
-
-
-def apply_look(page: ft.Page, state: AppState) -> None:
-    page.theme_mode = ft.ThemeMode.DARK if state.dark else ft.ThemeMode.LIGHT
-    # The app's locale sets Flutter's text direction (Arabic mirrors the whole screen, bars included)
-    # and the words of Material's own controls.
-    page.locale_configuration = locale_configuration(state.language)
-    page.title = state.t("app.title")
-
-
-def locale_configuration(language: str) -> ft.LocaleConfiguration:
-    """Flutter's locale for a language: its text direction and Material's own words (the lock's too)."""
-    return ft.LocaleConfiguration(supported_locales=[ft.Locale("ar"), ft.Locale("en")], current_locale=ft.Locale(language))
 
 
 async def device_locales(page: ft.Page) -> list[str]:
@@ -231,6 +221,16 @@ def build(page: ft.Page, state: AppState, worker: SyncWorker | None) -> Shell:
             shell.restyle()
 
     page.on_locale_change = locale_changed
+
+    def brightness_changed(_=None) -> None:
+        dark = page.platform_brightness == ft.Brightness.DARK
+        if dark != state.settings.device_dark:
+            state.settings.use_device_dark(dark)
+            if state.settings.dark_chosen is None:
+                shell.restyle()
+
+    state.settings.use_device_dark(page.platform_brightness == ft.Brightness.DARK)
+    page.on_platform_brightness_change = brightness_changed
     if worker is not None:
         worker.subscribe(shell.show_status)
     state.open_route(page.route or "/")

@@ -52,9 +52,14 @@ class Approval:
 class QueueItem:
     call: StoredRecord | None  # None: recoveries whose call is not on this device yet
     recoveries: list[StoredRecord] = field(default_factory=list)
+    call_of_day: bool = True  # False: the call belongs to another day (its recoveries are this day's)
 
     def records(self) -> list[StoredRecord]:
         return ([self.call] if self.call else []) + self.recoveries
+
+    def of_day(self) -> list[StoredRecord]:
+        """The records that belong to the queue's day: a call of the day before is shown, not counted."""
+        return ([self.call] if self.call and self.call_of_day else []) + self.recoveries
 
 
 @dataclass
@@ -62,6 +67,25 @@ class Difference:
     field: str  # dotted path inside the record, e.g. data.status
     ours: Any
     theirs: Any
+    base: Any = None  # the value in the version both sides were built on (None where it is not on this phone)
+    base_known: bool = False
+
+    @property
+    def ours_changed(self) -> bool:
+        return not self.base_known or self.ours != self.base
+
+    @property
+    def theirs_changed(self) -> bool:
+        return not self.base_known or self.theirs != self.base
+
+
+def base_of(stored: StoredRecord) -> dict | None:
+    """The version this phone's side was built on, where this phone holds it (its history)."""
+    number = stored.record.get("base_version")
+    for held in reversed(stored.history):
+        if held.get("version") == number:
+            return held
+    return None
 
 
 @dataclass
@@ -136,7 +160,12 @@ class LeadDay:
         for s in stored:
             if s.type == RecordType.RECOVERY:
                 call_id = s.record["data"]["call_id"]
-                (calls.get(call_id) or orphans.setdefault(call_id, QueueItem(None))).recoveries.append(s)
+                item = calls.get(call_id) or orphans.get(call_id)
+                if item is None:  # a call of another day (received before midnight), or not on this phone yet
+                    call = self.store.get(call_id)
+                    item = orphans[call_id] = QueueItem(call if call and call.type == RecordType.CALL else None,
+                                                        call_of_day=False)
+                item.recoveries.append(s)
         needle = search.strip().lower()
         out = []
         for item in list(calls.values()) + list(orphans.values()):
@@ -145,7 +174,7 @@ class LeadDay:
                 continue
             if status and data.get("status") != status:
                 continue
-            if flt and not any(_matches(s, flt) for s in item.records()):
+            if flt and not any(_matches(s, flt) for s in item.of_day()):
                 continue
             if needle:
                 place = ((data.get("location") or {}).get("place") or "").lower()
@@ -155,6 +184,10 @@ class LeadDay:
             out.append(item)
         out.sort(key=lambda i: (i.call.record["data"]["received_at"] if i.call else ""), reverse=True)
         return out
+
+    def settled(self) -> dict[str, str]:
+        """Record id -> the volunteer's device that settled its conflict, until a lead reviews it (a pull says)."""
+        return dict(self.store.get_meta("settled") or {})
 
     def review(self, record_id: str, state: str, note: str = "") -> dict:
         """Approve, or flag with a note: a new version that syncs like any edit."""
@@ -168,7 +201,7 @@ class LeadDay:
         ids: list[str] = []
         left_out: dict[LeftOut, int] = {}
         for item in self.queue(day):
-            for stored in item.records():
+            for stored in item.of_day():
                 reason = _left_out(stored)
                 if reason is not None:
                     left_out[reason] = left_out.get(reason, 0) + 1
@@ -196,8 +229,11 @@ class LeadDay:
         if stored is None or stored.server_record is None:
             return []
         ours, theirs = _flatten(stored.record["data"]), _flatten(stored.server_record["data"])
+        base_record = base_of(stored)
+        base = _flatten(base_record["data"]) if base_record else {}
         fields = sorted(set(ours) | set(theirs))
-        return [Difference(f"data.{f}", ours.get(f), theirs.get(f)) for f in fields if ours.get(f) != theirs.get(f)]
+        return [Difference(f"data.{f}", ours.get(f), theirs.get(f), base.get(f), base_record is not None)
+                for f in fields if ours.get(f) != theirs.get(f)]
 
     def plan(self, record_id: str, *, keep: str = "theirs", take_ours: set[str] | None = None) -> Resolution | None:
         """What `resolve` with these choices saves, and how that differs from the server's and this phone's sides."""

@@ -4,7 +4,7 @@ Pure: no store, no Flet. Every screen has a route, so the browser's Back and And
 back step through them:
 
     /  /new  /call/<id>  /call/<id>/edit  /call/<id>/recovery  /recovery/<id>
-    /sync  /settings  /queue  /queue/figures  /conflict/<id>
+    /sync  /settings  /queue  /queue/figures  /conflict/<id>  /record/<id>
 
 A route is read into a `Place` as it is written; whether its record exists (and may be
 edited here) is the app's question (AppState.open_route), not this module's.
@@ -26,6 +26,7 @@ class Screen(StrEnum):
     QUEUE = "queue"  # the lead's day
     FIGURES = "figures"  # the day's figures
     CONFLICT = "conflict"
+    RECORD = "record"  # one record read whole, with its versions (from the queue)
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ def route(place: Place) -> str:
         return f"/call/{call_id}/recovery" if call_id else "/"
     if screen is Screen.CONFLICT:
         return f"/conflict/{call_id}" if call_id else "/"
+    if screen is Screen.RECORD:
+        return f"/record/{call_id}" if call_id else "/"
     return _FIXED_ROUTES[screen]
 
 
@@ -80,6 +83,8 @@ def parse(text: str | None) -> Place | None:
         return Place(Screen.RECOVERY, recovery_id=parts[1])
     if len(parts) == 2 and parts[0] == "conflict":
         return Place(Screen.CONFLICT, parts[1])
+    if len(parts) == 2 and parts[0] == "record":
+        return Place(Screen.RECORD, parts[1])
     return None
 
 
@@ -93,7 +98,7 @@ def stack(place: Place) -> list[str]:
     screen = place.screen
     if here == "/":
         return [here]
-    if screen in (Screen.FIGURES, Screen.CONFLICT):
+    if screen in (Screen.FIGURES, Screen.CONFLICT, Screen.RECORD):
         return ["/", "/queue", here]
     if screen in (Screen.CALL, Screen.OUTBOX, Screen.SETTINGS, Screen.QUEUE) or (
             screen is Screen.NEW_CALL and not place.editing):
@@ -103,7 +108,7 @@ def stack(place: Place) -> list[str]:
 
 def section(route_text: str) -> str:
     """The bottom bar's tab a route belongs to."""
-    if route_text.startswith(("/queue", "/conflict")):
+    if route_text.startswith(("/queue", "/conflict", "/record")):
         return "/queue"
     return "/settings" if route_text == "/settings" else "/"
 

@@ -27,6 +27,7 @@ from fieldapp.ui.models.figures import FiguresModel
 from fieldapp.ui.models.home import HomeModel
 from fieldapp.ui.models.outbox import OutboxModel
 from fieldapp.ui.models.queue import QueueModel
+from fieldapp.ui.models.record import RecordModel
 from fieldapp.ui.models.recovery import RecoveryForm, RecoveryModel
 from fieldapp.ui.models.session import Session
 from fieldapp.ui.models.settings import SettingsModel
@@ -45,6 +46,8 @@ class AppState:
         self.queue = QueueModel(s, self.lead)
         self.figures = FiguresModel(self.queue, self.lead)
         self.conflict = ConflictModel(s, self.lead)
+        self.record = RecordModel(s)
+        self.scrolled: dict[str, float] = {}  # a long list's scroll position by route: Back returns to it there
 
     # --- what every screen reads --------------------------------------------------------------
 
@@ -172,7 +175,7 @@ class AppState:
         if wanted.call_id is None:
             return self.go(screen)
         record = store.get(wanted.call_id)
-        if record is None or (screen is not Screen.CONFLICT and record.type != RecordType.CALL):
+        if record is None or (screen not in (Screen.CONFLICT, Screen.RECORD) and record.type != RecordType.CALL):
             return self.go(Screen.HOME)
         if screen is Screen.NEW_CALL and record.mine:
             return self.call.open_edit(record.id)

@@ -80,6 +80,9 @@ class OnlyThisAddress:
             await send({"type": "http.response.body", "body": body})
 
 
+STOP_GRACE_S = 2
+
+
 def serve(main, *, host: str, port: int, assets_dir: str) -> None:
     import uvicorn
     from starlette.middleware.base import BaseHTTPMiddleware
@@ -92,4 +95,7 @@ def serve(main, *, host: str, port: int, assets_dir: str) -> None:
 
     app = ft.run(main, export_asgi_app=True, assets_dir=assets_dir, no_cdn=True)
     app.add_middleware(OnlyThisServer)
-    uvicorn.run(OnlyThisAddress(app, port=port, host=host), host=host, port=port, log_level="warning")
+    # A page left open holds its websocket for good: on TERM, give it a moment, then close it (uvicorn
+    # otherwise waits for every connection, and the app never stops while a tab is open).
+    uvicorn.run(OnlyThisAddress(app, port=port, host=host), host=host, port=port, log_level="warning",
+                timeout_graceful_shutdown=STOP_GRACE_S)

@@ -43,6 +43,7 @@ class ActKind(StrEnum):
     INSTALLATIONS_BOUND = "installations bound"  # {team, enrolled_device, installations}
     MIGRATION = "migration applied"  # {version, name, applied_at}
     SEEDED = "seeded"  # {table, row}: a row found stored when migration 8 started the log
+    PHOTO_RECEIVED = "photo received"  # PHOTO_COLUMNS: a photo's bytes checked, its team's row written
 
 
 # The tables the log covers, and each one's key columns.
@@ -50,6 +51,8 @@ DEVICES, INSTALLATIONS, TEAMS, MIGRATIONS = "devices", "installations", "teams",
 DEVICE_COLUMNS = ("device_id", "team", "role", "token_hash", "created_at", "revoked_at")
 INSTALLATION_COLUMNS = ("team", "device_id", "enrolled_device", "bound_at")
 MIGRATION_COLUMNS = ("version", "name", "applied_at")
+PHOTOS = "photos"
+PHOTO_COLUMNS = ("team", "sha256", "size", "media_type", "sent_by", "received_at")
 
 
 def link(previous: str, seq: int, kind: str, at: str, body: Mapping[str, Any]) -> str:
@@ -90,6 +93,7 @@ class Tables:
     installations: list[tuple]
     settings: list[tuple]
     migrations: list[tuple]
+    photos: list[tuple] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,7 @@ class State:
     settings: dict[str, bool] = field(default_factory=dict)  # team -> volunteers_see_personal
     migrations: dict[int, tuple[str, str]] = field(default_factory=dict)  # version -> (name, applied_at)
     seeded_at: str | None = None  # when migration 8 started the log
+    photos: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (team, sha256) -> its row
 
     def apply(self, kind: str, at: str, body: Mapping[str, Any]) -> None:
         """One act, as the SQL it was written with changed the tables."""
@@ -135,6 +140,8 @@ class State:
         elif kind == ActKind.INSTALLATIONS_BOUND:
             for installation in body["installations"]:
                 self.bindings[(body["team"], installation)] = (body["enrolled_device"], at)
+        elif kind == ActKind.PHOTO_RECEIVED:
+            self.photos[(body["team"], body["sha256"])] = {c: body[c] for c in PHOTO_COLUMNS}
         elif kind == ActKind.MIGRATION:
             self.migrations[int(body["version"])] = (body["name"], body["applied_at"])
         elif kind == ActKind.SEEDED:
@@ -243,6 +250,25 @@ def compare_settings(state: State, rows: Iterable[tuple[str, Any]], team: str | 
     return found
 
 
+def compare_photos(state: State, rows: Iterable[tuple], team: str | None = None) -> list[Disagreement]:
+    """`photos` rows (PHOTO_COLUMNS) against the photos' arrivals the acts logged."""
+    found: list[Disagreement] = []
+    stored = {(row[0], row[1]): dict(zip(PHOTO_COLUMNS, row)) for row in rows}
+    for key in sorted(set(stored) | set(state.photos)):
+        if team is not None and key[0] != team:
+            continue
+        name = f"{key[0]}/{key[1]}"
+        have, want = stored.get(key), state.photos.get(key)
+        if want is None:
+            found.append(Disagreement(PHOTOS, name, None, "no act logged this photo's arrival (added)"))
+        elif have is None:
+            found.append(Disagreement(PHOTOS, name, None, "its arrival is logged, but no row (deleted)"))
+        else:
+            have = {**have, "size": int(have["size"])}
+            found += _columns(PHOTOS, name, have, want, PHOTO_COLUMNS[2:])
+    return found
+
+
 def compare_migrations(state: State, rows: Iterable[tuple]) -> list[Disagreement]:
     found: list[Disagreement] = []
     stored = {int(row[0]): {"name": row[1], "applied_at": row[2]} for row in rows}
@@ -268,3 +294,32 @@ def _differs(column: str, have: Any, want: Any) -> str:
     if column == "token_hash":  # not printed: a token's hash is the key to its device
         return "not the token hash the acts give (edited)"
     return f"{have!r}, the acts give {want!r} (edited)"
+
+
+def role_history(rows: Iterable[tuple[int, str, str, str, str | None]]) -> dict[str, list[tuple[str, str]]]:
+    """Each device's roles as the acts (seq, kind, at, body text, link) set them, in order: [(at, role)].
+
+    For the replay of settlements (derived.py); `replay` checks the same acts' links.
+    """
+    import json
+
+    roles: dict[str, list[tuple[str, str]]] = {}
+    for _seq, kind, at, text, _link in rows:
+        body = json.loads(text)
+        if kind == ActKind.ENROLL:
+            roles.setdefault(body["device_id"], []).append((at, body["role"]))
+        elif kind == ActKind.SEEDED and body["table"] == DEVICES:
+            roles.setdefault(body["row"]["device_id"], []).append(("", body["row"]["role"]))
+    return roles
+
+
+def role_at(history: Mapping[str, list[tuple[str, str]]], device_id: str, when: str) -> str | None:
+    """A device's role at a time: the last act at or before it (the first known, for a time before any act)."""
+    entries = history.get(device_id)
+    if not entries:
+        return None
+    role = entries[0][1]
+    for at, given in entries:
+        if at <= when:
+            role = given
+    return role

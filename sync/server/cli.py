@@ -132,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     verify = commands.add_parser("verify", parents=[common],
                                  help="check every team's hash chain (or one team's); exit 0 when each is whole")
     verify.add_argument("--team", type=_name("team"), help="only this team")
+    verify.add_argument("--photos", metavar="DIR", help="the photos' folder whose bytes are checked against their hashes "
+                        "(default: as serve's: $FIELDAPP_PHOTOS_DIR, or beside the SQLite file)")
 
     check = commands.add_parser("verify-bundle", help="check an investigator's bundle, with no database; exit 0 when whole")
     check.add_argument("file", metavar="FILE")
@@ -192,7 +194,7 @@ def _verify_bundle(args, out: TextIO) -> int:
     return 0
 
 
-def _verify(db, team: str | None, out: TextIO) -> int:
+def _verify(db, team: str | None, out: TextIO, photos_folder: str | None = None) -> int:
     from .chain import Break
     from .derived import Walks
 
@@ -220,6 +222,19 @@ def _verify(db, team: str | None, out: TextIO) -> int:
             "devices, installations, teams' settings"
         print(f"acts: {verdict.count} operator acts {since}, head seq {verdict.last_seq} link {verdict.head}; "
               f"{scope} and schema_migrations agree with them", file=out)
+    if photos_folder is not None:
+        from pathlib import Path
+
+        from .photos import changed_bytes
+
+        held = db.stored_photos(team)
+        changed = changed_bytes(Path(photos_folder), held)
+        for found in changed:
+            print(f"BROKEN: {found}", file=out)
+        if changed:
+            broken += 1
+        else:
+            print(f"photos: the bytes of {len(held)} stored photo(s) in {photos_folder} match their hashes", file=out)
     if broken:
         print(f"{broken} chain(s) broken", file=out)
         return 1
@@ -392,7 +407,10 @@ def _run(argv: Sequence[str] | None, out: TextIO) -> int:
             print(json.dumps(figures, ensure_ascii=False, indent=2), file=out)
             return 0
         if args.command == "verify":
-            return _verify(db, args.team, out)
+            from .photos import default_folder
+
+            return _verify(db, args.team, out, args.photos or os.environ.get("FIELDAPP_PHOTOS_DIR")
+                           or str(default_folder(url)))
         if args.command == "export" and args.format == "bundle":
             return _export_bundle(db, args, out, url)
         if args.command == "export":

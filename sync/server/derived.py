@@ -14,7 +14,13 @@ whatever its size):
    `losing` and the record's current version; its `records` row must hold that
    version's `version`, `hash`, `type`, `record` and `in_conflict` (a row too many, or
    one missing, is named), and its `tags` rows the tag that version holds
-   (fieldapp.core.records.held_tag).
+   (fieldapp.core.records.held_tag). Its `settled_by` is derived in the same replay: each
+   version that became current through the settlement rule (verdicts.settled_by), from who
+   sent it (`sent_by`), that device's role when it arrived (the operator's acts attest
+   the roles: acts.role_history), whether it closed an open conflict, and the review it
+   carries. A version the server made by merging (`merged_from`, stored right after the
+   losing side it merges, in the same push) closes nothing. Versions that arrived before
+   migration 9 set nothing (that server kept no mark).
 
 Pure: no database here.
 """
@@ -23,12 +29,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from fieldapp.core.records import held_tag
 
-from .verdicts import Current, VerdictKind, decide
+from .verdicts import Current, VerdictKind, decide, settled_by
 
 
 @dataclass(frozen=True)
@@ -100,8 +106,15 @@ class Stored:
     hash: str
     losing: bool
     base_version: int | None
+    # What the settlement rule reads (versions above 1 only; a record's first version settles nothing):
+    sent_by: str | None = None
+    received_at: str | None = None
+    review_state: str | None = None
+    merged: bool = False  # it names the two versions it merges (merged_from)
 
 
+# The role of an enrolled device when a version it sent arrived: (device, received_at) -> role.
+RoleAt = Callable[[str, str], str | None]
 @dataclass(frozen=True, slots=True)
 class Now:
     """A record's current version after its stored versions, replayed."""
@@ -110,11 +123,16 @@ class Now:
     hash: str
     seq: int
     in_conflict: bool
+    settled_by: str | None = None
 
 
-def replay_record(rid: str, versions: Sequence[Stored]) -> tuple[Now | None, Mismatch | None]:
+def replay_record(rid: str, versions: Sequence[Stored], role_at: RoleAt | None = None,
+                  settled_since: str | None = None) -> tuple[Now | None, Mismatch | None]:
     """A record's stored versions in seq order through the verdict rule: its current version, or the first row
-    whose `losing` column is not what the rule gives."""
+    whose `losing` column is not what the rule gives.
+
+    `role_at`: the sender's role when a version arrived (None: no settlement is derived);
+    `settled_since`: when migration 9 was applied (versions before it set no mark)."""
     if len(versions) == 1:  # most records: one version, accepted as the first (base_version plays no part)
         only = versions[0]
         if only.losing:
@@ -123,6 +141,8 @@ def replay_record(rid: str, versions: Sequence[Stored]) -> tuple[Now | None, Mis
         return Now(only.version, only.hash, only.seq, False), None
     now: Now | None = None
     lost: set[tuple[int, str]] = set()  # (version, hash) stored as the losing side
+    previous: Stored | None = None
+    in_conflict_before_previous = False
     for v in sorted(versions, key=lambda v: v.seq):
         if v.base_version is None:
             return now, None  # a record without its base_version: the chain walk names it
@@ -136,25 +156,40 @@ def replay_record(rid: str, versions: Sequence[Stored]) -> tuple[Now | None, Mis
         if bool(v.losing) != losing:
             return now, Mismatch("revisions", rid, v.version, v.seq, f"its losing column says {bool(v.losing)}, "
                                                                      f"the verdict rule gives {losing} at this seq")
+        was_in_conflict = now is not None and now.in_conflict
         if now is None:
             now = Now(v.version, v.hash, v.seq, False)
         elif losing:
-            now = Now(now.version, now.hash, now.seq, True)
+            now = Now(now.version, now.hash, now.seq, True, now.settled_by)
             lost.add((v.version, v.hash))
         else:
-            now = Now(v.version, v.hash, v.seq, False)
+            made_here = (v.merged and previous is not None and previous.losing and previous.seq == v.seq - 1
+                         and previous.sent_by == v.sent_by and previous.received_at == v.received_at
+                         and not in_conflict_before_previous)
+            now = Now(v.version, v.hash, v.seq, False,
+                      _settled(v, now.settled_by, closes=now.in_conflict and not made_here, role_at=role_at,
+                               since=settled_since))
+        previous, in_conflict_before_previous = v, was_in_conflict
     return now, None
 
 
+def _settled(v: Stored, before: str | None, *, closes: bool, role_at: RoleAt | None, since: str | None) -> str | None:
+    """A current version's settlement mark, as the push that stored it set it (verdicts.settled_by)."""
+    if role_at is None or v.sent_by is None or v.received_at is None or since is None or v.received_at < since:
+        return before
+    return settled_by(role=role_at(v.sent_by, v.received_at) or "", sender=v.sent_by, closes_conflict=closes,
+                      review={"state": v.review_state} if v.review_state else None, before=before)
+
+
 def check_record_row(rid: str, now: Now | None, row: tuple | None) -> tuple[Mismatch | None, str | None]:
-    """A `records` row (version, hash, type, record, in_conflict) against the replay: what differs, and the tag
-    its current version holds (read from the row's record once it is known to be that version)."""
+    """A `records` row (version, hash, type, record, in_conflict[, settled_by]) against the replay: what differs,
+    and the tag its current version holds (read from the row's record once it is known to be that version)."""
     if row is None:
         if now is None:
             return None, None
         return Mismatch("records", rid, now.version, now.seq, "no current row, though the chain holds the record "
                                                               "(deleted)"), None
-    version, stored_hash, kind, text, in_conflict = row
+    version, stored_hash, kind, text, in_conflict = row[:5]
     if now is None:
         if version == 0:
             return None, None  # a placeholder an earlier server wrote as a lock: never read as a record
@@ -174,6 +209,8 @@ def check_record_row(rid: str, now: Now | None, row: tuple | None) -> tuple[Mism
             found.append(f"type {kind}, the chain gives {record_type}")
     if bool(in_conflict) != now.in_conflict:
         found.append(f"in_conflict {bool(in_conflict)}, the chain gives {now.in_conflict}")
+    if len(row) > 5 and row[5] != now.settled_by:
+        found.append(f"settled_by {row[5]!r}, the chain gives {now.settled_by!r}")
     if found:
         return Mismatch("records", rid, now.version, now.seq, "; ".join(found) + " (edited)"), None
     return None, tag

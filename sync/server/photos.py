@@ -28,6 +28,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from .acts import PHOTO_COLUMNS, ActKind
 from .db import Database, Device
 from .db.base import now_utc
 from .verdicts import Role
@@ -209,12 +210,31 @@ class PhotoFolder:
             os.replace(part, target)
         fsync_dir(self.folder)
         with self.db.transaction(write=True) as cur:
+            row = (upload.team, upload.sha256, upload.length, upload.media_type, upload.device, now_utc())
             cur.execute(self.db.sql("INSERT INTO photos (team, sha256, size, media_type, sent_by, received_at) "
-                                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
-                        (upload.team, upload.sha256, upload.length, upload.media_type, upload.device, now_utc()))
+                                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"), row)
+            if cur.rowcount == 1:  # its arrival logged with its row, for verify (sync/server/acts.py)
+                self.db.record_act(cur, ActKind.PHOTO_RECEIVED, dict(zip(PHOTO_COLUMNS, row)), row[-1])
             cur.execute(self.db.sql("DELETE FROM photo_uploads WHERE upload_id = ?"), (upload.upload_id,))
 
     def _drop(self, upload: Upload) -> None:
         with self.db.transaction(write=True) as cur:
             cur.execute(self.db.sql("DELETE FROM photo_uploads WHERE upload_id = ?"), (upload.upload_id,))
         self._part(upload.upload_id).unlink(missing_ok=True)
+
+
+def changed_bytes(folder: Path, held: list[tuple[str, str]]) -> list[str]:
+    """Each stored photo (team, sha256) whose bytes in the folder are missing or no longer hash to its name."""
+    found: list[str] = []
+    for sha in sorted({sha for _team, sha in held}):
+        digest = hashlib.sha256()
+        try:
+            with open(Path(folder) / sha, "rb") as f:
+                while block := f.read(CHUNK):
+                    digest.update(block)
+        except OSError as exc:
+            found.append(f"photo {sha}: its bytes cannot be read in {folder} ({exc.strerror or exc}) (deleted)")
+            continue
+        if digest.hexdigest() != sha:
+            found.append(f"photo {sha}: its bytes in {folder} hash to {digest.hexdigest()} (changed)")
+    return found

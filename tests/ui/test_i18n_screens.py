@@ -16,7 +16,7 @@ import pytest
 
 from fieldapp.i18n import Translator
 from fieldapp.store import RecordStore
-from fieldapp.ui.app import locale_configuration
+from fieldapp.ui.look import locale_configuration
 from fieldapp.ui.models.conflict import conflict_value
 from fieldapp.ui.models.lock import AppLock
 from fieldapp.ui.models.recovery import evidence_lines

@@ -19,6 +19,7 @@ ROUTES = [
     ("/queue", Place(Screen.QUEUE)),
     ("/queue/figures", Place(Screen.FIGURES)),
     ("/conflict/c1", Place(Screen.CONFLICT, "c1")),
+    ("/record/c1", Place(Screen.RECORD, "c1")),
 ]
 
 

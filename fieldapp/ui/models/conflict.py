@@ -9,6 +9,7 @@ from fieldapp.i18n import Translator
 from fieldapp.store import NotInConflict, StoredRecord
 from fieldapp.ui import messages
 from fieldapp.ui.lead import Difference, LeadDay, Resolution
+from fieldapp.ui.models import reading
 from fieldapp.ui.models.session import Ask, Session
 
 # A conflict value's key -> the translation prefix naming its values.
@@ -37,6 +38,18 @@ class ConflictModel:
 
     def differences(self) -> list[Difference]:
         return self.lead.differences(self.record_id)
+
+    def authors(self) -> tuple[str, str]:
+        """Who made each side and when: this phone's version, the other device's (callsign, device, time)."""
+        stored, t = self.record(), self.s.t
+        if stored is None or stored.server_record is None:
+            return "", ""
+
+        def who(record: dict) -> str:
+            return t.join([record.get("recorded_by") or "", record.get("device_id") or "",
+                           reading.when(t, record.get("updated_at"))])
+
+        return who(stored.record), who(stored.server_record)
 
     def plan(self) -> Resolution | None:
         """The lead's own change as the switches stand."""

@@ -2,14 +2,66 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from fieldapp.core.records import ReviewState
+from fieldapp.core.records import RecordType, ReviewState
+from fieldapp.i18n import Translator
+from fieldapp.store import StoredRecord
 from fieldapp.ui import messages
 from fieldapp.ui.lead import FILTERS, LeadDay, LeftOut, QueueItem
+from fieldapp.ui.models import reading
 from fieldapp.ui.models.session import Ask, Session
 
-__all__ = ["FILTERS", "QueueModel"]
+__all__ = ["FILTERS", "PAGE", "Card", "QueueModel", "card"]
+
+PAGE = 30  # calls drawn at a time; "Show more" draws the next
+
+
+@dataclass(frozen=True)
+class Card:
+    """What a lead reads on one record of the queue to judge it, in the user's language (sync state apart:
+    the view reads it fresh from the record, so sync news shows at once)."""
+
+    record_id: str
+    title: str  # the type or outcome and count, and the review
+    lines: list[str] = field(default_factory=list)  # time, place, tag, conditions, handover, who recorded it
+    review: ReviewState = ReviewState.UNREVIEWED
+    withdrawn: bool = False
+    flag_note: str | None = None
+    settled_by: str | None = None  # the volunteer's device that settled its conflict, waiting for a lead
+
+    def approve_label(self, t: Translator) -> str:
+        """Approving a withdrawn record confirms its withdrawal: the button says so."""
+        return t("queue.confirm_withdrawal") if self.withdrawn else t("queue.approve")
+
+
+def card(t: Translator, stored: StoredRecord, settled: dict[str, str] | None = None) -> Card:
+    """One record's card: what it is, when and where, its tag, conditions and handover, who recorded it."""
+    record, data = stored.record, stored.record["data"]
+    review = record.get("review") or {}
+    state = ReviewState(review.get("state", ReviewState.UNREVIEWED))
+    if stored.type == RecordType.CALL:
+        what = t("incident." + data["incident_type"])
+        at, place = data.get("received_at"), reading.value(t, "data.location", data.get("location"))
+    else:
+        what = f"{t('outcome.' + data['outcome'])} × {t.isolate(data['count'])}"
+        at = data.get("recovered_at")
+        place = reading.value(t, "data.location", data["location"]) if data.get("location") else ""
+    lines = [t("queue.card_time", at=reading.when(t, at))]
+    if place:
+        lines.append(t("queue.card_place", place=place))
+    for key in ("tag", "conditions", "handover", "handed_to"):
+        if data.get(key):
+            path = f"data.{key}"
+            lines.append(f"{messages.label(path, t)}: {reading.value(t, path, data[key])}")
+    lines.append(t("queue.card_by", who=t.join([record.get("recorded_by") or t("queue.no_callsign"),
+                                                 record.get("device_id") or ""])))
+    return Card(
+        record_id=stored.id, title=t.join([what, t("review." + state.value)]), lines=lines, review=state,
+        withdrawn=data.get("withdrawn") is True, flag_note=review.get("note") if state is ReviewState.FLAGGED else None,
+        settled_by=(settled or {}).get(stored.id),
+    )
 
 
 class QueueModel:
@@ -26,13 +78,27 @@ class QueueModel:
         self.filters_open = False  # the filters fold away, so more records show
         self.flagging: str | None = None  # the record whose flag note is being written
         self.note = ""  # that note
+        self.shown = PAGE  # how many of the day's calls are drawn: a day of 150 stays quick to open and return to
+
+    def show_more(self) -> None:
+        self.shown += PAGE
 
     def set_day(self, text: str) -> None:
         self.day = messages.ascii_digits(text).strip()
+        self.shown = PAGE
 
     def items(self) -> list[QueueItem]:
         return self.lead.queue(self.day, flt=self.filter, search=self.search, incident_type=self.incident_type,
                                status=self.status)
+
+    def cards(self, item: QueueItem, settled: dict[str, str] | None = None) -> list[tuple[StoredRecord, Card]]:
+        """The item's records with their cards (a call of another day too: its recoveries need it)."""
+        settled = self.lead.settled() if settled is None else settled
+        return [(stored, card(self.s.t, stored, settled)) for stored in item.records()]
+
+    def settled(self) -> dict[str, str]:
+        """Record id -> the volunteer's device that settled its conflict (read once for a whole queue)."""
+        return self.lead.settled()
 
     # --- reviews -------------------------------------------------------------------------------
 

@@ -62,12 +62,21 @@ class RecoveryModel:
         """The recovery the form corrects, or None for a new one."""
         return self.s.store.get(self.recovery_id) if self.recovery_id else None
 
+    def editable(self) -> bool:
+        """A new recovery, or this phone's own not withdrawn: a withdrawn one or another device's is read only."""
+        stored = self.record()
+        return stored is None or (stored.mine and stored.record["data"].get("withdrawn") is not True)
+
     def choose(self, name: str, value: str | None) -> None:
-        """A chip chosen (outcome, sex, age group, handover): its problem goes with the choice."""
+        """A chip chosen (outcome, sex, age group, handover): its problem goes with the choice. Read only: nothing."""
+        if not self.editable():
+            return
         setattr(self.form, name, value)
         self.s.errors.pop(name, None)
 
     def toggle_condition(self, condition: str) -> None:
+        if not self.editable():
+            return
         self.form.toggle_condition(condition)
         self.s.errors.pop("conditions", None)
 

@@ -20,15 +20,26 @@ class SettingsModel:
     def __init__(self, session: Session, outbox: OutboxModel):
         self.s, self.outbox = session, outbox
         saved = session.store.get_meta(SETTINGS, {}) or {}
+        # Language and theme are separate choices, each following the device until the user makes it.
         self.language_chosen = bool(saved.get("language"))  # the volunteer's own choice beats the device's
         self.language: str = saved.get("language") or device_language()
-        self.dark: bool = bool(saved.get("dark", False))
+        theme = saved.get("theme") or ("dark" if saved.get("dark") is True else None)  # "dark": before themes
+        self.dark_chosen: bool | None = None if theme is None else theme == "dark"  # None: the device's
+        self.device_dark = False  # the device's own dark setting, as the app last heard it
         session.callsign = saved.get("callsign", "")
         session.t = Translator(self.language)
         self.keystore: Any = None  # this page's keystore (fieldapp.store.keystore), if the platform has one
 
+    @property
+    def dark(self) -> bool:
+        """Night mode as shown: the user's choice, else the device's."""
+        return self.device_dark if self.dark_chosen is None else self.dark_chosen
+
     def _save(self) -> None:
-        self.s.store.set_meta(SETTINGS, {"language": self.language, "callsign": self.s.callsign, "dark": self.dark})
+        # Only what the user chose is kept: a value that follows the device is left out.
+        theme = None if self.dark_chosen is None else ("dark" if self.dark_chosen else "light")
+        self.s.store.set_meta(SETTINGS, {"language": self.language if self.language_chosen else None,
+                                         "callsign": self.s.callsign, "theme": theme})
 
     def use_device_locales(self, codes: list[str]) -> None:
         """The platform's locales, best first: Arabic for an Arabic one, unless the volunteer chose."""
@@ -39,17 +50,24 @@ class SettingsModel:
             self.language = language
             self.s.t = Translator(language)
 
-    def set_language(self, language: str) -> None:
-        self.language = language
-        self.s.t = Translator(language)
+    def use_device_dark(self, dark: bool) -> None:
+        """The device's dark setting (the platform's brightness): followed unless the user chose."""
+        self.device_dark = bool(dark)
+
+    def set_language(self, language: str | None) -> None:
+        """The user's language; None follows the device again."""
+        self.language_chosen = language is not None
+        self.language = language or device_language()
+        self.s.t = Translator(self.language)
         self._save()
 
     def set_callsign(self, callsign: str) -> None:
         self.s.callsign = callsign.strip()[:40]
         self._save()
 
-    def set_dark(self, dark: bool) -> None:
-        self.dark = dark
+    def set_dark(self, dark: bool | None) -> None:
+        """Night mode on or off; None follows the device again."""
+        self.dark_chosen = dark
         self._save()
 
     # --- the PIN's limit, the keystore, Wipe ---------------------------------------------------------

@@ -18,6 +18,7 @@ from fieldapp.ui.views.conflict import conflict
 from fieldapp.ui.views.figures import figures
 from fieldapp.ui.views.home import home, outbox
 from fieldapp.ui.views.queue import queue
+from fieldapp.ui.views.record import record
 from fieldapp.ui.views.recovery import recovery
 from fieldapp.ui.views.settings import settings
 from fieldapp.ui.views.widgets import FONT, Navigator, patch
@@ -27,6 +28,7 @@ __all__ = ["BUILDERS", "FONT", "Navigator", "build", "call", "home", "patch", "q
 BUILDERS: dict[Screen, Callable[[AppState, Navigator], ft.View]] = {
     Screen.HOME: home, Screen.OUTBOX: outbox, Screen.NEW_CALL: new_call, Screen.RECOVERY: recovery,
     Screen.SETTINGS: settings, Screen.QUEUE: queue, Screen.CONFLICT: conflict, Screen.FIGURES: figures,
+    Screen.RECORD: record,
 }
 
 

@@ -12,6 +12,7 @@ from fieldapp.ui.models.home import place_of
 from fieldapp.ui.models.refusals import refusal_lines
 from fieldapp.ui.models.session import Ask
 from fieldapp.ui.state import AppState
+from fieldapp.ui.views.landing import land, refusal_said, scroll_key
 from fieldapp.ui.views.widgets import (
     EDGE,
     EDGE_WIDTH,
@@ -66,9 +67,11 @@ def new_call(state: AppState, ui: Navigator) -> ft.View:
     recent = [choice(p, use_place(p), identifier=f"place-{i}", selected=form.place == p)
               for i, p in enumerate(model.recent_places())]
 
-    def save(_):
+    async def save(e):
+        page = e.page  # read before the redraw replaces the button
         model.save()
         ui.redraw()
+        await land(page, state)  # a refused save: to its first refused field, said aloud
 
     location_note = []
     if form.lat is not None:
@@ -79,7 +82,8 @@ def new_call(state: AppState, ui: Navigator) -> ft.View:
         location_note.append(ft.Text(errors["form"], color=ft.Colors.ERROR, size=15))
     editing = bool(model.editing)
     return frame(state, ui, state.route(), t("call.edit") if editing else t("call.new_title"), [
-        heading(t("call.type")),
+        *refusal_said(state),
+        heading(t("call.type"), key=scroll_key("incident_type")),
         *([ft.Text(errors["incident_type"], color=ft.Colors.ERROR)] if "incident_type" in errors else []),
         ft.Row(controls=tiles, wrap=True, spacing=6, run_spacing=6),
         field(state, form, "place", t("call.place")),

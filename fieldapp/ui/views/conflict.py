@@ -71,18 +71,29 @@ def conflict(state: AppState, ui: Navigator) -> ft.View:
         what = "?"
     ours_review = (stored.record.get("review") if stored else None) or {}
     theirs_review = ((stored.server_record or {}).get("review") if stored else None) or {}
+    ours_by, theirs_by = model.authors()
     rows: list[ft.Control] = []
     for d in differences:
         name = messages.label(d.field, t)
-        rows.append(ft.Container(padding=10, border=ft.Border.all(1, ft.Colors.OUTLINE), border_radius=8,
-                                 content=ft.Column(spacing=4, controls=[
-            ft.Text(name, weight=ft.FontWeight.BOLD, size=16),
-            ft.Container(bgcolor=ft.Colors.TERTIARY_CONTAINER, padding=8, border_radius=6,
-                         content=ft.Text(f"{t('conflict.this_phone')}: {conflict_value(t, d.field, d.ours)}", size=15)),
-            ft.Container(bgcolor=ft.Colors.SECONDARY_CONTAINER, padding=8, border_radius=6,
-                         content=ft.Text(f"{t('conflict.other_device')}: {conflict_value(t, d.field, d.theirs)}", size=15)),
-            switch(t("conflict.take"), d.field in ticked, tick(d.field), identifier=f"take-{d.field}"),
-        ])))
+
+        def side(label: str, value, changed: bool, by: str, color, path: str = d.field) -> ft.Control:
+            said = t("conflict.changed_by", who=by) if changed else t("conflict.unchanged")
+            return ft.Container(bgcolor=color, padding=8, border_radius=6, content=ft.Column(spacing=2, controls=[
+                ft.Text(f"{label}: {conflict_value(t, path, value)}", size=15),
+                ft.Text(said, size=13, italic=True),
+            ]))
+
+        base = ([ft.Text(f"{t('conflict.base')}: {conflict_value(t, d.field, d.base)}", size=15)]
+                if d.base_known else [])
+        rows.append(tagged(f"conflict-{d.field}", ft.Container(
+            padding=10, border=ft.Border.all(1, ft.Colors.OUTLINE), border_radius=8,
+            content=ft.Column(spacing=4, controls=[
+                ft.Text(name, weight=ft.FontWeight.BOLD, size=16),
+                *base,
+                side(t("conflict.this_phone"), d.ours, d.ours_changed, ours_by, ft.Colors.TERTIARY_CONTAINER),
+                side(t("conflict.other_device"), d.theirs, d.theirs_changed, theirs_by, ft.Colors.SECONDARY_CONTAINER),
+                switch(t("conflict.take"), d.field in ticked, tick(d.field), identifier=f"take-{d.field}"),
+            ]))))
     if ours_review != theirs_review:
         rows.append(ft.Text(f"{t('conflict.review')}: {t('conflict.this_phone')} "
                             f"{t('review.' + ours_review.get('state', 'unreviewed'))} · {t('conflict.other_device')} "

@@ -9,7 +9,7 @@ from fieldapp.store import StoredRecord
 from fieldapp.store.document import SyncState
 from fieldapp.ui import messages
 from fieldapp.ui.models.call import STATUS_STEPS
-from fieldapp.ui.models.queue import FILTERS, QueueModel
+from fieldapp.ui.models.queue import FILTERS, Card, QueueModel
 from fieldapp.ui.models.refusals import refusal_lines
 from fieldapp.ui.state import AppState
 from fieldapp.ui.views.widgets import (
@@ -52,21 +52,29 @@ def _flag_form(state: AppState, ui: Navigator, q: QueueModel) -> ft.Control:
     ])
 
 
-def _record_lines(state: AppState, ui: Navigator, stored: StoredRecord) -> list[ft.Control]:
-    """One record of the queue: what it is, its review and sync state, its refusals, and what the lead can do."""
+def _record_lines(state: AppState, ui: Navigator, stored: StoredRecord, c: Card) -> list[ft.Control]:
+    """One record of the queue: what a lead needs to judge it, its sync state, and what the lead can do.
+
+    Its heading opens the whole record with its versions (/record/<id>)."""
     t, q = state.t, state.queue
-    data = stored.record["data"]
-    review = stored.record.get("review") or {}
-    review_state = review.get("state", ReviewState.UNREVIEWED)
     is_call = stored.type == RecordType.CALL
-    what = (t.join([t('incident.' + data['incident_type']), (data.get('location') or {}).get('place', '')])
-            if is_call else f"{t('outcome.' + data['outcome'])} × {t.isolate(data['count'])}")
     lines: list[ft.Control] = [
-        ft.Text(t.join([what, t('review.' + review_state)]), size=15, weight=ft.FontWeight.BOLD if is_call else None),
+        tagged(f"open-{stored.id}", ft.Container(
+            on_click=lambda _: ui.go(f"/record/{stored.id}"), padding=ft.Padding.symmetric(vertical=4),
+            content=ft.Row(spacing=6, controls=[
+                ft.Text(c.title, size=15, weight=ft.FontWeight.BOLD if is_call else None, expand=True),
+                ft.Icon(ft.Icons.CHEVRON_LEFT if t.rtl else ft.Icons.CHEVRON_RIGHT, size=20),
+            ]))),
+        ft.Text("\n".join(c.lines), size=14),  # one text: a day of 150 records is many controls already
         sync_line(state, stored.state, size=14),
     ]
-    if review_state == ReviewState.FLAGGED:
-        lines.append(ft.Text(t("home.flagged", note=review.get("note") or "—"), color=ft.Colors.ERROR, size=14))
+    if c.withdrawn:
+        lines.append(tagged(f"withdrawn-{stored.id}", ft.Text(t("queue.withdrawn_card"), color=ft.Colors.ERROR,
+                                                               size=14, weight=ft.FontWeight.BOLD)))
+    if c.settled_by:
+        lines.append(ft.Text(t("queue.settled_by", device=c.settled_by), size=14, color=ft.Colors.TERTIARY))
+    if c.review == ReviewState.FLAGGED:
+        lines.append(ft.Text(t("home.flagged", note=c.flag_note or "—"), color=ft.Colors.ERROR, size=14))
     lines += [ft.Text(line, color=ft.Colors.ERROR, size=14) for line in refusal_lines(stored.errors, t)]
 
     def approve(_):
@@ -74,7 +82,7 @@ def _record_lines(state: AppState, ui: Navigator, stored: StoredRecord) -> list[
         ui.redraw()
 
     def flag(_):
-        q.start_flag(stored.id, review.get("note", ""))
+        q.start_flag(stored.id, c.flag_note or "")
         ui.redraw()
 
     if stored.state is SyncState.CONFLICT:
@@ -82,10 +90,10 @@ def _record_lines(state: AppState, ui: Navigator, stored: StoredRecord) -> list[
                               identifier=f"resolve-{stored.id}", filled=False, primary=False)]
     else:
         actions = [
-            big_button(t("queue.approve"), approve, identifier=f"approve-{stored.id}",
-                       filled=False, selected=review_state == ReviewState.APPROVED, primary=False),
+            big_button(c.approve_label(t), approve, identifier=f"approve-{stored.id}",
+                       filled=False, selected=c.review == ReviewState.APPROVED, primary=False),
             big_button(t("queue.flag"), flag, identifier=f"flag-{stored.id}",
-                       filled=False, selected=review_state == ReviewState.FLAGGED, primary=False),
+                       filled=False, selected=c.review == ReviewState.FLAGGED, primary=False),
         ]
     lines.append(ft.Row(wrap=True, controls=actions))
     if q.flagging == stored.id:
@@ -154,6 +162,10 @@ def queue(state: AppState, ui: Navigator) -> ft.View:
     def set_day(e):
         q.set_day(e.control.value or "")
 
+    def show_more(_):
+        q.show_more()
+        ui.redraw()
+
     def approve_all(confirmed: bool):
         def act(_):
             q.approve_all(confirmed=confirmed)
@@ -168,10 +180,14 @@ def queue(state: AppState, ui: Navigator) -> ft.View:
         return act
 
     cards: list[ft.Control] = []
-    for item in q.items():
+    items = q.items()
+    settled = q.settled()
+    for item in items[:q.shown]:
         lines: list[ft.Control] = []
-        for stored in item.records():
-            lines += _record_lines(state, ui, stored)
+        for stored, c in q.cards(item, settled):
+            if stored is item.call and not item.call_of_day:  # the call of the day before: its recoveries' context
+                lines.append(ft.Text(t("queue.call_other_day"), italic=True, size=14))
+            lines += _record_lines(state, ui, stored, c)
         if item.call is None:
             lines.insert(0, ft.Text(t("queue.no_call"), italic=True))
         cards.append(ft.Card(content=ft.Container(padding=10, content=ft.Column(spacing=4, controls=lines))))
@@ -185,6 +201,8 @@ def queue(state: AppState, ui: Navigator) -> ft.View:
                                                             identifier="show-day"))),
         *_filters(state, ui),
         *(cards or [ft.Text(t("queue.empty"), size=16)]),
+        *([big_button(t("queue.show_more", n=len(items) - q.shown), show_more, identifier="show-more",
+                      filled=False, primary=False)] if len(items) > q.shown else []),
         *(confirmation(state, ui, t("confirm.approve_all_button", n=len(asked.ids)), approve_all(True),
                        identifier="approve-all")
           if asked is not None and q.asking_approve_all() else

@@ -9,6 +9,7 @@ from fieldapp.store.document import SyncState
 from fieldapp.ui.models.recovery import evidence_lines
 from fieldapp.ui.models.refusals import refusal_lines
 from fieldapp.ui.state import AppState
+from fieldapp.ui.views.landing import land, refusal_said, scroll_key
 from fieldapp.ui.views.widgets import Navigator, big_button, choice, field, frame, heading, switch, sync_line, tagged
 
 OUTCOMES = [o.value for o in Outcome]
@@ -70,9 +71,11 @@ def recovery(state: AppState, ui: Navigator) -> ft.View:
     withdrawn = bool(stored and stored.record["data"].get("withdrawn"))
     editable = stored is None or (stored.mine and not withdrawn)
 
-    def save(_):
+    async def save(e):
+        page = e.page  # read before the redraw replaces the button
         model.save()
         ui.redraw()
+        await land(page, state)  # a refused save: to its first refused field, said aloud
 
     def identified(e):
         form.identified = bool(e.control.value)
@@ -115,6 +118,7 @@ def recovery(state: AppState, ui: Navigator) -> ft.View:
             ])))
     if errors.get("form"):
         status.append(ft.Text(errors["form"], color=ft.Colors.ERROR, size=15))
+    status += refusal_said(state)
     actions: list[ft.Control] = []
     # Save is fixed under the form (in reach however far down it is scrolled); Withdraw stays at the form's end.
     save_bar = big_button(t("recovery.save_correction") if stored else t("recovery.save"), save,
@@ -125,7 +129,7 @@ def recovery(state: AppState, ui: Navigator) -> ft.View:
         actions.append(confirm_box)
     return frame(state, ui, state.route(), t("recovery.open_title") if stored else t("recovery.title"), [
         *status,
-        heading(t("recovery.outcome")),
+        heading(t("recovery.outcome"), key=scroll_key("outcome")),
         *([ft.Text(errors["outcome"], color=ft.Colors.ERROR)] if "outcome" in errors else []),
         chips(state, ui, "outcome", OUTCOMES, "outcome"),
         field(state, form, "count", t("recovery.count"), keyboard=ft.KeyboardType.NUMBER),

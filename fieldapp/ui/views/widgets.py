@@ -20,6 +20,7 @@ import flet as ft
 from fieldapp.store.document import SyncState
 from fieldapp.ui import routing
 from fieldapp.ui.state import AppState
+from fieldapp.ui.views.landing import scroll_key
 
 
 class Navigator(Protocol):
@@ -72,9 +73,9 @@ def tagged(identifier: str, control: ft.Control, label: str | None = None, *, se
     return ft.Semantics(identifier=identifier, label=label, selected=selected, live_region=live, content=control)
 
 
-def heading(text: str, *, size: int = 17) -> ft.Control:
-    """A section's title: a heading a screen reader can jump between."""
-    return ft.Semantics(header=True, content=ft.Text(text, size=size, weight=ft.FontWeight.BOLD))
+def heading(text: str, *, size: int = 17, key: ft.ScrollKey | None = None) -> ft.Control:
+    """A section's title: a heading a screen reader can jump between (`key`: where a refused save scrolls to)."""
+    return ft.Semantics(header=True, key=key, content=ft.Text(text, size=size, weight=ft.FontWeight.BOLD))
 
 
 def edged(radius: float = 12) -> ft.RoundedRectangleBorder:
@@ -208,12 +209,14 @@ def field(state: AppState, form, name: str, label: str, *, keyboard=None, multil
     if name in s.withheld:  # the server keeps it; an empty field here would look like none to fill in
         return tagged(f"field-{name}", ft.TextField(label=label, value="", read_only=True, text_size=18,
                                                     helper=state.t("field.withheld"), helper_max_lines=3))
-    return tagged(f"field-{name}", ft.TextField(
+    control = tagged(f"field-{name}", ft.TextField(
         label=label, value=str(getattr(form, name) or ""), on_change=changed, keyboard_type=keyboard,
         multiline=multiline, min_lines=2 if multiline else None, error=s.errors.get(name),
         helper=warning, helper_max_lines=5, text_size=18,
         helper_style=ft.TextStyle(color=ft.Colors.TERTIARY, weight=ft.FontWeight.BOLD, size=15) if warning else None,
     ))
+    control.key = scroll_key(name)  # a refused save scrolls here (views/landing.py)
+    return control
 
 
 def sync_line(state: AppState, sync_state: SyncState, *, size: int = 15) -> ft.Control:
@@ -286,7 +289,8 @@ def frame(state: AppState, ui: Navigator, route: str, title: str, controls: list
         controls=[
             ft.Container(padding=ft.Padding.only(left=12, right=12, top=8, bottom=4), content=badge, rtl=rtl),
             ft.ListView(expand=True, spacing=10, padding=ft.Padding.only(left=12, right=12, top=4, bottom=end),
-                        controls=[*problems, *controls], rtl=rtl) if lazy else
+                        controls=[*problems, *controls], rtl=rtl, scroll_interval=250,
+                        on_scroll=lambda e: state.scrolled.__setitem__(route, e.pixels)) if lazy else
             ft.Column(expand=True, spacing=10, scroll=ft.ScrollMode.AUTO, rtl=rtl, controls=[ft.Container(
                 padding=ft.Padding.only(left=12, right=12, top=4, bottom=end),
                 content=ft.Column(spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH,

@@ -552,6 +552,7 @@ class Database(ABC):
         heads = self.chain_heads(team)
         if team is not None and team not in heads:
             heads[team] = (0, chain.GENESIS)
+        settlement: tuple[derived.RoleAt | None, str | None] | None = None
         for name, (seq, head) in heads.items():
             if not head:
                 if walks is not None:
@@ -573,7 +574,9 @@ class Database(ABC):
                     walked = chain.Break(name, now + 1, None, None, "head mismatch",
                                          f"rows up to seq {stored} are stored past the head on the teams row (seq {now})")
             if isinstance(walked, chain.Walked):
-                mismatch = checked.problem or self._derived_rows(name, seq)
+                if settlement is None:  # read once for every team
+                    settlement = self._settlement_inputs()
+                mismatch = checked.problem or self._derived_rows(name, seq, settlement)
                 if mismatch is not None:
                     walked = chain.Break(name, mismatch.seq or 0, mismatch.record_id, mismatch.version,
                                          f"{mismatch.table} row edited", mismatch.detail)
@@ -591,15 +594,19 @@ class Database(ABC):
         """SQL for a top-level member of a JSON text column (SQLite's JSON functions; PostgreSQL overrides)."""
         return f"json_extract({column}, '$.{key}')"
 
-    def _derived_rows(self, team: str, head_seq: int) -> derived.Mismatch | None:
+    def _derived_rows(self, team: str, head_seq: int,
+                      settlement: tuple[derived.RoleAt | None, str | None]) -> derived.Mismatch | None:
         """The team's `revisions` (their `losing`), `records` and `tags` rows against the replay of its chain up to
         `head_seq`, a batch of record ids at a time in id order (sync/server/derived.py: bounded memory).
 
         A records row a push changed after the head was read (its seq past it) is left
         for the next verify, unless its seq is past the team's seq now too (no push gave it).
         """
-        # A version 1 is never built on anything the verdict rule compares: its base_version is not read.
+        # A version 1 is never built on anything the verdict rule compares: its base_version is not read,
+        # nor what the settlement rule reads (a record's first version settles nothing).
         base = self.json_member("record", "base_version")
+        review, merged_from = self.json_member("record", "review"), self.json_member("record", "merged_from")
+        role_at, settled_since = settlement  # _settlement_inputs
         after = ""
         while True:
             with self.transaction(write=False) as cur:
@@ -615,10 +622,11 @@ class Database(ABC):
                 cur.execute(self.sql(f"SELECT id, seq, version, hash, losing FROM revisions WHERE team = ? "
                                      f"AND id > ?{bound} AND +seq <= ? ORDER BY id"), (team, after, *upto, head_seq))
                 versions = cur.fetchall()
-                cur.execute(self.sql(f"SELECT seq, {base} FROM revisions WHERE team = ? AND id > ?{bound} "
+                cur.execute(self.sql(f"SELECT seq, {base}, sent_by, received_at, {review}, {merged_from} "
+                                     f"FROM revisions WHERE team = ? AND id > ?{bound} "
                                      f"AND version > 1 AND +seq <= ?"), (team, after, *upto, head_seq))
-                bases = dict(cur.fetchall())
-                cur.execute(self.sql(f"SELECT id, version, hash, type, record, in_conflict, seq FROM records "
+                bases = {row[0]: row[1:] for row in cur.fetchall()}
+                cur.execute(self.sql(f"SELECT id, version, hash, type, record, in_conflict, seq, settled_by FROM records "
                                      f"WHERE team = ? AND id > ?{bound}"), (team, after, *upto))
                 rows = {row[0]: row for row in cur.fetchall()}
                 # One statement: a tag and the seq of its record's row as they were together.
@@ -630,10 +638,11 @@ class Database(ABC):
                 now = (cur.fetchone() or (0,))[0]
             stored: dict[str, list[derived.Stored]] = {}
             for rid, seq, version, hash_, losing in versions:
-                base_version = bases.get(seq)
+                base_version, sent_by, received_at, review_text, merged = bases.get(seq, (None,) * 5)
                 stored.setdefault(rid, []).append(derived.Stored(
                     seq, version, hash_, bool(losing),
-                    int(base_version) if base_version is not None else 0 if version <= 1 else None))
+                    int(base_version) if base_version is not None else 0 if version <= 1 else None,
+                    sent_by, received_at, _review_state(review_text), merged is not None))
             tags: dict[str, list[str]] = {}
             changed = {rid for rid, row in rows.items() if row[6] > head_seq}
             for rid, tag, seq in tag_rows:
@@ -649,10 +658,11 @@ class Database(ABC):
                         return derived.Mismatch("records", rid, row[1], None,
                                                 f"its seq {row[6]} is past the team's last seq {now} (edited)")
                     continue  # a push changed it after the head: left for the next verify
-                current, found = derived.replay_record(rid, stored.get(rid, ()))
+                current, found = derived.replay_record(rid, stored.get(rid, ()), role_at, settled_since)
                 held: str | None = None
                 if found is None:
-                    found, held = derived.check_record_row(rid, current, None if row is None else row[1:6])
+                    found, held = derived.check_record_row(rid, current,
+                                                           None if row is None else (*row[1:6], row[7]))
                 if found is None:
                     found, alone = derived.check_tags(rid, held, tags.get(rid, ()))
                     if alone and held is not None:
@@ -666,6 +676,18 @@ class Database(ABC):
             if last is None:
                 return None
             after = last[0]
+
+    def _settlement_inputs(self) -> tuple[derived.RoleAt | None, str | None]:
+        """What the settlement rule reads beside the versions: each device's role as the operator's acts set it
+        (verify_acts checks those acts' links), and when migration 9 began the marks."""
+        try:
+            history = acts.role_history(self._act_rows(2 ** 62))
+        except Exception:  # the log unreadable: verify_acts names it; no settlement is derived
+            return None, None
+        with self.transaction(write=False) as cur:
+            cur.execute("SELECT applied_at FROM schema_migrations WHERE version = 9")
+            found = cur.fetchone()
+        return (lambda device, when: acts.role_at(history, device, when)), (found[0] if found else None)
 
     def _tags_held_elsewhere(self, team: str, unrowed: dict[str, str]) -> derived.Mismatch | None:
         """Tags a current version holds with no row of its own: each must have a row (another holder's, from
@@ -708,8 +730,13 @@ class Database(ABC):
         found = (acts.compare_devices(state, read.devices, team)
                  + acts.compare_installations(expected, read.installations, teams)
                  + acts.compare_settings(state, read.settings, team)
-                 + acts.compare_migrations(state, read.migrations))
+                 + acts.compare_migrations(state, read.migrations)
+                 + acts.compare_photos(state, read.photos, team))
         return acts.Verdict(last, last, link, state.seeded_at, None, found)
+
+    def stored_photos(self, team: str | None = None) -> list[tuple[str, str]]:
+        """The photos rows (team, sha256) of one team or all: the bytes verify checks in the photos' folder."""
+        return [(t, sha) for t, sha in self._read("SELECT team, sha256 FROM photos", "team", team)]
 
     def _act_tables(self) -> acts.Tables:
         """The tables the acts cover, read between two reads of the acts' head that agree (no act committed
@@ -727,12 +754,14 @@ class Database(ABC):
                 settings = cur.fetchall()
                 cur.execute(f"SELECT {', '.join(acts.MIGRATION_COLUMNS)} FROM schema_migrations")
                 migrations = cur.fetchall()
+                cur.execute(f"SELECT {', '.join(acts.PHOTO_COLUMNS)} FROM photos")
+                photos = cur.fetchall()
             with self.transaction(write=False) as cur:
                 cur.execute("SELECT seq, head FROM acts_head WHERE id = 1")
                 after = tuple(cur.fetchone() or (0, chain.GENESIS))
             if before == after:
                 break
-        return acts.Tables((int(before[0]), str(before[1])), devices, installations, settings, migrations)
+        return acts.Tables((int(before[0]), str(before[1])), devices, installations, settings, migrations, photos)
 
     def _act_rows(self, upto: int) -> Iterator[tuple]:
         after = 0
@@ -758,6 +787,16 @@ class Database(ABC):
                 first = cur.fetchone()
             if first is not None:
                 expected[(team_, installation)] = (first[0], first[1])
+
+
+def _review_state(text: Any) -> str | None:
+    """The state of a stored version's review, from its JSON member as the database gives it (text or object)."""
+    try:
+        review = json.loads(text) if isinstance(text, str) else text
+    except ValueError:
+        return None
+    state = review.get("state") if isinstance(review, dict) else None
+    return str(state) if state is not None else None
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

@@ -75,3 +75,20 @@ def test_a_conflict_value_reads_as_a_person_reads_it():
     assert conflict_value(t, "data.identified", True) == "✓"
     assert conflict_value(t, "review", {"state": "flagged", "note": "check"}) == f"{t('review.flagged')}: check"
     assert conflict_value(t, "data.received_at", "2026-11-25T14:05:00+03:00").endswith("14:05")
+
+
+def test_each_conflicting_field_shows_the_base_both_values_and_who_changed_each(state):
+    """Issue 23: the base value, this phone's and the other device's, who changed each and when."""
+    from tests.records_factory import call_in_conflict
+
+    call = call_in_conflict(state.session.store, notes="ours", their_notes="all out", their_device="dev-b")
+    state.open_route(f"/conflict/{call['id']}")
+    by_field = {d.field: d for d in state.conflict.differences()}
+    notes = by_field["data.notes"]
+    assert (notes.base, notes.ours, notes.theirs) == ("ours", "false alarm", "all out")
+    assert notes.base_known and notes.ours_changed and notes.theirs_changed
+    status = by_field["data.status"]
+    assert status.base == "received" or status.base_known
+    ours_by, theirs_by = state.conflict.authors()
+    assert state.session.store.device_id in ours_by and "dev-b" in theirs_by
+    assert "Changed by" in state.t("conflict.changed_by", who=theirs_by)

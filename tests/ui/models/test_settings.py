@@ -111,3 +111,25 @@ def test_the_four_linking_refusals_are_raised_as_their_own_classes(data_dir, tmp
     protect.forget(sealed)  # the app's lock: the key is no longer in this process
     with pytest.raises(errors.DataLocked):
         enrollment.save(sealed, enrollment.Enrollment("https://sync.example.org", "t"))
+
+
+def test_night_mode_does_not_save_the_devices_language_and_each_follows_the_device_by_default(state, data_dir):
+    """Issue 23: turning Night mode on must not make the device's language a choice; the device's dark is followed."""
+    from fieldapp.ui.models.settings import SETTINGS
+
+    state.use_device_locales(["en"])
+    assert state.settings.dark_chosen is None and not state.dark
+    state.settings.use_device_dark(True)
+    assert state.dark  # the device's dark setting, followed
+    state.settings.set_dark(True)
+    assert state.session.store.get_meta(SETTINGS)["language"] is None  # not chosen: not saved
+    again = AppState(state.session.store, data_dir, now=lambda: NOW)
+    again.use_device_locales(["ar"])  # the device's language changed: followed
+    assert again.language == "ar" and again.dark
+    again.settings.set_dark(False)  # chosen off on a dark device
+    again.settings.use_device_dark(True)
+    assert not again.dark
+    again.settings.set_dark(None)  # back to the device's
+    assert again.dark and again.session.store.get_meta(SETTINGS)["theme"] is None
+    again.settings.set_language(None)
+    assert not again.settings.language_chosen
