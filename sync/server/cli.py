@@ -126,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--include-personal", action="store_true",
                         help="keep names, phone numbers, receivers and photos (left out by default, in every format)")
     export.add_argument("--output", metavar="FILE", help="write to FILE (the bundle's zip; other formats: stdout if absent)")
+    export.add_argument("--photos", metavar="DIR", help="the photos' folder a bundle with --include-personal takes the "
+                        "photos from (default: $FIELDAPP_PHOTOS_DIR, or beside the SQLite file, as serve)")
 
     verify = commands.add_parser("verify", parents=[common],
                                  help="check every team's hash chain (or one team's); exit 0 when each is whole")
@@ -164,6 +166,12 @@ def _verify_bundle(args, out: TextIO) -> int:
         scope = f"every version: each of the {m['count']} has its record"
     print(f"records: {carried['count']} ({scope}; personal fields {'in' if personal else 'left out'}), "
           f"each matching its link; exported {m['exported_at']}", file=out)
+    photos = checked.photos
+    if photos.get("withheld"):
+        print(f"photos withheld with the personal fields: {photos['files']} photo files (originals and previews) "
+              f"named by the records carried, neither their bytes nor their hashes in this bundle", file=out)
+    elif photos:
+        print(f"photos: {photos['carried']} files carried, each hashing to the value its record lists", file=out)
     if head is not None:
         print(f"the published head {head} is the link of seq {checked.head_found_at}: "
               f"nothing up to it was changed since it was written down", file=out)
@@ -176,6 +184,12 @@ def _verify_bundle(args, out: TextIO) -> int:
                            f"head: it does not vouch for them (a later published head can)")
     if not personal:
         unproven.append("personal fields left out: their digests are taken as given, their values not seen")
+        if photos.get("files"):
+            unproven.append("the count of photos withheld is the server's word")
+    elif photos.get("not_held"):
+        n = photos["not_held"]
+        unproven.append(f"{n} photo file{'s' if n != 1 else ''} the server did not hold at export (not yet uploaded) "
+                        f"{'are' if n != 1 else 'is'} not in this bundle")
     print("not proven: " + "; ".join(unproven), file=out)
     return 0
 
@@ -227,10 +241,17 @@ def _verify(db, team: str | None, out: TextIO, photos_folder: str | None = None)
     return 0
 
 
-def _export_bundle(db, args, out: TextIO) -> int:
+def _export_bundle(db, args, out: TextIO, url: str) -> int:
     from pathlib import Path
 
-    from .bundle import write_bundle
+    from .bundle import PhotoDamaged, write_bundle
+    from .photos import PhotoFolder, default_folder
+
+    folder = PhotoFolder(db, Path(args.photos or os.environ.get("FIELDAPP_PHOTOS_DIR") or default_folder(url)))
+
+    def photo_path(sha: str) -> Path | None:
+        # The team's photo: its row (a finished, checked upload) and its file.
+        return folder.path_of(sha) if folder.held(args.team, sha) is not None else None
 
     if not args.team or not args.output:
         raise _Refused("export --format bundle needs --team T and --output FILE", 2)
@@ -240,7 +261,9 @@ def _export_bundle(db, args, out: TextIO) -> int:
     try:
         written = write_bundle(db.revision_rows(args.team, upto=head["seq"]), team=args.team,
                                head=(head["seq"], head["link"]), output=Path(args.output), day=args.day,
-                               include_personal=args.include_personal)
+                               include_personal=args.include_personal, photo_path=photo_path)
+    except PhotoDamaged as exc:
+        raise _Refused(str(exc)) from None
     except OSError as exc:
         raise _Refused(f"cannot write {args.output}: {exc.strerror or exc}") from None
     m = written.manifest
@@ -248,6 +271,12 @@ def _export_bundle(db, args, out: TextIO) -> int:
           f"link {m['head']['link']}), {m['records']['count']} records"
           f"{' of ' + m['day'] if m['day'] else ''}, personal fields {'in' if m['include_personal'] else 'left out'}",
           file=out)
+    photos = m["photos"]
+    if photos["withheld"]:
+        print(f"photos: {photos['files']} photo files withheld with the personal fields (their hashes too)", file=out)
+    else:
+        print(f"photos: {photos['carried']} photo files carried, {photos['not_held']} not held by the server "
+              f"(not yet uploaded: listed in photos.jsonl, not carried)", file=out)
     return 0
 
 
@@ -383,7 +412,7 @@ def _run(argv: Sequence[str] | None, out: TextIO) -> int:
             return _verify(db, args.team, out, args.photos or os.environ.get("FIELDAPP_PHOTOS_DIR")
                            or str(default_folder(url)))
         if args.command == "export" and args.format == "bundle":
-            return _export_bundle(db, args, out)
+            return _export_bundle(db, args, out, url)
         if args.command == "export":
             from .routes.reports import render_export
 
