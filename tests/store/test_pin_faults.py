@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from fieldapp.store import RecordStore, keystore, protect, throttle
+from fieldapp.store import RecordStore, keystore, protect, rekey, throttle
 from fieldapp.store.vault import KEYS, KeyFile
 from tests.store.test_keystore import WRONG, FakeClock, _no_keys_left  # noqa: F401  (autouse: no key kept after a test)
 from tests.store.test_protect import PIN, SECRETS, _every_byte, _fill
@@ -180,7 +180,7 @@ def test_a_passphrase_from_the_last_release_still_opens_and_asks_for_a_new_pin(d
     assert protect.unlock(data_dir, "river-stone") is not None
     assert protect.pin_needs_changing(data_dir)
     protect.forget(data_dir)
-    protect.change_pin(data_dir, "river-stone", PIN)
+    rekey.change_pin(data_dir, "river-stone", PIN)
     assert not protect.pin_needs_changing(data_dir)
     protect.forget(data_dir)
     assert protect.unlock(data_dir, PIN) is not None

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from fieldapp.store import DamagedFile, RecordStore, protect
+from fieldapp.store import DamagedFile, RecordStore, protect, rekey
 from fieldapp.store.vault import KEYS, KeyFile, Vault, is_sealed
 from fieldapp.sync import enrollment
 from tests.records_factory import call_data, recovery_data
@@ -73,7 +73,7 @@ def test_after_a_pin_change_the_old_keys_and_the_old_pin_read_nothing_saved_sinc
     old_vault = Vault(KeyFile.load(folder).unwrap(OLD))
     assert _opens_with(folder, old_vault)
 
-    protect.change_pin(folder, OLD, NEW)
+    rekey.change_pin(folder, OLD, NEW)
     protect.forget(folder)
     store = RecordStore.open(folder, pin=NEW)
     after = store.create_call(call_data(location={"place": "Saved After The Change"}))
@@ -95,7 +95,7 @@ def test_the_new_pin_opens_everything_after_a_change_and_the_old_one_nothing(tmp
     everything = _populated(folder)
     protect.set_pin(folder, OLD)
     protect.forget(folder)
-    protect.change_pin(folder, OLD, NEW)
+    rekey.change_pin(folder, OLD, NEW)
     protect.forget(folder)
     with pytest.raises(protect.WrongPin):
         RecordStore.open(folder, pin=OLD)
@@ -133,7 +133,6 @@ def _check_after_kill(folder: Path, everything: dict[str, dict], old_vault: Vaul
 @pytest.mark.parametrize("after", [0, 1, 2, 5, 11, 17, 20])  # of 21 files
 def test_re_keying_stopped_after_any_file_is_finished_by_the_next_open(tmp_path, monkeypatch, after):
     """A kill between two of the re-keying's atomic writes, at each point (each write is itself kill-safe)."""
-    from fieldapp.store import rekey
 
     folder = tmp_path / "device"
     everything = _populated(folder, 120)
@@ -151,7 +150,7 @@ def test_re_keying_stopped_after_any_file_is_finished_by_the_next_open(tmp_path,
 
     monkeypatch.setattr(rekey, "atomic_write", stop_after)
     with pytest.raises(SystemExit):
-        protect.change_pin(folder, OLD, NEW)
+        rekey.change_pin(folder, OLD, NEW)
     monkeypatch.undo()
     assert _check_after_kill(folder, everything, old_vault) == NEW  # keys.json changes before any file
 
@@ -223,7 +222,7 @@ def test_copies_in_damaged_are_sealed_again_under_the_name_they_were_sealed_with
     noise = folder / "damaged" / "meta.json.20261120T000000000001Z"
     noise.write_bytes(old_vault.seal(b"{}", "somewhere/else.json"))  # sealed under a name not guessed
 
-    protect.change_pin(folder, OLD, NEW)
+    rekey.change_pin(folder, OLD, NEW)
     protect.forget(folder)
     new_vault = Vault(KeyFile.load(folder).unwrap(NEW))
     assert new_vault.open(moved.read_bytes(), f"days/{partition.name}", moved)  # still there for a repair

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from fieldapp.store import RecordStore, keystore, protect
+from fieldapp.store import RecordStore, keystore, protect, rekey
 from fieldapp.store.vault import KeyFile
 from fieldapp.sync import enrollment
 from tests.conftest import REQUIRE_ALL
@@ -85,7 +85,7 @@ def test_a_wiped_store_on_an_ext4_image_leaves_nothing_that_opens(ext4, tmp_path
         store.edit(call["id"], data=call_data(location={"place": PLACE}, caller_phone=PHONE, status="dispatched"))
         store.close()
         enrollment.save(folder, enrollment.Enrollment("https://sync.example.org", TOKEN))
-        protect.change_pin(folder, PIN, NEW_PIN)  # another copy of keys.json, the old one freed
+        rekey.change_pin(folder, PIN, NEW_PIN)  # another copy of keys.json, the old one freed
         entry = KeyFile.load(folder).keystore_entry
         secret = held.get(entry)
         os.sync()
