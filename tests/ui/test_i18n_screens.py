@@ -381,3 +381,14 @@ def test_the_lock_screen_in_every_state_says_no_english_in_arabic(data_dir):
     lock = AppLock(data_dir)
     t = Translator("ar")
     assert _latin(_said(lock_view(t, lock, on_open=lambda: None))) == []
+    # Each thing the lock can say (set as its model sets them: tests/ui/test_lock.py drives them for real).
+    for error, params in (("lock.empty", {}), ("lock.wrong", {}), ("pin.wait", {"seconds": 30}),
+                          ("lock.keystore_unreachable", {})):
+        lock.error, lock.error_params = error, params
+        said = _said(lock_view(t, lock, on_open=lambda: None))
+        assert _latin(said) == [] and len(said) > 1, said
+    lock.error, lock.error_params, lock.key_gone = "lock.keystore", {}, True
+    assert _latin(_said(lock_view(t, lock, on_open=lambda: None))) == []
+    lock.asking_start_again = True  # Start again's question
+    said = _said(lock_view(t, lock, on_open=lambda: None))
+    assert _latin(said) == [], said
