@@ -27,8 +27,66 @@ from tests.ui.test_a11y_e2e import (
     record_ids,
 )
 
-# A switch's track and thumb lie inside its node with its words beside them: Material's own outline, not measured.
-UNMEASURED_ROLES = ("switch",)
+# A switch's node holds its words beside its track: the track is found in the picture and measured (see `track`).
+TRACKED_ROLES = ("switch",)
+# The bottom navigation's tabs, each with its box and whether it is the one chosen.
+TABS = """() => Array.from(document.querySelectorAll('flt-semantics[role=tab]')).map(e => {
+  const r = e.getBoundingClientRect();
+  return {box: {x: r.x, y: r.y, width: r.width, height: r.height}, selected: e.getAttribute('aria-selected') === 'true',
+          text: (e.innerText || e.getAttribute('aria-label') || '').trim()};
+})"""
+
+
+def _runs(columns: list[bool]) -> list[tuple[int, int]]:
+    runs, start = [], None
+    for i, inked in enumerate([*columns, False]):
+        if inked and start is None:
+            start = i
+        elif not inked and start is not None:
+            runs.append((start, i))
+            start = None
+    return runs
+
+
+def ink_box(image, box: dict, ground, *, rows: tuple[float, float] = (0.0, 1.0)) -> list[dict]:
+    """The parts drawn in a box (its columns of pixels unlike `ground`, run by run), each with its own height:
+    a switch's track beside its words, a tab's indicator above its label."""
+    from tests.ui.test_a11y_e2e import contrast
+
+    px = image.load()
+    x0, x1 = round(box["x"]), round(box["x"] + box["width"])
+    y0 = round(box["y"] + box["height"] * rows[0])
+    y1 = round(box["y"] + box["height"] * rows[1])
+    inked = [[y for y in range(y0, y1) if contrast(px[x, y], ground) > 1.1] for x in range(x0, x1)]
+    parts = []
+    for a, b in _runs([bool(col) for col in inked]):
+        ys = [y for col in inked[a:b] for y in col]
+        parts.append({"x": x0 + a, "y": min(ys), "width": b - a, "height": max(ys) - min(ys) + 1})
+    return parts
+
+
+def track(image, box: dict) -> dict | None:
+    """A switch's track: the part of its node as tall as a track (Material's is 52 by 32 px), not its words."""
+    ground = image.getpixel((round(box["x"]) + 1, round(box["y"]) + 1))
+    parts = [p for p in ink_box(image, box, ground) if 24 <= p["height"] <= 40 and 40 <= p["width"] <= 64]
+    return parts[0] if parts else None
+
+
+def tab_figures(image, tabs: list[dict]) -> list[tuple[str, float]]:
+    """Each tab: its icon and words against the bar (what shows it is a control); the chosen one's indicator
+    against the bar (what shows which is chosen)."""
+    from tests.ui.test_a11y_e2e import glyph_contrast
+
+    figures = []
+    for tab in tabs:
+        name = f"tab:{tab['text'][:12]}"
+        figures.append((name, glyph_contrast(image, tab["box"])))
+        if tab["selected"]:
+            ground = image.getpixel((round(tab["box"]["x"]) + 1, round(tab["box"]["y"]) + 1))
+            parts = [p for p in ink_box(image, tab["box"], ground, rows=(0.0, 0.62)) if p["width"] >= 40]
+            assert parts, f"{name}: no indicator behind the chosen tab's icon"
+            figures.append((f"{name} (chosen)", boundary_contrast(image, parts[0], depth=4)))
+    return figures
 
 
 def same_picture(a, b) -> bool:
@@ -62,15 +120,20 @@ def measure(phone: Phone, where: str, before=None) -> tuple[list[tuple[str, floa
     figures = []
     for c in controls:
         box = c["box"]
-        if c["role"] in UNMEASURED_ROLES:
-            continue
         if c["id"] not in FIXED | {"new-call"} and not (top + 5 < box["y"] and box["y"] + box["height"] < bottom - 1):
             continue
         if fab_box and c["id"] != "new-call" and box["y"] + box["height"] > fab_box["y"] - 4:
             continue
         icon = c["id"] in ("back", "show-day")
-        ratio = glyph_contrast(image, box) if icon else boundary_contrast(image, box)
+        if c["role"] in TRACKED_ROLES:
+            found = track(image, box)
+            assert found is not None, f"{where}: no track found in the switch {c['id']}"
+            figures.append((f"switch:{c['id']}", boundary_contrast(image, found)))
+            continue
+        else:
+            ratio = glyph_contrast(image, box) if icon else boundary_contrast(image, box)
         figures.append((c["id"].split("-")[0] if len(c["id"]) > 30 else c["id"] or c["text"][:20], ratio))
+    figures += tab_figures(image, phone.page.evaluate(TABS))
     return figures, image
 
 
@@ -90,6 +153,12 @@ def test_every_control_edge_is_at_least_3_to_1_against_the_page(app, phone, look
     for page in PAGES:
         open_page(phone, page, ids)
         figures, image = measure(phone, f"contrast-{page}-{look}", image)
+        top = phone.page.evaluate(CONTROLS)
+        phone.scroll(5000)  # the list's end too (the queue's export switch and buttons, Settings' Wipe)
+        if phone.page.evaluate(CONTROLS) != top:
+            more, image = measure(phone, f"contrast-{page}-end-{look}", image)
+            figures += more
+            phone.scroll(-5000)
         for name, ratio in figures:
             key = f"{page}:{name}"
             weakest[key] = min(weakest.get(key, 99.0), ratio)
@@ -98,6 +167,11 @@ def test_every_control_edge_is_at_least_3_to_1_against_the_page(app, phone, look
     print(f"\nboundary contrast ({look}), weakest first:")
     for key, ratio in sorted(weakest.items(), key=lambda kv: kv[1])[:15]:
         print(f"  {ratio:5.2f}:1  {key}")
+    print(f"switches and tabs ({look}):")
+    for key, ratio in sorted(weakest.items()):
+        if ":switch:" in key or ":tab:" in key:
+            print(f"  {ratio:5.2f}:1  {key}")
+    assert any(":switch:" in key for key in weakest) and any("(chosen)" in key for key in weakest), weakest
     assert len(weakest) > 40, weakest
     assert low == [], low
 

@@ -8,14 +8,19 @@ are built as the app builds them (no client): their texts are read from the cont
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from datetime import datetime
+from types import SimpleNamespace
 
 import flet as ft
 import pytest
 
+from fieldapp.demo import populate
 from fieldapp.i18n import Translator
 from fieldapp.store import RecordStore
+from fieldapp.sync import enrollment
+from fieldapp.ui import views
 from fieldapp.ui.look import locale_configuration
 from fieldapp.ui.models.conflict import conflict_value
 from fieldapp.ui.models.lock import AppLock
@@ -27,6 +32,7 @@ from fieldapp.ui.views.home import home as home_view
 from fieldapp.ui.views.lock import lock_view
 from fieldapp.ui.views.queue import queue as queue_view
 from tests.records_factory import call_in_conflict, recovery_data
+from tests.ui.driver import ROOT
 from tests.ui.models.support import NOW, TZ, FakeWorker, new_call
 
 ISOLATE = re.compile("[\u2066\u2067\u2068][^\u2066\u2067\u2068\u2069]*\u2069")
@@ -208,3 +214,181 @@ def test_the_lock_screen_is_right_to_left_in_arabic(data_dir):
     assert _english(_texts(view)) == [], _texts(view)
     assert locale_configuration("ar").current_locale.language_code == "ar"
     assert lock_view(Translator("en"), AppLock(data_dir), on_open=lambda: None).rtl is False
+
+
+# --- every screen, built in Arabic over a demo day -------------------------------------------------------------------
+
+# The texts a control shows or a screen reader says, by the field that holds them (a Text's and a menu choice's
+# words, a field's label, hint, helper and error, a tab's label, the New call button's words, a node's name).
+# A field's typed value and a menu's key are the volunteer's data or an identifier, not the app's words.
+SHOWN = ("label", "hint_text", "helper", "error", "error_text", "helper_text", "text", "tooltip", "prefix_text",
+         "suffix_text", "counter_text", "semantics_label")
+ALLOWED = json.loads((ROOT / "assets" / "translations" / "glossary.json").read_text(encoding="utf-8"))[
+    "latin_in_arabic"]["allowed"]
+
+
+def _said(control) -> list[str]:
+    """Every string a screen shows or names, from every control in view (a hidden part is not in view)."""
+    found: list[str] = []
+    seen: set[int] = set()
+
+    def walk(node) -> None:
+        if isinstance(node, list | tuple):
+            for item in node:
+                walk(item)
+            return
+        if not isinstance(node, ft.BaseControl) or id(node) in seen or getattr(node, "visible", True) is False:
+            return
+        seen.add(id(node))
+        if isinstance(node, ft.Text) and isinstance(node.value, str):
+            found.append(node.value)
+        for name in SHOWN:
+            value = getattr(node, name, None)
+            if isinstance(value, str) and value:
+                found.append(value)
+        if isinstance(node, ft.FloatingActionButton) and isinstance(node.content, str):
+            found.append(node.content)
+        for field in dataclasses.fields(node):
+            if not field.name.startswith("_") and not field.name.startswith("on_"):
+                walk(getattr(node, field.name, None))
+
+    walk(control)
+    return [line for text in found for line in text.split("\n") if line]
+
+
+def _latin(lines: list[str]) -> list[str]:
+    """The lines with a Latin letter outside an isolate, once the agreed Latin words are taken out."""
+    left = []
+    for line in lines:
+        bare = _bare(line)
+        for word in sorted(ALLOWED, key=len, reverse=True):
+            bare = bare.replace(word, "")
+        if re.search("[A-Za-z]", bare):
+            left.append(line)
+    return left
+
+
+def _find(control, identifier: str):
+    """The control a semantics identifier names (what a test taps)."""
+    stack = [control]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list | tuple):
+            stack.extend(node)
+            continue
+        if not isinstance(node, ft.BaseControl):
+            continue
+        if isinstance(node, ft.Semantics) and node.identifier == identifier:
+            return node.content
+        stack.extend(getattr(node, f.name, None) for f in dataclasses.fields(node)
+                     if not f.name.startswith("_") and not f.name.startswith("on_"))
+    raise LookupError(identifier)
+
+
+@pytest.fixture
+def demo_day(arabic):
+    """The Arabic app over a demo day (fieldapp/demo.py: places, people, handovers, tags), with a refused call,
+    a conflict, a flagged and a withdrawn record among them."""
+    store = arabic.session.store
+    populate(store, 12, seed=25, now=NOW)
+    conflicted = call_in_conflict(store, notes="ours", their_notes="all out", their_device="dev-b")
+    refused = new_call(arabic, place="Jableh")
+    recovery = store.create_recovery(recovery_data(refused["id"], outcome="injured", count=1, tag="JBL-9",
+                                                   recovered_at="2026-11-25T13:30:00+03:00"))
+    store.record_verdicts([
+        {"id": refused["id"], "version": 1, "status": "rejected",
+         "errors": [{"field": "base_version", "message": "must equal the version the server holds"},
+                    {"field": "data.location.place", "message": "String should have at most 200 characters"}]},
+        {"id": recovery["id"], "version": 1, "status": "rejected",
+         "errors": [{"field": "data.tag", "message": "tag already used by another recovery"}]},
+    ])
+    arabic.open_route("/")
+    return SimpleNamespace(app=arabic, conflicted=conflicted, refused=refused, recovery=recovery)
+
+
+def _screen(app, route: str):
+    app.open_route(route)
+    return views.build(app, _Nowhere(), app.route(), top=True)
+
+
+def _check(app, route: str) -> list[str]:
+    lines = _said(_screen(app, route))
+    assert lines, route
+    assert _latin(lines) == [], (route, _latin(lines))
+    return lines
+
+
+def test_every_screen_says_no_english_in_arabic(demo_day):
+    app, store = demo_day.app, demo_day.app.session.store
+    home = _check(app, "/")
+    assert any("\u2068" in line for line in home)  # demo places and times, isolated
+    _check(app, "/sync")
+    _check(app, "/new")
+    _check(app, f"/call/{demo_day.refused['id']}")
+    _check(app, f"/call/{demo_day.refused['id']}/edit")
+    _check(app, f"/call/{demo_day.refused['id']}/recovery")
+    _check(app, f"/recovery/{demo_day.recovery['id']}")  # refused
+    for call_id in [r.id for r in app.home.rows()]:  # every demo call on its page
+        _check(app, f"/call/{call_id}")
+    _check(app, f"/conflict/{demo_day.conflicted['id']}")
+    _check(app, "/queue/figures")
+    # The recovery withdrawn: the question asked first, then the record as withdrawn.
+    view = _screen(app, f"/recovery/{demo_day.recovery['id']}")
+    _find(view, "withdraw-recovery").on_click(None)
+    assert _latin(_said(view)) == [], _latin(_said(view))
+    app.recovery.withdraw()
+    _check(app, f"/recovery/{demo_day.recovery['id']}")
+    _check(app, f"/call/{demo_day.refused['id']}")
+    assert store.get(demo_day.recovery["id"]).record["data"]["withdrawn"] is True
+
+
+def test_the_queue_in_every_state_says_no_english_in_arabic(demo_day):
+    app = demo_day.app
+    q = app.queue
+    app.open_route("/queue")
+    q.set_day(NOW.date().isoformat())
+    _check(app, "/queue")
+    q.filters_open = True
+    _check(app, "/queue")
+    q.filter, q.incident_type, q.status, q.search = "refused", "fire", "received", "Jableh"
+    _check(app, "/queue")
+    q.filter, q.incident_type, q.status, q.search = None, None, None, ""
+    first = next(r for item in q.items() for r in item.records())
+    q.start_flag(first.id, "")
+    _check(app, "/queue")
+    q.note = "count of injured?"
+    q.save_flag()
+    q.approve_all()  # asks, with a count
+    assert q.asking_approve_all()
+    _check(app, "/queue")
+    q.set_day(demo_day.conflicted["data"]["received_at"][:10])
+    _check(app, "/queue")
+    _check(app, "/queue/figures")
+
+
+def test_settings_in_every_state_say_no_english_in_arabic(demo_day, data_dir):
+    app = demo_day.app
+    _check(app, "/settings")
+    enrollment.save(data_dir, enrollment.Enrollment("https://sync.example.org", "token-never-shown"))
+    lines = _check(app, "/settings")
+    assert any("\u2068https://sync.example.org\u2069" in line for line in lines), lines  # the server, isolated
+    app.settings.wipe()  # asked, with its count
+    assert app.settings.wipe_armed
+    _check(app, "/settings")
+
+
+def test_the_lock_screen_in_every_state_says_no_english_in_arabic(data_dir):
+    lock = AppLock(data_dir)
+    t = Translator("ar")
+    assert _latin(_said(lock_view(t, lock, on_open=lambda: None))) == []
+    # Each thing the lock can say (set as its model sets them: tests/ui/test_lock.py drives them for real).
+    for error, params in (("lock.empty", {}), ("lock.wrong", {}), ("pin.wait", {"seconds": 30}),
+                          ("lock.keystore_unreachable", {})):
+        lock.error, lock.error_params = error, params
+        said = _said(lock_view(t, lock, on_open=lambda: None))
+        assert _latin(said) == [] and len(said) > 1, said
+    lock.error, lock.error_params, lock.key_gone = "lock.keystore", {}, True
+    assert _latin(_said(lock_view(t, lock, on_open=lambda: None))) == []
+    lock.asking_start_again = True  # Start again's question
+    said = _said(lock_view(t, lock, on_open=lambda: None))
+    assert _latin(said) == [], said

@@ -64,7 +64,7 @@ def new_call(state: AppState, ui: Navigator) -> ft.View:
             ui.redraw()
         return choose
 
-    recent = [choice(p, use_place(p), identifier=f"place-{i}", selected=form.place == p)
+    recent = [choice(t.isolate(p), use_place(p), identifier=f"place-{i}", selected=form.place == p)  # typed: its own direction
               for i, p in enumerate(model.recent_places())]
 
     async def save(e):

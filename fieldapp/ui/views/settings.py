@@ -68,9 +68,9 @@ def settings(state: AppState, ui: Navigator) -> ft.View:
         *notice(state),
         heading(t("settings.language")),
         ft.Row(wrap=True, controls=[
-            big_button("العربية", language("ar"), identifier="lang-ar", filled=False, selected=model.language == "ar",
+            big_button(t.isolate("العربية"), language("ar"), identifier="lang-ar", filled=False, selected=model.language == "ar",
                        primary=False),
-            big_button("English", language("en"), identifier="lang-en", filled=False, selected=model.language == "en",
+            big_button(t.isolate("English"), language("en"), identifier="lang-en", filled=False, selected=model.language == "en",
                        primary=False),
         ]),
         switch(t("settings.dark"), model.dark, dark, identifier="dark"),

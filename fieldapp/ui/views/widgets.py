@@ -278,6 +278,8 @@ def frame(state: AppState, ui: Navigator, route: str, title: str, controls: list
         floating_action_button_location=ft.FloatingActionButtonLocation.START_FLOAT if rtl else None,
         navigation_bar=ft.NavigationBar(
             selected_index=tab, on_change=change_tab, rtl=rtl,
+            # The chosen tab's pill is 1.1:1 against the bar: edged in the primary colour, as a chosen chip is.
+            indicator_shape=ft.StadiumBorder(side=ft.BorderSide(EDGE_WIDTH, ft.Colors.PRIMARY)),
             destinations=[ft.NavigationBarDestination(icon=icon, label=label) for _, icon, label in tabs],
         ),
         # Typed as the button itself; Flutter takes any widget there, and the tag is how tests find it.
