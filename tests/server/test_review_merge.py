@@ -161,6 +161,27 @@ def test_a_field_both_changed_to_different_values_is_still_a_conflict_with_both_
     verify(server, team)
 
 
+def test_the_same_change_from_the_same_base_by_two_devices_makes_no_new_version(server, team):
+    """A stale edit whose changes the current version holds already: nothing to merge, nothing for anyone to pull."""
+    first, second = server.enroll(team), server.enroll(team)
+    call = call_record(device_id="phone-a")
+    assert server.statuses(first, [call]) == [ACCEPTED]
+    assert server.statuses(first, [edit(call, "phone-a", status="dispatched")]) == [ACCEPTED]
+    held = current(server, team)[call["id"]]
+    cursor = pull(server, second).cursor
+    same = edit(call, "phone-b", status="dispatched")
+    [verdict] = server.push(second, [same]).json()["results"]
+    # Already on the server: the phone counts it sent and takes the server's version.
+    assert verdict["status"] == VerdictStatus.DUPLICATE.value, verdict
+    assert verdict.get("merged_record") in (None, held), verdict
+    assert current(server, team)[call["id"]] == held and "merged_from" not in held
+    assert [r for r in pull(server, second, cursor).records if r.id == call["id"]] == [], "nothing new to pull"
+    # Pushed again (its answer lost): the same answer, still one version.
+    assert server.statuses(second, [same]) == [VerdictStatus.DUPLICATE.value]
+    assert current(server, team)[call["id"]] == held
+    verify(server, team)
+
+
 # --- a volunteer's settlement goes to the lead -------------------------------------------------
 
 
