@@ -196,10 +196,9 @@ class _Planner:
             # for every device to pull; `duplicate` tells the phone the server holds what it sent.
             # Stored as a losing side alone, verify's replay would read the record as in conflict.
             return Planned(VerdictKind.DUPLICATE, review_cleared=cleared)
-        if kind in (VerdictKind.ACCEPTED, VerdictKind.CONFLICT):
-            if record["device_id"] not in self.h.bound:
-                self.h.bound[record["device_id"]] = self.sender
-                self.plan.bindings.append(record["device_id"])
+        if kind in (VerdictKind.ACCEPTED, VerdictKind.CONFLICT) and record["device_id"] not in self.h.bound:
+            self.h.bound[record["device_id"]] = self.sender
+            self.plan.bindings.append(record["device_id"])
         if kind is VerdictKind.ACCEPTED:
             index = self.store(record, h, losing=False, incoming=None if cleared else n)
             closes = now is not None and now.in_conflict
