@@ -16,7 +16,8 @@ The rules, each in its own function (verdicts.py, fieldapp/core/merge.py):
   against that base (`merge`): a clean merge stores the pushed version (as a version
   that did not become current, as a conflict's losing side is stored) and a merged
   version that says which two it merges; only a field both sides changed to different
-  values keeps the conflict;
+  values keeps the conflict; one the current version already says whole (content and
+  review: two devices made the same change) is a duplicate, nothing stored (`holds_already`);
 - a conflict a volunteer settled waits for a lead (`settled_by`).
 """
 

@@ -6,7 +6,8 @@ PostgreSQL, over real HTTP.
   version sets or keeps a review across a change of content.
 - A push built on an older version than the server's current one is merged field by field against that
   base: a new version, naming the two it merges, that both devices pull; a review made on a base the
-  other side changed does not carry into it.
+  other side changed does not carry into it. One the current version already says whole (the same change
+  by two devices) is a `duplicate`: no new version.
 - A conflict a volunteer settled stays in the lead's queue (`settled` in a pull) until a lead reviews it.
 """
 
