@@ -16,7 +16,8 @@ The rules, each in its own function (verdicts.py, fieldapp/core/merge.py):
   against that base (`merge`): a clean merge stores the pushed version (as a version
   that did not become current, as a conflict's losing side is stored) and a merged
   version that says which two it merges; only a field both sides changed to different
-  values keeps the conflict;
+  values keeps the conflict; one the current version already says whole (content and
+  review: two devices made the same change) is a duplicate, nothing stored (`holds_already`);
 - a conflict a volunteer settled waits for a lead (`settled_by`).
 """
 
@@ -26,7 +27,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from fieldapp.core.merge import merge, merged_version
+from fieldapp.core.merge import merge, merged_version, same_content
 from fieldapp.core.protocol import Role
 from fieldapp.core.records import InvalidRecord, held_tag, normalize
 
@@ -189,9 +190,16 @@ class _Planner:
             refusals = self.refusals(n, record)
             if refusals:
                 return Planned(VerdictKind.REJECTED, refusals)
-            if record["device_id"] not in self.h.bound:
-                self.h.bound[record["device_id"]] = self.sender
-                self.plan.bindings.append(record["device_id"])
+        made = self.merged(record, base, now) if kind is VerdictKind.CONFLICT and now is not None else None
+        if made is not None and self.holds_already(rid, record):
+            # The current version says all it says (two devices made the same change): as the phone
+            # does when it pulls first (fieldapp/store/reconcile.py), nothing is stored, no new version
+            # for every device to pull; `duplicate` tells the phone the server holds what it sent.
+            # Stored as a losing side alone, verify's replay would read the record as in conflict.
+            return Planned(VerdictKind.DUPLICATE, review_cleared=cleared)
+        if kind in (VerdictKind.ACCEPTED, VerdictKind.CONFLICT) and record["device_id"] not in self.h.bound:
+            self.h.bound[record["device_id"]] = self.sender
+            self.plan.bindings.append(record["device_id"])
         if kind is VerdictKind.ACCEPTED:
             index = self.store(record, h, losing=False, incoming=None if cleared else n)
             closes = now is not None and now.in_conflict
@@ -201,7 +209,6 @@ class _Planner:
             return Planned(kind, review_cleared=cleared)
         if kind is VerdictKind.CONFLICT:
             assert now is not None  # a conflict is with a version stored before
-            made = self.merged(record, base, now)
             index = self.store(record, h, losing=True, incoming=None if cleared else n)
             if made is not None:
                 # Stored as a conflict's losing side is (the chain's replay gives the same), then the merge.
@@ -247,6 +254,16 @@ class _Planner:
             return normalize(made)
         except InvalidRecord:
             return None
+
+    def holds_already(self, rid: str, record: dict) -> bool:
+        """Whether the current version says what a stale edit says: its content and its review.
+
+        Not merely whether their merge does: an edit that also says less (a stale approval the
+        merge drops, a field the other side changed too) gets the merged version, numbered past
+        the phone's, so the phone takes it in place of what it sent.
+        """
+        ours = self.h.current_records[rid]
+        return same_content(record, ours) and record.get("review") == ours.get("review")
 
     def run(self, records: list[dict], hashes: list[str]) -> Plan:
         self.original = records  # as sent: the review rule judges the review a version carried

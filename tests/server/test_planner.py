@@ -89,6 +89,21 @@ def test_a_stale_edit_of_the_same_field_is_a_conflict_answered_with_the_current_
     assert made.rows[CALL["id"]].in_conflict and made.rows[CALL["id"]].current == -1
 
 
+def test_a_stale_edit_the_current_version_already_says_is_a_duplicate_storing_nothing():
+    ours = version(CALL, 2, "inst-o", reported_people=4)
+    made = plan(holdings(CALL, ours), version(CALL, 2, reported_people=4))
+    assert [v.kind for v in made.verdicts] == [VerdictKind.DUPLICATE]
+    assert made.versions == [] and made.rows == {} and made.bindings == []
+
+
+def test_a_stale_approval_the_merge_drops_still_makes_a_merged_version():
+    """Its merge says what the current version says, but the phone's version says more: it must take the merge."""
+    ours = version(CALL, 2, "inst-o", reported_people=4)
+    made = plan(holdings(CALL, ours), version(CALL, 2, "inst-l", APPROVED), sender="lead", role=Role.LEAD)
+    assert [v.kind for v in made.verdicts] == [VerdictKind.MERGED]
+    assert made.versions[-1].record["version"] == 3 and "review" not in made.versions[-1].record
+
+
 def test_a_volunteers_settlement_is_marked_and_a_leads_approval_clears_the_mark():
     ours = version(CALL, 2, "inst-o", reported_people=4)
     settle = version(ours, 3, reported_people=4, notes="agreed")

@@ -6,7 +6,8 @@ PostgreSQL, over real HTTP.
   version sets or keeps a review across a change of content.
 - A push built on an older version than the server's current one is merged field by field against that
   base: a new version, naming the two it merges, that both devices pull; a review made on a base the
-  other side changed does not carry into it.
+  other side changed does not carry into it. One the current version already says whole (the same change
+  by two devices) is a `duplicate`: no new version.
 - A conflict a volunteer settled stays in the lead's queue (`settled` in a pull) until a lead reviews it.
 """
 
@@ -158,6 +159,27 @@ def test_a_field_both_changed_to_different_values_is_still_a_conflict_with_both_
     records, conflicts = server.pull_all(lead)
     assert {r["data"].get("reported_people") for r in records if r["id"] == call["id"]} >= {5, 7}
     assert call["id"] in conflicts
+    verify(server, team)
+
+
+def test_the_same_change_from_the_same_base_by_two_devices_makes_no_new_version(server, team):
+    """A stale edit whose changes the current version holds already: nothing to merge, nothing for anyone to pull."""
+    first, second = server.enroll(team), server.enroll(team)
+    call = call_record(device_id="phone-a")
+    assert server.statuses(first, [call]) == [ACCEPTED]
+    assert server.statuses(first, [edit(call, "phone-a", status="dispatched")]) == [ACCEPTED]
+    held = current(server, team)[call["id"]]
+    cursor = pull(server, second).cursor
+    same = edit(call, "phone-b", status="dispatched")
+    [verdict] = server.push(second, [same]).json()["results"]
+    # Already on the server: the phone counts it sent and takes the server's version.
+    assert verdict["status"] == VerdictStatus.DUPLICATE.value, verdict
+    assert verdict.get("merged_record") in (None, held), verdict
+    assert current(server, team)[call["id"]] == held and "merged_from" not in held
+    assert [r for r in pull(server, second, cursor).records if r.id == call["id"]] == [], "nothing new to pull"
+    # Pushed again (its answer lost): the same answer, still one version.
+    assert server.statuses(second, [same]) == [VerdictStatus.DUPLICATE.value]
+    assert current(server, team)[call["id"]] == held
     verify(server, team)
 
 

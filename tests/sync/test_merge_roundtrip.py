@@ -114,3 +114,24 @@ def test_the_leads_phone_keeps_which_records_a_volunteer_settled_until_a_lead_re
     page = httpx.get(link.server.url + "/api/v1/pull", params={"since": "0"},
                      headers={"Authorization": f"Bearer {one}"}, timeout=30).json()
     assert page["settled"] == []
+
+
+def test_the_same_change_on_two_phones_makes_no_new_version(link, tmp_path):
+    """Both phones dispatch the same call from the same version: the second finds it on the server already."""
+    first = link.device(tmp_path / "a", direct=True)
+    second = link.device(tmp_path / "b", direct=True)
+    call = first.create_call(call_data())
+    synced(first, tmp_path / "a")
+    synced(second, tmp_path / "b")
+    for store in (first, second):
+        store.edit(call["id"], data={**call["data"], "status": "dispatched"})
+    synced(first, tmp_path / "a")
+    synced(second, tmp_path / "b")  # stale, and nothing in it the server lacks
+    synced(first, tmp_path / "a")
+
+    assert max(version for rid, version in link.stored_versions() if rid == call["id"]) == 2
+    for store in (first, second):
+        assert store.counts()["pending"] == 0 and store.counts()["conflict"] == 0
+        held = store.get(call["id"])
+        assert held.state == "sent" and held.record["data"]["status"] == "dispatched", held
+        assert "merged_from" not in held.record

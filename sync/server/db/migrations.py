@@ -311,11 +311,15 @@ def apply(db: Database) -> list[int]:
         cur.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
         )
+    # The acts log first, schema_migrations after it: a migration's act and its row commit
+    # together, so a row whose act was read is there when read, whatever another server
+    # starting at once applied between the two reads.
+    recorded = recorded_migrations(db)
+    with db.transaction(write=False) as cur:
         cur.execute("SELECT version FROM schema_migrations")
         present = {int(version) for (version,) in cur.fetchall()}
     missing = [number for number, _, _ in MIGRATIONS if number not in present]
     if missing and present:
-        recorded = recorded_migrations(db)
         gone = [number for number in missing if number in recorded]
         if gone:
             name, applied_at = recorded[gone[0]]
