@@ -22,6 +22,7 @@ restart) only save round trips.
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urljoin
@@ -90,25 +91,25 @@ class PhotoUploader:
 
     # --- the three requests of tus core and creation
 
-    def offset(self, location: str) -> tuple[int, int | None] | None:
-        """(the server's offset, the upload's length) of an upload, or None when the server no longer has it."""
+    def offset(self, location: str) -> tuple[int, bool] | None:
+        """(the server's offset, whether it says it holds the photo) of an upload; None when it no longer has it."""
         response = self._send("HEAD", location, headers={"Cache-Control": "no-store"})
         if response.status_code in (404, 410):
             return None
-        if response.status_code != 200 or not response.headers.get("Upload-Offset", "").isdigit():
+        offset = _number(response.headers.get("Upload-Offset"))
+        if response.status_code != 200 or offset is None:
             raise ServerError(f"the server's answer to HEAD was not an offset ({response.status_code})")
-        length = response.headers.get("Upload-Length", "")
-        return int(response.headers["Upload-Offset"]), int(length) if length.isdigit() else None
+        return offset, _held(response)
 
-    def create(self, sha: str, size: int, media_type: str) -> tuple[str, int | None]:
-        """A new upload: (its address, the offset the server gave, if it gave one)."""
+    def create(self, sha: str, size: int, media_type: str) -> tuple[str, int | None, bool]:
+        """A new upload: (its address, the offset the server gave if it gave one, whether it holds the photo)."""
         pairs = {"sha256": sha, "filetype": media_type, "filename": sha}
         metadata = ",".join(f"{k} {base64.b64encode(v.encode()).decode('ascii')}" for k, v in pairs.items())
         response = self._send("POST", self.endpoint, headers={"Upload-Length": str(size), "Upload-Metadata": metadata})
         if response.status_code != 201 or not response.headers.get("Location"):
             raise RequestRefused(f"the server refused the photo ({response.status_code}): {_reason(response)}")
-        offset = response.headers.get("Upload-Offset", "")
-        return urljoin(self.endpoint, response.headers["Location"]), int(offset) if offset.isdigit() else None
+        return urljoin(self.endpoint, response.headers["Location"]), _number(response.headers.get("Upload-Offset")), \
+            _held(response)
 
     def patch(self, location: str, offset: int, chunk: bytes) -> int:
         """Send bytes from `offset`; the server's new offset."""
@@ -120,9 +121,10 @@ class PhotoUploader:
             raise UploadGone()
         if response.status_code == 460:
             raise RequestRefused(f"the server refused the photo's bytes: {_reason(response)}")
-        if response.status_code != 204 or not response.headers.get("Upload-Offset", "").isdigit():
+        moved = _number(response.headers.get("Upload-Offset"))
+        if response.status_code != 204 or moved is None:
             raise RequestRefused(f"the server refused the bytes ({response.status_code}): {_reason(response)}")
-        return int(response.headers["Upload-Offset"])
+        return moved
 
 
 class OffsetMoved(SyncError):
@@ -131,6 +133,16 @@ class OffsetMoved(SyncError):
 
 class UploadGone(SyncError):
     """The server no longer has this upload: create it again."""
+
+
+def _number(header: str | None) -> int | None:
+    """A tus offset or length: ASCII digits only (`str.isdigit` takes '²', which `int` refuses)."""
+    return int(header) if header is not None and re.fullmatch(r"[0-9]{1,15}", header) else None
+
+
+def _held(response: httpx.Response) -> bool:
+    """Our server's word that the photo is complete, checked and kept (a standard tus server never says it)."""
+    return response.headers.get("Fieldapp-Photo", "").strip().lower() == "held"
 
 
 def _reason(response: httpx.Response) -> str:
@@ -147,31 +159,39 @@ def upload_one(store: RecordStore, uploader: PhotoUploader, sha: str, entry: dic
     for _ in range(3):  # an upload the server dropped, or an offset that moved: start from the server's word
         location = entry.get("upload")
         offset: int | None = None
+        held = False  # sent only on the server's word: "held", or a PATCH that reached the last byte
         if location:
-            held = uploader.offset(location)
-            if held is None:
+            asked = uploader.offset(location)
+            if asked is None:
                 location = None
             else:
-                offset = held[0]
+                offset, held = asked
         if not location:
-            location, offset = uploader.create(sha, len(data), entry["media_type"])
+            location, offset, held = uploader.create(sha, len(data), entry["media_type"])
             store.photos.set_upload(sha, location)
             entry["upload"] = location
             if offset is None:
-                held = uploader.offset(location)
-                offset = held[0] if held else 0
+                asked = uploader.offset(location)
+                offset, held = asked if asked else (0, False)
         assert offset is not None
         try:
-            while offset < len(data):
+            while offset < len(data) and not held:
                 if records_waiting():
                     raise Yielded()
                 chunk = data[offset:offset + CHUNK]
                 offset = uploader.patch(location, offset, chunk)
                 report.bytes_sent += len(chunk)
+                held = offset == len(data)  # the last PATCH succeeds only once the server holds the photo
+            if not held:
+                # An offset at the length is not the server's word that it holds the photo (a kill may
+                # have come before it was kept): an empty last PATCH asks it to finish, and says so.
+                held = uploader.patch(location, offset, b"") == len(data)
         except (OffsetMoved, UploadGone) as exc:
             if isinstance(exc, UploadGone):
                 store.photos.set_upload(sha, None)
                 entry["upload"] = None
+            continue
+        if not held:
             continue
         store.photos.mark_sent(sha)
         report.sent += 1

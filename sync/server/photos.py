@@ -140,6 +140,8 @@ class PhotoFolder:
                         (device.team, device.device_id, sha))
             row = cur.fetchone()
             if row is not None and int(row[1]) == length:
+                if not self._part(row[0]).exists() and not self.path_of(sha).exists():
+                    self._part(row[0]).touch()  # its part lost (a folder restored without it): from 0 again
                 return Upload(row[0], device.team, device.device_id, sha, length, media_type)
             if row is not None:  # another length for the same hash: the old one cannot be right
                 cur.execute(self.db.sql("DELETE FROM photo_uploads WHERE upload_id = ?"), (row[0],))
@@ -157,13 +159,17 @@ class PhotoFolder:
         """Write the request's bytes from `offset`; returns the new offset (what was written and fsynced).
 
         `chunks` is the request body's async iterator. A cut connection ends it early
-        (ClientDisconnect): what arrived is kept. At the last byte the whole is hashed;
-        a mismatch deletes the upload and raises 460.
+        (ClientDisconnect): what arrived is kept. At the last byte the whole is hashed,
+        moved into place and its row written, all under the upload's lock; a mismatch
+        deletes the upload and raises 460.
         """
         from starlette.requests import ClientDisconnect
 
         part = self._part(upload.upload_id)
-        fd = os.open(part, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(part, os.O_WRONLY)  # never O_CREAT: a part moved into place is not begun again
+        except FileNotFoundError:
+            return self._finished_already(upload, offset)
         try:
             if fcntl is not None:
                 try:
@@ -186,28 +192,71 @@ class PhotoFolder:
                 pass  # the link was cut: what arrived stays, and is the offset
             finally:
                 os.fsync(fd)  # on disk before the offset is answered (or asked, after a restart)
+            if size == upload.length:
+                self._finish(upload)  # still under the lock: no other request sees a full part unfinished
         finally:
             os.close(fd)
-        if size == upload.length:
-            self._finish(upload)
         return size
 
-    def _finish(self, upload: Upload) -> None:
+    def settle(self, upload: Upload) -> int:
+        """The upload's offset, after finishing it when all its bytes are on disk.
+
+        A kill (or a database error) between the last byte's fsync and the photo's row
+        leaves a full part file, or a moved file with no row: it is finished here, so
+        an offset equal to the length is only ever answered for a photo that is held.
+        """
         part = self._part(upload.upload_id)
-        digest = hashlib.sha256()
-        with open(part, "rb") as f:
-            while block := f.read(CHUNK):
-                digest.update(block)
-        if digest.hexdigest() != upload.sha256:
-            self._drop(upload)
-            raise PhotoError(460, f"the bytes hash to {digest.hexdigest()}, not the sha256 {upload.sha256} the upload "
-                                  "named: refused, and nothing kept")
+        try:
+            fd = os.open(part, os.O_RDONLY)
+        except FileNotFoundError:
+            if not self.path_of(upload.sha256).exists():
+                return 0
+            self._finish(upload)  # moved into place, row not written
+            return upload.length
+        try:
+            size = os.fstat(fd).st_size
+            if size != upload.length:
+                return size
+            if fcntl is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return size  # a request holds it: it finishes the upload itself
+            self._finish(upload)
+            return size
+        finally:
+            os.close(fd)
+
+    def _finished_already(self, upload: Upload, offset: int) -> int:
+        """A PATCH whose part file is gone: finished by another request (or dropped)."""
+        if not self.path_of(upload.sha256).exists():
+            raise PhotoError(404, "this upload is gone: create it again")
+        self._finish(upload)
+        if offset != upload.length:
+            raise PhotoError(409, f"Upload-Offset {offset} is not the upload's offset {upload.length}: ask it with HEAD")
+        return upload.length
+
+    def _finish(self, upload: Upload) -> None:
+        """Hash, move into place, write the row. The caller holds the upload's lock (or the part is gone)."""
+        part = self._part(upload.upload_id)
         target = self.path_of(upload.sha256)
-        if target.exists():
-            part.unlink(missing_ok=True)  # the same bytes, held already (another team's, or a race)
-        else:
-            os.replace(part, target)
-        fsync_dir(self.folder)
+        if part.exists():
+            digest = hashlib.sha256()
+            with open(part, "rb") as f:
+                while block := f.read(CHUNK):
+                    digest.update(block)
+            if digest.hexdigest() != upload.sha256:
+                self._drop(upload)
+                raise PhotoError(460, f"the bytes hash to {digest.hexdigest()}, not the sha256 {upload.sha256} the "
+                                      "upload named: refused, and nothing kept")
+            if target.exists():
+                part.unlink(missing_ok=True)  # the same bytes, held already (another team's, or a race)
+            else:
+                os.replace(part, target)
+            fsync_dir(self.folder)
+        elif not target.exists():
+            raise PhotoError(404, "this upload is gone: create it again")
+        # else: a part already moved into place by an earlier _finish that did not reach its row
         with self.db.transaction(write=True) as cur:
             cur.execute(self.db.sql("INSERT INTO photos (team, sha256, size, media_type, sent_by, received_at) "
                                     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),

@@ -206,3 +206,40 @@ def test_a_volunteers_pull_withholds_the_photos_of_a_record_another_device_made(
     assert sha not in text and "photos" not in copy["data"] and copy["withheld"] == ["data.photos"]
     lead = server.enroll(team, "lead-" + team, "lead")
     assert latest(pull_text(server, lead)[1])[recovery["id"]]["data"]["photos"][0]["sha256"] == sha
+
+
+def part_of(photo_dir, location: str):
+    return photo_dir / ".uploads" / (location.rsplit("/", 1)[1] + ".part")
+
+
+@pytest.mark.parametrize("ask", ["head", "create"])
+def test_a_kill_after_the_last_byte_before_the_row_is_finished_by_the_next_head_or_creation(server, team, photo_dir, ask):
+    # A kill between the last byte's fsync and the photo's row leaves the full part file and the
+    # upload's row: the server must not answer "offset == length" for a photo it does not hold.
+    token = server.enroll(team, "a-" + team)
+    data = photo_bytes(80_000)
+    sha = hashlib.sha256(data).hexdigest()
+    made = create(server, token, data)
+    location = made.headers["Location"]
+    part_of(photo_dir, location).write_bytes(data)  # as the kill leaves it
+    if ask == "head":
+        answer = head(server, token, location)
+        assert answer.status_code == 200
+    else:
+        answer = create(server, token, data)
+        assert answer.status_code == 201
+    assert answer.headers["Upload-Offset"] == str(len(data)) and answer.headers.get("Fieldapp-Photo") == "held"
+    assert fetch(server, token, sha).content == data
+    assert not part_of(photo_dir, location).exists()
+
+
+def test_a_full_part_with_wrong_bytes_is_not_held_and_a_creation_begins_again(server, team, photo_dir):
+    token = server.enroll(team, "a-" + team)
+    data = photo_bytes(20_000)
+    made = create(server, token, data)
+    part_of(photo_dir, made.headers["Location"]).write_bytes(os.urandom(len(data)))
+    assert head(server, token, made.headers["Location"]).status_code == 404
+    again = create(server, token, data)
+    assert again.status_code == 201 and again.headers["Upload-Offset"] == "0" and "Fieldapp-Photo" not in again.headers
+    assert patch(server, token, again.headers["Location"], data, 0).status_code == 204
+    assert fetch(server, token, hashlib.sha256(data).hexdigest()).content == data

@@ -123,8 +123,15 @@ def tus_create(
         return Response(status_code=201, headers={"Tus-Resumable": TUS_VERSION, "Location": UPLOADS + sha,
                                                   "Upload-Offset": str(length), "Fieldapp-Photo": "held"})
     upload = folder.create(device, sha, length, media_type)
-    return Response(status_code=201, headers={"Tus-Resumable": TUS_VERSION, "Location": UPLOADS + upload.upload_id,
-                                              "Upload-Offset": str(folder.offset(upload))})
+    try:
+        offset = folder.settle(upload)  # all bytes there from before (a kill before the row): finished now
+    except PhotoError:  # those bytes were not the photo, or their part is gone: dropped, begin again
+        upload = folder.create(device, sha, length, media_type)
+        offset = folder.offset(upload)
+    headers = {"Tus-Resumable": TUS_VERSION, "Location": UPLOADS + upload.upload_id, "Upload-Offset": str(offset)}
+    if offset == length and folder.held(device.team, sha) is not None:
+        headers["Fieldapp-Photo"] = "held"
+    return Response(status_code=201, headers=headers)
 
 
 @router.head("/photos/uploads/{upload_id}", include_in_schema=False)
@@ -142,8 +149,13 @@ def tus_offset(upload_id: str, device: Device = Depends(current_device), folder:
     upload = folder.upload(device, upload_id) if _UPLOAD_ID.match(upload_id) else None
     if upload is None:
         return Response(status_code=404, headers=headers)
-    return Response(status_code=200, headers={**headers, "Upload-Offset": str(folder.offset(upload)),
-                                              "Upload-Length": str(upload.length)})
+    try:
+        offset = folder.settle(upload)  # an offset equal to the length is answered only for a photo held
+    except PhotoError:
+        return Response(status_code=404, headers=headers)
+    if offset == upload.length and folder.held(device.team, upload.sha256) is not None:
+        headers["Fieldapp-Photo"] = "held"
+    return Response(status_code=200, headers={**headers, "Upload-Offset": str(offset), "Upload-Length": str(upload.length)})
 
 
 @router.patch("/photos/uploads/{upload_id}", include_in_schema=False)
