@@ -22,18 +22,21 @@ restart) only save round trips.
 from __future__ import annotations
 
 import base64
+import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 import httpx
 
 from fieldapp.core.protocol import API_PREFIX
-from fieldapp.store import RecordStore
+from fieldapp.store import RecordStore, StoreError
 
 from .client import DEFAULT_TIMEOUT, _certificate_refused
 from .errors import AuthError, CertificateRefused, RequestRefused, ServerError, SyncError, Unreachable
+
+log = logging.getLogger(__name__)
 
 TUS_VERSION = "1.0.0"
 # Bytes a PATCH carries: on a 20 kB/s link about 3 s, so a record saved meanwhile waits no longer
@@ -51,6 +54,7 @@ class PhotoReport:
     sent: int = 0  # files now held by the server
     bytes_sent: int = 0  # bytes of the photos this pass carried (not headers)
     yielded: bool = False
+    failed: list[str] = field(default_factory=list)  # files this pass could not send: a broken blob, a refusal
 
 
 class PhotoUploader:
@@ -209,4 +213,8 @@ def upload_waiting(store: RecordStore, uploader: PhotoUploader, *, records_waiti
         except Yielded:
             report.yielded = True
             return report
+        except (StoreError, RequestRefused) as exc:
+            # One photo's problem (a damaged blob, a refusal of its bytes) holds up no other photo.
+            log.warning("photo %s not sent: %s", sha[:12], type(exc).__name__)
+            report.failed.append(sha)
     return report
