@@ -243,3 +243,19 @@ def test_a_full_part_with_wrong_bytes_is_not_held_and_a_creation_begins_again(se
     assert again.status_code == 201 and again.headers["Upload-Offset"] == "0" and "Fieldapp-Photo" not in again.headers
     assert patch(server, token, again.headers["Location"], data, 0).status_code == 204
     assert fetch(server, token, hashlib.sha256(data).hexdigest()).content == data
+
+
+def test_odd_digits_and_a_trailing_newline_are_refused_not_a_server_error(server, team):
+    token = server.enroll(team, "a-" + team)
+    data = photo_bytes(10_000)
+    sha = hashlib.sha256(data).hexdigest()
+    odd = httpx.post(server.url + PHOTOS, headers={**auth(token), "Upload-Length": b"\xb2", "Upload-Metadata": metadata(sha)},
+                     timeout=30)
+    assert odd.status_code == 400
+    made = create(server, token, data)
+    odd = httpx.patch(server.url + made.headers["Location"], content=data, timeout=30,
+                      headers={**auth(token), "Upload-Offset": b"\xb9", "Content-Type": "application/offset+octet-stream"})
+    assert odd.status_code == 400
+    newline = create(server, token, data, sha + "\n")
+    assert newline.status_code == 400
+    assert head(server, token, made.headers["Location"] + "%0A").status_code == 404
