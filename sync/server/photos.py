@@ -144,14 +144,32 @@ class PhotoFolder:
                     self._part(row[0]).touch()  # its part lost (a folder restored without it): from 0 again
                 return Upload(row[0], device.team, device.device_id, sha, length, media_type)
             if row is not None:  # another length for the same hash: the old one cannot be right
+                self._unlink_unless_busy(row[0])
                 cur.execute(self.db.sql("DELETE FROM photo_uploads WHERE upload_id = ?"), (row[0],))
-                self._part(row[0]).unlink(missing_ok=True)
             upload_id = secrets.token_hex(16)
             cur.execute(self.db.sql("INSERT INTO photo_uploads (upload_id, team, device, sha256, length, media_type, created_at) "
                                     "VALUES (?, ?, ?, ?, ?, ?, ?)"),
                         (upload_id, device.team, device.device_id, sha, length, media_type, now_utc()))
         self._part(upload_id).touch()
         return Upload(upload_id, device.team, device.device_id, sha, length, media_type)
+
+    def _unlink_unless_busy(self, upload_id: str) -> None:
+        """Remove an upload's part under its lock: never one a request is writing (409 then)."""
+        part = self._part(upload_id)
+        try:
+            fd = os.open(part, os.O_RDONLY)
+        except FileNotFoundError:
+            return
+        try:
+            if fcntl is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise PhotoError(409, "an upload of these bytes with another length is being written: "
+                                          "try again when it ends") from None
+            part.unlink(missing_ok=True)
+        finally:
+            os.close(fd)
 
     # --- the bytes
 
@@ -176,6 +194,8 @@ class PhotoFolder:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     raise PhotoError(409, "this upload is being written by another request: ask its offset again") from None
+            if not self._still_there(fd, part):
+                return self._finished_already(upload, offset)  # moved into place or dropped meanwhile
             size = os.fstat(fd).st_size
             if offset != size:
                 raise PhotoError(409, f"Upload-Offset {offset} is not the upload's offset {size}: ask it with HEAD")
@@ -226,6 +246,14 @@ class PhotoFolder:
             return size
         finally:
             os.close(fd)
+
+    @staticmethod
+    def _still_there(fd: int, part: Path) -> bool:
+        """Whether the locked file is still the upload's part (not renamed into place or unlinked since it was opened)."""
+        try:
+            return os.path.samestat(os.fstat(fd), part.stat())
+        except FileNotFoundError:
+            return False
 
     def _finished_already(self, upload: Upload, offset: int) -> int:
         """A PATCH whose part file is gone: finished by another request (or dropped)."""

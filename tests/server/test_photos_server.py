@@ -259,3 +259,46 @@ def test_odd_digits_and_a_trailing_newline_are_refused_not_a_server_error(server
     newline = create(server, token, data, sha + "\n")
     assert newline.status_code == 400
     assert head(server, token, made.headers["Location"] + "%0A").status_code == 404
+
+
+def test_a_new_length_for_the_same_hash_does_not_unlink_a_part_being_written(server, team, photo_dir):
+    import fcntl
+
+    token = server.enroll(team, "a-" + team)
+    data = photo_bytes(30_000)
+    made = create(server, token, data)
+    part = part_of(photo_dir, made.headers["Location"])
+    with open(part, "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # a PATCH under way, in another process
+        other = httpx.post(server.url + PHOTOS, timeout=30, headers={
+            **auth(token), "Upload-Length": str(len(data) + 1), "Upload-Metadata": metadata(hashlib.sha256(data).hexdigest())})
+        assert other.status_code == 409
+        assert part.exists()
+    again = httpx.post(server.url + PHOTOS, timeout=30, headers={
+        **auth(token), "Upload-Length": str(len(data) + 1), "Upload-Metadata": metadata(hashlib.sha256(data).hexdigest())})
+    assert again.status_code == 201 and again.headers["Location"] != made.headers["Location"] and not part.exists()
+
+
+def test_an_empty_last_patch_after_the_part_was_moved_but_before_its_row_finishes_the_upload(server, team, photo_dir):
+    token = server.enroll(team, "a-" + team)
+    data = photo_bytes(30_000)
+    sha = hashlib.sha256(data).hexdigest()
+    made = create(server, token, data)
+    part_of(photo_dir, made.headers["Location"]).write_bytes(data)
+    part_of(photo_dir, made.headers["Location"]).rename(photo_dir / sha)  # _finish killed after the move
+    done = patch(server, token, made.headers["Location"], data, len(data))
+    assert done.status_code == 204 and done.headers["Upload-Offset"] == str(len(data))
+    assert fetch(server, token, sha).content == data
+
+
+def test_concurrent_empty_last_patches_are_never_a_server_error(server, team, photo_dir):
+    from concurrent.futures import ThreadPoolExecutor
+
+    token = server.enroll(team, "a-" + team)
+    data = photo_bytes(200_000)
+    made = create(server, token, data)
+    part_of(photo_dir, made.headers["Location"]).write_bytes(data)
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda _: patch(server, token, made.headers["Location"], data, len(data)), range(6)))
+    assert {a.status_code for a in answers} <= {204, 404, 409} and 204 in {a.status_code for a in answers}
+    assert fetch(server, token, hashlib.sha256(data).hexdigest()).content == data

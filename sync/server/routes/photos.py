@@ -125,12 +125,15 @@ def tus_create(
             return _refused(409, f"this team holds {sha} with {held.size} bytes, not {length}")
         return Response(status_code=201, headers={"Tus-Resumable": TUS_VERSION, "Location": UPLOADS + sha,
                                                   "Upload-Offset": str(length), "Fieldapp-Photo": "held"})
-    upload = folder.create(device, sha, length, media_type)
     try:
-        offset = folder.settle(upload)  # all bytes there from before (a kill before the row): finished now
-    except PhotoError:  # those bytes were not the photo, or their part is gone: dropped, begin again
         upload = folder.create(device, sha, length, media_type)
-        offset = folder.offset(upload)
+        try:
+            offset = folder.settle(upload)  # all bytes there from before (a kill before the row): finished now
+        except PhotoError:  # those bytes were not the photo, or their part is gone: dropped, begin again
+            upload = folder.create(device, sha, length, media_type)
+            offset = folder.offset(upload)
+    except PhotoError as exc:
+        return _refused(exc.status, exc.detail)
     headers = {"Tus-Resumable": TUS_VERSION, "Location": UPLOADS + upload.upload_id, "Upload-Offset": str(offset)}
     if offset == length and folder.held(device.team, sha) is not None:
         headers["Fieldapp-Photo"] = "held"
