@@ -25,7 +25,9 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import shutil
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .db import Database, Device
@@ -39,6 +41,10 @@ except ImportError:  # pragma: no cover - the server runs on POSIX
 
 UPLOADS = ".uploads"
 CHUNK = 1 << 16
+# Limits that keep the photos' disk from filling (docs/design.md, Photographs):
+MAX_OPEN_UPLOADS = 20  # uploads a device may have begun and not finished (429 past it)
+UPLOAD_MAX_AGE = timedelta(days=7)  # an upload begun longer ago is removed, part and row, at the next creation
+FREE_MARGIN = 1 << 30  # bytes the folder's disk keeps free after a new upload's length (507 below it)
 
 
 class PhotoError(Exception):
@@ -89,8 +95,12 @@ def fsync_dir(folder: Path) -> None:
 class PhotoFolder:
     """The photos' folder and their rows."""
 
-    def __init__(self, db: Database, folder: Path):
+    def __init__(self, db: Database, folder: Path, *, max_open: int = MAX_OPEN_UPLOADS,
+                 max_age: timedelta = UPLOAD_MAX_AGE, free_margin: int = FREE_MARGIN):
         self.db = db
+        self.max_open = max_open
+        self.max_age = max_age
+        self.free_margin = free_margin
         self.folder = Path(folder)  # made at the first upload: a server that never takes a photo makes no folder
 
     def path_of(self, sha: str) -> Path:
@@ -135,6 +145,7 @@ class PhotoFolder:
         """The device's upload of these bytes: the one it began before (after a cut or a restart), or a new one."""
         # First: a folder that cannot be made leaves no upload row behind (and a row from before gets its folder).
         (self.folder / UPLOADS).mkdir(parents=True, exist_ok=True)
+        self._expire()
         with self.db.transaction(write=True) as cur:
             cur.execute(self.db.sql("SELECT upload_id, length FROM photo_uploads WHERE team = ? AND device = ? AND sha256 = ?"),
                         (device.team, device.device_id, sha))
@@ -146,12 +157,34 @@ class PhotoFolder:
             if row is not None:  # another length for the same hash: the old one cannot be right
                 self._unlink_unless_busy(row[0])
                 cur.execute(self.db.sql("DELETE FROM photo_uploads WHERE upload_id = ?"), (row[0],))
+            cur.execute(self.db.sql("SELECT COUNT(*) FROM photo_uploads WHERE team = ? AND device = ?"),
+                        (device.team, device.device_id))
+            if int(cur.fetchone()[0]) >= self.max_open:
+                raise PhotoError(429, f"this device has {self.max_open} uploads open (the most it may): finish "
+                                      f"them first; one left unfinished is removed {self.max_age.days} days after it began")
+            if shutil.disk_usage(self.folder).free - length < self.free_margin:
+                raise PhotoError(507, "the server's photo disk is nearly full: the photo stays on the phone; "
+                                      "it will be tried again")
             upload_id = secrets.token_hex(16)
             cur.execute(self.db.sql("INSERT INTO photo_uploads (upload_id, team, device, sha256, length, media_type, created_at) "
                                     "VALUES (?, ?, ?, ?, ?, ?, ?)"),
                         (upload_id, device.team, device.device_id, sha, length, media_type, now_utc()))
         self._part(upload_id).touch()
         return Upload(upload_id, device.team, device.device_id, sha, length, media_type)
+
+    def _expire(self) -> None:
+        """Remove uploads begun longer than `max_age` ago: their rows and part files (none being written)."""
+        cutoff = (datetime.now(UTC) - self.max_age).isoformat(timespec="milliseconds")
+        with self.db.transaction(write=False) as cur:
+            cur.execute(self.db.sql("SELECT upload_id FROM photo_uploads WHERE created_at < ?"), (cutoff,))
+            old = [row[0] for row in cur.fetchall()]
+        for upload_id in old:
+            try:
+                self._unlink_unless_busy(upload_id)
+            except PhotoError:
+                continue  # being written right now: not abandoned after all
+            with self.db.transaction(write=True) as cur:
+                cur.execute(self.db.sql("DELETE FROM photo_uploads WHERE upload_id = ?"), (upload_id,))
 
     def _unlink_unless_busy(self, upload_id: str) -> None:
         """Remove an upload's part under its lock: never one a request is writing (409 then)."""

@@ -302,3 +302,34 @@ def test_concurrent_empty_last_patches_are_never_a_server_error(server, team, ph
         answers = list(pool.map(lambda _: patch(server, token, made.headers["Location"], data, len(data)), range(6)))
     assert {a.status_code for a in answers} <= {204, 404, 409} and 204 in {a.status_code for a in answers}
     assert fetch(server, token, hashlib.sha256(data).hexdigest()).content == data
+
+
+def test_a_device_has_at_most_twenty_uploads_open_and_the_refusal_says_why(server, team):
+    token = server.enroll(team, "a-" + team)
+    for n in range(20):
+        assert create(server, token, photo_bytes(1_000 + n)).status_code == 201
+    over = create(server, token, photo_bytes(2_000))
+    assert over.status_code == 429 and "uploads open" in over.json()["detail"]
+    other = server.enroll(team, "b-" + team)  # the cap is per device
+    assert create(server, other, photo_bytes(2_000)).status_code == 201
+
+
+def test_an_upload_left_open_past_its_age_is_removed_with_its_part_at_the_next_creation(server, team, photo_dir, database_url):
+    from sync.server.db import open_database
+
+    token = server.enroll(team, "a-" + team)
+    data = photo_bytes(20_000)
+    made = create(server, token, data)
+    send_cut(server, token, made.headers["Location"], data, 0, 5_000)
+    db = open_database(database_url)
+    try:
+        with db.transaction(write=True) as cur:
+            cur.execute(db.sql("UPDATE photo_uploads SET created_at = ? WHERE upload_id = ?"),
+                        ("2020-01-01T00:00:00.000+00:00", made.headers["Location"].rsplit("/", 1)[1]))
+    finally:
+        db.close()
+    assert create(server, token, photo_bytes(3_000)).status_code == 201  # any creation sweeps
+    assert head(server, token, made.headers["Location"]).status_code == 404
+    assert not part_of(photo_dir, made.headers["Location"]).exists()
+    again = create(server, token, data)  # the phone begins again from 0
+    assert again.status_code == 201 and again.headers["Upload-Offset"] == "0"
