@@ -333,3 +333,20 @@ def test_an_upload_left_open_past_its_age_is_removed_with_its_part_at_the_next_c
     assert not part_of(photo_dir, made.headers["Location"]).exists()
     again = create(server, token, data)  # the phone begins again from 0
     assert again.status_code == 201 and again.headers["Upload-Offset"] == "0"
+
+
+def test_a_new_upload_is_507_when_the_photo_disk_would_keep_less_than_its_margin(tmp_path):
+    import shutil
+
+    from sync.server.db import Device, open_database
+    from sync.server.photos import PhotoError, PhotoFolder
+
+    db = open_database(f"sqlite:///{tmp_path / 'server.db'}")
+    try:
+        folder = PhotoFolder(db, tmp_path / "photos", free_margin=shutil.disk_usage(tmp_path).free + (1 << 30))
+        with pytest.raises(PhotoError) as refused:
+            folder.create(Device("a", "team-a", "volunteer"), "a" * 64, 1000, "image/jpeg")
+        assert refused.value.status == 507 and "nearly full" in refused.value.detail
+        assert list((tmp_path / "photos" / ".uploads").iterdir()) == []
+    finally:
+        db.close()
