@@ -218,3 +218,26 @@ def test_against_a_standard_server_an_offset_at_the_length_is_confirmed_by_an_em
     assert store.photos.counts()["photos_waiting"] == 0
     assert transport.requests[0][0] == "HEAD" and transport.requests[1][0] == "PATCH"  # the empty last PATCH
     store.close()
+
+
+class RefusesFirstCreation(Recording):
+    """A server that refuses the first photo's creation (413, as for a photo too large)."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path.endswith("/photos/") and not any(
+                m == "POST" and p.endswith("/photos/") for m, p in self.requests):
+            self.requests.append((request.method, request.url.path))
+            return httpx.Response(413, json={"detail": "a photo is at most so many bytes"}, request=request)
+        return super().handle_request(request)
+
+
+def test_a_refusal_of_one_photo_does_not_end_the_photo_phase(link, tmp_path):
+    store = link.device(tmp_path / "phone", direct=True)
+    call = store.create_call(call_data())
+    attach(store, call["id"], photo(10, (400, 300)), kind=PhotoKind.SCENE, taken_at=TAKEN)
+    first = store.photos.waiting()[0][0]
+    result = run_pass(store, tmp_path / "phone", transport=RefusesFirstCreation())
+    assert result.error is None and result.photos.failed == [first]
+    entries = store.photos.entries()
+    assert not entries[first]["sent"] and all(e["sent"] for sha, e in entries.items() if sha != first)
+    store.close()
