@@ -241,3 +241,9 @@ def test_a_refusal_of_one_photo_does_not_end_the_photo_phase(link, tmp_path):
     entries = store.photos.entries()
     assert not entries[first]["sent"] and all(e["sent"] for sha, e in entries.items() if sha != first)
     store.close()
+
+
+def test_the_phone_reads_an_offset_of_odd_digits_or_a_trailing_newline_as_no_offset():
+    assert uploader_module._number("120") == 120
+    assert uploader_module._number("\xb2") is None and uploader_module._number("12\n") is None
+    assert uploader_module._number("") is None and uploader_module._number(None) is None
