@@ -22,17 +22,21 @@ restart) only save round trips.
 from __future__ import annotations
 
 import base64
+import logging
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 import httpx
 
 from fieldapp.core.protocol import API_PREFIX
-from fieldapp.store import RecordStore
+from fieldapp.store import RecordStore, StoreError
 
 from .client import DEFAULT_TIMEOUT, _certificate_refused
 from .errors import AuthError, CertificateRefused, RequestRefused, ServerError, SyncError, Unreachable
+
+log = logging.getLogger(__name__)
 
 TUS_VERSION = "1.0.0"
 # Bytes a PATCH carries: on a 20 kB/s link about 3 s, so a record saved meanwhile waits no longer
@@ -50,6 +54,7 @@ class PhotoReport:
     sent: int = 0  # files now held by the server
     bytes_sent: int = 0  # bytes of the photos this pass carried (not headers)
     yielded: bool = False
+    failed: list[str] = field(default_factory=list)  # files this pass could not send: a broken blob, a refusal
 
 
 class PhotoUploader:
@@ -90,25 +95,25 @@ class PhotoUploader:
 
     # --- the three requests of tus core and creation
 
-    def offset(self, location: str) -> tuple[int, int | None] | None:
-        """(the server's offset, the upload's length) of an upload, or None when the server no longer has it."""
+    def offset(self, location: str) -> tuple[int, bool] | None:
+        """(the server's offset, whether it says it holds the photo) of an upload; None when it no longer has it."""
         response = self._send("HEAD", location, headers={"Cache-Control": "no-store"})
         if response.status_code in (404, 410):
             return None
-        if response.status_code != 200 or not response.headers.get("Upload-Offset", "").isdigit():
+        offset = _number(response.headers.get("Upload-Offset"))
+        if response.status_code != 200 or offset is None:
             raise ServerError(f"the server's answer to HEAD was not an offset ({response.status_code})")
-        length = response.headers.get("Upload-Length", "")
-        return int(response.headers["Upload-Offset"]), int(length) if length.isdigit() else None
+        return offset, _held(response)
 
-    def create(self, sha: str, size: int, media_type: str) -> tuple[str, int | None]:
-        """A new upload: (its address, the offset the server gave, if it gave one)."""
+    def create(self, sha: str, size: int, media_type: str) -> tuple[str, int | None, bool]:
+        """A new upload: (its address, the offset the server gave if it gave one, whether it holds the photo)."""
         pairs = {"sha256": sha, "filetype": media_type, "filename": sha}
         metadata = ",".join(f"{k} {base64.b64encode(v.encode()).decode('ascii')}" for k, v in pairs.items())
         response = self._send("POST", self.endpoint, headers={"Upload-Length": str(size), "Upload-Metadata": metadata})
         if response.status_code != 201 or not response.headers.get("Location"):
             raise RequestRefused(f"the server refused the photo ({response.status_code}): {_reason(response)}")
-        offset = response.headers.get("Upload-Offset", "")
-        return urljoin(self.endpoint, response.headers["Location"]), int(offset) if offset.isdigit() else None
+        return urljoin(self.endpoint, response.headers["Location"]), _number(response.headers.get("Upload-Offset")), \
+            _held(response)
 
     def patch(self, location: str, offset: int, chunk: bytes) -> int:
         """Send bytes from `offset`; the server's new offset."""
@@ -120,9 +125,10 @@ class PhotoUploader:
             raise UploadGone()
         if response.status_code == 460:
             raise RequestRefused(f"the server refused the photo's bytes: {_reason(response)}")
-        if response.status_code != 204 or not response.headers.get("Upload-Offset", "").isdigit():
+        moved = _number(response.headers.get("Upload-Offset"))
+        if response.status_code != 204 or moved is None:
             raise RequestRefused(f"the server refused the bytes ({response.status_code}): {_reason(response)}")
-        return int(response.headers["Upload-Offset"])
+        return moved
 
 
 class OffsetMoved(SyncError):
@@ -131,6 +137,16 @@ class OffsetMoved(SyncError):
 
 class UploadGone(SyncError):
     """The server no longer has this upload: create it again."""
+
+
+def _number(header: str | None) -> int | None:
+    """A tus offset or length: ASCII digits only (`str.isdigit` takes '²', which `int` refuses)."""
+    return int(header) if header is not None and re.fullmatch(r"[0-9]{1,15}", header) else None
+
+
+def _held(response: httpx.Response) -> bool:
+    """Our server's word that the photo is complete, checked and kept (a standard tus server never says it)."""
+    return response.headers.get("Fieldapp-Photo", "").strip().lower() == "held"
 
 
 def _reason(response: httpx.Response) -> str:
@@ -147,31 +163,39 @@ def upload_one(store: RecordStore, uploader: PhotoUploader, sha: str, entry: dic
     for _ in range(3):  # an upload the server dropped, or an offset that moved: start from the server's word
         location = entry.get("upload")
         offset: int | None = None
+        held = False  # sent only on the server's word: "held", or a PATCH that reached the last byte
         if location:
-            held = uploader.offset(location)
-            if held is None:
+            asked = uploader.offset(location)
+            if asked is None:
                 location = None
             else:
-                offset = held[0]
+                offset, held = asked
         if not location:
-            location, offset = uploader.create(sha, len(data), entry["media_type"])
+            location, offset, held = uploader.create(sha, len(data), entry["media_type"])
             store.photos.set_upload(sha, location)
             entry["upload"] = location
             if offset is None:
-                held = uploader.offset(location)
-                offset = held[0] if held else 0
+                asked = uploader.offset(location)
+                offset, held = asked if asked else (0, False)
         assert offset is not None
         try:
-            while offset < len(data):
+            while offset < len(data) and not held:
                 if records_waiting():
                     raise Yielded()
                 chunk = data[offset:offset + CHUNK]
                 offset = uploader.patch(location, offset, chunk)
                 report.bytes_sent += len(chunk)
+                held = offset == len(data)  # the last PATCH succeeds only once the server holds the photo
+            if not held:
+                # An offset at the length is not the server's word that it holds the photo (a kill may
+                # have come before it was kept): an empty last PATCH asks it to finish, and says so.
+                held = uploader.patch(location, offset, b"") == len(data)
         except (OffsetMoved, UploadGone) as exc:
             if isinstance(exc, UploadGone):
                 store.photos.set_upload(sha, None)
                 entry["upload"] = None
+            continue
+        if not held:
             continue
         store.photos.mark_sent(sha)
         report.sent += 1
@@ -189,4 +213,8 @@ def upload_waiting(store: RecordStore, uploader: PhotoUploader, *, records_waiti
         except Yielded:
             report.yielded = True
             return report
+        except (StoreError, RequestRefused) as exc:
+            # One photo's problem (a damaged blob, a refusal of its bytes) holds up no other photo.
+            log.warning("photo %s not sent: %s", sha[:12], type(exc).__name__)
+            report.failed.append(sha)
     return report

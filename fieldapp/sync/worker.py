@@ -10,6 +10,7 @@ interface runs on. Its status can be read at any time.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -20,7 +21,10 @@ from fieldapp.store import RecordStore
 from . import enrollment
 from .backoff import Backoff
 from .errors import NotEnrolled, SyncError, Unreachable
+from .push import PushReport
 from .session import PassResult, run_pass
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -130,9 +134,24 @@ class SyncWorker:
         def progress(done: int, total: int) -> None:
             loop.call_soon_threadsafe(lambda: self._set(phase="sending", sending=done, of=total))
 
-        result = await asyncio.to_thread(run_pass, self.store, self.data_dir, transport=self._transport, progress=progress)
+        try:
+            result = await asyncio.to_thread(run_pass, self.store, self.data_dir, transport=self._transport,
+                                             progress=progress)
+        except Exception as exc:  # noqa: BLE001 - a store or programming error must not end the worker
+            log.error("sync pass failed: %s", type(exc).__name__)  # the class only: messages may name people
+            result = self._failed_pass(exc)
         self._after(result, loop.time())
         return result
+
+    def _failed_pass(self, exc: Exception) -> PassResult:
+        """A pass that raised: an error result, so the worker backs off and tries again."""
+        error = SyncError(f"the pass failed ({type(exc).__name__}); it will be tried again")
+        try:
+            counts = self.store.counts()
+        except Exception:  # noqa: BLE001 - the figures the badge has are kept
+            counts = {"pending": self._status.waiting, "rejected": self._status.refused, "conflict": self._status.conflicts}
+        return PassResult(PushReport(), 0, error, counts,
+                          photo_counts={"photos_waiting": self._status.photos_waiting})
 
     # --- inside -------------------------------------------------------------------------
 

@@ -25,7 +25,9 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import shutil
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .acts import PHOTO_COLUMNS, ActKind
@@ -40,6 +42,10 @@ except ImportError:  # pragma: no cover - the server runs on POSIX
 
 UPLOADS = ".uploads"
 CHUNK = 1 << 16
+# Limits that keep the photos' disk from filling (docs/design.md, Photographs):
+MAX_OPEN_UPLOADS = 20  # uploads a device may have begun and not finished (429 past it)
+UPLOAD_MAX_AGE = timedelta(days=7)  # an upload begun longer ago is removed, part and row, at the next creation
+FREE_MARGIN = 1 << 30  # bytes the folder's disk keeps free after a new upload's length (507 below it)
 
 
 class PhotoError(Exception):
@@ -90,8 +96,12 @@ def fsync_dir(folder: Path) -> None:
 class PhotoFolder:
     """The photos' folder and their rows."""
 
-    def __init__(self, db: Database, folder: Path):
+    def __init__(self, db: Database, folder: Path, *, max_open: int = MAX_OPEN_UPLOADS,
+                 max_age: timedelta = UPLOAD_MAX_AGE, free_margin: int = FREE_MARGIN):
         self.db = db
+        self.max_open = max_open
+        self.max_age = max_age
+        self.free_margin = free_margin
         self.folder = Path(folder)  # made at the first upload: a server that never takes a photo makes no folder
 
     def path_of(self, sha: str) -> Path:
@@ -136,15 +146,26 @@ class PhotoFolder:
         """The device's upload of these bytes: the one it began before (after a cut or a restart), or a new one."""
         # First: a folder that cannot be made leaves no upload row behind (and a row from before gets its folder).
         (self.folder / UPLOADS).mkdir(parents=True, exist_ok=True)
+        self._expire()
         with self.db.transaction(write=True) as cur:
             cur.execute(self.db.sql("SELECT upload_id, length FROM photo_uploads WHERE team = ? AND device = ? AND sha256 = ?"),
                         (device.team, device.device_id, sha))
             row = cur.fetchone()
             if row is not None and int(row[1]) == length:
+                if not self._part(row[0]).exists() and not self.path_of(sha).exists():
+                    self._part(row[0]).touch()  # its part lost (a folder restored without it): from 0 again
                 return Upload(row[0], device.team, device.device_id, sha, length, media_type)
             if row is not None:  # another length for the same hash: the old one cannot be right
+                self._unlink_unless_busy(row[0])
                 cur.execute(self.db.sql("DELETE FROM photo_uploads WHERE upload_id = ?"), (row[0],))
-                self._part(row[0]).unlink(missing_ok=True)
+            cur.execute(self.db.sql("SELECT COUNT(*) FROM photo_uploads WHERE team = ? AND device = ?"),
+                        (device.team, device.device_id))
+            if int(cur.fetchone()[0]) >= self.max_open:
+                raise PhotoError(429, f"this device has {self.max_open} uploads open (the most it may): finish "
+                                      f"them first; one left unfinished is removed {self.max_age.days} days after it began")
+            if shutil.disk_usage(self.folder).free - length < self.free_margin:
+                raise PhotoError(507, "the server's photo disk is nearly full: the photo stays on the phone; "
+                                      "it will be tried again")
             upload_id = secrets.token_hex(16)
             cur.execute(self.db.sql("INSERT INTO photo_uploads (upload_id, team, device, sha256, length, media_type, created_at) "
                                     "VALUES (?, ?, ?, ?, ?, ?, ?)"),
@@ -152,25 +173,63 @@ class PhotoFolder:
         self._part(upload_id).touch()
         return Upload(upload_id, device.team, device.device_id, sha, length, media_type)
 
+    def _expire(self) -> None:
+        """Remove uploads begun longer than `max_age` ago: their rows and part files (none being written)."""
+        cutoff = (datetime.now(UTC) - self.max_age).isoformat(timespec="milliseconds")
+        with self.db.transaction(write=False) as cur:
+            cur.execute(self.db.sql("SELECT upload_id FROM photo_uploads WHERE created_at < ?"), (cutoff,))
+            old = [row[0] for row in cur.fetchall()]
+        for upload_id in old:
+            try:
+                self._unlink_unless_busy(upload_id)
+            except PhotoError:
+                continue  # being written right now: not abandoned after all
+            with self.db.transaction(write=True) as cur:
+                cur.execute(self.db.sql("DELETE FROM photo_uploads WHERE upload_id = ?"), (upload_id,))
+
+    def _unlink_unless_busy(self, upload_id: str) -> None:
+        """Remove an upload's part under its lock: never one a request is writing (409 then)."""
+        part = self._part(upload_id)
+        try:
+            fd = os.open(part, os.O_RDONLY)
+        except FileNotFoundError:
+            return
+        try:
+            if fcntl is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise PhotoError(409, "an upload of these bytes with another length is being written: "
+                                          "try again when it ends") from None
+            part.unlink(missing_ok=True)
+        finally:
+            os.close(fd)
+
     # --- the bytes
 
     async def append(self, upload: Upload, offset: int, chunks) -> int:
         """Write the request's bytes from `offset`; returns the new offset (what was written and fsynced).
 
         `chunks` is the request body's async iterator. A cut connection ends it early
-        (ClientDisconnect): what arrived is kept. At the last byte the whole is hashed;
-        a mismatch deletes the upload and raises 460.
+        (ClientDisconnect): what arrived is kept. At the last byte the whole is hashed,
+        moved into place and its row written, all under the upload's lock; a mismatch
+        deletes the upload and raises 460.
         """
         from starlette.requests import ClientDisconnect
 
         part = self._part(upload.upload_id)
-        fd = os.open(part, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(part, os.O_WRONLY)  # never O_CREAT: a part moved into place is not begun again
+        except FileNotFoundError:
+            return self._finished_already(upload, offset)
         try:
             if fcntl is not None:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     raise PhotoError(409, "this upload is being written by another request: ask its offset again") from None
+            if not self._still_there(fd, part):
+                return self._finished_already(upload, offset)  # moved into place or dropped meanwhile
             size = os.fstat(fd).st_size
             if offset != size:
                 raise PhotoError(409, f"Upload-Offset {offset} is not the upload's offset {size}: ask it with HEAD")
@@ -187,28 +246,79 @@ class PhotoFolder:
                 pass  # the link was cut: what arrived stays, and is the offset
             finally:
                 os.fsync(fd)  # on disk before the offset is answered (or asked, after a restart)
+            if size == upload.length:
+                self._finish(upload)  # still under the lock: no other request sees a full part unfinished
         finally:
             os.close(fd)
-        if size == upload.length:
-            self._finish(upload)
         return size
 
-    def _finish(self, upload: Upload) -> None:
+    def settle(self, upload: Upload) -> int:
+        """The upload's offset, after finishing it when all its bytes are on disk.
+
+        A kill (or a database error) between the last byte's fsync and the photo's row
+        leaves a full part file, or a moved file with no row: it is finished here, so
+        an offset equal to the length is only ever answered for a photo that is held.
+        """
         part = self._part(upload.upload_id)
-        digest = hashlib.sha256()
-        with open(part, "rb") as f:
-            while block := f.read(CHUNK):
-                digest.update(block)
-        if digest.hexdigest() != upload.sha256:
-            self._drop(upload)
-            raise PhotoError(460, f"the bytes hash to {digest.hexdigest()}, not the sha256 {upload.sha256} the upload "
-                                  "named: refused, and nothing kept")
+        try:
+            fd = os.open(part, os.O_RDONLY)
+        except FileNotFoundError:
+            if not self.path_of(upload.sha256).exists():
+                return 0
+            self._finish(upload)  # moved into place, row not written
+            return upload.length
+        try:
+            size = os.fstat(fd).st_size
+            if size != upload.length:
+                return size
+            if fcntl is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return size  # a request holds it: it finishes the upload itself
+            self._finish(upload)
+            return size
+        finally:
+            os.close(fd)
+
+    @staticmethod
+    def _still_there(fd: int, part: Path) -> bool:
+        """Whether the locked file is still the upload's part (not renamed into place or unlinked since it was opened)."""
+        try:
+            return os.path.samestat(os.fstat(fd), part.stat())
+        except FileNotFoundError:
+            return False
+
+    def _finished_already(self, upload: Upload, offset: int) -> int:
+        """A PATCH whose part file is gone: finished by another request (or dropped)."""
+        if not self.path_of(upload.sha256).exists():
+            raise PhotoError(404, "this upload is gone: create it again")
+        self._finish(upload)
+        if offset != upload.length:
+            raise PhotoError(409, f"Upload-Offset {offset} is not the upload's offset {upload.length}: ask it with HEAD")
+        return upload.length
+
+    def _finish(self, upload: Upload) -> None:
+        """Hash, move into place, write the row. The caller holds the upload's lock (or the part is gone)."""
+        part = self._part(upload.upload_id)
         target = self.path_of(upload.sha256)
-        if target.exists():
-            part.unlink(missing_ok=True)  # the same bytes, held already (another team's, or a race)
-        else:
-            os.replace(part, target)
-        fsync_dir(self.folder)
+        if part.exists():
+            digest = hashlib.sha256()
+            with open(part, "rb") as f:
+                while block := f.read(CHUNK):
+                    digest.update(block)
+            if digest.hexdigest() != upload.sha256:
+                self._drop(upload)
+                raise PhotoError(460, f"the bytes hash to {digest.hexdigest()}, not the sha256 {upload.sha256} the "
+                                      "upload named: refused, and nothing kept")
+            if target.exists():
+                part.unlink(missing_ok=True)  # the same bytes, held already (another team's, or a race)
+            else:
+                os.replace(part, target)
+            fsync_dir(self.folder)
+        elif not target.exists():
+            raise PhotoError(404, "this upload is gone: create it again")
+        # else: a part already moved into place by an earlier _finish that did not reach its row
         with self.db.transaction(write=True) as cur:
             row = (upload.team, upload.sha256, upload.length, upload.media_type, upload.device, now_utc())
             cur.execute(self.db.sql("INSERT INTO photos (team, sha256, size, media_type, sent_by, received_at) "

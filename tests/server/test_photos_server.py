@@ -206,3 +206,147 @@ def test_a_volunteers_pull_withholds_the_photos_of_a_record_another_device_made(
     assert sha not in text and "photos" not in copy["data"] and copy["withheld"] == ["data.photos"]
     lead = server.enroll(team, "lead-" + team, "lead")
     assert latest(pull_text(server, lead)[1])[recovery["id"]]["data"]["photos"][0]["sha256"] == sha
+
+
+def part_of(photo_dir, location: str):
+    return photo_dir / ".uploads" / (location.rsplit("/", 1)[1] + ".part")
+
+
+@pytest.mark.parametrize("ask", ["head", "create"])
+def test_a_kill_after_the_last_byte_before_the_row_is_finished_by_the_next_head_or_creation(server, team, photo_dir, ask):
+    # A kill between the last byte's fsync and the photo's row leaves the full part file and the
+    # upload's row: the server must not answer "offset == length" for a photo it does not hold.
+    token = server.enroll(team, "a-" + team)
+    data = photo_bytes(80_000)
+    sha = hashlib.sha256(data).hexdigest()
+    made = create(server, token, data)
+    location = made.headers["Location"]
+    part_of(photo_dir, location).write_bytes(data)  # as the kill leaves it
+    if ask == "head":
+        answer = head(server, token, location)
+        assert answer.status_code == 200
+    else:
+        answer = create(server, token, data)
+        assert answer.status_code == 201
+    assert answer.headers["Upload-Offset"] == str(len(data)) and answer.headers.get("Fieldapp-Photo") == "held"
+    assert fetch(server, token, sha).content == data
+    assert not part_of(photo_dir, location).exists()
+
+
+def test_a_full_part_with_wrong_bytes_is_not_held_and_a_creation_begins_again(server, team, photo_dir):
+    token = server.enroll(team, "a-" + team)
+    data = photo_bytes(20_000)
+    made = create(server, token, data)
+    part_of(photo_dir, made.headers["Location"]).write_bytes(os.urandom(len(data)))
+    assert head(server, token, made.headers["Location"]).status_code == 404
+    again = create(server, token, data)
+    assert again.status_code == 201 and again.headers["Upload-Offset"] == "0" and "Fieldapp-Photo" not in again.headers
+    assert patch(server, token, again.headers["Location"], data, 0).status_code == 204
+    assert fetch(server, token, hashlib.sha256(data).hexdigest()).content == data
+
+
+def test_odd_digits_and_a_trailing_newline_are_refused_not_a_server_error(server, team):
+    token = server.enroll(team, "a-" + team)
+    data = photo_bytes(10_000)
+    sha = hashlib.sha256(data).hexdigest()
+    odd = httpx.post(server.url + PHOTOS, headers={**auth(token), "Upload-Length": b"\xb2", "Upload-Metadata": metadata(sha)},
+                     timeout=30)
+    assert odd.status_code == 400
+    made = create(server, token, data)
+    odd = httpx.patch(server.url + made.headers["Location"], content=data, timeout=30,
+                      headers={**auth(token), "Upload-Offset": b"\xb9", "Content-Type": "application/offset+octet-stream"})
+    assert odd.status_code == 400
+    newline = create(server, token, data, sha + "\n")
+    assert newline.status_code == 400
+    assert head(server, token, made.headers["Location"] + "%0A").status_code == 404
+
+
+def test_a_new_length_for_the_same_hash_does_not_unlink_a_part_being_written(server, team, photo_dir):
+    import fcntl
+
+    token = server.enroll(team, "a-" + team)
+    data = photo_bytes(30_000)
+    made = create(server, token, data)
+    part = part_of(photo_dir, made.headers["Location"])
+    with open(part, "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # a PATCH under way, in another process
+        other = httpx.post(server.url + PHOTOS, timeout=30, headers={
+            **auth(token), "Upload-Length": str(len(data) + 1), "Upload-Metadata": metadata(hashlib.sha256(data).hexdigest())})
+        assert other.status_code == 409
+        assert part.exists()
+    again = httpx.post(server.url + PHOTOS, timeout=30, headers={
+        **auth(token), "Upload-Length": str(len(data) + 1), "Upload-Metadata": metadata(hashlib.sha256(data).hexdigest())})
+    assert again.status_code == 201 and again.headers["Location"] != made.headers["Location"] and not part.exists()
+
+
+def test_an_empty_last_patch_after_the_part_was_moved_but_before_its_row_finishes_the_upload(server, team, photo_dir):
+    token = server.enroll(team, "a-" + team)
+    data = photo_bytes(30_000)
+    sha = hashlib.sha256(data).hexdigest()
+    made = create(server, token, data)
+    part_of(photo_dir, made.headers["Location"]).write_bytes(data)
+    part_of(photo_dir, made.headers["Location"]).rename(photo_dir / sha)  # _finish killed after the move
+    done = patch(server, token, made.headers["Location"], data, len(data))
+    assert done.status_code == 204 and done.headers["Upload-Offset"] == str(len(data))
+    assert fetch(server, token, sha).content == data
+
+
+def test_concurrent_empty_last_patches_are_never_a_server_error(server, team, photo_dir):
+    from concurrent.futures import ThreadPoolExecutor
+
+    token = server.enroll(team, "a-" + team)
+    data = photo_bytes(200_000)
+    made = create(server, token, data)
+    part_of(photo_dir, made.headers["Location"]).write_bytes(data)
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda _: patch(server, token, made.headers["Location"], data, len(data)), range(6)))
+    assert {a.status_code for a in answers} <= {204, 404, 409} and 204 in {a.status_code for a in answers}
+    assert fetch(server, token, hashlib.sha256(data).hexdigest()).content == data
+
+
+def test_a_device_has_at_most_twenty_uploads_open_and_the_refusal_says_why(server, team):
+    token = server.enroll(team, "a-" + team)
+    for n in range(20):
+        assert create(server, token, photo_bytes(1_000 + n)).status_code == 201
+    over = create(server, token, photo_bytes(2_000))
+    assert over.status_code == 429 and "uploads open" in over.json()["detail"]
+    other = server.enroll(team, "b-" + team)  # the cap is per device
+    assert create(server, other, photo_bytes(2_000)).status_code == 201
+
+
+def test_an_upload_left_open_past_its_age_is_removed_with_its_part_at_the_next_creation(server, team, photo_dir, database_url):
+    from sync.server.db import open_database
+
+    token = server.enroll(team, "a-" + team)
+    data = photo_bytes(20_000)
+    made = create(server, token, data)
+    send_cut(server, token, made.headers["Location"], data, 0, 5_000)
+    db = open_database(database_url)
+    try:
+        with db.transaction(write=True) as cur:
+            cur.execute(db.sql("UPDATE photo_uploads SET created_at = ? WHERE upload_id = ?"),
+                        ("2020-01-01T00:00:00.000+00:00", made.headers["Location"].rsplit("/", 1)[1]))
+    finally:
+        db.close()
+    assert create(server, token, photo_bytes(3_000)).status_code == 201  # any creation sweeps
+    assert head(server, token, made.headers["Location"]).status_code == 404
+    assert not part_of(photo_dir, made.headers["Location"]).exists()
+    again = create(server, token, data)  # the phone begins again from 0
+    assert again.status_code == 201 and again.headers["Upload-Offset"] == "0"
+
+
+def test_a_new_upload_is_507_when_the_photo_disk_would_keep_less_than_its_margin(tmp_path):
+    import shutil
+
+    from sync.server.db import Device, open_database
+    from sync.server.photos import PhotoError, PhotoFolder
+
+    db = open_database(f"sqlite:///{tmp_path / 'server.db'}")
+    try:
+        folder = PhotoFolder(db, tmp_path / "photos", free_margin=shutil.disk_usage(tmp_path).free + (1 << 30))
+        with pytest.raises(PhotoError) as refused:
+            folder.create(Device("a", "team-a", "volunteer"), "a" * 64, 1000, "image/jpeg")
+        assert refused.value.status == 507 and "nearly full" in refused.value.detail
+        assert list((tmp_path / "photos" / ".uploads").iterdir()) == []
+    finally:
+        db.close()

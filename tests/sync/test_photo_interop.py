@@ -16,6 +16,7 @@ from PIL import Image
 from fieldapp.core.records import PhotoKind, photo_hashes
 from fieldapp.store import RecordStore
 from fieldapp.store.attach import attach
+from fieldapp.sync import enrollment
 from fieldapp.sync import photos as uploader_module
 from fieldapp.sync.errors import Unreachable
 from fieldapp.sync.photos import PhotoReport, PhotoUploader, upload_waiting
@@ -165,3 +166,84 @@ def test_the_uploader_completes_against_tuspyserver_a_standard_server_through_a_
     held = {hashlib.sha256(p.read_bytes()).hexdigest() for p in files.iterdir() if p.is_file() and not p.name.endswith(".info")}
     assert hashlib.sha256(original).hexdigest() in held
     store.close()
+
+
+def test_a_server_killed_between_the_last_byte_and_the_photos_row_is_not_taken_as_holding_it(link, tmp_path):
+    # The phone may mark a photo sent (and retention later erase its only copy) only on the
+    # server's word that it holds it, never on an offset equal to the length alone.
+    store = link.device(tmp_path / "phone", direct=True)
+    call = store.create_call(call_data())
+    attach(store, call["id"], photo(6, (800, 600)), kind=PhotoKind.SCENE, taken_at=TAKEN)
+    uploads = tmp_path / "server-photos" / ".uploads"
+    token = enrollment.load(tmp_path / "phone").token
+    with PhotoUploader(link.server.url + "/api/v1/photos/", token) as uploader:
+        for sha, entry in store.photos.waiting():  # every byte arrived, then the server was killed
+            location, _, _ = uploader.create(sha, len(store.photos.read(sha)), entry["media_type"])
+            store.photos.set_upload(sha, location)
+            (uploads / (location.rsplit("/", 1)[1] + ".part")).write_bytes(store.photos.read(sha))
+    assert run_pass(store, tmp_path / "phone").error is None
+    lead = link.server.enroll(link.team, "lead-" + link.team, "lead")
+    for sha, entry in store.photos.entries().items():
+        assert entry["sent"] and fetch(link, lead, sha).content == store.photos.read(sha)
+    store.close()
+
+
+class AnswerLost(Recording):
+    """The last PATCH reaches the server, its answer does not reach the phone."""
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = size
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        if request.method == "PATCH" and int(request.headers["Upload-Offset"]) + len(request.content) == self.size:
+            raise httpx.ReadError("the answer was lost")
+        return response
+
+
+def test_against_a_standard_server_an_offset_at_the_length_is_confirmed_by_an_empty_last_patch(tus_server, tmp_path):
+    endpoint, files = tus_server
+    store = RecordStore.open(tmp_path / "phone")
+    call = store.create_call(call_data())
+    original = photo(7, (600, 400))
+    attach(store, call["id"], original, kind=PhotoKind.SCENE, taken_at=TAKEN)
+    sha = hashlib.sha256(original).hexdigest()
+    with PhotoUploader(endpoint, transport=AnswerLost(len(original))) as uploader, pytest.raises(Unreachable):
+        upload_waiting(store, uploader, report=PhotoReport())
+    assert not store.photos.entries()[sha]["sent"]
+    transport = Recording()
+    with PhotoUploader(endpoint, transport=transport) as uploader:
+        upload_waiting(store, uploader, report=PhotoReport())
+    assert store.photos.counts()["photos_waiting"] == 0
+    assert transport.requests[0][0] == "HEAD" and transport.requests[1][0] == "PATCH"  # the empty last PATCH
+    store.close()
+
+
+class RefusesFirstCreation(Recording):
+    """A server that refuses the first photo's creation (413, as for a photo too large)."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path.endswith("/photos/") and not any(
+                m == "POST" and p.endswith("/photos/") for m, p in self.requests):
+            self.requests.append((request.method, request.url.path))
+            return httpx.Response(413, json={"detail": "a photo is at most so many bytes"}, request=request)
+        return super().handle_request(request)
+
+
+def test_a_refusal_of_one_photo_does_not_end_the_photo_phase(link, tmp_path):
+    store = link.device(tmp_path / "phone", direct=True)
+    call = store.create_call(call_data())
+    attach(store, call["id"], photo(10, (400, 300)), kind=PhotoKind.SCENE, taken_at=TAKEN)
+    first = store.photos.waiting()[0][0]
+    result = run_pass(store, tmp_path / "phone", transport=RefusesFirstCreation())
+    assert result.error is None and result.photos.failed == [first]
+    entries = store.photos.entries()
+    assert not entries[first]["sent"] and all(e["sent"] for sha, e in entries.items() if sha != first)
+    store.close()
+
+
+def test_the_phone_reads_an_offset_of_odd_digits_or_a_trailing_newline_as_no_offset():
+    assert uploader_module._number("120") == 120
+    assert uploader_module._number("\xb2") is None and uploader_module._number("12\n") is None
+    assert uploader_module._number("") is None and uploader_module._number(None) is None

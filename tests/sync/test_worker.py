@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 from datetime import UTC, datetime
+from hashlib import sha256 as _sha
 
 from fieldapp.store import RecordStore
 from fieldapp.sync.backoff import Backoff
@@ -121,4 +122,67 @@ def test_a_nudge_pushes_after_the_debounce(link, tmp_path):
 
     asyncio.run(scenario())
     assert store.counts()["sent"] == 3 and worker.status.describe() == "all sent"
+    store.close()
+
+
+def test_a_damaged_photo_holds_up_neither_the_other_photos_nor_the_records_and_the_worker_lives_on(link, tmp_path):
+    from fieldapp.core.records import PhotoKind
+    from fieldapp.store.attach import attach
+    from tests.sync.test_photo_interop import TAKEN, fetch, photo
+
+    folder = tmp_path / "device"
+    store = link.device(folder, direct=True)
+    first = store.create_call(call_data(notes="first"))
+    attach(store, first["id"], photo(8, (400, 300)), kind=PhotoKind.SCENE, taken_at=TAKEN)
+    damaged = set(store.photos.entries())
+    for sha in damaged:  # the flash wore out under these blobs
+        blob = store.photos.folder / store.photos.entries()[sha]["file"]
+        blob.write_bytes(b"\0" * blob.stat().st_size)
+    second = store.create_call(call_data(notes="second"))
+    good = photo(9, (400, 300))
+    attach(store, second["id"], good, kind=PhotoKind.SCENE, taken_at=TAKEN)
+    worker = SyncWorker(store, folder, debounce=0.1, period=60)
+
+    async def until(condition) -> None:
+        for _ in range(400):
+            if condition():
+                return
+            await asyncio.sleep(0.05)
+
+    async def scenario():
+        runner = asyncio.create_task(worker.run())
+        await until(lambda: worker.status.phase != "sending" and store.counts()["sent"] == 2)
+        assert not runner.done()
+        third = store.create_call(call_data(notes="third"))  # records keep flowing
+        worker.nudge()
+        await until(lambda: store.counts()["sent"] == 3)
+        assert not runner.done()
+        worker.stop()
+        await asyncio.wait_for(runner, 10)
+        return third
+
+    asyncio.run(scenario())
+    assert store.counts()["sent"] == 3
+    lead = link.server.enroll(link.team, "lead-" + link.team, "lead")
+    assert fetch(link, lead, _sha(good).hexdigest()).content == good
+    assert all(not store.photos.entries()[sha]["sent"] for sha in damaged)  # kept as waiting, never marked sent
+    store.close()
+
+
+def test_a_pass_that_raises_anything_leaves_the_worker_alive_and_backing_off(data_dir, monkeypatch):
+    from fieldapp.sync import worker as worker_module
+
+    def broken_pass(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(worker_module, "run_pass", broken_pass)
+    store = RecordStore.open(data_dir)
+    worker = SyncWorker(store, data_dir, backoff=Backoff(base=2, cap=60, rng=random.Random(1)))
+
+    async def scenario():
+        result = await worker.run_once()
+        assert result.error is not None and "RuntimeError" in str(result.error)
+        assert worker.status.phase == "error" and worker.backoff.failures == 1
+
+    asyncio.run(scenario())
     store.close()

@@ -49,8 +49,11 @@ TUS_VERSION = "1.0.0"
 OFFSET_TYPE = "application/offset+octet-stream"
 UPLOADS = f"{API_PREFIX}/photos/uploads/"
 _SHA = re.compile(SHA256_HEX)
-_MEDIA_TYPE = re.compile(r"^image/[a-z0-9][a-z0-9.+-]{0,39}$")
-_UPLOAD_ID = re.compile(r"^([0-9a-f]{32}|[0-9a-f]{64})$")
+_MEDIA_TYPE = re.compile(r"image/[a-z0-9][a-z0-9.+-]{0,39}")
+_UPLOAD_ID = re.compile(r"[0-9a-f]{32}|[0-9a-f]{64}")
+# ASCII digits only: `str.isdigit` takes '²', which `int` refuses (a 500). Always used with fullmatch:
+# `re.match` with `$` takes a trailing newline.
+_NUMBER = re.compile(r"[0-9]{1,15}")
 
 
 def photos(request: Request) -> PhotoFolder:
@@ -101,7 +104,7 @@ def tus_create(
     refused = _tus(tus_resumable)
     if refused is not None:
         return refused
-    if upload_length is None or not upload_length.isdigit() or int(upload_length) < 1:
+    if upload_length is None or not _NUMBER.fullmatch(upload_length) or int(upload_length) < 1:
         return _refused(400, "Upload-Length is required: the photo's size in bytes (deferred length is not offered)")
     length = int(upload_length)
     if length > MAX_PHOTO_BYTES:
@@ -111,10 +114,10 @@ def tus_create(
     except ValueError as exc:
         return _refused(400, str(exc))
     sha = metadata.get("sha256", "")
-    if not _SHA.match(sha):
+    if not _SHA.fullmatch(sha):
         return _refused(400, "Upload-Metadata must carry sha256: the photo's SHA-256, 64 lower-case hex digits")
     media_type = metadata.get("media_type") or metadata.get("filetype") or "image/jpeg"
-    if not _MEDIA_TYPE.match(media_type):
+    if not _MEDIA_TYPE.fullmatch(media_type):
         return _refused(400, f"media type {media_type!r} is not an image/... type")
     held = folder.held(device.team, sha)
     if held is not None:
@@ -122,9 +125,19 @@ def tus_create(
             return _refused(409, f"this team holds {sha} with {held.size} bytes, not {length}")
         return Response(status_code=201, headers={"Tus-Resumable": TUS_VERSION, "Location": UPLOADS + sha,
                                                   "Upload-Offset": str(length), "Fieldapp-Photo": "held"})
-    upload = folder.create(device, sha, length, media_type)
-    return Response(status_code=201, headers={"Tus-Resumable": TUS_VERSION, "Location": UPLOADS + upload.upload_id,
-                                              "Upload-Offset": str(folder.offset(upload))})
+    try:
+        upload = folder.create(device, sha, length, media_type)
+        try:
+            offset = folder.settle(upload)  # all bytes there from before (a kill before the row): finished now
+        except PhotoError:  # those bytes were not the photo, or their part is gone: dropped, begin again
+            upload = folder.create(device, sha, length, media_type)
+            offset = folder.offset(upload)
+    except PhotoError as exc:
+        return _refused(exc.status, exc.detail)
+    headers = {"Tus-Resumable": TUS_VERSION, "Location": UPLOADS + upload.upload_id, "Upload-Offset": str(offset)}
+    if offset == length and folder.held(device.team, sha) is not None:
+        headers["Fieldapp-Photo"] = "held"
+    return Response(status_code=201, headers=headers)
 
 
 @router.head("/photos/uploads/{upload_id}", include_in_schema=False)
@@ -134,16 +147,21 @@ def tus_offset(upload_id: str, device: Device = Depends(current_device), folder:
     if refused is not None:
         return Response(status_code=412, headers={"Tus-Version": TUS_VERSION, "Tus-Resumable": TUS_VERSION})
     headers = {"Tus-Resumable": TUS_VERSION, "Cache-Control": "no-store"}
-    if _UPLOAD_ID.match(upload_id) and len(upload_id) == 64:
+    if _UPLOAD_ID.fullmatch(upload_id) and len(upload_id) == 64:
         held = folder.held(device.team, upload_id)
         if held is not None:
             return Response(status_code=200, headers={**headers, "Upload-Offset": str(held.size),
                                                       "Upload-Length": str(held.size), "Fieldapp-Photo": "held"})
-    upload = folder.upload(device, upload_id) if _UPLOAD_ID.match(upload_id) else None
+    upload = folder.upload(device, upload_id) if _UPLOAD_ID.fullmatch(upload_id) else None
     if upload is None:
         return Response(status_code=404, headers=headers)
-    return Response(status_code=200, headers={**headers, "Upload-Offset": str(folder.offset(upload)),
-                                              "Upload-Length": str(upload.length)})
+    try:
+        offset = folder.settle(upload)  # an offset equal to the length is answered only for a photo held
+    except PhotoError:
+        return Response(status_code=404, headers=headers)
+    if offset == upload.length and folder.held(device.team, upload.sha256) is not None:
+        headers["Fieldapp-Photo"] = "held"
+    return Response(status_code=200, headers={**headers, "Upload-Offset": str(offset), "Upload-Length": str(upload.length)})
 
 
 @router.patch("/photos/uploads/{upload_id}", include_in_schema=False)
@@ -162,12 +180,12 @@ async def tus_append(
         return refused
     if (content_type or "").split(";")[0].strip() != OFFSET_TYPE:
         return _refused(415, f"Content-Type must be {OFFSET_TYPE}")
-    if upload_offset is None or not upload_offset.isdigit():
+    if upload_offset is None or not _NUMBER.fullmatch(upload_offset):
         return _refused(400, "Upload-Offset is required: where these bytes start")
-    held = folder.held(device.team, upload_id) if len(upload_id) == 64 and _UPLOAD_ID.match(upload_id) else None
+    held = folder.held(device.team, upload_id) if len(upload_id) == 64 and _UPLOAD_ID.fullmatch(upload_id) else None
     if held is not None:
         return Response(status_code=204, headers={"Tus-Resumable": TUS_VERSION, "Upload-Offset": str(held.size)})
-    upload = folder.upload(device, upload_id) if _UPLOAD_ID.match(upload_id) else None
+    upload = folder.upload(device, upload_id) if _UPLOAD_ID.fullmatch(upload_id) else None
     if upload is None:
         return _refused(404, "no such upload for this team")
     try:
@@ -182,7 +200,7 @@ async def tus_append(
 @router.get("/photos/{sha256}", response_class=FileResponse, include_in_schema=False)
 def fetch_photo(sha256: str, device: Device = Depends(current_device), folder: PhotoFolder = Depends(photos)) -> Response:
     """A photo by the SHA-256 its record lists: for a lead of its team, and for the device that sent it."""
-    photo = folder.may_read(device, sha256) if _SHA.match(sha256) else None
+    photo = folder.may_read(device, sha256) if _SHA.fullmatch(sha256) else None
     if photo is None or not folder.path_of(photo.sha256).is_file():
         return JSONResponse({"detail": "no such photo for this device"}, status_code=status.HTTP_404_NOT_FOUND)
     return FileResponse(folder.path_of(photo.sha256), media_type=photo.media_type,
