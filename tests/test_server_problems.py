@@ -8,7 +8,6 @@ of the three it is, in English and in Arabic, never only "Server problem".
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import socket
 import ssl
@@ -22,6 +21,7 @@ from fieldapp.store import RecordStore
 from fieldapp.sync import enrollment
 from fieldapp.sync.worker import SyncWorker
 from fieldapp.ui.state import AppState
+from tests import aio
 from tests.conftest import free_port
 from tests.records_factory import call_data
 from tests.server.conftest import Server
@@ -36,7 +36,7 @@ def _badge_after_a_pass(folder: Path, server_url: str, token: str) -> dict[str, 
         store.create_call(call_data())
         enrollment.save(folder, enrollment.Enrollment(server_url, token))
         worker = SyncWorker(store, folder)
-        asyncio.run(worker.run_once())
+        aio.run(worker.run_once())
         badges = {}
         for language in ("en", "ar"):
             state = AppState(store, folder, worker=worker, now=lambda: NOW)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from sync.server.db import Device
+from tests import aio
 from tests.records_factory import call_record
 from tests.server.test_chain import TEAM, db, edit, execute, run, url  # noqa: F401  (fixtures)
 from tests.server.test_verify_acts import named
@@ -100,7 +101,6 @@ def test_an_sql_edit_of_settled_by_is_named(db, which, value, says):  # noqa: F8
 
 def photographed(database, folder) -> dict[str, str]:
     """Two photos sent by the volunteer, one by the lead; a settlement beside them."""
-    import asyncio
     import hashlib
 
     from sync.server.photos import PhotoFolder
@@ -121,7 +121,7 @@ def photographed(database, folder) -> dict[str, str]:
     for name, device, data in (("first", VOLUNTEER, b"\xff\xd8 rubble, east side" * 50),
                                ("second", VOLUNTEER, b"\xff\xd8 the stairwell" * 70),
                                ("lead", LEAD, b"\xff\xd8 the street from the roof" * 30)):
-        made[name] = asyncio.run(send(device, data))
+        made[name] = aio.run(send(device, data))
     return made
 
 

@@ -13,6 +13,7 @@ from fieldapp.sync.errors import ServerError, Unreachable
 from fieldapp.sync.push import PushReport
 from fieldapp.sync.session import PassResult
 from fieldapp.sync.worker import SyncWorker
+from tests import aio
 from tests.records_factory import call_data
 
 T0 = datetime(2026, 11, 25, 21, 40, tzinfo=UTC)
@@ -94,7 +95,7 @@ def test_a_save_is_pushed_soon_and_the_loop_never_waits_on_the_network(link, tmp
         ui.cancel()
         return ticks, stalled_ticks
 
-    ticks, stalled = asyncio.run(asyncio.wait_for(scenario(), 30))
+    ticks, stalled = aio.run(asyncio.wait_for(scenario(), 30))
     gaps = [b - a for a, b in zip(ticks, ticks[1:])]
     assert max(gaps) < 0.2  # the loop kept turning while the pass was stuck
     assert len(stalled) > 10
@@ -120,7 +121,7 @@ def test_a_nudge_pushes_after_the_debounce(link, tmp_path):
         worker.stop()
         await asyncio.wait_for(runner, 10)
 
-    asyncio.run(scenario())
+    aio.run(scenario())
     assert store.counts()["sent"] == 3 and worker.status.describe() == "all sent"
     store.close()
 
@@ -161,7 +162,7 @@ def test_a_damaged_photo_holds_up_neither_the_other_photos_nor_the_records_and_t
         await asyncio.wait_for(runner, 10)
         return third
 
-    asyncio.run(scenario())
+    aio.run(scenario())
     assert store.counts()["sent"] == 3
     lead = link.server.enroll(link.team, "lead-" + link.team, "lead")
     assert fetch(link, lead, _sha(good).hexdigest()).content == good
@@ -184,5 +185,5 @@ def test_a_pass_that_raises_anything_leaves_the_worker_alive_and_backing_off(dat
         assert result.error is not None and "RuntimeError" in str(result.error)
         assert worker.status.phase == "error" and worker.backoff.failures == 1
 
-    asyncio.run(scenario())
+    aio.run(scenario())
     store.close()
