@@ -13,6 +13,8 @@ from fieldapp.ui.models.queue import FILTERS, Card, QueueModel
 from fieldapp.ui.models.refusals import refusal_lines
 from fieldapp.ui.state import AppState
 from fieldapp.ui.views.widgets import (
+    EDGE,
+    EDGE_WIDTH,
     Navigator,
     big_button,
     choice,
@@ -60,7 +62,8 @@ def _record_lines(state: AppState, ui: Navigator, stored: StoredRecord, c: Card)
     is_call = stored.type == RecordType.CALL
     lines: list[ft.Control] = [
         tagged(f"open-{stored.id}", ft.Container(
-            on_click=lambda _: ui.go(f"/record/{stored.id}"), padding=ft.Padding.symmetric(vertical=14),
+            on_click=lambda _: ui.go(f"/record/{stored.id}"), padding=ft.Padding.symmetric(vertical=14, horizontal=10),
+            border=ft.Border.all(EDGE_WIDTH, EDGE), border_radius=10,  # a tappable box shows its edge (3:1)
             content=ft.Row(spacing=6, controls=[
                 ft.Text(c.title, size=15, weight=ft.FontWeight.BOLD if is_call else None, expand=True),
                 ft.Icon(ft.Icons.CHEVRON_LEFT if t.rtl else ft.Icons.CHEVRON_RIGHT, size=20),
