@@ -146,7 +146,10 @@ def test_every_control_edge_is_at_least_3_to_1_against_the_page(app, phone, look
     if look == "dark":
         open_page(phone, "settings", ids)
         phone.tap("dark")
-        phone.tab(0)  # home by its tab: a visit straight after the restyle can leave Settings painted over it
+        # The page opened again, dark from its start: after the restyle in place Flutter's web canvas can keep
+        # Settings painted over the next screens (the tree moves on, the picture does not; an open bug, see the
+        # README's known problems), and this test measures the theme's colours, not that repaint.
+        phone.open(url)
     low: list[str] = []
     weakest: dict[str, float] = {}
     image = None
