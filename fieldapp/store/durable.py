@@ -71,6 +71,15 @@ def folder_sync_held() -> bool:
     return _held_folders.get() is not None
 
 
+def overwrite(path: Path) -> None:
+    """Random bytes over a file's own, flushed to the disk: what removal leaves behind is not its content."""
+    size = path.stat().st_size
+    with open(path, "r+b") as f:
+        f.write(os.urandom(size))
+        f.flush()
+        os.fsync(f.fileno())
+
+
 def _temp_name(path: Path, suffix: str) -> Path:
     # Unique per process and thread, so two writers never share a temp file.
     return path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.{suffix}")

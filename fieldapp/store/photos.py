@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import secrets
 from collections.abc import Iterable
 from enum import StrEnum
@@ -37,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from fieldapp.core.records import PREVIEW_MEDIA_TYPE, PhotoKind, photo_hashes
 
-from .durable import atomic_write, decode, encode, fsync_dir
+from .durable import atomic_write, decode, encode, fsync_dir, overwrite
 from .errors import DamagedFile, StoreError
 from .lock import StoreLock
 
@@ -286,11 +285,7 @@ def hashes_of(doc: dict[str, Any]) -> set[str]:
 def _erase(path: Path) -> None:
     """Overwrite, then remove: a plain photo (a store with no PIN) leaves no readable copy behind."""
     try:
-        size = path.stat().st_size
-        with open(path, "r+b") as f:
-            f.write(os.urandom(size))
-            f.flush()
-            os.fsync(f.fileno())
+        overwrite(path)
         path.unlink()
     except FileNotFoundError:
         pass

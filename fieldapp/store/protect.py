@@ -29,7 +29,7 @@ import unicodedata
 from pathlib import Path
 
 from . import keystore as keystores
-from .durable import atomic_write, fsync_dir
+from .durable import atomic_write, fsync_dir, overwrite
 from .errors import StoreError
 from .handover import remove_exports
 from .index import Generation, IdIndex
@@ -373,21 +373,13 @@ def wipe(folder: Path | str, keystore: Keystore | None = None) -> None:
     left = removed([entry]) if entry is not None else []
     keys = folder / KEYS
     if keys.exists():
-        size = keys.stat().st_size
-        with open(keys, "r+b") as f:
-            f.write(os.urandom(size))
-            f.flush()
-            os.fsync(f.fileno())
+        overwrite(keys)
         keys.unlink()
         fsync_dir(folder)
     for path in sorted(folder.rglob("*"), reverse=True):
         if path.is_file() and not path.is_symlink() and path.name not in (".lock", TRIES_LOCK):
             try:
-                size = path.stat().st_size
-                with open(path, "r+b") as f:
-                    f.write(os.urandom(size))
-                    f.flush()
-                    os.fsync(f.fileno())
+                overwrite(path)
             except OSError:
                 pass
     for child in folder.iterdir():
