@@ -122,6 +122,13 @@ class Database(ABC):
     def migrate(self) -> list[int]:
         return migrations.apply(self)
 
+    def hold_schema(self, cur) -> None:
+        """Keep other servers' schema changes out until this transaction ends.
+
+        SQLite's write transaction already holds the whole file; PostgreSQL's does not.
+        """
+        return None
+
     # --- devices ----------------------------------------------------------------------------
 
     def enroll(self, *, team: str, device_id: str, role: str, token_hash: str) -> None:

@@ -29,6 +29,8 @@ class Database(Protocol):
 
     def transaction(self, *, write: bool) -> AbstractContextManager[Any]: ...
 
+    def hold_schema(self, cur: Any) -> None: ...
+
     def record_act(self, cur: Any, kind: acts.ActKind, body: dict, at: str) -> None: ...
 
 
@@ -308,6 +310,7 @@ def apply(db: Database) -> list[int]:
     row was deleted, and that is said in one line.
     """
     with db.transaction(write=True) as cur:
+        db.hold_schema(cur)
         cur.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
         )

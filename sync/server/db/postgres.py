@@ -12,6 +12,9 @@ from psycopg_pool import ConnectionPool
 from .base import Database
 from .errors import DatabaseUnreachable
 
+# The advisory lock key every fieldapp server takes to change the schema (any fixed bigint).
+SCHEMA_LOCK = 0x6669656C64617070  # "fieldapp"
+
 
 class PostgresDatabase(Database):
     placeholder = "%s"
@@ -35,6 +38,11 @@ class PostgresDatabase(Database):
     def transaction(self, *, write: bool) -> Iterator[Any]:
         with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             yield cur
+
+    def hold_schema(self, cur) -> None:
+        # `CREATE TABLE IF NOT EXISTS` is not safe against itself: two servers starting at
+        # once both find no table, and the second fails on the catalogue's unique index.
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
 
     def rows_for_ids(self, cur, table, columns, team, ids, where=""):
         # One statement for any count, and one index probe per id whatever the
