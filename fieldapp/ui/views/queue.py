@@ -195,6 +195,9 @@ def queue(state: AppState, ui: Navigator) -> ft.View:
             lines.insert(0, ft.Text(t("queue.no_call"), italic=True))
         cards.append(ft.Card(content=ft.Container(padding=10, content=ft.Column(spacing=4, controls=lines))))
     asked = state.session.confirming
+    # Drawn anew, the queue opens at its top, where its day's actions are, not where it was last scrolled
+    # (home's way): Flet's throttled scroll events can leave an offset the lead has since scrolled away from.
+    state.scrolled.pop("/queue", None)
     # A lazy list: Flutter lays out only the cards in sight, so a day of 150 calls opens a record as fast as a
     # day of 5. What a list builds as it scrolls is not in the accessibility tree until then, so the day's
     # actions (Approve all, the figures, the exports) are above the cards, not below them. Not in a fixed bar:
