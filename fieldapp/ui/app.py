@@ -58,8 +58,7 @@ class Shell:
         A screen drawn before is shown again as it was only on arriving at it (Back, a tab);
         after an action on it, it is drawn anew.
         """
-        routes = self.state.stack()
-        key = self.key()
+        routes, key = self.state.stack(), self.key()
         stack: list[ft.View] = []
         for i, route in enumerate(routes):
             top = i == len(routes) - 1
@@ -91,9 +90,10 @@ class Shell:
             if routes[-1] in self.cache:
                 self.cache[routes[-1]] = (key, stack[-1])
             self.restore_scroll(stack[-1], routes[-1])
+        for i, view in enumerate(stack):  # Flet diffs no isolated control's children: the screens under the top one
+            object.__setattr__(view, "_isolated", i < len(stack) - 1)  # are hidden; a queue under a record is not walked
         self.page.views[:] = stack
-        self.shown_route = routes[-1]
-        self.draws += 1
+        self.shown_route, self.draws = routes[-1], self.draws + 1
         self.page.overlay[:] = [drawn(self.draws)]
         self.refresh_badges()
         self.page.update()

@@ -19,7 +19,7 @@ from fieldapp.i18n import Translator
 # The driver and the fixtures live in tests/ui/driver.py and tests/ui/conftest.py; the names below stay
 # importable from here for modules that still take them from this one.
 from tests.ui.conftest import app, arabic_phone, browser, link, phone  # noqa: F401
-from tests.ui.driver import CHROMIUM_ARGS, PHONE, ROOT, SHOTS, Phone, start_app, stop_app  # noqa: F401
+from tests.ui.driver import CHROMIUM_ARGS, FRAMES, PHONE, ROOT, SHOTS, Phone, start_app, stop_app  # noqa: F401
 
 
 def export(data: Path) -> list[dict]:
@@ -254,8 +254,48 @@ def test_a_browser_set_to_arabic_starts_in_arabic_and_a_refusal_is_said_in_arabi
         phone.tap("edit-call")
         phone.wait_for("save-call")
         assert "يجب ألّا يزيد عن 200 حرف" in phone.text()  # beside the place field
+
+        # Language and night mode each follow the device until chosen, and "Follow the device" gives them back.
+        phone.load(f"{url}/settings", "lang-device")
+        assert checked(phone, "lang-device") and checked(phone, "dark-device") and not checked(phone, "dark")
+        phone.tap("lang-en")
+        assert "Settings" in phone.text() and "الإعدادات" not in phone.text() and not checked(phone, "lang-device")
+        phone.tap("lang-device")
+        phone.wait_for_text("الإعدادات")  # the browser's language again, not the process's (English)
+        assert checked(phone, "lang-device") and "Settings" not in phone.text()
+        phone.page.emulate_media(color_scheme="dark")  # the device turns dark: followed
+        phone.page.wait_for_function(CHECKED, arg="dark", polling="raf")
+        assert brightness(phone) < 100
+        phone.tap("dark")  # chosen light on a dark device
+        assert not checked(phone, "dark") and not checked(phone, "dark-device") and brightness(phone) > 150
+        phone.tap("dark-device")
+        phone.page.wait_for_function(CHECKED, arg="dark", polling="raf")
+        assert checked(phone, "dark-device") and brightness(phone) < 100
+        assert "الإعدادات" in phone.text()  # the language stayed the device's
     finally:
         stop_app(proc)
+
+
+# Whether a switch (the node named, or the one inside it) is on, as a screen reader is told.
+CHECKED = """id => { const e = document.querySelector(
+    `[flt-semantics-identifier="${id}"][aria-checked], [flt-semantics-identifier="${id}"] [aria-checked]`);
+    return e !== null && e.getAttribute('aria-checked') === 'true'; }"""
+
+
+def checked(phone: Phone, identifier: str) -> bool:
+    phone.still()
+    return bool(phone.page.evaluate(CHECKED, identifier))
+
+
+def brightness(phone: Phone) -> float:
+    """The screen's mean grey level (0 to 255): under 100 for the dark look, over 150 for the light one."""
+    from io import BytesIO
+
+    from PIL import Image, ImageStat
+
+    phone.still()
+    phone.page.evaluate(FRAMES, 2)
+    return ImageStat.Stat(Image.open(BytesIO(phone.page.screenshot())).convert("L")).mean[0]
 
 
 def test_a_recovery_is_corrected_then_withdrawn_in_the_app_and_each_version_syncs(tmp_path, link, phone):

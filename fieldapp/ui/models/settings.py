@@ -26,6 +26,7 @@ class SettingsModel:
         theme = saved.get("theme") or ("dark" if saved.get("dark") is True else None)  # "dark": before themes
         self.dark_chosen: bool | None = None if theme is None else theme == "dark"  # None: the device's
         self.device_dark = False  # the device's own dark setting, as the app last heard it
+        self.device_locales: list[str] = []  # the device's languages, best first, as the app last heard them
         session.callsign = saved.get("callsign", "")
         session.t = Translator(self.language)
         self.keystore: Any = None  # this page's keystore (fieldapp.store.keystore), if the platform has one
@@ -41,11 +42,27 @@ class SettingsModel:
         self.s.store.set_meta(SETTINGS, {"language": self.language if self.language_chosen else None,
                                          "callsign": self.s.callsign, "theme": theme})
 
+    @property
+    def follows_device_language(self) -> bool:
+        return not self.language_chosen
+
+    @property
+    def follows_device_dark(self) -> bool:
+        return self.dark_chosen is None
+
+    def device_language(self) -> str:
+        """The device's language as the app last heard it (a browser's first language in web mode)."""
+        if not self.device_locales:
+            return device_language()
+        return "ar" if (self.device_locales[0] or "").lower().startswith("ar") else "en"
+
     def use_device_locales(self, codes: list[str]) -> None:
         """The platform's locales, best first: Arabic for an Arabic one, unless the volunteer chose."""
+        if codes:
+            self.device_locales = list(codes)  # kept: "Follow the device" goes back to them
         if self.language_chosen or not codes:
             return
-        language = "ar" if any((c or "").lower().startswith("ar") for c in codes[:1]) else "en"
+        language = self.device_language()
         if language != self.language:
             self.language = language
             self.s.t = Translator(language)
@@ -57,7 +74,7 @@ class SettingsModel:
     def set_language(self, language: str | None) -> None:
         """The user's language; None follows the device again."""
         self.language_chosen = language is not None
-        self.language = language or device_language()
+        self.language = language or self.device_language()
         self.s.t = Translator(self.language)
         self._save()
 

@@ -195,6 +195,17 @@ def queue(state: AppState, ui: Navigator) -> ft.View:
             lines.insert(0, ft.Text(t("queue.no_call"), italic=True))
         cards.append(ft.Card(content=ft.Container(padding=10, content=ft.Column(spacing=4, controls=lines))))
     asked = state.session.confirming
+    # Drawn anew, the queue opens at its top, where its day's actions are, not where it was last scrolled
+    # (home's way): Flet's throttled scroll events can leave an offset the lead has since scrolled away from.
+    state.scrolled.pop("/queue", None)
+    # A lazy list: Flutter lays out only the cards in sight, so a day of 150 calls opens a record as fast as a
+    # day of 5. What a list builds as it scrolls is not in the accessibility tree until then, so the day's
+    # actions (Approve all, the figures, the exports) are above the cards, not below them. Not in a fixed bar:
+    # at a large text size it would leave the cards too little of the screen.
+    approve = (confirmation(state, ui, t("confirm.approve_all_button", n=len(asked.ids)), approve_all(True),
+                            identifier="approve-all")
+               if asked is not None and q.asking_approve_all() else
+               [big_button(t("queue.approve_all"), approve_all(False), identifier="approve-all", icon=ft.Icons.DONE_ALL)])
     return frame(state, ui, "/queue", t("queue.title"), [
         *notice(state),
         ft.Text(messages.long_date(q.day, t), size=17, weight=ft.FontWeight.BOLD),
@@ -202,16 +213,7 @@ def queue(state: AppState, ui: Navigator) -> ft.View:
                                          on_submit=lambda _: ui.redraw(), text_size=18,
                                          suffix=icon_button(ft.Icons.REFRESH, t("queue.show_day"), lambda _: ui.redraw(),
                                                             identifier="show-day"))),
-        *_filters(state, ui),
-        *(cards or [ft.Text(t("queue.empty"), size=16)]),
-        *([big_button(t("queue.show_more", n=len(items) - q.shown), show_more, identifier="show-more",
-                      filled=False, primary=False)] if len(items) > q.shown else []),
-        *(confirmation(state, ui, t("confirm.approve_all_button", n=len(asked.ids)), approve_all(True),
-                       identifier="approve-all")
-          if asked is not None and q.asking_approve_all() else
-          [big_button(t("queue.approve_all"), approve_all(False), identifier="approve-all", icon=ft.Icons.DONE_ALL)]),
-        switch(t("queue.export_personal"), q.include_personal,
-               lambda e: q.set_export_personal(bool(e.control.value)), identifier="export-personal"),
+        *approve,
         ft.Row(wrap=True, controls=[
             big_button(t("queue.figures"), lambda _: ui.go("/queue/figures"), identifier="open-figures",
                        icon=ft.Icons.BAR_CHART, filled=False, primary=False),
@@ -220,4 +222,10 @@ def queue(state: AppState, ui: Navigator) -> ft.View:
             big_button(t("queue.export_geojson"), export("geojson"), identifier="export-geojson", icon=ft.Icons.MAP,
                        filled=False, primary=False),
         ]),
-    ])
+        switch(t("queue.export_personal"), q.include_personal,
+               lambda e: q.set_export_personal(bool(e.control.value)), identifier="export-personal"),
+        *_filters(state, ui),
+        *(cards or [ft.Text(t("queue.empty"), size=16)]),
+        *([big_button(t("queue.show_more", n=len(items) - q.shown), show_more, identifier="show-more",
+                      filled=False, primary=False)] if len(items) > q.shown else []),
+    ], lazy=True)

@@ -1,4 +1,4 @@
-"""Settings: language, callsign, night mode, the link to a server, the PIN's limit, Wipe."""
+"""Settings: language and night mode (each the device's, or chosen), callsign, the link to a server, the PIN's limit, Wipe."""
 
 from __future__ import annotations
 
@@ -24,6 +24,15 @@ def settings(state: AppState, ui: Navigator) -> ft.View:
 
     def dark(e):
         model.set_dark(bool(e.control.value))
+        ui.restyle()
+
+    # "Follow the device" on: the device's setting again; off: what is shown now becomes the user's choice.
+    def follow_language(e):
+        model.set_language(None if e.control.value else model.language)
+        ui.restyle()
+
+    def follow_dark(e):
+        model.set_dark(None if e.control.value else model.dark)
         ui.restyle()
 
     def callsign(e):
@@ -67,6 +76,7 @@ def settings(state: AppState, ui: Navigator) -> ft.View:
     return frame(state, ui, "/settings", t("settings.title"), [
         *notice(state),
         heading(t("settings.language")),
+        switch(t("settings.language_device"), model.follows_device_language, follow_language, identifier="lang-device"),
         ft.Row(wrap=True, controls=[
             big_button(t.isolate("العربية"), language("ar"), identifier="lang-ar", filled=False, selected=model.language == "ar",
                        primary=False),
@@ -74,6 +84,7 @@ def settings(state: AppState, ui: Navigator) -> ft.View:
                        primary=False),
         ]),
         switch(t("settings.dark"), model.dark, dark, identifier="dark"),
+        switch(t("settings.dark_device"), model.follows_device_dark, follow_dark, identifier="dark-device"),
         tagged("field-callsign", ft.TextField(label=t("settings.callsign"), value=state.session.callsign, on_change=callsign,
                                               text_size=18)),
         *([ft.Text(t("settings.enrolled", server=linked), size=15)] if linked else []),

@@ -133,3 +133,31 @@ def test_night_mode_does_not_save_the_devices_language_and_each_follows_the_devi
     assert again.dark and again.session.store.get_meta(SETTINGS)["theme"] is None
     again.settings.set_language(None)
     assert not again.settings.language_chosen
+
+
+def test_follow_the_device_goes_back_to_the_devices_language_and_night_mode(state, data_dir):
+    """Issue 23: a language or a night mode once chosen can be given back to the device, each on its own."""
+    from fieldapp.ui.models.settings import SETTINGS
+
+    settings = state.settings
+    state.use_device_locales(["ar-SY", "en"])
+    settings.use_device_dark(True)
+    assert settings.follows_device_language and settings.follows_device_dark
+    assert (state.language, state.dark) == ("ar", True)
+    settings.set_language("en")
+    settings.set_dark(False)
+    assert (state.language, state.dark) == ("en", False)
+    assert not settings.follows_device_language and not settings.follows_device_dark
+    assert state.t("home.new_call") == "New call"
+    settings.set_language(None)  # Follow the device: the device's language as last heard, not the process's
+    assert settings.follows_device_language and state.language == "ar" and state.t("home.new_call") == "بلاغ جديد"
+    assert not settings.follows_device_dark and not state.dark  # the night mode stays chosen
+    settings.set_dark(None)
+    assert settings.follows_device_dark and state.dark
+    assert state.session.store.get_meta(SETTINGS)["language"] is None
+    assert state.session.store.get_meta(SETTINGS)["theme"] is None
+    state.use_device_locales(["en-GB"])  # the device changed its language: followed again
+    settings.use_device_dark(False)
+    assert (state.language, state.dark) == ("en", False)
+    again = AppState(state.session.store, data_dir, now=lambda: NOW)
+    assert again.settings.follows_device_language and again.settings.follows_device_dark
