@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from fieldapp.core.records import RecordType
 from fieldapp.i18n import Translator
 from fieldapp.ui import messages
 
@@ -21,6 +22,15 @@ ORDER = ("incident_type", "received_at", "location", "status", "status_log", "re
          "caller_phone", "outcome", "count", "recovered_at", "withdrawn", "sex", "age_group", "age_years",
          "identified", "name", "tag", "conditions", "death_estimated_at", "handed_to", "handover", "notes",
          "photos", "call_id")
+
+
+def headline(t: Translator, record: Mapping[str, Any]) -> str:
+    """A record in one line, as a lead names it: a call by its type, place and time; a recovery by its outcome."""
+    data = record.get("data") or {}
+    if record.get("type") == RecordType.CALL:
+        return t.join([t("incident." + data["incident_type"]), (data.get("location") or {}).get("place", ""),
+                       when(t, data.get("received_at"))])
+    return t.join([f"{t('outcome.' + data['outcome'])} × {t.isolate(data['count'])}", (data.get("recovered_at") or "")[11:16]])
 
 
 def when(t: Translator, stamp: str | None) -> str:

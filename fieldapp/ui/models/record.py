@@ -71,11 +71,19 @@ class RecordModel:
         if stored is None:
             return []
         t, record = self.s.t, stored.record
-        out = [(messages.label(path, t), reading.value(t, path, reading.field_of(record, path)))
+        out = [(messages.label(path, t), self._value(path, reading.field_of(record, path)))
                for path in reading.fields(record)]
         out.append((t("record.recorded_by"), t.join([record.get("recorded_by") or "", record.get("device_id") or ""])))
         out.append((t("fieldname.updated_at"), reading.when(t, record.get("updated_at"))))
         return out
+
+    def _value(self, path: str, raw: Any) -> str:
+        if path.endswith("call_id") and isinstance(raw, str):
+            # A recovery's call by what a lead knows it as, not its id (while the call is on this phone).
+            call = self.s.store.get(raw)
+            if call is not None:
+                return reading.headline(self.s.t, call.record)
+        return reading.value(self.s.t, path, raw)
 
     def history(self) -> list[Version]:
         """Every version, newest first."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import flet as ft
 
-from fieldapp.core.records import RecordType
 from fieldapp.ui import messages
+from fieldapp.ui.models import reading
 from fieldapp.ui.models.conflict import Settled, conflict_value
 from fieldapp.ui.state import AppState
 from fieldapp.ui.views.widgets import Navigator, big_button, confirmation, frame, switch, tagged
@@ -61,14 +61,7 @@ def conflict(state: AppState, ui: Navigator) -> ft.View:
                 ui.go("/queue")
         return act
 
-    data = stored.record["data"] if stored else {}
-    if stored is not None and stored.type == RecordType.CALL:
-        what = t.join([t('incident.' + data['incident_type']), (data.get('location') or {}).get('place', ''),
-                       t.join([messages.long_date(data['received_at'][:10], t), data['received_at'][11:16]], sep=" ")])
-    elif stored is not None:
-        what = t.join([f"{t('outcome.' + data['outcome'])} × {t.isolate(data['count'])}", data['recovered_at'][11:16]])
-    else:
-        what = "?"
+    what = reading.headline(t, stored.record) if stored is not None else "?"
     ours_review = (stored.record.get("review") if stored else None) or {}
     theirs_review = ((stored.server_record or {}).get("review") if stored else None) or {}
     ours_by, theirs_by = model.authors()

@@ -84,6 +84,7 @@ def test_the_record_screen_shows_every_field_and_every_version_with_what_changed
     assert lines["Tag"] == "JB-7" and lines["How many people"] == "1" and "Morgue" in lines["Handed over to"]
     assert lines["What was seen"] == "Bound (hands or feet), Blindfolded" and lines["Withdrawn"] == "Yes"
     assert "Falcon-1" in lines["Recorded by"] and lines["Review"] == "Flagged: count?"
+    assert lines["Call"].startswith("Building collapse") and call["id"] not in lines["Call"], lines["Call"]  # not its id
     newest, edit, first = state.record.history()
     assert [v.number for v in (newest, edit, first)] == [3, 2, 1]
     assert [c.line(state.t) for c in edit.changes] == ["How many people: was 10, now 1",
