@@ -21,7 +21,7 @@ from fieldapp.store import RecordStore
 from . import enrollment
 from .backoff import Backoff
 from .errors import NotEnrolled, SyncError, Unreachable
-from .photos import originals_may_go
+from .photos import originals_may_go, unmetered
 from .push import PushReport
 from .session import PassResult, run_pass
 
@@ -108,6 +108,12 @@ class SyncWorker:
             self._schedule(0, reset=True)
         elif self._status.phase != "offline":
             self._set(phase="offline", offline_since=self._now(), reason="no network", problem=None)
+
+    def on_networks(self, kinds: list[str], *, changed: bool = True) -> None:
+        """The phone's networks by kind (ft.Connectivity's values); `changed` False for the first word at start."""
+        self.on_wifi = unmetered(kinds)
+        if changed:
+            self.on_network(bool(kinds) and kinds != ["none"])
 
     def stop(self) -> None:
         self._stopped = True

@@ -147,8 +147,10 @@ class AppState:
         self.session.go(Place(screen, call_id if call_id is not None else self.session.place.call_id))
         if screen is Screen.NEW_CALL:
             self.call.form = CallForm()
+            self.call.photos.load()
         if screen is Screen.RECOVERY:
             self.recovery.form = RecoveryForm()
+            self.recovery.photos.load()
         self.conflict.keep = set()
 
     def open_route(self, route: str, *, history: bool = False) -> None:

@@ -70,6 +70,10 @@ def test_the_worker_holds_originals_until_the_phone_says_it_is_on_wifi(link, tmp
     assert store.photos.counts()["photos_waiting"] == 0 and worker.status.photos_waiting == 0
     worker.on_network(True)  # a change that does not say: the last word stands
     assert worker.on_wifi is True
+    worker.on_networks(["mobile"], changed=False)  # the app's first word at start (ui/network.py)
+    assert worker.on_wifi is False
+    worker.on_networks(["mobile", "wifi"])
+    assert worker.on_wifi is True
     store.close()
 
 
