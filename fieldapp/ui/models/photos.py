@@ -12,11 +12,12 @@ import io
 from collections import OrderedDict
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from fieldapp.core.records import MAX_PHOTO_BYTES, MAX_PHOTOS, PhotoKind, photos_of
-from fieldapp.store import RecordStore, StoreError
-from fieldapp.store.attach import hold, listed
+from fieldapp.store import RecordStore, StoredRecord, StoreError
+from fieldapp.store.attach import hold, listed, taken_at_of
 from fieldapp.store.photos import NotAPhoto
 from fieldapp.store.store import timestamp
 from fieldapp.sync.photos import ORIGINALS_ON_WIFI
@@ -29,17 +30,6 @@ RECOVERY_KINDS = (PhotoKind.FACE, PhotoKind.TAG, PhotoKind.MARKS, PhotoKind.CLOT
 THUMB_EDGE = 192  # a thumbnail's long edge, in pixels: made from the preview, small enough to draw often
 _THUMBS: OrderedDict[str, bytes] = OrderedDict()  # by the preview's hash: the same bytes whatever the store
 _THUMBS_KEPT = 64
-
-
-def originals_on_wifi(store: RecordStore) -> bool:
-    """The settings' switch: originals wait for Wi-Fi (the uploader reads it: fieldapp/sync/photos.py)."""
-    return bool(store.get_meta(ORIGINALS_ON_WIFI, False))
-
-
-def set_originals_on_wifi(session: Session, on: bool) -> None:
-    session.store.set_meta(ORIGINALS_ON_WIFI, bool(on))
-    if not on and session.worker is not None:
-        session.worker.send_now()  # what was held back may go now
 
 
 class PhotoState(StrEnum):
@@ -115,6 +105,12 @@ def photo_lines(store: RecordStore, record: dict[str, Any], *, mine: bool) -> li
     return lines
 
 
+def where(lines: list[PhotoLine]) -> dict[str, int]:
+    """How many of a record's photos are at the server, and how many are still only on this phone (the original)."""
+    return {"sent": sum(line.state in (PhotoState.SENT, PhotoState.FROM_SERVER) for line in lines),
+            "here": sum(line.state in (PhotoState.WAITING, PhotoState.PREVIEW_SENT) for line in lines)}
+
+
 class PhotoTray:
     """A form's photos: those its record's version lists, and those taken since; saved with the form's version."""
 
@@ -155,6 +151,17 @@ class PhotoTray:
         self.photos.append(entry)
         self.new.add(entry["sha256"])
         return entry
+
+    def add_picked(self, data: bytes | None, path: str | None) -> dict[str, Any] | None:
+        """A picked file: its bytes (a browser gives no path), else read from its path, taken when last written."""
+        taken_at = None
+        try:
+            if path and Path(path).is_file():
+                taken_at = taken_at_of(Path(path))
+                data = data if data is not None else Path(path).read_bytes()
+        except OSError:
+            pass
+        return self.add(bytes(data or b""), taken_at=taken_at)
 
     def no_camera(self) -> None:
         """No camera here, or it would not start: said beside the buttons; a file can still be chosen."""
@@ -202,3 +209,29 @@ class PhotoTray:
             out.append(PhotoLine(photo["sha256"], photo["kind"], photo.get("taken_at", ""),
                                  preview_sha if preview_sha in files else None, state))
         return out
+
+
+class PhotoShelf:
+    """What the screens read of the phone's photos (a view never reaches the store): a record's photos, a
+    thumbnail, one photo large; and the settings' Wi-Fi switch."""
+
+    def __init__(self, session: Session):
+        self.s = session
+
+    def lines(self, stored: StoredRecord | None) -> list[PhotoLine]:
+        return photo_lines(self.s.store, stored.record, mine=stored.mine) if stored is not None else []
+
+    def thumbnail(self, preview_sha: str) -> bytes | None:
+        return thumbnail(self.s.store, preview_sha)
+
+    def large(self, preview_sha: str) -> bytes | None:
+        return large(self.s.store, preview_sha)
+
+    def originals_on_wifi(self) -> bool:
+        """The settings' switch: originals wait for Wi-Fi (the uploader reads it: fieldapp/sync/photos.py)."""
+        return bool(self.s.store.get_meta(ORIGINALS_ON_WIFI, False))
+
+    def set_originals_on_wifi(self, on: bool) -> None:
+        self.s.store.set_meta(ORIGINALS_ON_WIFI, bool(on))
+        if not on and self.s.worker is not None:
+            self.s.worker.send_now()  # what was held back may go now

@@ -9,7 +9,6 @@ from fieldapp.store.document import SyncState
 from fieldapp.ui import messages
 from fieldapp.ui.models.call import STATUS_STEPS
 from fieldapp.ui.models.home import place_of
-from fieldapp.ui.models.photos import photo_lines
 from fieldapp.ui.models.refusals import refusal_lines
 from fieldapp.ui.models.session import Ask
 from fieldapp.ui.state import AppState
@@ -165,7 +164,7 @@ def call(state: AppState, ui: Navigator, call_id: str, *, top: bool = True) -> f
         ft.Text(t("home.people", **page.people), size=16),
         *sync_note,
         *([ft.Text(t("call.read_only"), italic=True)] if not page.editable else []),
-        *record_photos(state, photo_lines(state.session.store, record, mine=page.stored.mine)),
+        *record_photos(state, state.photos.lines(page.stored)),
         heading(t("call.status")),
         ft.ResponsiveRow(controls=[col(6, s) for s in steps], spacing=6, run_spacing=6),
         *(confirmation(state, ui, t("confirm.cancel_call_button"), step(CallStatus.CANCELLED, confirmed=True),

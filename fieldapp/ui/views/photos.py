@@ -9,13 +9,11 @@ the network: a photo goes to the phone's store, and the form's Save lists it.
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import flet as ft
 
-from fieldapp.store.attach import taken_at_of
-from fieldapp.ui.models.photos import PhotoLine, PhotoState, PhotoTray, large, thumbnail
+from fieldapp.ui.models.photos import PhotoLine, PhotoState, PhotoTray, where
 from fieldapp.ui.state import AppState
 from fieldapp.ui.views.widgets import Navigator, big_button, choice, heading, icon_button, tagged
 
@@ -28,7 +26,7 @@ STATE_COLOR = {PhotoState.SENT: ft.Colors.PRIMARY, PhotoState.FROM_SERVER: ft.Co
 def show_large(state: AppState, page: ft.Page, line: PhotoLine) -> None:
     """The photo's preview over the screen, with its kind and where it is; Close returns."""
     t = state.t
-    data = large(state.session.store, line.preview) if line.preview else None
+    data = state.photos.large(line.preview) if line.preview else None
     picture: ft.Control = ft.Image(src=data, fit=ft.BoxFit.CONTAIN) if data else ft.Text(t("photo.not_here"))
     dialog = ft.AlertDialog(
         rtl=t.rtl, title=ft.Text(t(f"photo_kind.{line.kind}")),
@@ -43,7 +41,7 @@ def show_large(state: AppState, page: ft.Page, line: PhotoLine) -> None:
 def tile(state: AppState, line: PhotoLine, *, on_remove: Any = None) -> ft.Control:
     """One photo: its thumbnail (a tap opens it large), its kind, where it is, and Remove on a form."""
     t = state.t
-    thumb = thumbnail(state.session.store, line.preview) if line.preview else None
+    thumb = state.photos.thumbnail(line.preview) if line.preview else None
     picture: ft.Control = ft.Image(src=thumb, width=TILE, height=TILE, fit=ft.BoxFit.COVER, border_radius=8) if thumb \
         else ft.Container(width=TILE, height=TILE, border_radius=8, bgcolor=ft.Colors.SURFACE_CONTAINER_HIGHEST,
                           content=ft.Icon(ft.Icons.IMAGE_NOT_SUPPORTED, size=32), alignment=ft.Alignment.CENTER)
@@ -53,7 +51,7 @@ def tile(state: AppState, line: PhotoLine, *, on_remove: Any = None) -> ft.Contr
         show_large(state, e.page, line)
 
     body: list[ft.Control] = [
-        tagged(f"photo-{line.short}", ft.Container(content=picture, on_click=open_large, ink=True),
+        tagged(f"thumb-{line.short}", ft.Container(content=picture, on_click=open_large, ink=True),
                label=t.join([t("photo.open", kind=kind), where])),
         ft.Text(kind, size=14, weight=ft.FontWeight.BOLD, width=TILE),
         ft.Text(where, size=13, color=STATE_COLOR[line.state], width=TILE),
@@ -71,7 +69,7 @@ def record_photos(state: AppState, lines: list[PhotoLine]) -> list[ft.Control]:
     t = state.t
     return [tagged("record-photos", ft.Column(spacing=6, controls=[
         heading(t("photo.heading")),
-        ft.Text(t("photo.summary", n=len(lines), here=sum(line.state is PhotoState.WAITING for line in lines)), size=15),
+        ft.Text(t("photo.summary", **where(lines)), size=15),
         ft.Row(wrap=True, spacing=10, run_spacing=10, controls=[tile(state, line) for line in lines]),
     ]))]
 
@@ -133,13 +131,7 @@ async def pick_files(tray: PhotoTray) -> None:
     except Exception:  # no picker on this platform: nothing picked
         files = []
     for picked in files or []:
-        path = Path(picked.path) if picked.path else None
-        try:
-            data = picked.bytes if picked.bytes is not None else path.read_bytes() if path else b""
-            taken_at = taken_at_of(path) if path is not None and path.is_file() else None
-        except OSError:
-            data, taken_at = b"", None
-        tray.add(bytes(data), taken_at=taken_at)
+        tray.add_picked(picked.bytes, picked.path)
 
 
 async def open_camera(state: AppState, ui: Navigator, tray: PhotoTray, page: ft.Page) -> None:
@@ -177,9 +169,12 @@ async def open_camera(state: AppState, ui: Navigator, tray: PhotoTray, page: ft.
     def cancel(_e) -> None:
         close()
 
+    # Said under the preview: a cheap phone's camera takes a moment to start, and Take waits for it.
+    starting = ft.Text(t("photo.camera_starting"), size=15)
     page.show_dialog(ft.AlertDialog(
         modal=True, rtl=t.rtl, title=ft.Text(t("photo.camera_title", kind=t(f"photo_kind.{tray.kind}"))),
-        content=tagged("camera", ft.Container(width=320, height=320, content=camera)),
+        content=tagged("camera", ft.Column(tight=True, controls=[ft.Container(width=320, height=320, content=camera),
+                                                                  starting])),
         actions=[big_button(t("photo.shoot"), shoot, identifier="camera-shoot", icon=ft.Icons.CAMERA),
                  big_button(t("common.cancel"), cancel, identifier="camera-cancel", filled=False, primary=False)],
     ))
@@ -190,6 +185,8 @@ async def open_camera(state: AppState, ui: Navigator, tray: PhotoTray, page: ft.
         back = next((c for c in cameras if c.lens_direction == CameraLensDirection.BACK), cameras[0])
         await asyncio.wait_for(camera.initialize(back, ResolutionPreset.VERY_HIGH, enable_audio=False), timeout=30)
         ready["camera"] = True
+        starting.value = t("photo.camera_ready")
+        starting.update()
     except Exception:
         close()
         tray.no_camera()

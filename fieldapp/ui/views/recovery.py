@@ -6,7 +6,6 @@ import flet as ft
 
 from fieldapp.core.records import AgeGroup, Condition, HandoverTarget, Outcome, Sex
 from fieldapp.store.document import SyncState
-from fieldapp.ui.models.photos import photo_lines
 from fieldapp.ui.models.recovery import evidence_lines
 from fieldapp.ui.models.refusals import refusal_lines
 from fieldapp.ui.state import AppState
@@ -160,6 +159,6 @@ def recovery(state: AppState, ui: Navigator) -> ft.View:
         field(state, form, "notes", t("recovery.notes"), multiline=True),
         # the body, its tag, effects, documents: taken here, or as read on a record not this phone's to correct
         *(photo_part(state, ui, model.photos, editable=True) if editable else
-          record_photos(state, photo_lines(state.session.store, stored.record, mine=stored.mine) if stored else [])),
+          record_photos(state, state.photos.lines(stored))),
         *actions,
     ], back=True, footer=save_bar)

@@ -6,7 +6,6 @@ import asyncio
 
 import flet as ft
 
-from fieldapp.ui.models.photos import originals_on_wifi, set_originals_on_wifi
 from fieldapp.ui.models.settings import WIPE_AFTER_CHOICES
 from fieldapp.ui.state import AppState
 from fieldapp.ui.views.widgets import Navigator, big_button, confirmation, frame, heading, notice, switch, tagged
@@ -83,8 +82,8 @@ def settings(state: AppState, ui: Navigator) -> ft.View:
         tagged("field-token", ft.TextField(label=t("settings.token"), password=True, on_change=token, text_size=18)),
         big_button(t("settings.enroll"), enroll, identifier="enroll", icon=ft.Icons.LINK, filled=False, primary=False),
         big_button(t("settings.send_now"), send_now, identifier="send-now", icon=ft.Icons.SYNC),
-        switch(t("settings.photos_wifi"), originals_on_wifi(state.session.store),
-               lambda e: set_originals_on_wifi(state.session, bool(e.control.value)), identifier="photos-wifi"),
+        switch(t("settings.photos_wifi"), state.photos.originals_on_wifi(),
+               lambda e: state.photos.set_originals_on_wifi(bool(e.control.value)), identifier="photos-wifi"),
         ft.Divider(),
         tagged("keystore", ft.Text(model.keystore_words(), size=15)),
         *pin_part,

@@ -11,10 +11,9 @@ from fieldapp.ui.models.photos import (
     CALL_KINDS,
     RECOVERY_KINDS,
     PhotoState,
-    originals_on_wifi,
     photo_lines,
-    set_originals_on_wifi,
     thumbnail,
+    where,
 )
 from fieldapp.ui.routing import Screen
 from fieldapp.ui.state import AppState
@@ -56,6 +55,7 @@ def test_a_recovery_saves_the_body_and_its_tag_with_its_version_and_they_wait_to
     files.mark_sent(photos[1]["preview"]["sha256"])
     lines = photo_lines(state.session.store, state.session.store.get(record["id"]).record, mine=True)
     assert [line.state for line in lines] == [PhotoState.PREVIEW_SENT, PhotoState.SENT]
+    assert where(lines) == {"sent": 1, "here": 1}
     assert thumbnail(state.session.store, lines[0].preview)[:2] == b"\xff\xd8"  # a small JPEG
 
 
@@ -126,13 +126,38 @@ def test_another_devices_photo_shows_its_preview_from_the_server_or_says_it_is_n
     lines = photo_lines(store, {"data": {"photos": [held, missing]}}, mine=False)
     assert [line.state for line in lines] == [PhotoState.FROM_SERVER, PhotoState.NOT_HERE]
     assert lines[0].preview == held["preview"]["sha256"] and lines[1].preview is None
+    assert where(lines) == {"sent": 1, "here": 0}
 
 
 def test_the_wifi_switch_is_kept_in_the_store_and_turning_it_off_sends_now(state):
-    store = state.session.store
-    assert originals_on_wifi(store) is False
-    set_originals_on_wifi(state.session, True)
-    assert originals_on_wifi(store) is True and store.get_meta(ORIGINALS_ON_WIFI) is True
+    store, shelf = state.session.store, state.photos
+    assert shelf.originals_on_wifi() is False
+    shelf.set_originals_on_wifi(True)
+    assert shelf.originals_on_wifi() is True and store.get_meta(ORIGINALS_ON_WIFI) is True
     sends = state.session.worker.sends
-    set_originals_on_wifi(state.session, False)
-    assert originals_on_wifi(store) is False and state.session.worker.sends == sends + 1
+    shelf.set_originals_on_wifi(False)
+    assert shelf.originals_on_wifi() is False and state.session.worker.sends == sends + 1
+
+
+def test_the_screens_read_a_records_photos_through_the_shelf(state):
+    _recovery_form(state)
+    state.recovery.photos.add(photo(9, (640, 480)))
+    record = state.recovery.save()
+    [line] = state.photos.lines(state.session.store.get(record["id"]))
+    assert line.state is PhotoState.WAITING and state.photos.thumbnail(line.preview)[:2] == b"\xff\xd8"
+    assert state.photos.large(line.preview) == state.session.store.photos.read(line.preview)
+    assert state.photos.large("0" * 64) is None and state.photos.lines(None) == []
+
+
+def test_a_picked_file_is_read_from_its_path_when_no_bytes_came_and_taken_when_last_written(state, tmp_path):
+    import os
+
+    _recovery_form(state)
+    path = tmp_path / "IMG_0001.jpg"
+    path.write_bytes(photo(10, (640, 480)))
+    os.utime(path, (1764070260, 1764070260))  # 2025-11-25 11:31 UTC
+    entry = state.recovery.photos.add_picked(None, str(path))
+    assert entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert entry["taken_at"] != "2026-11-25T14:05:00+03:00" and entry["taken_at"].startswith("2025-11-25")
+    assert state.recovery.photos.add_picked(None, str(tmp_path / "gone.jpg")) is None  # nothing read: said
+    assert "photos" in state.session.errors
