@@ -3,7 +3,6 @@ lead's phone fetches the previews of its team's photos from the server, checked 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 
 from fieldapp.core.records import PhotoKind
@@ -11,6 +10,7 @@ from fieldapp.store.attach import attach
 from fieldapp.sync.photos import ORIGINALS_ON_WIFI, originals_may_go, unmetered
 from fieldapp.sync.session import run_pass
 from fieldapp.sync.worker import SyncWorker
+from tests import aio
 from tests.records_factory import call_data, recovery_data
 from tests.sync.test_photo_interop import TAKEN, Recording, fetch, photo
 
@@ -59,14 +59,14 @@ def test_the_worker_holds_originals_until_the_phone_says_it_is_on_wifi(link, tmp
     call = store.create_call(call_data())
     attach(store, call["id"], photo(8), kind=PhotoKind.SCENE, taken_at=TAKEN)
     worker = SyncWorker(store, tmp_path / "phone")
-    assert asyncio.run(worker.run_once()).error is None  # never told: a paid network
+    assert aio.run(worker.run_once()).error is None  # never told: a paid network
     assert store.photos.counts()["photos_waiting"] == 1 and store.photos.counts()["previews_waiting"] == 0
     assert worker.status.photos_waiting == 1
     worker.on_network(True, on_wifi=False)
-    assert asyncio.run(worker.run_once()).error is None
+    assert aio.run(worker.run_once()).error is None
     assert store.photos.counts()["photos_waiting"] == 1
     worker.on_network(True, on_wifi=True)
-    assert asyncio.run(worker.run_once()).error is None
+    assert aio.run(worker.run_once()).error is None
     assert store.photos.counts()["photos_waiting"] == 0 and worker.status.photos_waiting == 0
     worker.on_network(True)  # a change that does not say: the last word stands
     assert worker.on_wifi is True
