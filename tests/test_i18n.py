@@ -10,6 +10,7 @@ import string
 import subprocess
 import sys
 import tomllib
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -225,3 +226,30 @@ def test_the_apks_cleanup_keeps_exactly_the_cldr_data_the_app_reads(tmp_path):
     where, categories = json.loads(done.stdout)
     assert where.startswith(str(site))
     assert categories == ["zero", "one", "two", "few", "many", "other", "other", "one", "other", "other", "other", "other"]
+
+
+# --- glyphs --------------------------------------------------------------------------------------
+
+# The fonts the web client draws with offline: the app's Arabic font, and the Roboto flet-web carries.
+# A character in neither is drawn as an empty box (a change line once read "(empty) □ Deceased").
+FONTS = (ROOT / "assets" / "fonts" / "NotoSansArabic-Regular.ttf",
+         Path(__import__("flet_web").__file__).parent / "web" / "assets" / "fonts" / "roboto.woff2")
+
+
+def _drawn(font, text: str) -> tuple:
+    from PIL import Image
+
+    mask = font.getmask(text)
+    return mask.size, Image.Image()._new(mask).tobytes()
+
+
+def test_every_character_of_both_catalogs_has_a_glyph_in_the_apps_fonts():
+    from PIL import ImageFont
+
+    fonts = [ImageFont.truetype(str(path), 40) for path in FONTS]
+    no_glyph = [_drawn(font, "\U0010fffd") for font in fonts]  # a private-use character: the font's empty box
+    used = {ch for table in (EN_TABLE, AR_TABLE) for value in table.values() for text in _texts(value) for ch in text}
+    boxed = sorted(f"{ch!r} U+{ord(ch):04X}" for ch in used
+                   if not ch.isspace() and unicodedata.category(ch) != "Cf"  # isolates: not drawn
+                   and all(_drawn(font, ch) == box for font, box in zip(fonts, no_glyph, strict=True)))
+    assert not boxed, f"drawn as an empty box: {boxed}"

@@ -162,7 +162,7 @@ def glyph_contrast(image: Image.Image, box: dict) -> float:
     """An icon-only control (Back, Show this day): its glyph against the colour at its corner."""
     crop = image.crop((round(box["x"]), round(box["y"]), round(box["x"] + box["width"]), round(box["y"] + box["height"])))
     around = crop.getpixel((1, 1))
-    return max(contrast(around, p) for p in crop.getdata())
+    return max(contrast(around, p) for p in crop.get_flattened_data())
 
 
 def ink_at_edges(image: Image.Image, box: dict, *, inset: int = 2, band: int = 3) -> bool:
