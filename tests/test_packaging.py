@@ -46,7 +46,7 @@ from flet_cli.utils.pyproject_toml import load_pyproject_toml  # noqa: E402
 
 # What the phone must never carry: the server's packages and the web mode's server.
 SERVER_PACKAGES = ("fastapi", "uvicorn", "starlette", "psycopg", "psycopg-pool", "psycopg-binary", "flet-web")
-FLET_PACKAGES = ("flet", "flet-charts", "flet-geolocator", "flet-web", "flet-cli", "flet-desktop")
+FLET_PACKAGES = ("flet", "flet-charts", "flet-geolocator", "flet-camera", "flet-web", "flet-cli", "flet-desktop")
 
 # What Flet publishes, committed with its source and date (tests/fixtures/flet/README.md):
 # python-build's manifest.json, which flet-cli fetches to pick the APK's Python and
@@ -168,11 +168,13 @@ def test_identity_version_and_permissions(flet_apk):
     assert asked == [
         "android.permission.ACCESS_COARSE_LOCATION",
         "android.permission.ACCESS_FINE_LOCATION",
+        "android.permission.CAMERA",  # photographs as evidence (issue 24)
         "android.permission.INTERNET",
     ]
     assert permissions["android.permission.ACCESS_BACKGROUND_LOCATION"] is False
     # A phone without GPS hardware can still install it.
     assert data["options"]["android_features"]["android.hardware.location.gps"] is False
+    assert data["options"]["android_features"]["android.hardware.camera"] is False  # nor one without a camera
 
 
 def test_icon_and_splash_as_flet_cli_finds_and_renders_them(flet_apk, tmp_path):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from fieldapp.core.records import PhotoKind
+from fieldapp.core.records import PhotoKind, photo_hashes
 
 from .errors import RecordNotFound
 from .store import RecordStore, timestamp
@@ -37,3 +37,17 @@ def attach(store: RecordStore, record_id: str, original: bytes, *, kind: PhotoKi
 def taken_at_of(path: Path) -> str:
     """When a picked file was taken, as far as the phone can tell: its modification time, in local time."""
     return timestamp(datetime.fromtimestamp(path.stat().st_mtime).astimezone())
+
+
+def hold(store: RecordStore, original: bytes, *, kind: PhotoKind, taken_at: str) -> dict:
+    """A photo taken on a form, before its version is saved: held durably, listed by no record yet.
+
+    Until `listed` names its record it is neither sent nor kept by retention; a photo removed
+    from the form before the save goes with `PhotoStore.discard`.
+    """
+    return store.photos.take(original, kind=kind, taken_at=taken_at)
+
+
+def listed(store: RecordStore, version: dict) -> None:
+    """The form's version is saved: its photos are now its record's (sent, and kept with it)."""
+    store.photos.listed_by(version["id"], photo_hashes(version))

@@ -13,6 +13,11 @@ sends the records first and comes back (`Yielded`). A cut ends the pass with
 `Unreachable`; the worker's backoff decides when to try again (no retries here),
 and the next try continues from what the server says it has.
 
+A phone set to hold originals back until it is on Wi-Fi (`ORIGINALS_ON_WIFI`,
+the settings' switch) sends its previews on any network and its originals only
+on an unmetered one (`originals_may_go`). A lead's phone fetches the previews of
+its team's records from the server (`fetch_previews`): what it shows as thumbnails.
+
 Only standard tus is relied on, so the uploader completes against any tus
 server (tests/sync/test_photo_interop.py: `tuspyserver`); our server's extras
 (a creation that answers "held", the same upload given back after an app
@@ -30,8 +35,11 @@ from urllib.parse import urljoin
 
 import httpx
 
-from fieldapp.core.protocol import API_PREFIX
+from fieldapp.core.protocol import API_PREFIX, Role
+from fieldapp.core.records import PREVIEW_MEDIA_TYPE, photos_of
 from fieldapp.store import RecordStore, StoreError
+from fieldapp.store.photos import Role as FileRole
+from fieldapp.store.photos import sha256_of
 
 from .client import DEFAULT_TIMEOUT, _certificate_refused
 from .errors import AuthError, CertificateRefused, RequestRefused, ServerError, SyncError, Unreachable
@@ -43,6 +51,21 @@ TUS_VERSION = "1.0.0"
 # than that; what a cut interrupts is kept by the server up to its last byte received.
 CHUNK = 64 * 1024
 PHOTOS_PATH = f"{API_PREFIX}/photos/"
+# The store's meta key of the settings' switch: originals wait for Wi-Fi (previews go on any network).
+ORIGINALS_ON_WIFI = "photos_originals_on_wifi"
+# What the phone's connectivity says of a network whose bytes cost nothing (Flet's ConnectivityType values).
+UNMETERED = frozenset({"wifi", "ethernet"})
+
+
+def unmetered(kinds: list[str]) -> bool:
+    """Whether the phone's networks (ft.Connectivity's kinds) include one whose bytes cost nothing."""
+    return bool(UNMETERED & set(kinds))
+
+
+def originals_may_go(store: RecordStore, on_wifi: bool | None) -> bool:
+    """Whether this pass sends originals: always, unless the switch holds them for Wi-Fi and the phone is not on it
+    (or does not know: a phone that has not said is taken to be on a paid network)."""
+    return not store.get_meta(ORIGINALS_ON_WIFI, False) or on_wifi is True
 
 
 class Yielded(Exception):
@@ -92,6 +115,14 @@ class PhotoUploader:
         if response.status_code >= 500:
             raise ServerError(f"the server failed ({response.status_code}); it will be tried again")
         return response
+
+    def fetch(self, sha: str) -> bytes | None:
+        """A photo's bytes from the server (`GET /api/v1/photos/{sha256}`), None when it will not give them."""
+        try:
+            response = self._http.get(urljoin(self.endpoint, sha))
+        except httpx.HTTPError:
+            raise Unreachable("no connection to the server") from None
+        return response.content if response.status_code == 200 else None
 
     # --- the three requests of tus core and creation
 
@@ -204,10 +235,15 @@ def upload_one(store: RecordStore, uploader: PhotoUploader, sha: str, entry: dic
 
 
 def upload_waiting(store: RecordStore, uploader: PhotoUploader, *, records_waiting: Callable[[], bool] = lambda: False,
-                   report: PhotoReport | None = None) -> PhotoReport:
-    """Every file waiting, previews first; stops (report.yielded) when a record waits, raises SyncError on the wire."""
+                   report: PhotoReport | None = None, originals: bool = True) -> PhotoReport:
+    """Every file waiting, previews first; stops (report.yielded) when a record waits, raises SyncError on the wire.
+
+    Without `originals` (held for Wi-Fi) only the previews go: the lead sees the photos, the large files wait.
+    """
     report = report or PhotoReport()
     for sha, entry in store.photos.waiting():
+        if not originals and entry["role"] == FileRole.ORIGINAL:
+            continue
         try:
             upload_one(store, uploader, sha, dict(entry), report, records_waiting)
         except Yielded:
@@ -218,3 +254,29 @@ def upload_waiting(store: RecordStore, uploader: PhotoUploader, *, records_waiti
             log.warning("photo %s not sent: %s", sha[:12], type(exc).__name__)
             report.failed.append(sha)
     return report
+
+
+def fetch_previews(store: RecordStore, uploader: PhotoUploader) -> int:
+    """A lead's phone: the previews its team's records list and it does not hold, from the server; how many came.
+
+    A preview the server does not hold yet (or will not give) is asked again at the next pass. Each is
+    checked against the hash its record lists before it is kept, and kept as sent (the server has it).
+    """
+    if store.get_meta("role") == Role.VOLUNTEER:
+        return 0  # a volunteer's pull carries no other device's photos (withheld as personal)
+    fetched = 0
+    for stored in store.iter_current():
+        if stored.mine:
+            continue
+        for photo in photos_of(stored.record):
+            preview = photo.get("preview") or {}
+            sha = preview.get("sha256")
+            if not sha or store.photos.has(sha):
+                continue
+            response = uploader.fetch(sha)
+            if response is None or sha256_of(response) != sha:
+                continue
+            store.photos.put(response, PREVIEW_MEDIA_TYPE, FileRole.PREVIEW, [stored.id])
+            store.photos.mark_sent(sha)
+            fetched += 1
+    return fetched

@@ -19,7 +19,7 @@ from fieldapp.store import RecordStore
 from . import enrollment
 from .client import SyncClient
 from .errors import NotEnrolled, SyncError
-from .photos import PHOTOS_PATH, PhotoReport, PhotoUploader, upload_waiting
+from .photos import PHOTOS_PATH, PhotoReport, PhotoUploader, fetch_previews, upload_waiting
 from .pull import CURSOR, WHOLE, pull_team
 from .push import PushReport, push_outbox
 
@@ -47,8 +47,11 @@ class PassResult:
 
 def run_pass(store: RecordStore, data_dir: Path, *, transport: httpx.BaseTransport | None = None,
              timeout: float | httpx.Timeout | None = None,
-             progress: Callable[[int, int], None] | None = None) -> PassResult:
-    """Push then pull once; record the outcome in the store's meta. Never raises SyncError."""
+             progress: Callable[[int, int], None] | None = None, originals: bool = True) -> PassResult:
+    """Push then pull once; record the outcome in the store's meta. Never raises SyncError.
+
+    Without `originals` (held for Wi-Fi: photos.originals_may_go) only the photos' previews are sent.
+    """
     report, pulled, error, photos = PushReport(), 0, None, PhotoReport()
     try:
         linked = enrollment.load(data_dir)
@@ -67,11 +70,13 @@ def run_pass(store: RecordStore, data_dir: Path, *, transport: httpx.BaseTranspo
             with PhotoUploader(linked.server_url.rstrip("/") + PHOTOS_PATH, linked.token, transport=transport,
                                **kwargs) as uploader:
                 for _ in range(RECORD_ROUNDS):
-                    upload_waiting(store, uploader, records_waiting=lambda: store.counts()["pending"] > 0, report=photos)
+                    upload_waiting(store, uploader, records_waiting=lambda: store.counts()["pending"] > 0, report=photos,
+                                   originals=originals)
                     if not photos.yielded:
                         break
                     photos.yielded = False
                     push_outbox(store, client, progress=progress, report=report)  # saved during the upload: first
+                fetch_previews(store, uploader)  # a lead's thumbnails of the team's photos, last
     except SyncError as exc:
         error = exc
     else:

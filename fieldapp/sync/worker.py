@@ -21,6 +21,7 @@ from fieldapp.store import RecordStore
 from . import enrollment
 from .backoff import Backoff
 from .errors import NotEnrolled, SyncError, Unreachable
+from .photos import originals_may_go, unmetered
 from .push import PushReport
 from .session import PassResult, run_pass
 
@@ -76,6 +77,7 @@ class SyncWorker:
         self._stopped = False
         self._due: float | None = None  # loop time of the next pass
         self._status = SyncStatus()
+        self.on_wifi: bool | None = None  # the phone's word (ft.Connectivity); None until it has said
         self._refresh_counts()
 
     # --- what the app calls ------------------------------------------------------------
@@ -98,11 +100,20 @@ class SyncWorker:
     def on_foreground(self) -> None:
         self._schedule(0, reset=False)
 
-    def on_network(self, available: bool) -> None:
+    def on_network(self, available: bool, *, on_wifi: bool | None = None) -> None:
+        """The phone's networks changed: `on_wifi` when one costs nothing (originals held for Wi-Fi go then)."""
+        if on_wifi is not None:
+            self.on_wifi = on_wifi
         if available:
             self._schedule(0, reset=True)
         elif self._status.phase != "offline":
             self._set(phase="offline", offline_since=self._now(), reason="no network", problem=None)
+
+    def on_networks(self, kinds: list[str], *, changed: bool = True) -> None:
+        """The phone's networks by kind (ft.Connectivity's values); `changed` False for the first word at start."""
+        self.on_wifi = unmetered(kinds)
+        if changed:
+            self.on_network(bool(kinds) and kinds != ["none"])
 
     def stop(self) -> None:
         self._stopped = True
@@ -136,7 +147,7 @@ class SyncWorker:
 
         try:
             result = await asyncio.to_thread(run_pass, self.store, self.data_dir, transport=self._transport,
-                                             progress=progress)
+                                             progress=progress, originals=originals_may_go(self.store, self.on_wifi))
         except Exception as exc:  # noqa: BLE001 - a store or programming error must not end the worker
             log.error("sync pass failed: %s", type(exc).__name__)  # the class only: messages may name people
             result = self._failed_pass(exc)

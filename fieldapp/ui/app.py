@@ -19,6 +19,7 @@ from fieldapp.sync.worker import SyncWorker
 from fieldapp.ui import routing, views
 from fieldapp.ui.look import ARABIC_FONT, apply_look, locale_configuration, theme
 from fieldapp.ui.models.lock import AppLock
+from fieldapp.ui.network import watch_network
 from fieldapp.ui.routing import Screen
 from fieldapp.ui.state import AppState
 from fieldapp.ui.views.lock import lock_view
@@ -236,19 +237,6 @@ def build(page: ft.Page, state: AppState, worker: SyncWorker | None) -> Shell:
     state.open_route(page.route or "/")
     shell.render()
     return shell
-
-
-def watch_network(worker: SyncWorker) -> None:
-    """Tell the worker when the phone gets or loses a network (Flet's connectivity service)."""
-
-    def changed(e) -> None:
-        kinds = [k.value for k in e.connectivity]
-        worker.on_network(bool(kinds) and kinds != ["none"])
-
-    try:
-        ft.Connectivity(on_change=changed)  # registers itself with the current page
-    except Exception:  # not on this platform: the periodic pass still runs
-        pass
 
 
 def platform_keystore(page: ft.Page) -> keystore.Keystore | None:

@@ -26,6 +26,7 @@ from fieldapp.ui.models.conflict import ConflictModel
 from fieldapp.ui.models.figures import FiguresModel
 from fieldapp.ui.models.home import HomeModel
 from fieldapp.ui.models.outbox import OutboxModel
+from fieldapp.ui.models.photos import PhotoShelf
 from fieldapp.ui.models.queue import QueueModel
 from fieldapp.ui.models.record import RecordModel
 from fieldapp.ui.models.recovery import RecoveryForm, RecoveryModel
@@ -47,6 +48,7 @@ class AppState:
         self.figures = FiguresModel(self.queue, self.lead)
         self.conflict = ConflictModel(s, self.lead)
         self.record = RecordModel(s)
+        self.photos = PhotoShelf(s)  # photos as the screens read them (the forms' own are in their models)
         self.scrolled: dict[str, float] = {}  # a long list's scroll position by route: Back returns to it there
 
     # --- what every screen reads --------------------------------------------------------------
@@ -147,8 +149,10 @@ class AppState:
         self.session.go(Place(screen, call_id if call_id is not None else self.session.place.call_id))
         if screen is Screen.NEW_CALL:
             self.call.form = CallForm()
+            self.call.photos.load()
         if screen is Screen.RECOVERY:
             self.recovery.form = RecoveryForm()
+            self.recovery.photos.load()
         self.conflict.keep = set()
 
     def open_route(self, route: str, *, history: bool = False) -> None:

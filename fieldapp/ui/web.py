@@ -33,11 +33,13 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
+# connect-src blob: the camera's photo is a blob the page made itself (Flutter's camera_web hands it over as a
+# blob: address, read back with a fetch); a blob: address names bytes in this page, never another host.
 POLICY = (
     "default-src 'self'; "
     "script-src 'self' 'unsafe-inline' 'unsafe-eval' 'wasm-unsafe-eval' blob:; "
     "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "
-    "connect-src 'self' ws://127.0.0.1:* http://127.0.0.1:* ws://localhost:* http://localhost:*; "
+    "connect-src 'self' blob: ws://127.0.0.1:* http://127.0.0.1:* ws://localhost:* http://localhost:*; "
     "worker-src 'self' blob:"
 )
 

@@ -12,6 +12,7 @@ from fieldapp.store.document import SyncState
 from fieldapp.store.store import timestamp
 from fieldapp.ui.messages import ascii_digits
 from fieldapp.ui.models.home import people_of
+from fieldapp.ui.models.photos import CALL_KINDS, PhotoTray
 from fieldapp.ui.models.refusals import form_errors, withheld_fields
 from fieldapp.ui.models.session import Ask, Session
 from fieldapp.ui.routing import Place, Screen
@@ -45,6 +46,7 @@ class CallModel:
     def __init__(self, session: Session):
         self.s = session
         self.form = CallForm()
+        self.photos = PhotoTray(session, CALL_KINDS)  # the scene
 
     @property
     def editing(self) -> str | None:
@@ -86,6 +88,7 @@ class CallModel:
         location = data.get("location") or {}
         self.s.go(Place(Screen.NEW_CALL, stored.id, editing=True))
         self.s.withheld = withheld_fields(stored.record)
+        self.photos.load(data.get("photos"))
         self.form = CallForm(
             incident_type=data["incident_type"], place=location.get("place", ""), lat=location.get("lat"),
             lon=location.get("lon"), accuracy_m=location.get("accuracy_m"), received_at=data["received_at"][11:16],
@@ -136,6 +139,7 @@ class CallModel:
             data["caller_phone"] = ascii_digits(form.caller_phone).strip()
         if form.notes.strip():
             data["notes"] = form.notes.strip()
+        self.photos.into(data)
         if self.editing:
             return self._save_correction(self.editing, data)
         try:
@@ -143,6 +147,7 @@ class CallModel:
         except InvalidRecord as exc:
             s.errors = form_errors(exc.errors, t)
             return None
+        self.photos.saved(record)
         s.saved()
         s.go(Place(Screen.CALL, record["id"]))
         s.notice = t("call.saved")
@@ -155,6 +160,7 @@ class CallModel:
             data["received_at"] = current["received_at"]  # unchanged: keep its day and offset
         data.update(status=current["status"], status_log=current.get("status_log", []))
         record = self.s.resend(stored.id, data)
+        self.photos.saved(record)
         if record is not None:
             self.s.go(Place(Screen.CALL, stored.id))
             self.s.notice = self.s.t("call.saved")

@@ -97,6 +97,9 @@ class OutboxModel:
             extra.append(t("badge.refused", n=counts["rejected"]))
         if counts["conflict"]:
             extra.append(t("badge.conflicts", n=counts["conflict"]))
+        photos = self.s.store.photos.counts()["photos_waiting"]  # beside the records: sent after them
+        if photos:
+            extra.append(t("badge.photos_waiting", n=photos))
         return " · ".join([text, *extra])
 
     def send_now(self) -> str:

@@ -12,13 +12,14 @@ from fieldapp.store.document import SyncState
 from fieldapp.store.tags import tag_holder
 from fieldapp.ui import messages
 from fieldapp.ui.messages import ascii_digits
+from fieldapp.ui.models.photos import RECOVERY_KINDS, PhotoTray
 from fieldapp.ui.models.refusals import form_errors, withheld_fields
 from fieldapp.ui.models.session import Session
 from fieldapp.ui.routing import Place, Screen
 
 # What the form shows of a recovery: a correction keeps every other field as it was.
 SHOWN = frozenset({"outcome", "count", "recovered_at", "identified", "sex", "age_group", "tag", "notes", "name",
-                   "conditions", "age_years", "death_estimated_at", "handover"})
+                   "conditions", "age_years", "death_estimated_at", "handover", "photos"})
 
 
 @dataclass
@@ -51,6 +52,7 @@ class RecoveryModel:
     def __init__(self, session: Session):
         self.s = session
         self.form = RecoveryForm()
+        self.photos = PhotoTray(session, RECOVERY_KINDS)  # the body, its tag, effects, documents
 
     @property
     def recovery_id(self) -> str | None:
@@ -87,6 +89,7 @@ class RecoveryModel:
         handover = data.get("handover") or {}
         self.s.go(Place(Screen.RECOVERY, data["call_id"], stored.id))
         self.s.withheld = withheld_fields(stored.record)
+        self.photos.load(data.get("photos"))
         self.form = RecoveryForm(
             outcome=data["outcome"], count=str(data["count"]), sex=data.get("sex"), age_group=data.get("age_group"),
             identified=bool(data.get("identified")), name=data.get("name", ""), tag=data.get("tag", ""),
@@ -184,6 +187,7 @@ class RecoveryModel:
             if handed_at is not None:
                 handover["at"] = handed_at
             data["handover"] = handover
+        self.photos.into(data)
         return data
 
     def save(self) -> dict | None:
@@ -198,6 +202,7 @@ class RecoveryModel:
         except InvalidRecord as exc:
             s.errors = form_errors(exc.errors, s.t)
             return None
+        self.photos.saved(record)
         s.saved()
         s.go(Place(Screen.CALL, s.place.call_id))
         return record
@@ -218,6 +223,7 @@ class RecoveryModel:
         shown = SHOWN | {"handed_to"} if "handover" in data else SHOWN
         data = {**{k: v for k, v in current.items() if k not in shown}, **data}
         record = self.s.resend(stored.id, data)
+        self.photos.saved(record)
         if record is not None:
             self.s.go(Place(Screen.CALL, data["call_id"]))
             self.s.notice = self.s.t("recovery.corrected")

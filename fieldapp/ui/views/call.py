@@ -13,6 +13,7 @@ from fieldapp.ui.models.refusals import refusal_lines
 from fieldapp.ui.models.session import Ask
 from fieldapp.ui.state import AppState
 from fieldapp.ui.views.landing import land, refusal_said, scroll_key
+from fieldapp.ui.views.photos import photo_part, record_photos
 from fieldapp.ui.views.widgets import (
     EDGE,
     EDGE_WIDTH,
@@ -96,6 +97,7 @@ def new_call(state: AppState, ui: Navigator) -> ft.View:
         field(state, form, "reported_people", t("call.reported_people"), keyboard=ft.KeyboardType.NUMBER),
         field(state, form, "caller_phone", t("call.caller_phone"), keyboard=ft.KeyboardType.PHONE),
         field(state, form, "notes", t("call.notes"), multiline=True),
+        *photo_part(state, ui, model.photos, editable=True),  # the scene
     ], back=True, footer=big_button(t("call.save"), save, identifier="save-call", icon=ft.Icons.SAVE))
 
 
@@ -162,6 +164,7 @@ def call(state: AppState, ui: Navigator, call_id: str, *, top: bool = True) -> f
         ft.Text(t("home.people", **page.people), size=16),
         *sync_note,
         *([ft.Text(t("call.read_only"), italic=True)] if not page.editable else []),
+        *record_photos(state, state.photos.lines(page.stored)),
         heading(t("call.status")),
         ft.ResponsiveRow(controls=[col(6, s) for s in steps], spacing=6, run_spacing=6),
         *(confirmation(state, ui, t("confirm.cancel_call_button"), step(CallStatus.CANCELLED, confirmed=True),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import flet as ft
 
 from fieldapp.ui.state import AppState
+from fieldapp.ui.views.photos import record_photos
 from fieldapp.ui.views.widgets import Navigator, frame, sync_line, tagged
 
 
@@ -22,6 +23,7 @@ def record(state: AppState, ui: Navigator) -> ft.View:
             ft.Text(label, size=13, color=ft.Colors.ON_SURFACE_VARIANT),
             ft.Text(value, size=16, selectable=True),
         ]))
+    rows += record_photos(state, state.photos.lines(stored))  # the previews
     rows.append(ft.Text(t("record.history"), size=17, weight=ft.FontWeight.BOLD))
     for v in model.history():
         body: list[ft.Control] = [ft.Text(v.heading(t), weight=ft.FontWeight.BOLD, size=15)]

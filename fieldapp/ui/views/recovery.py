@@ -10,6 +10,7 @@ from fieldapp.ui.models.recovery import evidence_lines
 from fieldapp.ui.models.refusals import refusal_lines
 from fieldapp.ui.state import AppState
 from fieldapp.ui.views.landing import land, refusal_said, scroll_key
+from fieldapp.ui.views.photos import photo_part, record_photos
 from fieldapp.ui.views.widgets import Navigator, big_button, choice, field, frame, heading, switch, sync_line, tagged
 
 OUTCOMES = [o.value for o in Outcome]
@@ -156,5 +157,8 @@ def recovery(state: AppState, ui: Navigator) -> ft.View:
         field(state, form, "handover_place", t("recovery.handover_place")),
         field(state, form, "handover_at", t("recovery.handover_at"), keyboard=ft.KeyboardType.DATETIME),
         field(state, form, "notes", t("recovery.notes"), multiline=True),
+        # the body, its tag, effects, documents: taken here, or as read on a record not this phone's to correct
+        *(photo_part(state, ui, model.photos, editable=True) if editable else
+          record_photos(state, state.photos.lines(stored))),
         *actions,
     ], back=True, footer=save_bar)

@@ -93,6 +93,8 @@ def settings(state: AppState, ui: Navigator) -> ft.View:
         tagged("field-token", ft.TextField(label=t("settings.token"), password=True, on_change=token, text_size=18)),
         big_button(t("settings.enroll"), enroll, identifier="enroll", icon=ft.Icons.LINK, filled=False, primary=False),
         big_button(t("settings.send_now"), send_now, identifier="send-now", icon=ft.Icons.SYNC),
+        switch(t("settings.photos_wifi"), state.photos.originals_on_wifi(),
+               lambda e: state.photos.set_originals_on_wifi(bool(e.control.value)), identifier="photos-wifi"),
         ft.Divider(),
         tagged("keystore", ft.Text(model.keystore_words(), size=15)),
         *pin_part,
