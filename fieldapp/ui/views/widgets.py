@@ -20,6 +20,7 @@ import flet as ft
 from fieldapp.store.document import SyncState
 from fieldapp.ui import routing
 from fieldapp.ui.state import AppState
+from fieldapp.ui.views.adopt import adopt, adopt_all
 from fieldapp.ui.views.landing import scroll_key
 
 
@@ -303,23 +304,25 @@ def frame(state: AppState, ui: Navigator, route: str, title: str, controls: list
 
 
 def patch(old: ft.View, new: ft.View) -> bool:
-    """Give a drawn screen the parts of its new drawing, keeping its scrolling list (and its position)."""
+    """Give a drawn screen the parts of its new drawing, keeping its scrolling list (and its position) and every
+    part of the same kind in its place (views/adopt.py: a tap half made as the screen is drawn again still taps)."""
     if len(old.controls) not in (2, 3) or len(new.controls) != len(old.controls) \
             or type(old.controls[1]) is not type(new.controls[1]):
         return False
-    old.appbar, old.navigation_bar = new.appbar, new.navigation_bar
-    old.floating_action_button = new.floating_action_button
+    old.appbar, old.navigation_bar = adopt(old.appbar, new.appbar), adopt(old.navigation_bar, new.navigation_bar)
+    old.floating_action_button = adopt(old.floating_action_button, new.floating_action_button)
     old.floating_action_button_location = new.floating_action_button_location
     old.rtl = new.rtl
-    old.controls[0] = new.controls[0]
+    top = old.controls[0] = adopt(old.controls[0], new.controls[0])
     if len(new.controls) == 3:
-        old.controls[2] = new.controls[2]  # the fixed Save bar
-    old.data = new.data  # its badge
+        old.controls[2] = adopt(old.controls[2], new.controls[2])  # the fixed Save bar
+    if top is new.controls[0]:
+        old.data = new.data  # its badge (adopted, the one shown stays, with its text)
     before, after = old.controls[1], new.controls[1]
     if isinstance(before, ft.ListView) and isinstance(after, ft.ListView):
-        before.rtl, before.controls = after.rtl, after.controls
+        before.rtl, before.controls = after.rtl, adopt_all(before.controls, after.controls)
     elif isinstance(before, ft.Column) and isinstance(after, ft.Column):
         shown, drawn = before.controls[0], after.controls[0]
         assert isinstance(shown, ft.Container) and isinstance(drawn, ft.Container)
-        before.rtl, shown.content = after.rtl, drawn.content
+        before.rtl, shown.content = after.rtl, adopt(shown.content, drawn.content)
     return True
