@@ -36,7 +36,8 @@ import httpx
 from bench.common import enroll_folder
 from fieldapp.core.records import PhotoKind
 from fieldapp.store import RecordStore
-from fieldapp.store.photos import Role, attach
+from fieldapp.store.attach import attach
+from fieldapp.store.photos import Role
 from fieldapp.sync.session import run_pass
 from tests.records_factory import call_data, recovery_data
 from tests.server.conftest import Server
