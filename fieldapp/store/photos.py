@@ -221,6 +221,22 @@ class PhotoStore:
                 fsync_dir(self.folder)
         return len(dropped)
 
+    def forget_unlisted(self, before: float) -> int:
+        """Files no record lists, written before `before` (a time stamp): a form's photos whose Save never came
+        (the app killed between the two). Within the retention period a form may still be open, so they stay."""
+        with self._lock:
+            manifest = self._manifest()
+            dropped = [sha for sha, entry in manifest["files"].items()
+                       if not entry["records"] and _written_at(self.folder / entry["file"]) < before]
+            files = [manifest["files"].pop(sha)["file"] for sha in dropped]
+            if not files:
+                return 0
+            self._save(manifest)  # first: a file no manifest names is a stray, never a hole
+            for name in files:
+                _erase(self.folder / name)
+            fsync_dir(self.folder)
+        return len(dropped)
+
     def discard(self, sha: str) -> None:
         """A photo taken but removed before the version was saved (listed by no record)."""
         with self._lock:
@@ -280,6 +296,13 @@ def hashes_of(doc: dict[str, Any]) -> set[str]:
     for version in [doc["record"], *doc.get("history", [])]:
         found |= photo_hashes(version)
     return found
+
+
+def _written_at(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:  # named but gone: nothing left to keep
+        return 0.0
 
 
 def _erase(path: Path) -> None:

@@ -801,6 +801,7 @@ class RecordStore:
             if removed:
                 self._leave_no_copy(emptied)
                 self._save_manifest()
+            self.photos.forget_unlisted(before=cutoff.timestamp())
         return removed
 
     def _leave_no_copy(self, removed: Mapping[str, set[str]]) -> None:

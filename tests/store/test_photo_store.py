@@ -17,7 +17,7 @@ from PIL import Image
 
 from fieldapp.core.records import PhotoKind, photo_hashes
 from fieldapp.store import RecordStore, protect, rekey
-from fieldapp.store.attach import attach
+from fieldapp.store.attach import attach, hold
 from fieldapp.store.photos import PREVIEW_EDGE, NotAPhoto, make_preview, sha256_of
 from tests.records_factory import call_data, recovery_data
 
@@ -148,6 +148,21 @@ def test_retention_and_wipe_remove_photos_and_previews_with_their_records(data_d
     protect.wipe(data_dir)
     assert not any(w in every_byte(data_dir) for w in windows(original))
     assert not (data_dir / "photos").exists()
+
+
+def test_a_photo_taken_on_a_form_never_saved_goes_with_retention_once_past_it(data_dir):
+    """The app killed between the photo and the Save: a photo no record lists is neither sent nor kept for ever."""
+    tz = timezone(timedelta(hours=3))
+    store = RecordStore.open(data_dir)
+    orphan = hold(store, camera_jpeg(seed=5), kind=PhotoKind.FACE, taken_at=TAKEN)
+    store.set_retention(30)
+    assert store.apply_retention(datetime.now(tz)) == 0
+    assert store.photos.has(orphan["sha256"])  # a form may still be open: within the period it stays
+    files_before = set((data_dir / "photos").iterdir())
+    store.apply_retention(datetime.now(tz) + timedelta(days=31))
+    assert not store.photos.has(orphan["sha256"]) and not store.photos.has(orphan["preview"]["sha256"])
+    assert len(files_before - set((data_dir / "photos").iterdir())) == 2  # the original and its preview
+    store.close()
 
 
 @pytest.mark.slow
