@@ -29,12 +29,10 @@ class ConflictModel:
 
     @property
     def record_id(self) -> str:
-        record_id = self.s.place.call_id
-        assert record_id is not None  # the conflict's route names it
-        return record_id
+        return self.s.routed_id
 
     def record(self) -> StoredRecord | None:
-        return self.s.store.get(self.record_id)
+        return self.s.routed_record()
 
     def differences(self) -> list[Difference]:
         return self.lead.differences(self.record_id)

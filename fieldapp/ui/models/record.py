@@ -58,12 +58,10 @@ class RecordModel:
 
     @property
     def record_id(self) -> str:
-        record_id = self.s.place.call_id
-        assert record_id is not None  # the record's route names it
-        return record_id
+        return self.s.routed_id
 
     def stored(self) -> StoredRecord | None:
-        return self.s.store.get(self.record_id)
+        return self.s.routed_record()
 
     def lines(self) -> list[tuple[str, str]]:
         """Every field of the current version: (its name, its value), in the user's language."""

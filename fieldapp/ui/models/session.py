@@ -83,6 +83,16 @@ class Session:
         self.withheld = frozenset()
         self.confirming = None  # a question left on another screen must not be answered by a tap on its return
 
+    @property
+    def routed_id(self) -> str:
+        """The record the route names (a record's or a conflict's screen)."""
+        record_id = self.place.call_id
+        assert record_id is not None, self.place
+        return record_id
+
+    def routed_record(self) -> StoredRecord | None:
+        return self.store.get(self.routed_id)
+
     # --- questions before a harmful tap ----------------------------------------------------------
 
     def asking(self, ask: Ask, subject: str | None = None) -> bool:
