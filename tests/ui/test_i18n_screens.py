@@ -63,9 +63,9 @@ class _Nowhere:
     async def offer_file(self, path): ...
 
 
-def _texts(control) -> list[str]:
-    """Every ft.Text's words in a control tree (a view, its bars, its cards)."""
-    found: list[str] = []
+def _controls(control, *, in_view_only: bool = False) -> list[ft.BaseControl]:
+    """Every control in a tree (a view, its bars, its cards), once each; with `in_view_only`, none of a hidden part."""
+    found: list[ft.BaseControl] = []
     seen: set[int] = set()
 
     def walk(node) -> None:
@@ -73,17 +73,22 @@ def _texts(control) -> list[str]:
             for item in node:
                 walk(item)
             return
-        if not isinstance(node, ft.BaseControl) or id(node) in seen:
+        if not isinstance(node, ft.BaseControl) or id(node) in seen \
+                or in_view_only and getattr(node, "visible", True) is False:
             return
         seen.add(id(node))
-        if isinstance(node, ft.Text) and isinstance(node.value, str):
-            found.append(node.value)
+        found.append(node)
         for field in dataclasses.fields(node):  # a Flet control is a dataclass: its children are among its fields
             if not field.name.startswith("_") and not field.name.startswith("on_"):
                 walk(getattr(node, field.name, None))
 
     walk(control)
     return found
+
+
+def _texts(control) -> list[str]:
+    """Every ft.Text's words in a control tree."""
+    return [node.value for node in _controls(control) if isinstance(node, ft.Text) and isinstance(node.value, str)]
 
 
 def _lines(view) -> list[str]:
@@ -230,16 +235,7 @@ ALLOWED = json.loads((ROOT / "assets" / "translations" / "glossary.json").read_t
 def _said(control) -> list[str]:
     """Every string a screen shows or names, from every control in view (a hidden part is not in view)."""
     found: list[str] = []
-    seen: set[int] = set()
-
-    def walk(node) -> None:
-        if isinstance(node, list | tuple):
-            for item in node:
-                walk(item)
-            return
-        if not isinstance(node, ft.BaseControl) or id(node) in seen or getattr(node, "visible", True) is False:
-            return
-        seen.add(id(node))
+    for node in _controls(control, in_view_only=True):
         if isinstance(node, ft.Text) and isinstance(node.value, str):
             found.append(node.value)
         for name in SHOWN:
@@ -248,11 +244,6 @@ def _said(control) -> list[str]:
                 found.append(value)
         if isinstance(node, ft.FloatingActionButton) and isinstance(node.content, str):
             found.append(node.content)
-        for field in dataclasses.fields(node):
-            if not field.name.startswith("_") and not field.name.startswith("on_"):
-                walk(getattr(node, field.name, None))
-
-    walk(control)
     return [line for text in found for line in text.split("\n") if line]
 
 
