@@ -146,12 +146,17 @@ def tus_server(tmp_path):
     thread.join(timeout=10)
 
 
-def test_the_uploader_completes_against_tuspyserver_a_standard_server_through_a_cut(tus_server, tmp_path):
-    endpoint, files = tus_server
+def phone_with_a_photo(tmp_path, original: bytes) -> tuple[RecordStore, bytes]:
+    """A phone whose one call has this photo attached, waiting to be sent."""
     store = RecordStore.open(tmp_path / "phone")
     call = store.create_call(call_data())
-    original = photo(5, (2000, 1500))
     attach(store, call["id"], original, kind=PhotoKind.SCENE, taken_at=TAKEN)
+    return store, original
+
+
+def test_the_uploader_completes_against_tuspyserver_a_standard_server_through_a_cut(tus_server, tmp_path):
+    endpoint, files = tus_server
+    store, original = phone_with_a_photo(tmp_path, photo(5, (2000, 1500)))
 
     def cut_third(request: httpx.Request, n: int) -> None:
         if request.method == "PATCH" and n == 3:
@@ -204,10 +209,7 @@ class AnswerLost(Recording):
 
 def test_against_a_standard_server_an_offset_at_the_length_is_confirmed_by_an_empty_last_patch(tus_server, tmp_path):
     endpoint, files = tus_server
-    store = RecordStore.open(tmp_path / "phone")
-    call = store.create_call(call_data())
-    original = photo(7, (600, 400))
-    attach(store, call["id"], original, kind=PhotoKind.SCENE, taken_at=TAKEN)
+    store, original = phone_with_a_photo(tmp_path, photo(7, (600, 400)))
     sha = hashlib.sha256(original).hexdigest()
     with PhotoUploader(endpoint, transport=AnswerLost(len(original))) as uploader, pytest.raises(Unreachable):
         upload_waiting(store, uploader, report=PhotoReport())
