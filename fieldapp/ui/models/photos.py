@@ -200,15 +200,8 @@ class PhotoTray:
         self.new = set()
 
     def lines(self) -> list[PhotoLine]:
-        files = self.s.store.photos.entries()
-        out = []
-        for photo in self.photos:
-            preview_sha = (photo.get("preview") or {}).get("sha256")
-            entry = files.get(photo["sha256"])
-            state = PhotoState.SENT if entry and entry["sent"] else PhotoState.WAITING
-            out.append(PhotoLine(photo["sha256"], photo["kind"], photo.get("taken_at", ""),
-                                 preview_sha if preview_sha in files else None, state))
-        return out
+        """The form's photos read as a record's are: the form is this phone's own."""
+        return photo_lines(self.s.store, {"data": {"photos": self.photos}}, mine=True)
 
 
 class PhotoShelf:
