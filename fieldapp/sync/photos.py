@@ -265,18 +265,20 @@ def fetch_previews(store: RecordStore, uploader: PhotoUploader) -> int:
     if store.get_meta("role") == Role.VOLUNTEER:
         return 0  # a volunteer's pull carries no other device's photos (withheld as personal)
     fetched = 0
+    held = set(store.photos.entries())  # read once: each read of the sealed manifest is a file read and a decryption
     for stored in store.iter_current():
         if stored.mine:
             continue
         for photo in photos_of(stored.record):
             preview = photo.get("preview") or {}
             sha = preview.get("sha256")
-            if not sha or store.photos.has(sha):
+            if not sha or sha in held:
                 continue
             response = uploader.fetch(sha)
             if response is None or sha256_of(response) != sha:
                 continue
             store.photos.put(response, PREVIEW_MEDIA_TYPE, FileRole.PREVIEW, [stored.id])
             store.photos.mark_sent(sha)
+            held.add(sha)
             fetched += 1
     return fetched
