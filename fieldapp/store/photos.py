@@ -213,12 +213,7 @@ class PhotoStore:
                 return 0
             for entry in manifest["files"].values():
                 entry["records"] = sorted(set(entry["records"]) - gone)
-            files = [manifest["files"].pop(sha)["file"] for sha in dropped]
-            self._save(manifest)  # first: a file no manifest names is a stray, never a hole
-            for name in files:
-                _erase(self.folder / name)
-            if files:
-                fsync_dir(self.folder)
+            self._drop(manifest, dropped)
         return len(dropped)
 
     def forget_unlisted(self, before: float) -> int:
@@ -228,14 +223,18 @@ class PhotoStore:
             manifest = self._manifest()
             dropped = [sha for sha, entry in manifest["files"].items()
                        if not entry["records"] and _written_at(self.folder / entry["file"]) < before]
-            files = [manifest["files"].pop(sha)["file"] for sha in dropped]
-            if not files:
-                return 0
-            self._save(manifest)  # first: a file no manifest names is a stray, never a hole
-            for name in files:
-                _erase(self.folder / name)
-            fsync_dir(self.folder)
+            if dropped:
+                self._drop(manifest, dropped)
         return len(dropped)
+
+    def _drop(self, manifest: dict[str, Any], shas: list[str]) -> None:
+        """Saves the manifest without these files, then erases them (under the lock)."""
+        files = [manifest["files"].pop(sha)["file"] for sha in shas]
+        self._save(manifest)  # first: a file no manifest names is a stray, never a hole
+        for name in files:
+            _erase(self.folder / name)
+        if files:
+            fsync_dir(self.folder)
 
     def discard(self, sha: str) -> None:
         """A photo taken but removed before the version was saved (listed by no record)."""
