@@ -6,6 +6,10 @@ drops the old one and with it a tap half made: a finger on Add recovery as the n
 call taps nothing. So a part of the new drawing of the same kind as the part shown in its place
 is not put on the page: the part shown takes its values (Flet then sends only what changed) and
 stays the control under the finger.
+
+A part with a key (a form's field, `views/landing.py`) is found by its key, not its place: a refusal
+said above the fields moves every field down one place, and a field drawn anew there would be a new
+control to Flutter, which drops the focus a refused save then gives it.
 """
 
 from __future__ import annotations
@@ -38,8 +42,24 @@ def adopt(shown: Any, drawn: Any) -> Any:
 
 
 def adopt_all(shown: list, drawn: list) -> list:
-    """A list of parts drawn again, each adopted by the part shown at its place."""
-    return [adopt(shown[i], part) if i < len(shown) else part for i, part in enumerate(drawn)]
+    """A list of parts drawn again, each adopted by the part shown with its key, or else at its place."""
+    keyed = [part for part in shown if _key(part) is not None]
+    adopted = []
+    for i, part in enumerate(drawn):
+        key = _key(part)
+        match = next((old for old in keyed if old.key == key), None) if key is not None else None
+        if match is not None:
+            keyed.remove(match)
+            adopted.append(adopt(match, part))
+        elif i < len(shown) and _key(shown[i]) is None:
+            adopted.append(adopt(shown[i], part))
+        else:
+            adopted.append(part)
+    return adopted
+
+
+def _key(part: Any) -> Any:
+    return part.key if isinstance(part, ft.BaseControl) else None
 
 
 def _equal(before: Any, after: Any) -> bool:
