@@ -112,6 +112,11 @@ def test_a_true_conflict_shows_the_base_both_values_and_both_authors(app, phone)
         assert words in text, words
 
 
+# The element with the focus, and the node it is in: [tag, identifier].
+FOCUS = """() => { const e = document.activeElement, n = e && e.closest('[flt-semantics-identifier]');
+                   return [e && e.tagName, n && n.getAttribute('flt-semantics-identifier')]; }"""
+
+
 @pytest.mark.parametrize("language", ["en", "ar"])
 def test_a_refused_save_lands_on_its_field(app, browser, language):
     from tests.ui.driver import PHONE, Phone
@@ -135,13 +140,13 @@ def test_a_refused_save_lands_on_its_field(app, browser, language):
     deadline = time.monotonic() + 30
     while True:
         box = phone.node("field-count").bounding_box()
-        focused = phone.page.evaluate("() => document.activeElement && document.activeElement.tagName")
-        if box and 0 <= box["y"] <= 915 - box["height"] and focused in ("INPUT", "TEXTAREA") \
+        focused = phone.page.evaluate(FOCUS)
+        if box and 0 <= box["y"] <= 915 - box["height"] and focused[0] in ("INPUT", "TEXTAREA") \
                 or time.monotonic() > deadline:
             break
         phone.frames(5)
     assert box and 0 <= box["y"] <= 915 - box["height"], box
-    assert focused in ("INPUT", "TEXTAREA"), focused
+    assert focused[0] in ("INPUT", "TEXTAREA") and focused[1] == "field-count", f"the focus is on {focused}"
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])

@@ -4,16 +4,25 @@ Flet 1.0: a control carries `key=ft.ScrollKey(...)`, and the scrolling Column's
 `scroll_to(scroll_key=...)` brings it into view; a TextField's `focus()` puts the cursor there
 (and a screen reader's focus). The words are said by a `Semantics(live_region=True)` the form
 shows above its fields (`refusal_said`).
+
+The focus is given once the form has stopped moving: Flutter's web client drops a focus given to
+a field while its node moves (the scroll, the refusal and the field's error fading in, all of them
+animations on the client's clock), and the screen reader is left on the Save button. Flet's
+`scroll_to` answers when the scroll starts, so the landing waits for the animations to end.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import flet as ft
 
 from fieldapp.ui.models.landing import announcement, first_refused
 from fieldapp.ui.state import AppState
+
+SCROLL = 0.25  # seconds: the scroll to the refused field
+SETTLE = 0.5  # seconds from the scroll's start until the form stands still (Material's error fade is 167 ms)
 
 
 def scroll_key(name: str) -> ft.ScrollKey:
@@ -61,8 +70,9 @@ async def land(page: ft.Page | None, state: AppState) -> str | None:
     scroller = next((c for c in _walk(view) if isinstance(c, ft.Column | ft.ListView) and c.scroll and _holds(c, target)),
                     None)
     if scroller is not None:
-        await scroller.scroll_to(scroll_key=scroll_key(name), duration=250)
+        await scroller.scroll_to(scroll_key=scroll_key(name), duration=round(SCROLL * 1000))
     field = next((c for c in _walk(target) if isinstance(c, ft.TextField)), None)
     if field is not None:
+        await asyncio.sleep(SETTLE)
         await field.focus()
     return name
