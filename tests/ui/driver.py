@@ -174,6 +174,19 @@ class Phone:
         """Wait until no node of the accessibility tree moves for two (or `frames`) animation frames running."""
         assert self.page.evaluate(STILL, ["flt-semantics", frames, 3000]), "the screen never stood still"
 
+    def repaint(self) -> None:
+        """Make Flutter draw the screen anew, as it stands: the page one pixel shorter for a moment, then back.
+
+        On a busy machine Flutter's web canvas now and then keeps a frame it has already replaced: the tree says
+        the new screen, the picture shows the old one until the app draws again (the README's known problems).
+        A picture test that sees that asks for a new frame instead of waiting for one that is not coming.
+        """
+        size = self.page.viewport_size or PHONE
+        self.page.set_viewport_size({"width": size["width"], "height": size["height"] - 1})
+        self.frames(2)
+        self.page.set_viewport_size(size)
+        self.still()
+
     def frames(self, n: int = 2) -> None:
         self.page.evaluate(FRAMES, n)
 

@@ -107,13 +107,15 @@ def demo_day(data: Path) -> None:
 
 def painted(phone: Phone, name: str) -> Image.Image:
     """A screenshot of the screen once the app is painted (not Flet's start-up page, a screen of one colour)."""
-    for _ in range(50):
+    for attempt in range(50):
         phone.shot(name)
         image = Image.open(SHOTS / f"{name}.png").convert("RGB")
         common = max(image.getcolors(1 << 20) or [(0, None)])[0]
         if common < 0.9 * image.width * image.height:
             return image
         phone.frames(10)
+        if attempt % 5 == 4:
+            phone.repaint()  # a canvas left behind its tree (Phone.repaint)
     raise AssertionError(f"{name}: the app was never painted")
 
 

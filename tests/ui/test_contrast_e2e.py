@@ -100,6 +100,7 @@ def measure(phone: Phone, where: str, before=None) -> tuple[list[tuple[str, floa
     before this one still on the canvas (a screen drawn anew in the other theme paints a moment later).
     """
     controls = phone.page.evaluate(CONTROLS)
+    why = ""
     for attempt in range(50):
         phone.page.mouse.move(1 + attempt % 2, 1)  # off every control (no hover's tint), and an event to draw on
         image = painted(phone, where)
@@ -110,10 +111,18 @@ def measure(phone: Phone, where: str, before=None) -> tuple[list[tuple[str, floa
         if again == controls and not same_picture(before, image) and (
                 badge is None or boundary_contrast(image, badge) >= 3):
             break
+        if again != controls:
+            why = f"the tree moved: {[c for c in again if c not in controls]} for {[c for c in controls if c not in again]}"
+        elif same_picture(before, image):
+            why = "the picture is still the screen before"
+            if attempt % 5 == 4:
+                phone.repaint()  # a canvas left behind its tree (Phone.repaint)
+        else:
+            why = f"the badge's edge at {boundary_contrast(image, badge):.2f}:1 in the picture"
         controls = again
         phone.frames(5)
     else:
-        raise AssertionError(f"{where}: the picture never showed the screen the accessibility tree has")
+        raise AssertionError(f"{where}: the picture never showed the screen the accessibility tree has ({why})")
     top, bottom = band(phone)
     fab = phone.page.locator('[flt-semantics-identifier="new-call"]')
     fab_box = fab.first.bounding_box() if fab.count() else None
@@ -137,6 +146,16 @@ def measure(phone: Phone, where: str, before=None) -> tuple[list[tuple[str, floa
     return figures, image
 
 
+def measured(phone: Phone, where: str, before=None) -> tuple[list[tuple[str, float]], object]:
+    """`measure`, and a figure under 3:1 measured again on a frame drawn anew: a canvas left a frame behind its
+    tree (Phone.repaint) shows a control where the tree has none, measured as 1:1. A low figure must hold on both."""
+    figures, image = measure(phone, where, before)
+    if any(ratio < 3.0 for _, ratio in figures):
+        phone.repaint()
+        figures, image = measure(phone, where, before)
+    return figures, image
+
+
 @pytest.mark.parametrize("look", ["light", "dark"])
 def test_every_control_edge_is_at_least_3_to_1_against_the_page(app, phone, look):
     url, data = app
@@ -155,11 +174,11 @@ def test_every_control_edge_is_at_least_3_to_1_against_the_page(app, phone, look
     image = None
     for page in PAGES:
         open_page(phone, page, ids)
-        figures, image = measure(phone, f"contrast-{page}-{look}", image)
+        figures, image = measured(phone, f"contrast-{page}-{look}", image)
         top = phone.page.evaluate(CONTROLS)
         phone.scroll(5000)  # the list's end too (the queue's export switch and buttons, Settings' Wipe)
         if phone.page.evaluate(CONTROLS) != top:
-            more, image = measure(phone, f"contrast-{page}-end-{look}", image)
+            more, image = measured(phone, f"contrast-{page}-end-{look}", image)
             figures += more
             phone.scroll(-5000)
         for name, ratio in figures:
