@@ -271,36 +271,49 @@ class Phone:
         self.wait_for(identifier)
         self.settle(identifier)
         box = self.node(identifier).locator("input, textarea").first
-        if check:
-            # Focus first: filling an unfocused field can send a stale value. A screen still taking its own
-            # focus (the lock's autofocus) can take it away again on a busy machine: focused again until it holds.
-            for left in range(FILLS, 0, -1):
-                box.focus()
-                try:
-                    self.page.wait_for_function(FOCUSED, arg=identifier, polling="raf", timeout=WAIT_MS / FILLS)
-                    break
-                except PlaywrightTimeout:
-                    if left == 1:
-                        self.page.screenshot(path=str(SHOTS / f"failed-focusing-{identifier}.png"))
-                        raise
-        else:
-            box.click()  # the lock's field, focused by its own autofocus or by the tap
-            self.frames()
+        if not check:
+            self._tap_and_fill(identifier, box, text)
+            return
+        # Focus first: filling an unfocused field can send a stale value. A screen still taking its own
+        # focus (the lock's autofocus) can take it away again on a busy machine: focused again until it holds.
+        for left in range(FILLS, 0, -1):
+            box.focus()
+            try:
+                self.page.wait_for_function(FOCUSED, arg=identifier, polling="raf", timeout=WAIT_MS / FILLS)
+                break
+            except PlaywrightTimeout:
+                if left == 1:
+                    self.page.screenshot(path=str(SHOTS / f"failed-focusing-{identifier}.png"))
+                    raise
         box.fill(text)
-        if check:
-            # Flutter sets the field's text from its own state once it has taken the focus; on a busy machine
-            # that can come after the fill and empty the field again. So the text is filled again until the
-            # field holds it (the same 30 s in all).
-            for left in range(FILLS, 0, -1):
-                try:
-                    self.page.wait_for_function(HOLDS, arg=[identifier, text], polling="raf",
-                                                timeout=WAIT_MS / FILLS)
-                    break
-                except PlaywrightTimeout:
-                    if left == 1:
-                        self.page.screenshot(path=str(SHOTS / f"failed-typing-into-{identifier}.png"))
-                        raise
-                    box.fill(text)
+        # Flutter sets the field's text from its own state once it has taken the focus; on a busy machine
+        # that can come after the fill and empty the field again. So the text is filled again until the
+        # field holds it (the same 30 s in all).
+        for left in range(FILLS, 0, -1):
+            try:
+                self.page.wait_for_function(HOLDS, arg=[identifier, text], polling="raf", timeout=WAIT_MS / FILLS)
+                break
+            except PlaywrightTimeout:
+                if left == 1:
+                    self.page.screenshot(path=str(SHOTS / f"failed-typing-into-{identifier}.png"))
+                    raise
+                box.fill(text)
+        self.frames()
+
+    def _tap_and_fill(self, identifier: str, box, text: str) -> None:
+        """The lock's field, focused by its own autofocus or by the tap. Flutter keeps a field's input read-only
+        until the field has the focus; a tap that lands as the lock's autofocus moves it can leave it so: tapped
+        again until the input takes the text (the same 30 s in all)."""
+        for left in range(FILLS, 0, -1):
+            box.click()
+            self.frames()
+            try:
+                box.fill(text, timeout=WAIT_MS / FILLS)
+                break
+            except PlaywrightTimeout:
+                if left == 1:
+                    self.page.screenshot(path=str(SHOTS / f"failed-typing-into-{identifier}.png"))
+                    raise
         self.frames()
 
     # --- what it shows ----------------------------------------------------------------------------
