@@ -287,11 +287,15 @@ class Phone:
                     raise
         box.fill(text)
         # Flutter sets the field's text from its own state once it has taken the focus; on a busy machine
-        # that can come after the fill and empty the field again. So the text is filled again until the
-        # field holds it (the same 30 s in all).
+        # that can come after the fill and empty the field again, even after the field was seen holding it.
+        # So the text is filled again until the field holds it, and still holds it a few frames later
+        # (the same 30 s in all).
         for left in range(FILLS, 0, -1):
             try:
                 self.page.wait_for_function(HOLDS, arg=[identifier, text], polling="raf", timeout=WAIT_MS / FILLS)
+                self.frames(3)
+                if not self.page.evaluate(HOLDS, [identifier, text]):
+                    raise PlaywrightTimeout(f"{identifier} was emptied again after the fill")
                 break
             except PlaywrightTimeout:
                 if left == 1:
