@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -272,53 +273,52 @@ class Phone:
         self.settle(identifier)
         box = self.node(identifier).locator("input, textarea").first
         if not check:
-            self._tap_and_fill(identifier, box, text)
+            # The lock's field, focused by its own autofocus or by the tap. Flutter keeps a field's input read-only
+            # until the field has the focus; a tap that lands as the lock's autofocus moves it can leave it so:
+            # tapped again until the input takes the text.
+            def tap_and_fill(timeout: float) -> None:
+                box.click()
+                self.frames()
+                box.fill(text, timeout=timeout)
+
+            self._again(tap_and_fill, f"failed-typing-into-{identifier}")
+            self.frames()
             return
+
         # Focus first: filling an unfocused field can send a stale value. A screen still taking its own
         # focus (the lock's autofocus) can take it away again on a busy machine: focused again until it holds.
-        for left in range(FILLS, 0, -1):
+        def focus(timeout: float) -> None:
             box.focus()
-            try:
-                self.page.wait_for_function(FOCUSED, arg=identifier, polling="raf", timeout=WAIT_MS / FILLS)
-                break
-            except PlaywrightTimeout:
-                if left == 1:
-                    self.page.screenshot(path=str(SHOTS / f"failed-focusing-{identifier}.png"))
-                    raise
+            self.page.wait_for_function(FOCUSED, arg=identifier, polling="raf", timeout=timeout)
+
+        self._again(focus, f"failed-focusing-{identifier}")
         box.fill(text)
+
         # Flutter sets the field's text from its own state once it has taken the focus; on a busy machine
         # that can come after the fill and empty the field again, even after the field was seen holding it.
-        # So the text is filled again until the field holds it, and still holds it a few frames later
-        # (the same 30 s in all).
-        for left in range(FILLS, 0, -1):
-            try:
-                self.page.wait_for_function(HOLDS, arg=[identifier, text], polling="raf", timeout=WAIT_MS / FILLS)
-                self.frames(3)
-                if not self.page.evaluate(HOLDS, [identifier, text]):
-                    raise PlaywrightTimeout(f"{identifier} was emptied again after the fill")
-                break
-            except PlaywrightTimeout:
-                if left == 1:
-                    self.page.screenshot(path=str(SHOTS / f"failed-typing-into-{identifier}.png"))
-                    raise
-                box.fill(text)
+        # So the text is filled again until the field holds it, and still holds it a few frames later.
+        def holds(timeout: float) -> None:
+            self.page.wait_for_function(HOLDS, arg=[identifier, text], polling="raf", timeout=timeout)
+            self.frames(3)
+            if not self.page.evaluate(HOLDS, [identifier, text]):
+                raise PlaywrightTimeout(f"{identifier} was emptied again after the fill")
+
+        self._again(holds, f"failed-typing-into-{identifier}", between=lambda: box.fill(text))
         self.frames()
 
-    def _tap_and_fill(self, identifier: str, box, text: str) -> None:
-        """The lock's field, focused by its own autofocus or by the tap. Flutter keeps a field's input read-only
-        until the field has the focus; a tap that lands as the lock's autofocus moves it can leave it so: tapped
-        again until the input takes the text (the same 30 s in all)."""
+    def _again(self, attempt: Callable[[float], None], failed: str, *, between: Callable[[], object] | None = None) -> None:
+        """`attempt(timeout)` up to FILLS times, the same 30 s in all, `between` before each try again; the last
+        timeout leaves a screenshot named `failed` and is raised."""
         for left in range(FILLS, 0, -1):
-            box.click()
-            self.frames()
             try:
-                box.fill(text, timeout=WAIT_MS / FILLS)
-                break
+                attempt(WAIT_MS / FILLS)
+                return
             except PlaywrightTimeout:
                 if left == 1:
-                    self.page.screenshot(path=str(SHOTS / f"failed-typing-into-{identifier}.png"))
+                    self.page.screenshot(path=str(SHOTS / f"{failed}.png"))
                     raise
-        self.frames()
+                if between is not None:
+                    between()
 
     # --- what it shows ----------------------------------------------------------------------------
 
