@@ -108,17 +108,17 @@ def measure(phone: Phone, where: str, before=None) -> tuple[list[tuple[str, floa
         badge = next((c["box"] for c in again if c["id"] == "sync-badge"), None)
         # The badge stands in the same place on every screen: a picture of the screen before still sliding
         # away (Flutter's transition, now and then still on the canvas) does not show it where the tree does.
-        if again == controls and not same_picture(before, image) and (
-                badge is None or boundary_contrast(image, badge) >= 3):
-            break
+        edge = boundary_contrast(image, badge) if badge is not None else None
         if again != controls:
             why = f"the tree moved: {[c for c in again if c not in controls]} for {[c for c in controls if c not in again]}"
         elif same_picture(before, image):
             why = "the picture is still the screen before"
             if attempt % 5 == 4:
                 phone.repaint()  # a canvas left behind its tree (Phone.repaint)
+        elif edge is not None and edge < 3:
+            why = f"the badge's edge at {edge:.2f}:1 in the picture"
         else:
-            why = f"the badge's edge at {boundary_contrast(image, badge):.2f}:1 in the picture"
+            break
         controls = again
         phone.frames(5)
     else:

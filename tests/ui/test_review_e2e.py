@@ -141,12 +141,13 @@ def test_a_refused_save_lands_on_its_field(app, browser, language):
     while True:
         box = phone.node("field-count").bounding_box()
         focused = phone.page.evaluate(FOCUS)
-        if box and 0 <= box["y"] <= 915 - box["height"] and focused[0] in ("INPUT", "TEXTAREA") \
-                or time.monotonic() > deadline:
+        in_view = bool(box and 0 <= box["y"] <= 915 - box["height"])
+        on_field = focused[0] in ("INPUT", "TEXTAREA") and focused[1] == "field-count"
+        if in_view and on_field or time.monotonic() > deadline:
             break
         phone.frames(5)
-    assert box and 0 <= box["y"] <= 915 - box["height"], box
-    assert focused[0] in ("INPUT", "TEXTAREA") and focused[1] == "field-count", f"the focus is on {focused}"
+    assert in_view, box
+    assert on_field, f"the focus is on {focused}"
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])
