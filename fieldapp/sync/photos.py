@@ -62,10 +62,15 @@ def unmetered(kinds: list[str]) -> bool:
     return bool(UNMETERED & set(kinds))
 
 
+def originals_held_for_wifi(store: RecordStore) -> bool:
+    """The settings' switch: originals wait until the phone is on Wi-Fi."""
+    return bool(store.get_meta(ORIGINALS_ON_WIFI, False))
+
+
 def originals_may_go(store: RecordStore, on_wifi: bool | None) -> bool:
     """Whether this pass sends originals: always, unless the switch holds them for Wi-Fi and the phone is not on it
     (or does not know: a phone that has not said is taken to be on a paid network)."""
-    return not store.get_meta(ORIGINALS_ON_WIFI, False) or on_wifi is True
+    return not originals_held_for_wifi(store) or on_wifi is True
 
 
 class Yielded(Exception):

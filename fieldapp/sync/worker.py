@@ -100,17 +100,15 @@ class SyncWorker:
     def on_foreground(self) -> None:
         self._schedule(0, reset=False)
 
-    def on_network(self, available: bool, *, on_wifi: bool | None = None) -> None:
-        """The phone's networks changed: `on_wifi` when one costs nothing (originals held for Wi-Fi go then)."""
-        if on_wifi is not None:
-            self.on_wifi = on_wifi
+    def on_network(self, available: bool) -> None:
         if available:
             self._schedule(0, reset=True)
         elif self._status.phase != "offline":
             self._set(phase="offline", offline_since=self._now(), reason="no network", problem=None)
 
     def on_networks(self, kinds: list[str], *, changed: bool = True) -> None:
-        """The phone's networks by kind (ft.Connectivity's values); `changed` False for the first word at start."""
+        """The phone's networks by kind (ft.Connectivity's values), and so whether one costs nothing (originals
+        held for Wi-Fi go then); `changed` False for the first word at start."""
         self.on_wifi = unmetered(kinds)
         if changed:
             self.on_network(bool(kinds) and kinds != ["none"])

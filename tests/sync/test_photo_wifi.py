@@ -62,10 +62,10 @@ def test_the_worker_holds_originals_until_the_phone_says_it_is_on_wifi(link, tmp
     assert aio.run(worker.run_once()).error is None  # never told: a paid network
     assert store.photos.counts()["photos_waiting"] == 1 and store.photos.counts()["previews_waiting"] == 0
     assert worker.status.photos_waiting == 1
-    worker.on_network(True, on_wifi=False)
+    worker.on_networks(["mobile"])
     assert aio.run(worker.run_once()).error is None
     assert store.photos.counts()["photos_waiting"] == 1
-    worker.on_network(True, on_wifi=True)
+    worker.on_networks(["wifi"])
     assert aio.run(worker.run_once()).error is None
     assert store.photos.counts()["photos_waiting"] == 0 and worker.status.photos_waiting == 0
     worker.on_network(True)  # a change that does not say: the last word stands

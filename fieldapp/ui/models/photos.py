@@ -20,7 +20,7 @@ from fieldapp.store import RecordStore, StoredRecord, StoreError
 from fieldapp.store.attach import hold, listed, taken_at_of
 from fieldapp.store.photos import NotAPhoto
 from fieldapp.store.store import timestamp
-from fieldapp.sync.photos import ORIGINALS_ON_WIFI
+from fieldapp.sync.photos import ORIGINALS_ON_WIFI, originals_held_for_wifi
 from fieldapp.ui.models.session import Session
 
 # What each form offers: a call photographs its scene; a recovery the views the field manual asks for of a body.
@@ -222,7 +222,7 @@ class PhotoShelf:
 
     def originals_on_wifi(self) -> bool:
         """The settings' switch: originals wait for Wi-Fi (the uploader reads it: fieldapp/sync/photos.py)."""
-        return bool(self.s.store.get_meta(ORIGINALS_ON_WIFI, False))
+        return originals_held_for_wifi(self.s.store)
 
     def set_originals_on_wifi(self, on: bool) -> None:
         self.s.store.set_meta(ORIGINALS_ON_WIFI, bool(on))
