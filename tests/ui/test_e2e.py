@@ -207,6 +207,28 @@ def test_a_day_of_120_calls_navigation_on_screen_back_returns_and_targets_at_lea
     assert call_id in ids
 
 
+def test_home_scrolled_to_its_end_and_quickly_back_opens_at_its_top_on_back(app, phone):
+    """Home opens on Back where it was left: after a scroll to the end and straight back (two scrolls within
+    Flet's throttle of its scroll events), that is its top, not its end."""
+    url, data = app
+    ids = busy_day(data, 30)
+    phone.open(url)
+    phone.wait_for(f"call-{ids[0]}")
+    phone.page.mouse.move(200, 500)
+    phone.page.mouse.wheel(0, 5000)  # a flick of the wheel down and at once back up, as a hand on a mouse does
+    phone.frames(2)
+    phone.page.mouse.wheel(0, -5000)
+    phone.still()
+    phone.tap(f"call-{ids[0]}")
+    phone.wait_for("add-recovery")
+    phone.back()
+    phone.wait_for("new-call")
+    phone.frames(10)  # a list drawn anew scrolls to its offset once it is sent
+    phone.still()
+    badge, first = phone.boxes("sync-badge", f"call-{ids[0]}")
+    assert first is not None and first["y"] < badge["y"] + badge["height"] + 80, (badge, first)
+
+
 def test_browser_back_after_saving_a_new_call_returns_home_not_to_an_empty_form(app, phone):
     url, data = app
     phone.open(url)

@@ -292,8 +292,8 @@ def frame(state: AppState, ui: Navigator, route: str, title: str, controls: list
         controls=[
             ft.Container(padding=ft.Padding.only(left=12, right=12, top=8, bottom=4), content=badge, rtl=rtl),
             ft.ListView(expand=True, spacing=10, padding=ft.Padding.only(left=12, right=12, top=4, bottom=end),
-                        controls=[*problems, *controls], rtl=rtl, scroll_interval=250,
-                        on_scroll=lambda e: state.scrolled.__setitem__(route, e.pixels)) if lazy else
+                        controls=[*problems, *controls], rtl=rtl, scroll_interval=0,
+                        on_scroll=_remember_offset(state, route)) if lazy else
             ft.Column(expand=True, spacing=10, scroll=ft.ScrollMode.AUTO, rtl=rtl, controls=[ft.Container(
                 padding=ft.Padding.only(left=12, right=12, top=4, bottom=end),
                 content=ft.Column(spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
@@ -301,6 +301,19 @@ def frame(state: AppState, ui: Navigator, route: str, title: str, controls: list
             *bar,
         ],
     )
+
+
+def _remember_offset(state: AppState, route: str):
+    """Where a long list was left, for its screen drawn anew on the way back (app.py's restore_scroll).
+
+    Every scroll event, not Flet's throttled few: its throttle drops the events that come within the interval
+    of the last one of their kind and sends none at the end, so a list scrolled back to its top quickly was
+    remembered where it had been before. The page is not diffed after each (nothing on it changed).
+    """
+    def remember(e: ft.OnScrollEvent) -> None:
+        ft.context.disable_auto_update()
+        state.scrolled[route] = e.pixels
+    return remember
 
 
 def patch(old: ft.View, new: ft.View) -> bool:
