@@ -223,19 +223,19 @@ class Phone:
 
     # --- acting on it -----------------------------------------------------------------------------
 
-    def tap(self, identifier: str, *, answered: bool = True) -> None:
-        """Tap a node once it is still; then wait for the app's answer.
+    def tap(self, identifier: str, *, answered: bool = True, at: dict | None = None) -> None:
+        """Tap a node once it is still (at its middle, or at the point `at` in it); then wait for the app's answer.
 
         `answered=False` for a tap whose answer changes a part of the screen in place without drawing it
         anew (the lock's wrong PIN, Withdraw's question): the test then waits for that part.
         """
         self.wait_for(identifier)
         self.settle(identifier)
-        self.click(self.node(identifier), answered=answered)
+        self.click(self.node(identifier), answered=answered, at=at)
 
-    def click(self, locator, *, answered: bool = True) -> None:
+    def click(self, locator, *, answered: bool = True, at: dict | None = None) -> None:
         before = self.drawn()
-        locator.click()
+        locator.click(position=at)
         if answered:
             self.answered(before)
 

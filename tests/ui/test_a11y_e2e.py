@@ -191,6 +191,24 @@ def ink_at_edges(image: Image.Image, box: dict, *, inset: int = 2, band: int = 3
     return False
 
 
+def ink_beside(image: Image.Image, box: dict, *, gap: int = 1) -> bool:
+    """Words that run past a control's sides: ink in the screen beside its box, on the rows its words lie in.
+
+    A row of a switch and its words is as wide as the list; words that do not wrap run on past it, to and off
+    the screen's edge. Ink is a pixel at least 3:1 against its row's commonest colour (the page); the list's
+    scroll bar, which lies beside it too, is 1.2:1.
+    """
+    px = image.load()
+    width = image.width
+    sides = (range(0, max(0, round(box["x"]) - gap)), range(min(width, round(box["x"] + box["width"]) + gap), width))
+    for y in range(max(0, round(box["y"]) + 4), min(image.height, round(box["y"] + box["height"]) - 4)):
+        row = [px[x, y] for x in range(width)]
+        common = max(set(row), key=row.count)
+        if any(sum(1 for x in side if contrast(row[x], common) >= 3) >= 2 for side in sides):
+            return True
+    return False
+
+
 def decode(png: bytes) -> Image.Image:
     return Image.open(io.BytesIO(png)).convert("RGB")
 
@@ -349,6 +367,13 @@ def buttons_shown(phone: Phone) -> list[dict]:
     return shown
 
 
+def switches_shown(phone: Phone) -> list[dict]:
+    """The switches wholly on screen (each a node of the switch and its words)."""
+    top, bottom = band(phone)
+    return [c for c in phone.page.evaluate(CONTROLS)
+            if c["role"] == "switch" and top + 5 < c["box"]["y"] and c["box"]["y"] + c["box"]["height"] < bottom - 1]
+
+
 def floating_box(phone: Phone) -> dict | None:
     """Where the New call button floats, if the screen has it."""
     button = phone.page.locator('[flt-semantics-identifier="new-call"]')
@@ -377,6 +402,8 @@ def walk(phone: Phone, where: str, *, shots: bool) -> tuple[dict[str, float], li
             shown = again
         suspects: list[dict] = []
         floating = floating_box(phone)
+        # a switch's words lie in a row beside it, not inside an edge: cut, they run past the row's sides
+        beside = [c for c in switches_shown(phone) if image is not None and ink_beside(image, c["box"])]
         for c in shown:
             if c["id"]:  # a node the list's edge clips reports its visible part: its height is its tallest
                 heights[c["id"]] = max(heights.get(c["id"], 0), c["box"]["height"])
@@ -386,11 +413,13 @@ def walk(phone: Phone, where: str, *, shots: bool) -> tuple[dict[str, float], li
             under_it = c["id"] != "new-call" and overlaps(c["box"], floating)
             if image is not None and c["id"] != "sync-badge" and not under_it and ink_at_edges(image, c["box"]):
                 suspects.append(c)
-        if suspects:  # a cut label stays cut: one seen at the edge is looked at again in a new picture
+        if suspects or beside:  # a cut label stays cut: one seen cut is looked at again in a new picture
             phone.frames(10)
             image = painted(phone, where + (f"-{part}" if part else ""))
             cut += [f"{where}: {c['id'] or c['text'][:30]!r} {c['box']}" for c in suspects
                     if buttons_shown(phone) == shown and ink_at_edges(image, c["box"])]
+            cut += [f"{where}: {c['id']!r} runs past its sides {c['box']}" for c in switches_shown(phone)
+                    if any(c == b for b in beside) and ink_beside(image, c["box"])]
         before = phone.page.evaluate(CONTROLS)
         phone.scroll(450)
         if phone.page.evaluate(CONTROLS) == before:
@@ -401,7 +430,8 @@ def walk(phone: Phone, where: str, *, shots: bool) -> tuple[dict[str, float], li
 @pytest.mark.parametrize("language", ["en", "ar"])
 def test_at_text_scale_2x_no_label_is_cut(app, phone, language):
     """At 2x every button's words are whole: no fixed height holds them (each button is taller than at 1x by
-    at least a line's growth), and no words reach a button's edge (measured on each screenshot).
+    at least a line's growth), no words reach a button's edge, and no switch's words run past the row they
+    lie in (measured on each screenshot).
     """
     url, data = app
     demo_day(data)

@@ -294,6 +294,11 @@ def test_a_browser_set_to_arabic_starts_in_arabic_and_a_refusal_is_said_in_arabi
         phone.page.wait_for_function(CHECKED, arg="dark", polling="raf")
         assert checked(phone, "dark-device") and brightness(phone) < 100
         assert "الإعدادات" in phone.text()  # the language stayed the device's
+        # A tap on a switch's words turns it (above); so does one on the switch itself, at the row's start
+        # (the right, in Arabic).
+        row = phone.node("dark").bounding_box()
+        phone.tap("dark", at={"x": row["width"] - 30, "y": row["height"] / 2})
+        assert not checked(phone, "dark") and brightness(phone) > 150
     finally:
         stop_app(proc)
 

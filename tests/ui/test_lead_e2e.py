@@ -77,18 +77,18 @@ def test_a_lead_filters_to_refused_approves_and_opens_the_figures(app, phone):
     phone.tap("open-figures")
     phone.wait_for("hour-chart")
     assert "Day figures" in phone.text() and "Median minutes" in phone.text()
-    phone.shot("figures-en-light")
+    phone.shot("lead-figures-en-light")
 
     phone.tab(2)
     phone.tap("lang-ar")
     phone.tab(1)
     phone.wait_for("filters")
     assert "قائمة اليوم" in phone.text()
-    phone.shot("queue-ar-light")
+    phone.shot("lead-queue-ar-light")
     phone.tap("open-figures")
     phone.wait_for("hour-chart")
     assert "إحصاءات اليوم" in phone.text()
-    phone.shot("figures-ar-light")
+    phone.shot("lead-figures-ar-light")
 
 
 def test_the_conflict_screen_lists_the_leads_own_change_in_english_and_arabic(app, phone):

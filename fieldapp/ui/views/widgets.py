@@ -11,6 +11,7 @@ A view reads its screen's model (fieldapp/ui/models/) and moves through a `Navig
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable
 from pathlib import Path
 from typing import Protocol
@@ -196,9 +197,23 @@ def fold(text: str, opened: bool, on_click, *, identifier: str) -> ft.Control:
 
 
 def switch(text: str, value: bool, on_change, *, identifier: str) -> ft.Control:
-    """A switch whose hit area is 48 px high."""
-    return tagged(identifier, ft.Switch(label=ft.Text(text, size=16), value=value, on_change=on_change,
-                                        padding=ft.Padding.symmetric(horizontal=4, vertical=8)))
+    """A switch whose hit area is 48 px high, its words beside it wrapping to the screen's width at any text size.
+
+    Flet's own `Switch(label=...)` lays its words in a row that never wraps them: long words (or large text)
+    ran off the screen. This is that row with the words given the rest of the width: one node to a screen
+    reader (the switch named by its words), and a tap on the words turns the switch, as on Flet's own.
+    """
+    toggle = ft.Switch(value=value, on_change=on_change, padding=ft.Padding.symmetric(horizontal=4, vertical=8))
+
+    async def words_tapped(_):
+        toggle.value = not toggle.value
+        outcome = on_change(ft.ControlEvent(name="change", control=toggle))
+        if inspect.isawaitable(outcome):
+            await outcome
+
+    words = ft.GestureDetector(content=ft.Text(text, size=16), on_tap=words_tapped, expand=True)
+    return tagged(identifier, ft.MergeSemantics(content=ft.Row(
+        spacing=4, vertical_alignment=ft.CrossAxisAlignment.CENTER, controls=[toggle, words])))
 
 
 def field(state: AppState, form, name: str, label: str, *, keyboard=None, multiline: bool = False) -> ft.Control:
