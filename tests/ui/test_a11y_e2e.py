@@ -14,6 +14,7 @@ The helpers below are shared with tests/ui/test_contrast_e2e.py.
 from __future__ import annotations
 
 import io
+import math
 import re
 import statistics
 import subprocess
@@ -191,6 +192,31 @@ def ink_at_edges(image: Image.Image, box: dict, *, inset: int = 2, band: int = 3
     return False
 
 
+def ink_at_sides(image: Image.Image, box: dict, *, inset: int = 6, band: int = 3) -> bool:
+    """Words cut at a control's left or right side (a chip's words that do not wrap, clipped by its edge): ink
+    at least 3:1 against the control's fill in the columns just inside either side.
+
+    Only the rows where a rounded side (a stadium's at most: radius half the height) is within 4 px of
+    straight are looked at, and `inset` clears an edge drawn inside the node (a card's margin and border): words that fit
+    leave the side's padding to the fill alone. A column ink from top to bottom is an edge, not words.
+    """
+    left, right = round(box["x"]), round(box["x"] + box["width"])
+    top, bottom = round(box["y"]), round(box["y"] + box["height"])
+    clear = math.ceil(0.3 * box["height"])
+    rows = range(top + clear, bottom - clear)
+    if right - left < 2 * (inset + band) + 8 or len(rows) < 6:
+        return False
+    inside = image.crop((left + inset + band, rows.start, right - inset - band, rows.stop))
+    fill = max(inside.getcolors(1 << 20) or [(0, (0, 0, 0))])[1]
+    px = image.load()
+    for columns in (range(left + inset, left + inset + band), range(right - inset - band, right - inset)):
+        for x in columns:
+            ink = sum(1 for y in rows if contrast(px[x, y], fill) >= 3)
+            if 2 <= ink <= len(rows) - 2:
+                return True
+    return False
+
+
 def ink_beside(image: Image.Image, box: dict, *, gap: int = 1) -> bool:
     """Words that run past a control's sides: ink in the screen beside its box, on the rows its words lie in.
 
@@ -207,6 +233,10 @@ def ink_beside(image: Image.Image, box: dict, *, gap: int = 1) -> bool:
         if any(sum(1 for x in side if contrast(row[x], common) >= 3) >= 2 for side in sides):
             return True
     return False
+
+
+def cut_by_edges(image: Image.Image, box: dict) -> bool:
+    return ink_at_edges(image, box) or ink_at_sides(image, box)
 
 
 def decode(png: bytes) -> Image.Image:
@@ -411,13 +441,13 @@ def walk(phone: Phone, where: str, *, shots: bool) -> tuple[dict[str, float], li
             # New call floats over the list by design (the list ends with room to read its last card clear of it):
             # its own ink over a card passing under it is not that card's words.
             under_it = c["id"] != "new-call" and overlaps(c["box"], floating)
-            if image is not None and c["id"] != "sync-badge" and not under_it and ink_at_edges(image, c["box"]):
+            if image is not None and c["id"] != "sync-badge" and not under_it and cut_by_edges(image, c["box"]):
                 suspects.append(c)
         if suspects or beside:  # a cut label stays cut: one seen cut is looked at again in a new picture
             phone.frames(10)
             image = painted(phone, where + (f"-{part}" if part else ""))
             cut += [f"{where}: {c['id'] or c['text'][:30]!r} {c['box']}" for c in suspects
-                    if buttons_shown(phone) == shown and ink_at_edges(image, c["box"])]
+                    if buttons_shown(phone) == shown and cut_by_edges(image, c["box"])]
             cut += [f"{where}: {c['id']!r} runs past its sides {c['box']}" for c in switches_shown(phone)
                     if any(c == b for b in beside) and ink_beside(image, c["box"])]
         before = phone.page.evaluate(CONTROLS)
@@ -430,8 +460,8 @@ def walk(phone: Phone, where: str, *, shots: bool) -> tuple[dict[str, float], li
 @pytest.mark.parametrize("language", ["en", "ar"])
 def test_at_text_scale_2x_no_label_is_cut(app, phone, language):
     """At 2x every button's words are whole: no fixed height holds them (each button is taller than at 1x by
-    at least a line's growth), no words reach a button's edge, and no switch's words run past the row they
-    lie in (measured on each screenshot).
+    at least a line's growth), no words reach a button's edges (top, bottom or sides), and no switch's words
+    run past the row they lie in (measured on each screenshot).
     """
     url, data = app
     demo_day(data)

@@ -16,12 +16,13 @@ from fieldapp.ui.state import AppState
 from fieldapp.ui.views.call import call, new_call
 from fieldapp.ui.views.conflict import conflict
 from fieldapp.ui.views.figures import figures
+from fieldapp.ui.views.frame import patch
 from fieldapp.ui.views.home import home, outbox
 from fieldapp.ui.views.queue import queue
 from fieldapp.ui.views.record import record
 from fieldapp.ui.views.recovery import recovery
 from fieldapp.ui.views.settings import settings
-from fieldapp.ui.views.widgets import FONT, Navigator, patch
+from fieldapp.ui.views.widgets import FONT, Navigator
 
 __all__ = ["BUILDERS", "FONT", "Navigator", "build", "call", "home", "patch", "queue"]
 

@@ -12,6 +12,7 @@ from fieldapp.ui.models.home import place_of
 from fieldapp.ui.models.refusals import refusal_lines
 from fieldapp.ui.models.session import Ask
 from fieldapp.ui.state import AppState
+from fieldapp.ui.views.frame import frame
 from fieldapp.ui.views.landing import land, refusal_said, scroll_key
 from fieldapp.ui.views.photos import photo_part, record_photos
 from fieldapp.ui.views.widgets import (
@@ -25,7 +26,6 @@ from fieldapp.ui.views.widgets import (
     col,
     confirmation,
     field,
-    frame,
     heading,
     notice,
     sync_line,

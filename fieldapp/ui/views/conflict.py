@@ -8,7 +8,8 @@ from fieldapp.ui import messages
 from fieldapp.ui.models import reading
 from fieldapp.ui.models.conflict import Settled, conflict_value
 from fieldapp.ui.state import AppState
-from fieldapp.ui.views.widgets import Navigator, big_button, confirmation, frame, switch, tagged
+from fieldapp.ui.views.frame import frame
+from fieldapp.ui.views.widgets import Navigator, big_button, confirmation, switch, tagged
 
 
 def your_change(t, plan) -> list[ft.Control]:

@@ -6,7 +6,8 @@ import flet as ft
 
 from fieldapp.ui import messages
 from fieldapp.ui.state import AppState
-from fieldapp.ui.views.widgets import Navigator, frame, heading, tagged
+from fieldapp.ui.views.frame import frame
+from fieldapp.ui.views.widgets import Navigator, heading, tagged
 
 
 def figures(state: AppState, ui: Navigator) -> ft.View:

@@ -8,7 +8,8 @@ from fieldapp.core.records import ReviewState
 from fieldapp.ui import messages
 from fieldapp.ui.models.home import HOME_PAGE
 from fieldapp.ui.state import AppState
-from fieldapp.ui.views.widgets import INCIDENT_ICONS, Navigator, big_button, card, frame, notice, sync_line
+from fieldapp.ui.views.frame import frame
+from fieldapp.ui.views.widgets import INCIDENT_ICONS, Navigator, big_button, card, notice, sync_line
 
 
 def home(state: AppState, ui: Navigator) -> ft.View:

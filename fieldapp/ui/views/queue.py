@@ -12,6 +12,7 @@ from fieldapp.ui.models.call import STATUS_STEPS
 from fieldapp.ui.models.queue import FILTERS, Card, QueueModel
 from fieldapp.ui.models.refusals import refusal_lines
 from fieldapp.ui.state import AppState
+from fieldapp.ui.views.frame import frame
 from fieldapp.ui.views.widgets import (
     EDGE,
     EDGE_WIDTH,
@@ -20,7 +21,6 @@ from fieldapp.ui.views.widgets import (
     choice,
     confirmation,
     fold,
-    frame,
     icon_button,
     notice,
     switch,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import flet as ft
 
 from fieldapp.ui.state import AppState
+from fieldapp.ui.views.frame import frame
 from fieldapp.ui.views.photos import record_photos
-from fieldapp.ui.views.widgets import Navigator, frame, sync_line, tagged
+from fieldapp.ui.views.widgets import Navigator, sync_line, tagged
 
 
 def record(state: AppState, ui: Navigator) -> ft.View:

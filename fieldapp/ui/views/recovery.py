@@ -9,9 +9,10 @@ from fieldapp.store.document import SyncState
 from fieldapp.ui.models.recovery import evidence_lines
 from fieldapp.ui.models.refusals import refusal_lines
 from fieldapp.ui.state import AppState
+from fieldapp.ui.views.frame import frame
 from fieldapp.ui.views.landing import land, refusal_said, scroll_key
 from fieldapp.ui.views.photos import photo_part, record_photos
-from fieldapp.ui.views.widgets import Navigator, big_button, choice, field, frame, heading, switch, sync_line, tagged
+from fieldapp.ui.views.widgets import Navigator, big_button, choice, field, heading, switch, sync_line, tagged
 
 OUTCOMES = [o.value for o in Outcome]
 SEXES = [s.value for s in Sex]

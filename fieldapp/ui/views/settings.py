@@ -8,7 +8,8 @@ import flet as ft
 
 from fieldapp.ui.models.settings import WIPE_AFTER_CHOICES
 from fieldapp.ui.state import AppState
-from fieldapp.ui.views.widgets import Navigator, big_button, confirmation, frame, heading, notice, switch, tagged
+from fieldapp.ui.views.frame import frame
+from fieldapp.ui.views.widgets import Navigator, big_button, confirmation, heading, notice, switch, tagged
 
 
 def settings(state: AppState, ui: Navigator) -> ft.View:

@@ -1,9 +1,7 @@
-"""What every screen is made of: the frame (title bar, sync badge, list, bottom bar) and its controls.
+"""What every screen is made of: its controls (the frame they sit in is frame.py).
 
-Every view has the same frame: a title bar (with Back on a sub-screen), the sync badge fixed
-under it, the screen's own list (which scrolls, and starts at its top), and the bottom
-navigation bar. Touch targets are at least 48 px, primary actions 56 px, and every control a
-test or a screen reader needs has a semantics identifier.
+Touch targets are at least 48 px, primary actions 56 px, every control a test or a screen
+reader needs has a semantics identifier, and no words are cut at any text size.
 
 A view reads its screen's model (fieldapp/ui/models/) and moves through a `Navigator`
 (fieldapp/ui/app.py's Shell), never importing the app itself.
@@ -19,9 +17,7 @@ from typing import Protocol
 import flet as ft
 
 from fieldapp.store.document import SyncState
-from fieldapp.ui import routing
 from fieldapp.ui.state import AppState
-from fieldapp.ui.views.adopt import adopt, adopt_all
 from fieldapp.ui.views.landing import scroll_key
 
 
@@ -134,8 +130,10 @@ def selectable(text: str, on_click, *, identifier: str, selected: bool, icon=Non
     else:
         fg, bg, edge = ft.Colors.PRIMARY, None, ft.Border.all(EDGE_WIDTH, EDGE)
     mark = ft.Icons.CHECK if tonal and selected else icon
-    # loose: as wide as its words, and wrapping within the screen's width rather than running past it
-    words = ft.Text(text, size=size, font_family=FONT, color=fg, text_align=ft.TextAlign.CENTER, expand_loose=True)
+    # loose: as wide as its words, and wrapping within the screen's width rather than running past it (Flet
+    # applies expand_loose only to a control that also expands; alone it left long words on one clipped line)
+    words = ft.Text(text, size=size, font_family=FONT, color=fg, text_align=ft.TextAlign.CENTER, expand=True,
+                    expand_loose=True)
     row = ft.Row(tight=True, spacing=8, controls=[*([ft.Icon(mark, color=fg, size=20)] if mark else []), words])
     pad = reach(primary)
     box = ft.Container(content=row, on_click=on_click, ink=True, bgcolor=bg, border=edge, border_radius=24,
@@ -190,7 +188,7 @@ def fold(text: str, opened: bool, on_click, *, identifier: str) -> ft.Control:
     while it is hidden; a screen reader says whether it is open (one node: see `selectable`)."""
     icon = ft.Icons.EXPAND_LESS if opened else ft.Icons.FILTER_LIST
     box = ft.Container(content=ft.Row(tight=True, spacing=8, controls=[
-        ft.Icon(icon, color=ft.Colors.PRIMARY, size=20), ft.Text(text, size=16, color=ft.Colors.PRIMARY, expand_loose=True)]),
+        ft.Icon(icon, color=ft.Colors.PRIMARY, size=20), ft.Text(text, size=16, color=ft.Colors.PRIMARY, expand=True, expand_loose=True)]),
         on_click=on_click, ink=True, border=ft.Border.all(EDGE_WIDTH, EDGE), border_radius=24,
         padding=ft.Padding.symmetric(horizontal=14, vertical=reach(False).top - EDGE_WIDTH))
     return ft.Semantics(identifier=identifier, expanded=opened, content=box)
@@ -250,107 +248,3 @@ def notice(state: AppState) -> list[ft.Control]:
         padding=10, border_radius=8, bgcolor=ft.Colors.PRIMARY_CONTAINER,
         content=ft.Text(state.notice, color=ft.Colors.ON_PRIMARY_CONTAINER, size=16),
     ))]
-
-
-def frame(state: AppState, ui: Navigator, route: str, title: str, controls: list[ft.Control], *,
-          back: bool = False, fab: bool = False, lazy: bool = False, footer: ft.Control | None = None) -> ft.View:
-    """One screen: title bar, the fixed badge, its own scrolling list, the bottom navigation.
-
-    A long list (`lazy`: home's calls, the queue) is built as it scrolls; a form is built whole.
-    A form's `footer` (its Save) is fixed between the list and the navigation: in reach however far
-    down the form is scrolled, on the smallest phone. The list ends with room for the New call button
-    (`fab`), so the last card's words are never under it.
-    """
-    t = state.t
-    tabs = [("/", ft.Icons.LIST_ALT, t("nav.home")), ("/queue", ft.Icons.FACT_CHECK, t("nav.queue")),
-            ("/settings", ft.Icons.SETTINGS, t("nav.settings"))]
-    if not state.shows_queue():
-        tabs.pop(1)
-    section = routing.section(route)
-    tab = next((i for i, (r, _, _) in enumerate(tabs) if r == section), 0)
-
-    def change_tab(e):
-        ui.go(tabs[e.control.selected_index][0])
-
-    leading = icon_button(ft.Icons.ARROW_BACK, t("call.back"), lambda _: ui.back(), identifier="back") if back else None
-    # Every line of the badge, however large the text (no max_lines: a cut line would hide the news).
-    badge_text = ft.Text(state.badge(), size=15, expand=True)
-    badge = tagged("sync-badge", live=True, control=ft.Container(  # its news is announced as it changes
-        content=ft.Row(controls=[ft.Icon(ft.Icons.SYNC, size=20), badge_text, ft.Icon(ft.Icons.CHEVRON_RIGHT, size=20)]),
-        padding=ft.Padding.symmetric(horizontal=12, vertical=12), border_radius=24,
-        border=ft.Border.all(EDGE_WIDTH, EDGE),
-        bgcolor=ft.Colors.SECONDARY_CONTAINER, on_click=lambda _: ui.go(routing.route(routing.Place(routing.Screen.OUTBOX))),
-    ))
-    problems = [ft.Text(p, color=ft.Colors.ERROR, size=14) for p in state.problems]
-    rtl = state.t.rtl  # each part mirrors for Arabic: a View's own rtl does not reach its bars
-    end = 120 if fab else 24  # the list's end: a 56 px button and its margins, or a little room
-    bar = [ft.Container(content=ft.Column([footer], horizontal_alignment=ft.CrossAxisAlignment.STRETCH), rtl=rtl, bgcolor=ft.Colors.SURFACE_CONTAINER,
-                        padding=ft.Padding.symmetric(horizontal=12, vertical=8),
-                        border=ft.Border.only(top=ft.BorderSide(1, ft.Colors.OUTLINE_VARIANT)))] if footer else []
-    return ft.View(
-        route=route, rtl=rtl, padding=0, spacing=0, data=badge_text,
-        appbar=ft.AppBar(title=ft.Text(title, size=20, weight=ft.FontWeight.BOLD), leading=leading, rtl=rtl,
-                         automatically_imply_leading=False, bgcolor=ft.Colors.SURFACE_CONTAINER),
-        floating_action_button_location=ft.FloatingActionButtonLocation.START_FLOAT if rtl else None,
-        navigation_bar=ft.NavigationBar(
-            selected_index=tab, on_change=change_tab, rtl=rtl,
-            # The chosen tab's pill is 1.1:1 against the bar: edged in the primary colour, as a chosen chip is.
-            indicator_shape=ft.StadiumBorder(side=ft.BorderSide(EDGE_WIDTH, ft.Colors.PRIMARY)),
-            destinations=[ft.NavigationBarDestination(icon=icon, label=label) for _, icon, label in tabs],
-        ),
-        # Typed as the button itself; Flutter takes any widget there, and the tag is how tests find it.
-        # In the primary colour: Material's own light fill is 1.2:1 against the page, a button hard to see.
-        floating_action_button=tagged("new-call", ft.FloatingActionButton(  # type: ignore[arg-type]
-            icon=ft.Icons.ADD_ALERT, content=t("home.new_call"), on_click=lambda _: ui.go("/new"), height=PRIMARY,
-            bgcolor=ft.Colors.PRIMARY, foreground_color=ft.Colors.ON_PRIMARY,
-        )) if fab else None,
-        controls=[
-            ft.Container(padding=ft.Padding.only(left=12, right=12, top=8, bottom=4), content=badge, rtl=rtl),
-            ft.ListView(expand=True, spacing=10, padding=ft.Padding.only(left=12, right=12, top=4, bottom=end),
-                        controls=[*problems, *controls], rtl=rtl, scroll_interval=0,
-                        on_scroll=_remember_offset(state, route)) if lazy else
-            ft.Column(expand=True, spacing=10, scroll=ft.ScrollMode.AUTO, rtl=rtl, controls=[ft.Container(
-                padding=ft.Padding.only(left=12, right=12, top=4, bottom=end),
-                content=ft.Column(spacing=10, horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
-                                  controls=[*problems, *controls]))]),
-            *bar,
-        ],
-    )
-
-
-def _remember_offset(state: AppState, route: str):
-    """Where a long list was left, for its screen drawn anew on the way back (app.py's restore_scroll).
-
-    Every scroll event, not Flet's throttled few: its throttle drops the events that come within the interval
-    of the last one of their kind and sends none at the end, so a list scrolled back to its top quickly was
-    remembered where it had been before. The page is not diffed after each (nothing on it changed).
-    """
-    def remember(e: ft.OnScrollEvent) -> None:
-        ft.context.disable_auto_update()
-        state.scrolled[route] = e.pixels
-    return remember
-
-
-def patch(old: ft.View, new: ft.View) -> bool:
-    """Give a drawn screen the parts of its new drawing, keeping its scrolling list (and its position) and every
-    part of the same kind in its place (views/adopt.py: a tap half made as the screen is drawn again still taps)."""
-    if len(old.controls) not in (2, 3) or len(new.controls) != len(old.controls) \
-            or type(old.controls[1]) is not type(new.controls[1]):
-        return False
-    old.appbar, old.navigation_bar = adopt(old.appbar, new.appbar), adopt(old.navigation_bar, new.navigation_bar)
-    old.floating_action_button = adopt(old.floating_action_button, new.floating_action_button)
-    old.floating_action_button_location = new.floating_action_button_location
-    old.rtl = new.rtl
-    top = old.controls[0] = adopt(old.controls[0], new.controls[0])
-    if len(new.controls) == 3:
-        old.controls[2] = adopt(old.controls[2], new.controls[2])  # the fixed Save bar
-    if top is new.controls[0]:
-        old.data = new.data  # its badge (adopted, the one shown stays, with its text)
-    before, after = old.controls[1], new.controls[1]
-    if isinstance(before, ft.ListView) and isinstance(after, ft.ListView):
-        before.rtl, before.controls = after.rtl, adopt_all(before.controls, after.controls)
-    elif isinstance(before, ft.Column) and isinstance(after, ft.Column):
-        shown, drawn = before.controls[0], after.controls[0]
-        assert isinstance(shown, ft.Container) and isinstance(drawn, ft.Container)
-        before.rtl, shown.content = after.rtl, adopt(shown.content, drawn.content)
-    return True
