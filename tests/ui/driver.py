@@ -368,9 +368,13 @@ class Phone:
         """A screenshot once the screen is still and the canvas has painted it.
 
         The tree is still before the picture is: a screen fading or zooming in keeps its nodes in place.
-        So the picture is taken until two taken two frames apart are the same.
+        So the picture is taken until two taken two frames apart are the same, after a frame drawn anew
+        (`repaint`): a canvas that kept an old frame had put the screen before into the documentation's
+        pictures (the settings under the queue's name, Flet's start-up page under a refusal's). The mouse
+        leaves the screen's controls first: a tab's tooltip stayed over the picture after a tap on it.
         """
-        self.still()
+        self.page.mouse.move(1, 1)
+        self.repaint()
         last = None
         for _ in range(50):
             self.frames(2)
