@@ -33,6 +33,7 @@ def test_a_lead_filters_to_refused_approves_and_opens_the_figures(app, phone):
     phone.tap("filters")  # the filters fold away until asked for
     phone.tap("filter-refused")
     phone.wait_for(f"approve-{refused.id}")
+    phone.settle(f"approve-{refused.id}")  # the picture shows what the filter leaves, not only the filters
     phone.shot("queue-refused-en-light")
     assert "Place: outside the team's area" in phone.text()  # the field by its label
     phone.tap(f"approve-{refused.id}")

@@ -13,7 +13,8 @@ from fieldapp.ui.views.widgets import heading, reach, tagged
 
 
 def lock_view(t: Translator, lock: AppLock, on_open: Callable[[], None]) -> ft.View:
-    pin = ft.TextField(label=t("lock.pin"), password=True, can_reveal_password=False, autofocus=True,
+    # Its own direction too: a View's rtl does not reach a field, whose label otherwise sat at its left in Arabic.
+    pin = ft.TextField(label=t("lock.pin"), password=True, can_reveal_password=False, autofocus=True, rtl=t.rtl,
                        keyboard_type=ft.KeyboardType.NUMBER, text_align=ft.TextAlign.CENTER, width=260)
     error = ft.Text(lock.message(t), color=ft.Colors.ERROR)
     start_again = ft.Column(horizontal_alignment=ft.CrossAxisAlignment.CENTER, width=260)
