@@ -23,7 +23,6 @@ from fieldapp.ui.views.widgets import (
     big_button,
     card,
     choice,
-    col,
     confirmation,
     field,
     heading,
@@ -118,7 +117,7 @@ def call(state: AppState, ui: Navigator, call_id: str, *, top: bool = True) -> f
 
     steps = [
         big_button(t(f"status.{s.value}"), step(s), identifier=f"status-{s.value}", filled=False,
-                   selected=data["status"] == s, primary=False, fill=True)
+                   selected=data["status"] == s, primary=False)
         for s in STATUS_STEPS
     ] if page.editable else []
     # The time of each step on a line of its own: inside a button it would wrap and be cut.
@@ -166,7 +165,9 @@ def call(state: AppState, ui: Navigator, call_id: str, *, top: bool = True) -> f
         *([ft.Text(t("call.read_only"), italic=True)] if not page.editable else []),
         *record_photos(state, state.photos.lines(page.stored)),
         heading(t("call.status")),
-        ft.ResponsiveRow(controls=[col(6, s) for s in steps], spacing=6, run_spacing=6),
+        # Each step as wide as its word, wrapping to the next line: in a grid of halves, "Dispatched" at 2x text
+        # was wider than its cell and broke mid-word.
+        ft.Row(wrap=True, controls=steps, spacing=6, run_spacing=6),
         *(confirmation(state, ui, t("confirm.cancel_call_button"), step(CallStatus.CANCELLED, confirmed=True),
                        identifier="confirm-cancelled") if state.session.asking(Ask.CANCEL_CALL, call_id) else []),
         *([ft.Text(times, size=15)] if times else []),

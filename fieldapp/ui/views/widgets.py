@@ -87,11 +87,6 @@ def card(identifier: str, on_click, content: ft.Control, *, padding: int = 12) -
         padding=padding, on_click=on_click, border_radius=12, content=content)))
 
 
-def col(span: int, control: ft.Control) -> ft.Control:
-    control.col = {"xs": span}  # of 12: a ResponsiveRow reads it on its direct child
-    return control
-
-
 def reach(primary: bool, horizontal: int = 16) -> ft.Padding:
     """A button's padding: 56 px (primary) or 48 px high at normal text size, and taller, never cut, as text grows.
 
@@ -102,12 +97,12 @@ def reach(primary: bool, horizontal: int = 16) -> ft.Padding:
 
 
 def big_button(text: str, on_click, *, identifier: str, icon=None, filled: bool = True, selected: bool | None = None,
-               primary: bool = True, expand: bool = False, fill: bool = False) -> ft.Control:
+               primary: bool = True, expand: bool = False) -> ft.Control:
     """A button of words. `selected` makes it one of a set of choices (a status step, Approve, a language):
-    filled when chosen, and a screen reader says whether it is (see `selectable`); `fill` spreads it over its cell."""
+    filled when chosen, and a screen reader says whether it is (see `selectable`)."""
     if selected is not None:
         return selectable(text, on_click, identifier=identifier, selected=selected, icon=icon, size=18 if primary else 16,
-                          primary=primary, fill=fill)
+                          primary=primary)
     kind = ft.FilledButton if filled else ft.OutlinedButton
     button = kind(content=ft.Text(text, size=18 if primary else 16, font_family=FONT, text_align=ft.TextAlign.CENTER),
                   icon=icon, on_click=on_click, expand=expand, style=ft.ButtonStyle(padding=reach(primary)))
@@ -115,7 +110,7 @@ def big_button(text: str, on_click, *, identifier: str, icon=None, filled: bool 
 
 
 def selectable(text: str, on_click, *, identifier: str, selected: bool, icon=None, size: int = 16, primary: bool = False,
-               tonal: bool = False, fill: bool = False) -> ft.Control:
+               tonal: bool = False) -> ft.Control:
     """One of a set of choices, drawn as a tappable box rather than a Material button.
 
     A Material button is a screen reader's node of its own, so a selected state set around it lands on another
@@ -137,8 +132,7 @@ def selectable(text: str, on_click, *, identifier: str, selected: bool, icon=Non
     row = ft.Row(tight=True, spacing=8, controls=[*([ft.Icon(mark, color=fg, size=20)] if mark else []), words])
     pad = reach(primary)
     box = ft.Container(content=row, on_click=on_click, ink=True, bgcolor=bg, border=edge, border_radius=24,
-                       padding=ft.Padding.symmetric(horizontal=14, vertical=pad.top - EDGE_WIDTH),
-                       alignment=ft.Alignment.CENTER if fill else None)
+                       padding=ft.Padding.symmetric(horizontal=14, vertical=pad.top - EDGE_WIDTH))
     return tagged(identifier, box, selected=selected)
 
 
