@@ -17,7 +17,8 @@ def frame(state: AppState, ui: Navigator, route: str, title: str, controls: list
           back: bool = False, fab: bool = False, lazy: bool = False, footer: ft.Control | None = None) -> ft.View:
     """One screen: title bar, the fixed badge, its own scrolling list, the bottom navigation.
 
-    A long list (`lazy`: home's calls, the queue) is built as it scrolls; a form is built whole.
+    A long list (`lazy`: home's calls, the outbox) is built as it scrolls and its offset kept; any other
+    screen (a form, the queue) is built whole.
     A form's `footer` (its Save) is fixed between the list and the navigation: in reach however far
     down the form is scrolled, on the smallest phone. The list ends with room for the New call button
     (`fab`), so the last card's words are never under it.

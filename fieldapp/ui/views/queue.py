@@ -195,14 +195,13 @@ def queue(state: AppState, ui: Navigator) -> ft.View:
             lines.insert(0, ft.Text(t("queue.no_call"), italic=True))
         cards.append(ft.Card(content=ft.Container(padding=10, content=ft.Column(spacing=4, controls=lines))))
     asked = state.session.confirming
-    # Drawn anew, the queue opens at its top, where its day's actions are, not where it was last scrolled
-    # (home's way): Flet's throttled scroll events can leave an offset the lead has since scrolled away from.
-    state.scrolled.pop("/queue", None)
-    # A plain column, 30 calls at a time: opening a record over it costs no more at 150 calls than at 5 once the
-    # screens under the top one are out of Flet's diff (app.py). A lazy list was tried: at 2x text its cards'
-    # nodes were read clipped mid-list (the 2x check in tests/ui/test_a11y_e2e.py), and it left what it had not
-    # built out of the accessibility tree. The day's actions stand above the cards, in reach without scrolling
-    # the day; not in a fixed bar, which at a large text size would leave the cards too little of the screen.
+    # Drawn anew, the queue opens at its top, where its day's actions are: a plain column keeps no offset to go
+    # back to (only a long list's is kept, frame.py). A plain column, 30 calls at a time: opening a record over
+    # it costs no more at 150 calls than at 5 once the screens under the top one are out of Flet's diff
+    # (app.py). A lazy list was tried: at 2x text its cards' nodes were read clipped mid-list (the 2x check in
+    # tests/ui/test_a11y_e2e.py), and it left what it had not built out of the accessibility tree. The day's
+    # actions stand above the cards, in reach without scrolling the day; not in a fixed bar, which at a large
+    # text size would leave the cards too little of the screen.
     approve = (confirmation(state, ui, t("confirm.approve_all_button", n=len(asked.ids)), approve_all(True),
                             identifier="approve-all")
                if asked is not None and q.asking_approve_all() else
@@ -229,4 +228,4 @@ def queue(state: AppState, ui: Navigator) -> ft.View:
         *(cards or [ft.Text(t("queue.empty"), size=16)]),
         *([big_button(t("queue.show_more", n=len(items) - q.shown), show_more, identifier="show-more",
                       filled=False, primary=False)] if len(items) > q.shown else []),
-    ], lazy=False)
+    ])
