@@ -168,6 +168,11 @@ def glyph_contrast(image: Image.Image, box: dict) -> float:
     return max(contrast(around, p) for p in crop.get_flattened_data())
 
 
+def commonest(image: Image.Image) -> tuple[int, int, int]:
+    """The colour most of a picture is (a control's fill, inside its edges)."""
+    return max(image.getcolors(1 << 20) or [(0, (0, 0, 0))])[1]
+
+
 def ink_at_edges(image: Image.Image, box: dict, *, inset: int = 2, band: int = 3) -> bool:
     """A label cut by its control: the words' ink reaches the rows just inside its top or bottom edge.
 
@@ -181,7 +186,7 @@ def ink_at_edges(image: Image.Image, box: dict, *, inset: int = 2, band: int = 3
     if right - left < 8 or bottom - top < 2 * (inset + band) + 4:
         return False
     inside = image.crop((left, top + inset + band, right, bottom - inset - band))
-    fill = max(inside.getcolors(1 << 20) or [(0, (0, 0, 0))])[1]
+    fill = commonest(inside)
     px = image.load()
     for rows in (range(top + inset, top + inset + band), range(bottom - inset - band, bottom - inset)):
         for y in rows:
@@ -207,7 +212,7 @@ def ink_at_sides(image: Image.Image, box: dict, *, inset: int = 6, band: int = 3
     if right - left < 2 * (inset + band) + 8 or len(rows) < 6:
         return False
     inside = image.crop((left + inset + band, rows.start, right - inset - band, rows.stop))
-    fill = max(inside.getcolors(1 << 20) or [(0, (0, 0, 0))])[1]
+    fill = commonest(inside)
     px = image.load()
     for columns in (range(left + inset, left + inset + band), range(right - inset - band, right - inset)):
         for x in columns:
@@ -433,7 +438,7 @@ def walk(phone: Phone, where: str, *, shots: bool) -> tuple[dict[str, float], li
         suspects: list[dict] = []
         floating = floating_box(phone)
         # a switch's words lie in a row beside it, not inside an edge: cut, they run past the row's sides
-        beside = [c for c in switches_shown(phone) if image is not None and ink_beside(image, c["box"])]
+        beside = [c for c in switches_shown(phone) if ink_beside(image, c["box"])] if image is not None else []
         for c in shown:
             if c["id"]:  # a node the list's edge clips reports its visible part: its height is its tallest
                 heights[c["id"]] = max(heights.get(c["id"], 0), c["box"]["height"])
@@ -449,7 +454,7 @@ def walk(phone: Phone, where: str, *, shots: bool) -> tuple[dict[str, float], li
             cut += [f"{where}: {c['id'] or c['text'][:30]!r} {c['box']}" for c in suspects
                     if buttons_shown(phone) == shown and cut_by_edges(image, c["box"])]
             cut += [f"{where}: {c['id']!r} runs past its sides {c['box']}" for c in switches_shown(phone)
-                    if any(c == b for b in beside) and ink_beside(image, c["box"])]
+                    if c in beside and ink_beside(image, c["box"])]
         before = phone.page.evaluate(CONTROLS)
         phone.scroll(450)
         if phone.page.evaluate(CONTROLS) == before:
