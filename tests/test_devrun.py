@@ -37,6 +37,14 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(MAKE is None, reason="`make r
 STOPPED_WITHIN_S = 5.0
 
 
+def _as_at_a_terminal() -> None:
+    """Ctrl-C and Ctrl-\\ as a terminal's make gets them. A suite started as a background job of a script
+    (`make test &`) hands every child SIGINT and SIGQUIT ignored, as POSIX shells do, and a make that starts
+    with SIGINT ignored ignores the signal the INT case sends (it failed so in every such run)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+
+
 class MakeRun:
     """`make run` in a process group of its own, its output read line by line."""
 
@@ -50,7 +58,7 @@ class MakeRun:
         self.proc = subprocess.Popen(
             [MAKE, "--no-print-directory", "-o", str(stamp), "run", f"PY={sys.executable}", f"STAMP={stamp}"],
             cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            start_new_session=True, env=environ,
+            start_new_session=True, env=environ, preexec_fn=_as_at_a_terminal,
         )
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.output: list[str] = []
