@@ -365,13 +365,20 @@ class Phone:
         return re.sub("[\u2066-\u2069]", "", " ".join(self.page.locator("flt-semantics").all_inner_texts() + labels))
 
     def shot(self, name: str) -> None:
-        """A screenshot once the screen is still and the canvas has painted it.
+        """A screenshot (`picture`), saved as SHOTS/name.png."""
+        image = self.picture(name)
+        SHOTS.mkdir(parents=True, exist_ok=True)  # a test that takes one may run first, in any process
+        (SHOTS / f"{name}.png").write_bytes(image)
+
+    def picture(self, what: str = "a picture") -> bytes:
+        """The screen as a PNG, once the screen is still and the canvas has painted it.
 
         The tree is still before the picture is: a screen fading or zooming in keeps its nodes in place.
         So the picture is taken until two taken two frames apart are the same, after a frame drawn anew
         (`repaint`): a canvas that kept an old frame had put the screen before into the documentation's
-        pictures (the settings under the queue's name, Flet's start-up page under a refusal's). The mouse
-        leaves the screen's controls first: a tab's tooltip stayed over the picture after a tap on it.
+        pictures (the settings under the queue's name, Flet's start-up page under a refusal's), and the dark
+        look into a test's reading of the light one. The mouse leaves the screen's controls first: a tab's
+        tooltip stayed over the picture after a tap on it.
         """
         self.page.mouse.move(1, 1)
         self.repaint()
@@ -380,8 +387,6 @@ class Phone:
             self.frames(2)
             image = self.page.screenshot()
             if image == last:
-                SHOTS.mkdir(parents=True, exist_ok=True)  # a test that takes one may run first, in any process
-                (SHOTS / f"{name}.png").write_bytes(image)
-                return
+                return image
             last = image
-        raise AssertionError(f"the screen never stood still for its screenshot {name}")
+        raise AssertionError(f"the screen never stood still for {what}")

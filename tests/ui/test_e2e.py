@@ -323,9 +323,7 @@ def brightness(phone: Phone) -> float:
 
     from PIL import Image, ImageStat
 
-    phone.still()
-    phone.page.evaluate(FRAMES, 2)
-    return ImageStat.Stat(Image.open(BytesIO(phone.page.screenshot())).convert("L")).mean[0]
+    return ImageStat.Stat(Image.open(BytesIO(phone.picture("its brightness"))).convert("L")).mean[0]
 
 
 def test_a_recovery_is_corrected_then_withdrawn_in_the_app_and_each_version_syncs(tmp_path, link, phone):
