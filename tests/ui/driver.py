@@ -32,21 +32,31 @@ PHONE = {"width": 412, "height": 915}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 WAIT_MS = 30_000
+STILL_MS = 60_000  # a screen standing still: at most this long, however slowly its frames come
 FILLS = 5  # how often `type` fills a field that lost what was filled
 
 # The accessibility tree's nodes with their places, frame after frame, until `frames` frames running
-# change nothing; false if that never happens within `left` frames.
-STILL = """([selector, frames, left]) => new Promise(done => {
-    const shape = () => JSON.stringify(Array.from(document.querySelectorAll(selector), e => {
+# change nothing: {still: true}. Otherwise, after `left` frames or `ms` milliseconds, whichever comes first,
+# {still: false, moving: [...]}: the nodes that moved in the last frame, as [id, x, y, width, height] before and
+# after. The time bound is for a screen that redraws without end: on a busy machine its frames come slowly, and
+# 3000 of them had kept a test waiting past its 300 s.
+STILL = """([selector, frames, left, ms]) => new Promise(done => {
+    const shape = () => Array.from(document.querySelectorAll(selector), e => {
         const r = e.getBoundingClientRect();
         return [e.getAttribute('flt-semantics-identifier'), r.x, r.y, r.width, r.height];
-    }));
+    });
+    const key = nodes => JSON.stringify(nodes);
+    const until = performance.now() + ms;
     let last = shape(), same = 0;
     const frame = () => {
         const now = shape();
-        same = now === last ? same + 1 : 0;
+        const moving = key(now) === key(last) ? [] :
+            now.map((n, i) => [last[i] || null, n]).filter(([a, b]) => key(a) !== key(b)).slice(0, 8);
+        same = moving.length ? 0 : same + 1;
         last = now;
-        if (same >= frames) done(true); else if (--left <= 0) done(false); else requestAnimationFrame(frame);
+        if (same >= frames) done({still: true});
+        else if (--left <= 0 || performance.now() > until) done({still: false, moving});
+        else requestAnimationFrame(frame);
     };
     requestAnimationFrame(frame);
 })"""
@@ -173,7 +183,10 @@ class Phone:
 
     def still(self, frames: int = 2) -> None:
         """Wait until no node of the accessibility tree moves for two (or `frames`) animation frames running."""
-        assert self.page.evaluate(STILL, ["flt-semantics", frames, 3000]), "the screen never stood still"
+        answer = self.page.evaluate(STILL, ["flt-semantics", frames, 3000, STILL_MS])
+        if not answer["still"]:
+            self.page.screenshot(path=str(SHOTS / "failed-standing-still.png"))
+            raise AssertionError(f"the screen never stood still in {STILL_MS / 1000:.0f} s; moving: {answer['moving']}")
 
     def repaint(self) -> None:
         """Make Flutter draw the screen anew, as it stands: the page one pixel shorter for a moment, then back.
