@@ -47,15 +47,18 @@ STILL = """([selector, frames, left, ms]) => new Promise(done => {
     });
     const key = nodes => JSON.stringify(nodes);
     const until = performance.now() + ms;
-    let last = shape(), same = 0;
+    // what moved between two frames, named only when the wait gives up
+    const moved = (before, after) => Array.from({length: Math.max(before.length, after.length)},
+        (_, i) => [before[i] || null, after[i] || null]).filter(([a, b]) => key(a) !== key(b)).slice(0, 8);
+    let last = shape(), lastKey = key(last), same = 0;
     const frame = () => {
-        const now = shape();
-        const moving = key(now) === key(last) ? [] :
-            now.map((n, i) => [last[i] || null, n]).filter(([a, b]) => key(a) !== key(b)).slice(0, 8);
-        same = moving.length ? 0 : same + 1;
+        const now = shape(), nowKey = key(now);
+        same = nowKey === lastKey ? same + 1 : 0;
+        const before = last;
         last = now;
+        lastKey = nowKey;
         if (same >= frames) done({still: true});
-        else if (--left <= 0 || performance.now() > until) done({still: false, moving});
+        else if (--left <= 0 || performance.now() > until) done({still: false, moving: moved(before, now)});
         else requestAnimationFrame(frame);
     };
     requestAnimationFrame(frame);
