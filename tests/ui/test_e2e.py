@@ -19,7 +19,7 @@ from fieldapp.i18n import Translator
 # The driver and the fixtures live in tests/ui/driver.py and tests/ui/conftest.py; the names below stay
 # importable from here for modules that still take them from this one.
 from tests.ui.conftest import app, arabic_phone, browser, link, phone  # noqa: F401
-from tests.ui.driver import CHROMIUM_ARGS, FRAMES, PHONE, ROOT, SHOTS, Phone, start_app, stop_app  # noqa: F401
+from tests.ui.driver import PHONE, ROOT, SHOTS, Phone, start_app, stop_app
 
 
 def export(data: Path) -> list[dict]:
