@@ -52,7 +52,6 @@ class Sampler(threading.Thread):
         self.done = threading.Event()
 
     def run(self) -> None:
-        self.sample(count=False)  # what each process had spent before the command: not the command's
         while not self.done.wait(0.5):
             self.sample()
         self.sample()
@@ -79,6 +78,7 @@ def main(argv: list[str]) -> int:
         print(__doc__.splitlines()[0], file=sys.stderr)
         return 2
     sampler = Sampler()
+    sampler.sample(count=False)  # what each process had spent before the command: not the command's
     sampler.start()
     before, started = machine(), time.monotonic()
     code = subprocess.run(argv).returncode
