@@ -53,7 +53,7 @@ class Shell:
     def build(self, route: str, *, top: bool) -> ft.View:
         return views.build(self.state, self, route, top=top)
 
-    def render(self, *, arriving: bool = False) -> None:
+    def render(self, *, arriving: bool = False, mark: bool = True) -> None:
         """Draw the current screen on top of the screens Back returns to.
 
         A screen drawn before is shown again as it was only on arriving at it (Back, a tab);
@@ -94,10 +94,16 @@ class Shell:
         for i, view in enumerate(stack):  # Flet diffs no isolated control's children: the screens under the top one
             object.__setattr__(view, "_isolated", i < len(stack) - 1)  # are hidden; a queue under a record is not walked
         self.page.views[:] = stack
-        self.shown_route, self.draws = routes[-1], self.draws + 1
-        self.page.overlay[:] = [drawn(self.draws)]
+        self.shown_route = routes[-1]
+        if mark:
+            self.mark()
         self.refresh_badges()
         self.page.update()
+
+    def mark(self) -> None:
+        """Say the screen is drawn (the marker `drawn` names), with the next page.update()."""
+        self.draws += 1
+        self.page.overlay[:] = [drawn(self.draws)]
 
     def restore_scroll(self, view: ft.View, route: str) -> None:
         """A long list drawn anew on the way back opens where it was left (home on Back), once it is sent."""
@@ -123,10 +129,20 @@ class Shell:
     def redraw(self, *, arriving: bool = False) -> None:
         """Draw again after an action; an action that moved to another screen adds it to the history."""
         route = self.state.route()
-        moved = route != self.shown_route
-        self.render(arriving=arriving)
-        if moved and self.page.route != route:
-            self.page.navigate(route)
+        history = route != self.shown_route and self.page.route != route
+        self.render(arriving=arriving, mark=not history)
+        if history:
+            self.page.run_task(self.put_in_history, route)
+
+    async def put_in_history(self, route: str) -> None:
+        """The route in the address bar's history, then the marker: a Back pressed once the screen says it is
+        drawn steps back from it. Marked at once, a Back on a busy machine came before the new entry, stepped
+        back from the screen before, and the late entry brought the new screen back."""
+        try:
+            await self.page.push_route(route)
+        finally:
+            self.mark()
+            self.page.update()
 
     def back(self) -> None:
         """The screen under this one (the title bar's Back, Android's back)."""
