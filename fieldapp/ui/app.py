@@ -135,9 +135,7 @@ class Shell:
             self.page.run_task(self.put_in_history, route)
 
     async def put_in_history(self, route: str) -> None:
-        """The route in the address bar's history, then the marker: a Back pressed once the screen says it is
-        drawn steps back from it. Marked at once, a Back on a busy machine came before the new entry, stepped
-        back from the screen before, and the late entry brought the new screen back."""
+        # Marked drawn only once its route is in the history: a Back at once stepped back from the screen before.
         try:
             await self.page.push_route(route)
         finally:
