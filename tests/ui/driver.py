@@ -291,8 +291,14 @@ class Phone:
         if not check:
             # The lock's field, focused by its own autofocus or by the tap. Flutter keeps a field's input read-only
             # until the field has the focus; a tap that lands as the lock's autofocus moves it can leave it so:
-            # tapped again until the input takes the text.
+            # tapped again until the input takes the text, after a blur: a tap on the field Flutter holds focused
+            # left it read-only for 30 s (seen twice, after a refused PIN, on a busy machine).
+            tries = iter(range(FILLS))
+
             def tap_and_fill(timeout: float) -> None:
+                if next(tries):
+                    box.evaluate("e => e.blur()")
+                    self.frames()
                 box.click()
                 self.frames()
                 box.fill(text, timeout=timeout)

@@ -65,6 +65,8 @@ def lock_view(t: Translator, lock: AppLock, on_open: Callable[[], None]) -> ft.V
             pin.update()
             button.update()
             start_again.update()
+            # Disabled during the try, the field lost the focus: given back, the PIN is typed again without a tap.
+            await pin.focus()
 
     pin.on_submit = submit
     button = ft.FilledButton(t("lock.open"), on_click=submit, width=260, style=ft.ButtonStyle(padding=reach(True)))
