@@ -47,14 +47,14 @@ def lock_view(t: Translator, lock: AppLock, on_open: Callable[[], None]) -> ft.V
     async def submit(_=None) -> None:
         if button.disabled:
             return  # a try is running: a second tap or Enter waits for its answer, not in a queue of tries
-        button.disabled = pin.disabled = True
+        # The button only: a disabled field loses the focus, and the PIN was typed again only after a tap.
+        button.disabled = True
         button.update()
-        pin.update()
         try:
             # Off the page's loop: scrypt takes a moment, and a keystore's answer comes back through this loop.
             opened = await asyncio.to_thread(lock.try_pin, pin.value or "")
         finally:
-            button.disabled = pin.disabled = False
+            button.disabled = False
         if opened:
             on_open()
         else:
@@ -65,8 +65,6 @@ def lock_view(t: Translator, lock: AppLock, on_open: Callable[[], None]) -> ft.V
             pin.update()
             button.update()
             start_again.update()
-            # Disabled during the try, the field lost the focus: given back, the PIN is typed again without a tap.
-            await pin.focus()
 
     pin.on_submit = submit
     button = ft.FilledButton(t("lock.open"), on_click=submit, width=260, style=ft.ButtonStyle(padding=reach(True)))
