@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from fieldapp.core.figures import record_day
+from fieldapp.i18n import Translator
 from fieldapp.store import RecordStore
 
 
@@ -68,7 +69,9 @@ def test_a_lead_filters_to_refused_approves_and_opens_the_figures(app, phone):
     store = RecordStore.open(data)
     without = LeadDay(store, data).calls_without_coordinates(today)
     store.close()
-    assert without > 0 and f"{without} calls have no coordinates and are not on the map" in phone.text()
+    # In the app's own words: how many depends on the hour (the demo's day ends now, after noon), and one is
+    # "1 call has no coordinates" (seen at 17:25)
+    assert without > 0 and Translator("en")("queue.map_left_out", n=without) in phone.text()
     assert len(exported["features"]) >= 1
     for _ in range(100):  # the app removes its working copy once the save dialog is done
         if not any((data / "exports").glob("*")):
