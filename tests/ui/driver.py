@@ -293,17 +293,16 @@ class Phone:
             # until the field has the focus; a tap that lands as the lock's autofocus moves it can leave it so:
             # tapped again until the input takes the text, after a blur: a tap on the field Flutter holds focused
             # left it read-only for 30 s (seen twice, after a refused PIN, on a busy machine).
-            tries = iter(range(FILLS))
-
             def tap_and_fill(timeout: float) -> None:
-                if next(tries):
-                    box.evaluate("e => e.blur()")
-                    self.frames()
                 box.click()
                 self.frames()
                 box.fill(text, timeout=timeout)
 
-            self._again(tap_and_fill, f"failed-typing-into-{identifier}")
+            def blur() -> None:
+                box.evaluate("e => e.blur()")
+                self.frames()
+
+            self._again(tap_and_fill, f"failed-typing-into-{identifier}", between=blur)
             self.frames()
             return
 
